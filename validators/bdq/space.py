@@ -1,0 +1,1 @@
+"""BDQ core tests for the SPACE information element."""
