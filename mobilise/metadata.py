@@ -1,0 +1,753 @@
+"""Dataset metadata (the ``metadata:`` section of a Mobilise YAML config) for eml.xml.
+
+The models are strict (unknown keys are rejected) and normalise what data managers commonly
+write: licence spellings ("CC BY 4.0" -> ``CC-BY-4.0``), ORCID iDs and ROR ids given as URLs,
+DOIs given as ``doi:``/URL, update frequencies and agent roles written as words ("as needed",
+"point of contact"). Validators say which key is wrong and what to write instead;
+:func:`load_metadata` and :meth:`DatasetMetadata.from_config` turn pydantic's errors into a
+readable, line-per-problem :class:`MetadataError`.
+
+Example (YAML)::
+
+    metadata:
+      title: Example Museum herbarium – vascular plants
+      shortname: exm-herbarium
+      abstract: |
+        First paragraph.
+
+        Second paragraph (a blank line separates paragraphs).
+      language: en                 # ISO 639-1 or 639-2 code of the data; default en
+      metadata_language: en        # default: same as language
+      licence: CC BY 4.0           # CC0-1.0 | CC-BY-4.0 | CC-BY-NC-4.0 (spellings normalised)
+      creators:
+        - given_name: Ada
+          surname: Lovelace
+          organisation: Example Museum
+          email: ada@example.org
+          orcid: https://orcid.org/0000-0002-1825-0097
+      contacts:
+        - position: Collections data manager
+          organisation: Example Museum
+          email: data@example.org
+          city: Exampleton
+          country: GB
+      metadata_providers: []       # default: the contacts
+      associated_parties:
+        - {surname: Curie, given_name: Marie, role: curator}
+      publisher: {name: Example Museum, ror: https://ror.org/02mhbdp94}
+      citation: {text: "Example Museum (2024). Herbarium. Version 1.0.", identifier: "https://doi.org/10.1234/abcd"}
+      keywords:
+        - {keywords: [Specimen], thesaurus: "GBIF Dataset Type Vocabulary: http://rs.gbif.org/vocabulary/gbif/dataset_type_2015-07-10.xml"}
+        - {keywords: [Herbarium, Plantae]}          # thesaurus defaults to "N/A"
+      update_frequency: monthly    # EML 2.2 MaintUpFreqType
+      update_description: Republished after each digitisation batch.
+      purpose: Make the herbarium discoverable.
+      methods:
+        steps: [Specimens databased in Specify.]
+        quality_control: [Coordinates checked against country boundaries.]
+        sampling: {study_extent: All accessions., sampling_description: Not applicable.}
+      collections:
+        - {collection_name: Herbarium, collection_identifier: "https://scientific-collections.gbif.org/collection/…", parent_collection_identifier: EXM}
+      specimen_preservation_methods: [driedAndPressed]
+      homepage: https://example.org/herbarium
+      logo_url: https://example.org/logo.png
+      dataset_id: 10.1234/abcd     # UUID or DOI -> alternateIdentifier
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import uuid
+from enum import Enum
+from typing import Annotated, Any, Iterable, Mapping, get_args, get_origin
+
+import pycountry
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+__all__ = [
+    "Licence",
+    "LICENCES",
+    "LicenceInfo",
+    "normalise_licence",
+    "UpdateFrequency",
+    "normalise_update_frequency",
+    "AGENT_ROLES",
+    "PRESERVATION_METHODS",
+    "Agent",
+    "AssociatedParty",
+    "Publisher",
+    "Citation",
+    "KeywordSet",
+    "Sampling",
+    "Methods",
+    "CollectionInfo",
+    "DatasetMetadata",
+    "MetadataError",
+    "load_metadata",
+    "format_validation_error",
+]
+
+
+# ---------------------------------------------------------------------------------------------
+# Licences (the three GBIF accepts)
+
+
+class Licence(str, Enum):
+    CC0 = "CC0-1.0"
+    CC_BY = "CC-BY-4.0"
+    CC_BY_NC = "CC-BY-NC-4.0"
+
+    def __str__(self) -> str:
+        return self.value
+
+    @property
+    def info(self) -> "LicenceInfo":
+        return LICENCES[self]
+
+
+class LicenceInfo(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    spdx: str
+    name: str  # full licence name (licensed/licenseName)
+    title: str  # IPT's citetitle
+    url: str  # legal code URL used in the ulink (as IPT writes it)
+    canonical_url: str  # https legal code URL (licensed/url)
+    before: str  # IPT para text before the ulink
+    after: str  # IPT para text after the ulink
+
+
+LICENCES: dict[Licence, LicenceInfo] = {
+    Licence.CC0: LicenceInfo(
+        spdx="CC0-1.0",
+        name="Creative Commons Zero v1.0 Universal",
+        title="Public Domain (CC0 1.0)",
+        url="http://creativecommons.org/publicdomain/zero/1.0/legalcode",
+        canonical_url="https://creativecommons.org/publicdomain/zero/1.0/legalcode",
+        before=(
+            "To the extent possible under law, the publisher has waived all rights to these "
+            "data and has dedicated them to the "
+        ),
+        after=(
+            ". Users may copy, modify, distribute and use the work, including for commercial "
+            "purposes, without restriction."
+        ),
+    ),
+    Licence.CC_BY: LicenceInfo(
+        spdx="CC-BY-4.0",
+        name="Creative Commons Attribution 4.0 International",
+        title="Creative Commons Attribution (CC-BY) 4.0 License",
+        url="http://creativecommons.org/licenses/by/4.0/legalcode",
+        canonical_url="https://creativecommons.org/licenses/by/4.0/legalcode",
+        before="This work is licensed under a ",
+        after=".",
+    ),
+    Licence.CC_BY_NC: LicenceInfo(
+        spdx="CC-BY-NC-4.0",
+        name="Creative Commons Attribution Non Commercial 4.0 International",
+        title="Creative Commons Attribution Non Commercial (CC-BY-NC) 4.0 License",
+        url="http://creativecommons.org/licenses/by-nc/4.0/legalcode",
+        canonical_url="https://creativecommons.org/licenses/by-nc/4.0/legalcode",
+        before="This work is licensed under a ",
+        after=".",
+    ),
+}
+
+_LICENCE_HELP = (
+    "GBIF accepts only CC0-1.0, CC-BY-4.0 or CC-BY-NC-4.0 "
+    "(written e.g. 'CC0', 'CC BY 4.0', 'cc-by-nc')"
+)
+
+
+def _licence_key(text: str) -> str:
+    s = text.strip().lower()
+    s = re.sub(r"^https?://(www\.)?", "", s)
+    s = s.replace("creativecommons.org", "cc")
+    for word in ("legalcode", "deed.en", "deed", "licenses", "license", "licence", "international",
+                 "creative commons", "creativecommons", "public domain dedication", "universal",
+                 "publicdomain", "public domain", "dedication"):
+        s = s.replace(word, " cc " if word.startswith("creative") else " ")
+    s = s.replace("attribution", "by").replace("noncommercial", "nc").replace("non commercial", "nc")
+    s = s.replace("non-commercial", "nc").replace("zero", "0")
+    s = re.sub(r"[^a-z0-9.]", "", s)
+    s = s.replace("ccby", "by").replace("cc0", "0")
+    s = re.sub(r"^cc", "", s)
+    return s.strip(".")
+
+
+_LICENCE_KEYS = {
+    Licence.CC0: {"0", "01.0", "010", "0.1.0", "01", "0v1.0", "0v1"},
+    Licence.CC_BY: {"by", "by4.0", "by40", "by4", "by.4.0", "byv4.0"},
+    Licence.CC_BY_NC: {"bync", "bync4.0", "bync40", "bync4", "bync.4.0", "byncv4.0"},
+}
+
+
+def normalise_licence(value: Any) -> Licence:
+    """Normalise a licence spelling to one of the three GBIF licences, or raise ValueError."""
+    if isinstance(value, Licence):
+        return value
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError(f"licence is missing; {_LICENCE_HELP}")
+    text = value.strip().lower().rstrip("/")
+    for lic, info in LICENCES.items():
+        known = {info.spdx, info.name, info.title, info.url, info.canonical_url,
+                 info.url.removesuffix("/legalcode"), info.canonical_url.removesuffix("/legalcode")}
+        if text in {k.lower() for k in known}:
+            return lic
+    key = _licence_key(value)
+    for lic, keys in _LICENCE_KEYS.items():
+        if key in keys:
+            return lic
+    hint = ""
+    if re.match(r"^(by|bync)\d", key) or re.match(r"^(by|bync)v?\d", key):
+        hint = " Only version 4.0 of CC BY / CC BY-NC is accepted by GBIF."
+    elif any(x in key for x in ("sa", "nd")):
+        hint = " ShareAlike (SA) and NoDerivatives (ND) licences are not accepted by GBIF."
+    raise ValueError(f"licence {value!r} is not recognised: {_LICENCE_HELP}.{hint}")
+
+
+# ---------------------------------------------------------------------------------------------
+# Controlled vocabularies (copied from rs.gbif.org vocabularies; see tests for the cross-check)
+
+
+class UpdateFrequency(str, Enum):
+    """EML 2.2 MaintUpFreqType (rs.gbif.org vocabulary/eml/update_frequency_2_2.xml)."""
+
+    daily = "daily"
+    weekly = "weekly"
+    monthly = "monthly"
+    biannually = "biannually"
+    annually = "annually"
+    asNeeded = "asNeeded"
+    continually = "continually"
+    irregular = "irregular"
+    notPlanned = "notPlanned"
+    unknown = "unknown"
+    otherMaintenancePeriod = "otherMaintenancePeriod"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+def _fold(s: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", s.lower())
+
+
+_FREQ_ALIASES = {
+    _fold(f.value): f for f in UpdateFrequency
+} | {
+    "unkown": UpdateFrequency.unknown,  # deprecated misspelling in the vocabulary
+    "yearly": UpdateFrequency.annually,
+    "semiannually": UpdateFrequency.biannually,
+    "twiceayear": UpdateFrequency.biannually,
+    "never": UpdateFrequency.notPlanned,
+    "none": UpdateFrequency.notPlanned,
+    "other": UpdateFrequency.otherMaintenancePeriod,
+    "continuously": UpdateFrequency.continually,
+}
+
+
+def normalise_update_frequency(value: Any) -> UpdateFrequency:
+    if isinstance(value, UpdateFrequency):
+        return value
+    if isinstance(value, str) and _fold(value) in _FREQ_ALIASES:
+        return _FREQ_ALIASES[_fold(value)]
+    allowed = ", ".join(f.value for f in UpdateFrequency)
+    raise ValueError(f"update frequency {value!r} is not one of: {allowed}")
+
+
+# rs.gbif.org vocabulary/gbif/agent_role.xml
+AGENT_ROLES: tuple[str, ...] = (
+    "author", "contentProvider", "custodianSteward", "distributor", "editor", "metadataProvider",
+    "originator", "owner", "pointOfContact", "principalInvestigator", "processor", "publisher",
+    "user", "programmer", "curator", "reviewer",
+)
+# rs.gbif.org vocabulary/gbif/preservation_method.xml
+PRESERVATION_METHODS: tuple[str, ...] = (
+    "noTreatment", "alcohol", "deepFrozen", "dried", "driedAndPressed", "formalin", "refrigerated",
+    "freezeDried", "glycerin", "gumArabic", "microscopicPreparation", "mounted", "pinned", "other",
+)
+
+
+def _from_vocab(value: Any, vocab: Iterable[str], what: str) -> str:
+    vocab = tuple(vocab)
+    folded = {_fold(v): v for v in vocab}
+    if isinstance(value, str) and _fold(value) in folded:
+        return folded[_fold(value)]
+    close = difflib.get_close_matches(str(value), vocab, n=3, cutoff=0.6)
+    hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+    raise ValueError(f"{what} {value!r} is not one of: {', '.join(vocab)}.{hint}")
+
+
+# ---------------------------------------------------------------------------------------------
+# Small value validators
+
+_ORCID_RE = re.compile(r"^(\d{4})-?(\d{4})-?(\d{4})-?(\d{3}[\dX])$")
+_ROR_RE = re.compile(r"^0[a-hj-km-np-tv-z0-9]{6}[0-9]{2}$")
+_EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_URL_RE = re.compile(r"^https?://[^\s/$.?#][^\s]*$", re.IGNORECASE)
+_DOI_RE = re.compile(r"^10\.\d{4,9}/\S+$")
+_SHORTNAME_RE = re.compile(r"^[A-Za-z0-9_-]+$")
+
+
+def _orcid_checksum_ok(digits: str) -> bool:
+    total = 0
+    for ch in digits[:-1]:
+        total = (total + int(ch)) * 2
+    check = (12 - total % 11) % 11
+    return digits[-1] == ("X" if check == 10 else str(check))
+
+
+def normalise_orcid(value: str) -> str:
+    s = value.strip()
+    s = re.sub(r"^(https?://)?(www\.)?orcid\.org/", "", s, flags=re.IGNORECASE)
+    m = _ORCID_RE.match(s.upper())
+    if not m:
+        raise ValueError(
+            f"ORCID iD {value!r} is not in the form 0000-0002-1825-0097 "
+            "(16 digits in groups of four, the last may be X; the https://orcid.org/ prefix is optional)"
+        )
+    digits = "".join(m.groups())
+    if not _orcid_checksum_ok(digits):
+        raise ValueError(f"ORCID iD {value!r} has a wrong check digit; please copy it again from orcid.org")
+    return "-".join(m.groups())
+
+
+def normalise_ror(value: str) -> str:
+    s = re.sub(r"^(https?://)?(www\.)?ror\.org/", "", value.strip(), flags=re.IGNORECASE).lower()
+    if not _ROR_RE.match(s):
+        raise ValueError(
+            f"ROR id {value!r} is not valid; write it as on ror.org, e.g. 02mhbdp94 or https://ror.org/02mhbdp94"
+        )
+    return s
+
+
+def normalise_dataset_id(value: str) -> str:
+    """A UUID (canonical lowercase) or a DOI (as https://doi.org/10.…)."""
+    s = value.strip()
+    try:
+        return str(uuid.UUID(s))
+    except ValueError:
+        pass
+    doi = re.sub(r"^(doi:|https?://(dx\.)?doi\.org/)", "", s, flags=re.IGNORECASE)
+    if _DOI_RE.match(doi):
+        return f"https://doi.org/{doi}"
+    raise ValueError(
+        f"dataset_id {value!r} is neither a UUID (e.g. 1f6e4a9c-…) nor a DOI "
+        "(e.g. 10.15468/abcd12, doi:10.15468/abcd12 or https://doi.org/10.15468/abcd12)"
+    )
+
+
+def normalise_language(value: Any) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError("language is empty; use an ISO 639-1 or 639-2 code such as 'en' or 'eng'")
+    s = value.strip()
+    low = s.lower()
+    if len(low) == 2 and pycountry.languages.get(alpha_2=low):
+        return low
+    if len(low) == 3 and (
+        pycountry.languages.get(alpha_3=low) or pycountry.languages.get(bibliographic=low)
+    ):
+        return low
+    try:  # a language name ("English", "Español" is not known, "Spanish" is)
+        lang = pycountry.languages.lookup(s)
+    except LookupError:
+        lang = None
+    if lang is not None and getattr(lang, "alpha_2", None):
+        return lang.alpha_2
+    if lang is not None:
+        return lang.alpha_3
+    raise ValueError(
+        f"language {value!r} is not an ISO 639-1 or 639-2 code; use e.g. 'en', 'de', 'fr' or 'eng'"
+    )
+
+
+def _paragraphs(value: Any) -> list[str]:
+    """A text given as one string (paragraphs separated by blank lines) or a list of paragraphs."""
+    if value is None:
+        return []
+    items = [value] if isinstance(value, str) else value
+    if not isinstance(items, (list, tuple)):
+        raise ValueError("expected text, or a list of paragraphs")
+    out: list[str] = []
+    for item in items:
+        if not isinstance(item, str):
+            raise ValueError(f"expected text but got {type(item).__name__}: {item!r}")
+        for para in re.split(r"\n\s*\n", item):
+            para = " ".join(line.strip() for line in para.strip().splitlines())
+            if para:
+                out.append(para)
+    return out
+
+
+def _str_list(value: Any) -> Any:
+    if isinstance(value, str):
+        return [value]
+    return value
+
+
+def _url(value: Any) -> Any:
+    if value is None:
+        return None
+    if not isinstance(value, str) or not _URL_RE.match(value.strip()):
+        raise ValueError(f"{value!r} is not a web address; it must start with http:// or https://")
+    return value.strip()
+
+
+Paragraphs = Annotated[list[str], BeforeValidator(_paragraphs)]
+Url = Annotated[str, BeforeValidator(_url)]
+StrList = Annotated[list[Annotated[str, Field(min_length=1)]], BeforeValidator(_str_list)]
+
+
+# ---------------------------------------------------------------------------------------------
+# Models
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        str_strip_whitespace=True,
+        populate_by_name=True,
+        validate_default=True,
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _blank_is_missing(cls, data: Any) -> Any:
+        # A key left empty in YAML ("email:" or "email: ''") means "not given".
+        if isinstance(data, Mapping):
+            return {k: v for k, v in data.items() if not (v is None or (isinstance(v, str) and not v.strip()))}
+        return data
+
+
+class Agent(_Model):
+    """A person, an organisation or a position (EML agentType)."""
+
+    given_name: str | None = Field(None, validation_alias=AliasChoices("given_name", "givenName", "first_name"))
+    surname: str | None = Field(None, validation_alias=AliasChoices("surname", "surName", "last_name", "family_name"))
+    organisation: str | None = Field(None, validation_alias=AliasChoices("organisation", "organization", "organizationName"))
+    position: str | None = Field(None, validation_alias=AliasChoices("position", "positionName"))
+    email: str | None = None
+    phone: str | None = None
+    url: Url | None = None
+    orcid: str | None = None
+    delivery_point: str | None = Field(None, validation_alias=AliasChoices("delivery_point", "address", "street"))
+    city: str | None = None
+    administrative_area: str | None = Field(None, validation_alias=AliasChoices("administrative_area", "state", "province", "region"))
+    postal_code: str | None = Field(None, validation_alias=AliasChoices("postal_code", "postcode", "zip"))
+    country: str | None = None
+
+    @field_validator("email")
+    @classmethod
+    def _email(cls, v: str | None) -> str | None:
+        if v is not None and not _EMAIL_RE.match(v):
+            raise ValueError(f"{v!r} is not an e-mail address (name@example.org)")
+        return v
+
+    @field_validator("orcid")
+    @classmethod
+    def _orcid(cls, v: str | None) -> str | None:
+        return None if v is None else normalise_orcid(v)
+
+    @model_validator(mode="after")
+    def _has_name(self) -> "Agent":
+        if self.given_name and not self.surname:
+            raise ValueError(
+                f"a person needs a surname (EML requires one); given_name {self.given_name!r} has no surname "
+                "— put a single-word name in 'surname'"
+            )
+        if not (self.surname or self.organisation or self.position):
+            raise ValueError("each person/organisation needs at least a surname, an organisation or a position")
+        return self
+
+    @property
+    def display_name(self) -> str:
+        person = " ".join(p for p in (self.given_name, self.surname) if p)
+        return person or self.organisation or self.position or ""
+
+
+class AssociatedParty(Agent):
+    role: str
+
+    @field_validator("role", mode="before")
+    @classmethod
+    def _role(cls, v: Any) -> str:
+        return _from_vocab(v, AGENT_ROLES, "role")
+
+
+class Publisher(_Model):
+    """The publishing organisation (EML dataset/publisher)."""
+
+    name: str = Field(validation_alias=AliasChoices("name", "organisation", "organization"))
+    ror: str | None = None
+    identifier: str | None = None
+    identifier_directory: Url | None = None
+    url: Url | None = None
+    email: str | None = None
+
+    @field_validator("ror")
+    @classmethod
+    def _ror(cls, v: str | None) -> str | None:
+        return None if v is None else normalise_ror(v)
+
+    @model_validator(mode="after")
+    def _directory(self) -> "Publisher":
+        if self.identifier and not self.identifier_directory:
+            m = re.match(r"^(https?://[^/]+/)", self.identifier)
+            if not m:
+                raise ValueError(
+                    "publisher.identifier needs identifier_directory (the registry it comes from, "
+                    "e.g. https://www.wikidata.org/wiki/), or give the identifier as a full URL"
+                )
+            self.identifier_directory = m.group(1)
+        return self
+
+
+class Citation(_Model):
+    text: str = Field(min_length=1)
+    identifier: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _plain(cls, data: Any) -> Any:
+        return {"text": data} if isinstance(data, str) else data
+
+
+class KeywordSet(_Model):
+    keywords: StrList = Field(min_length=1)
+    thesaurus: str = "N/A"
+
+
+class Sampling(_Model):
+    study_extent: str
+    sampling_description: str
+
+
+class Methods(_Model):
+    steps: StrList = Field(min_length=1, validation_alias=AliasChoices("steps", "methodSteps", "method_steps"))
+    quality_control: StrList = Field(default_factory=list, validation_alias=AliasChoices("quality_control", "qualityControl"))
+    sampling: Sampling | None = None
+
+
+class CollectionInfo(_Model):
+    """Natural history collection entry (gbif/collection in EML additionalMetadata)."""
+
+    collection_name: str = Field(validation_alias=AliasChoices("collection_name", "collectionName", "name"))
+    collection_identifier: str | None = Field(
+        None, validation_alias=AliasChoices("collection_identifier", "collectionIdentifier", "identifier")
+    )
+    parent_collection_identifier: str | None = Field(
+        None,
+        validation_alias=AliasChoices("parent_collection_identifier", "parentCollectionIdentifier", "parent_identifier"),
+    )
+
+
+def _keyword_sets(value: Any) -> Any:
+    if value is None:
+        return []
+    if isinstance(value, (str, Mapping)):
+        value = [value]
+    if isinstance(value, list) and value and all(isinstance(v, str) for v in value):
+        return [{"keywords": value}]
+    return value
+
+
+class DatasetMetadata(_Model):
+    """Everything eml.xml needs that a data manager writes by hand."""
+
+    title: str = Field(min_length=1)
+    shortname: str | None = Field(None, validation_alias=AliasChoices("shortname", "short_name", "shortName"))
+    abstract: Paragraphs = Field(validation_alias=AliasChoices("abstract", "description"))
+    language: str = "en"
+    metadata_language: str | None = None
+    creators: list[Agent] = Field(min_length=1)
+    contacts: list[Agent] = Field(min_length=1)
+    metadata_providers: list[Agent] = Field(default_factory=list)
+    associated_parties: list[AssociatedParty] = Field(default_factory=list)
+    publisher: Publisher | None = None
+    licence: Licence = Field(validation_alias=AliasChoices("licence", "license"))
+    citation: Citation | None = None
+    keywords: Annotated[list[KeywordSet], BeforeValidator(_keyword_sets)] = Field(default_factory=list)
+    update_frequency: UpdateFrequency | None = None
+    update_description: str | None = None
+    purpose: Paragraphs = Field(default_factory=list)
+    methods: Methods | None = None
+    collections: list[CollectionInfo] = Field(default_factory=list)
+    specimen_preservation_methods: StrList = Field(default_factory=list)
+    homepage: Url | None = None
+    logo_url: Url | None = None
+    dataset_id: str | None = None
+
+    @field_validator("shortname")
+    @classmethod
+    def _shortname(cls, v: str | None) -> str | None:
+        if v is not None and not _SHORTNAME_RE.match(v):
+            bad = sorted({c for c in v if not re.match(r"[A-Za-z0-9_-]", c)})
+            raise ValueError(
+                f"shortname {v!r} may contain only letters, digits, '-' and '_' "
+                f"(not {' '.join(repr(c) for c in bad)}); e.g. {re.sub(r'[^A-Za-z0-9_-]+', '-', v).strip('-')!r}"
+            )
+        return v
+
+    @field_validator("abstract")
+    @classmethod
+    def _abstract(cls, v: list[str]) -> list[str]:
+        if not v:
+            raise ValueError("the abstract is empty; describe the dataset in one or more paragraphs")
+        return v
+
+    @field_validator("language", "metadata_language", mode="before")
+    @classmethod
+    def _lang(cls, v: Any) -> Any:
+        return None if v is None else normalise_language(v)
+
+    @field_validator("licence", mode="before")
+    @classmethod
+    def _licence(cls, v: Any) -> Licence:
+        return normalise_licence(v)
+
+    @field_validator("update_frequency", mode="before")
+    @classmethod
+    def _freq(cls, v: Any) -> Any:
+        return None if v is None else normalise_update_frequency(v)
+
+    @field_validator("specimen_preservation_methods")
+    @classmethod
+    def _preservation(cls, v: list[str]) -> list[str]:
+        return [_from_vocab(x, PRESERVATION_METHODS, "specimen preservation method") for x in v]
+
+    @field_validator("dataset_id", mode="before")
+    @classmethod
+    def _dataset_id(cls, v: Any) -> Any:
+        if isinstance(v, uuid.UUID):
+            return str(v)
+        return None if v is None else normalise_dataset_id(str(v))
+
+    @model_validator(mode="after")
+    def _defaults(self) -> "DatasetMetadata":
+        if self.metadata_language is None:
+            self.metadata_language = self.language
+        if not self.metadata_providers:
+            self.metadata_providers = list(self.contacts)
+        return self
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> "DatasetMetadata":
+        """Validate the ``metadata:`` section of a whole config mapping (raises MetadataError)."""
+        if not isinstance(config, Mapping) or "metadata" not in config:
+            raise MetadataError("the config has no 'metadata:' section (title, abstract, licence, creators, contacts …)")
+        return load_metadata(config["metadata"], root="metadata")
+
+
+# ---------------------------------------------------------------------------------------------
+# Readable errors
+
+
+class MetadataError(ValueError):
+    """Invalid dataset metadata; ``str()`` lists one problem per line."""
+
+    def __init__(self, message: str, problems: list[str] | None = None):
+        super().__init__(message)
+        self.problems = problems or [message]
+
+
+def load_metadata(data: Any, *, root: str = "metadata") -> DatasetMetadata:
+    """Validate a mapping (the content of ``metadata:``), raising :class:`MetadataError`."""
+    if not isinstance(data, Mapping):
+        raise MetadataError(f"'{root}' must be a mapping of keys (title, abstract, licence, …), not {type(data).__name__}")
+    try:
+        return DatasetMetadata.model_validate(data)
+    except ValidationError as exc:
+        problems = _problems(exc, DatasetMetadata, root)
+        raise MetadataError(
+            f"the dataset metadata has {len(problems)} problem{'s' if len(problems) != 1 else ''}:\n"
+            + "\n".join(f"  - {p}" for p in problems),
+            problems,
+        ) from None
+
+
+def format_validation_error(exc: ValidationError, model: type[BaseModel] = DatasetMetadata, root: str = "metadata") -> str:
+    """Render a pydantic ValidationError on the metadata models, one readable line per problem."""
+    return "\n".join(_problems(exc, model, root))
+
+
+def _loc_str(root: str, loc: tuple[Any, ...]) -> str:
+    out = root
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def _model_at(model: type[BaseModel], loc: tuple[Any, ...]) -> type[BaseModel] | None:
+    """The model class that owns the last key of ``loc`` (for 'did you mean')."""
+    current: Any = model
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        if not (isinstance(current, type) and issubclass(current, BaseModel)):
+            return None
+        field = current.model_fields.get(part)
+        if field is None:
+            field = next(
+                (f for f in current.model_fields.values()
+                 if isinstance(f.validation_alias, AliasChoices) and part in f.validation_alias.choices),
+                None,
+            )
+        if field is None:
+            return None
+        current = _inner_model(field.annotation)
+    return current if isinstance(current, type) and issubclass(current, BaseModel) else None
+
+
+def _inner_model(tp: Any) -> Any:
+    if isinstance(tp, type) and issubclass(tp, BaseModel):
+        return tp
+    for arg in get_args(tp):
+        found = _inner_model(arg)
+        if found is not None:
+            return found
+    if get_origin(tp) is Annotated:
+        return _inner_model(get_args(tp)[0])
+    return None
+
+
+def _keys_of(model: type[BaseModel]) -> list[str]:
+    return list(model.model_fields)
+
+
+def _problems(exc: ValidationError, model: type[BaseModel], root: str) -> list[str]:
+    out: list[str] = []
+    for err in exc.errors(include_url=False):
+        loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and ("[" in p or p.startswith("function-"))))
+        where = _loc_str(root, loc)
+        kind = err["type"]
+        if kind == "extra_forbidden":
+            key = loc[-1] if loc else "?"
+            owner = _model_at(model, loc[:-1]) if loc else model
+            msg = f"unknown key {key!r}"
+            if owner is not None:
+                close = difflib.get_close_matches(str(key), _keys_of(owner), n=3, cutoff=0.6)
+                if close:
+                    msg += f" — did you mean {', '.join(repr(c) for c in close)}?"
+                else:
+                    msg += f" (allowed keys: {', '.join(_keys_of(owner))})"
+            out.append(f"{where}: {msg}")
+        elif kind == "missing":
+            out.append(f"{where}: required but missing")
+        elif kind == "too_short" and isinstance(err.get("input"), list):
+            out.append(f"{where}: needs at least {err['ctx'].get('min_length', 1)} entry")
+        elif kind == "value_error":
+            out.append(f"{where}: {err['ctx']['error']}")
+        else:
+            out.append(f"{where}: {err['msg']}")
+    # a union/alias can report the same problem twice
+    return list(dict.fromkeys(out))
