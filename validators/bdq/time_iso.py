@@ -120,8 +120,9 @@ def _parse_endpoint(text: str) -> Endpoint | None:
     if precision != DAY:
         return None  # a time needs a complete date
     tm = _TIME.fullmatch(match["time"])
-    if not tm:
-        return None
+    extended_date = "-" in match["date"]
+    if not tm or (extended_date and tm["bM"]) or (not extended_date and tm["M"]):
+        return None  # ISO 8601 does not mix the basic and extended formats in date and time
     hour, minute, second = int(tm["H"]), int(tm["M"] or tm["bM"] or 0), int(tm["S"] or tm["bS"] or 0)
     fraction = tm["F"] or tm["bF"]
     if hour > 23 or minute > 59 or second > 59:

@@ -4,6 +4,7 @@ Only *unambiguous* readings are returned: ``03/04/2020`` (day/month order unknow
 without a year give None. Month names (several European languages), Roman numeral months (``18/V/1981``),
 ordinal suffixes (``29th``), English weekday names (checked against the date), CJK 年月日, decades (``1980s``) and
 simple ranges (``9.ii-10.iii.2000``) are understood. Precision is kept: ``Aug. 1987`` gives ``1987-08``.
+Years before 1000 are not trusted in free text (``0377`` is more likely a compact month/year than a year).
 """
 from __future__ import annotations
 
