@@ -278,9 +278,12 @@ PRESERVATION_METHODS: tuple[str, ...] = (
 )
 
 
-def _from_vocab(value: Any, vocab: Iterable[str], what: str) -> str:
+_PRESERVATION_ALIASES = {"ethanol": "alcohol", "etoh": "alcohol", "frozen": "deepFrozen", "pressed": "driedAndPressed"}
+
+
+def _from_vocab(value: Any, vocab: Iterable[str], what: str, aliases: Mapping[str, str] | None = None) -> str:
     vocab = tuple(vocab)
-    folded = {_fold(v): v for v in vocab}
+    folded = {_fold(v): v for v in vocab} | dict(aliases or {})
     if isinstance(value, str) and _fold(value) in folded:
         return folded[_fold(value)]
     close = difflib.get_close_matches(str(value), vocab, n=3, cutoff=0.6)
@@ -382,8 +385,9 @@ def _paragraphs(value: Any) -> list[str]:
     for item in items:
         if not isinstance(item, str):
             raise ValueError(f"expected text but got {type(item).__name__}: {item!r}")
-        for para in re.split(r"\n\s*\n", item):
-            para = " ".join(line.strip() for line in para.strip().splitlines())
+        item = item.replace("\r\n", "\n").replace("\r", "\n")
+        for para in re.split(r"\n[ \t]*\n", item):
+            para = " ".join(line.strip() for line in para.strip().split("\n"))
             if para:
                 out.append(para)
     return out
@@ -393,6 +397,10 @@ def _str_list(value: Any) -> Any:
     if isinstance(value, str):
         return [value]
     return value
+
+
+def _one_or_many(value: Any) -> Any:
+    return [value] if isinstance(value, Mapping) else value
 
 
 def _url(value: Any) -> Any:
@@ -569,10 +577,10 @@ class DatasetMetadata(_Model):
     abstract: Paragraphs = Field(validation_alias=AliasChoices("abstract", "description"))
     language: str = "en"
     metadata_language: str | None = None
-    creators: list[Agent] = Field(min_length=1)
-    contacts: list[Agent] = Field(min_length=1)
-    metadata_providers: list[Agent] = Field(default_factory=list)
-    associated_parties: list[AssociatedParty] = Field(default_factory=list)
+    creators: Annotated[list[Agent], BeforeValidator(_one_or_many)] = Field(min_length=1)
+    contacts: Annotated[list[Agent], BeforeValidator(_one_or_many)] = Field(min_length=1)
+    metadata_providers: Annotated[list[Agent], BeforeValidator(_one_or_many)] = Field(default_factory=list)
+    associated_parties: Annotated[list[AssociatedParty], BeforeValidator(_one_or_many)] = Field(default_factory=list)
     publisher: Publisher | None = None
     licence: Licence = Field(validation_alias=AliasChoices("licence", "license"))
     citation: Citation | None = None
@@ -581,7 +589,7 @@ class DatasetMetadata(_Model):
     update_description: str | None = None
     purpose: Paragraphs = Field(default_factory=list)
     methods: Methods | None = None
-    collections: list[CollectionInfo] = Field(default_factory=list)
+    collections: Annotated[list[CollectionInfo], BeforeValidator(_one_or_many)] = Field(default_factory=list)
     specimen_preservation_methods: StrList = Field(default_factory=list)
     homepage: Url | None = None
     logo_url: Url | None = None
@@ -623,7 +631,7 @@ class DatasetMetadata(_Model):
     @field_validator("specimen_preservation_methods")
     @classmethod
     def _preservation(cls, v: list[str]) -> list[str]:
-        return [_from_vocab(x, PRESERVATION_METHODS, "specimen preservation method") for x in v]
+        return [_from_vocab(x, PRESERVATION_METHODS, "specimen preservation method", _PRESERVATION_ALIASES) for x in v]
 
     @field_validator("dataset_id", mode="before")
     @classmethod
