@@ -34,21 +34,31 @@ Example (YAML)::
       metadata_providers: []       # default: the contacts
       associated_parties:
         - {surname: Curie, given_name: Marie, role: curator}
-      publisher: {name: Example Museum, ror: https://ror.org/02mhbdp94}
-      citation: {text: "Example Museum (2024). Herbarium. Version 1.0.", identifier: "https://doi.org/10.1234/abcd"}
+      publisher:
+        name: Example Museum
+        ror: https://ror.org/02mhbdp94   # or identifier + identifier_directory
+      citation:
+        text: Example Museum (2024). Herbarium. Version 1.0.
+        identifier: https://doi.org/10.1234/abcd
       keywords:
-        - {keywords: [Specimen], thesaurus: "GBIF Dataset Type Vocabulary: http://rs.gbif.org/vocabulary/gbif/dataset_type_2015-07-10.xml"}
-        - {keywords: [Herbarium, Plantae]}          # thesaurus defaults to "N/A"
+        - keywords: [Specimen]
+          thesaurus: "GBIF Dataset Type Vocabulary: http://rs.gbif.org/vocabulary/gbif/dataset_type_2015-07-10.xml"
+        - keywords: [Herbarium, Plantae]   # thesaurus defaults to "N/A"
+                                           # (a plain list of words is one set without thesaurus)
       update_frequency: monthly    # EML 2.2 MaintUpFreqType
       update_description: Republished after each digitisation batch.
       purpose: Make the herbarium discoverable.
       methods:
         steps: [Specimens databased in Specify.]
         quality_control: [Coordinates checked against country boundaries.]
-        sampling: {study_extent: All accessions., sampling_description: Not applicable.}
+        sampling:
+          study_extent: All accessions.
+          sampling_description: Not applicable.
       collections:
-        - {collection_name: Herbarium, collection_identifier: "https://scientific-collections.gbif.org/collection/…", parent_collection_identifier: EXM}
-      specimen_preservation_methods: [driedAndPressed]
+        - collection_name: Herbarium     # or collectionName
+          collection_identifier: https://scientific-collections.gbif.org/collection/0000
+          parent_collection_identifier: EXM
+      specimen_preservation_methods: [driedAndPressed]   # rs.gbif.org preservation_method vocabulary
       homepage: https://example.org/herbarium
       logo_url: https://example.org/logo.png
       dataset_id: 10.1234/abcd     # UUID or DOI -> alternateIdentifier

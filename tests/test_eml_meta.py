@@ -420,3 +420,14 @@ def test_shipped_term_table_is_up_to_date():
     text = build_terms.render(build_terms.build_rows(STANDARDS))
     shipped = (Path(build_terms.__file__).parent / "dwc_terms.tsv").read_text(encoding="utf-8")
     assert shipped == text, "rerun: .venv/bin/python mobilise/data/build_terms.py"
+
+
+def test_documented_yaml_example_is_valid():
+    import mobilise.metadata as metadata_module
+    from ruamel.yaml import YAML
+
+    block = metadata_module.__doc__.split("Example (YAML)::\n\n", 1)[1]
+    config = YAML(typ="safe").load("\n".join(line[4:] for line in block.splitlines()))
+    md = DatasetMetadata.from_config(config)
+    assert md.licence is Licence.CC_BY and md.creators[0].orcid == "0000-0002-1825-0097"
+    validate_eml(build_eml(md, package_id=PKG, version="1.0", pub_date=date(2024, 1, 1), now=NOW))
