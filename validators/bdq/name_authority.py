@@ -230,7 +230,7 @@ class GbifAuthority(NameAuthority):
     label = "GBIF Backbone Taxonomy"
     _ID = re.compile(r"^(?:gbif:|https?://(?:api\.gbif\.org/v1|(?:www\.)?gbif\.org)/species/)(\d+)/?$", re.I)
 
-    def __init__(self, base: str = GBIF_API):
+    def __init__(self, base: str):
         self.base = base
 
     def _taxon(self, usage: Mapping) -> Taxon:
@@ -318,7 +318,7 @@ def resolve_authority(source: str | None) -> NameAuthority | None:
     text = (source or "").strip()
     lower = text.lower()
     if not text or "gbif" in lower or "10.15468/39omei" in lower:
-        return GbifAuthority()
+        return GbifAuthority(GBIF_API)  # module constants read at call time, so tests can redirect them
     if "marinespecies.org" in lower or lower in ("worms", "world register of marine species"):
         return AphiaAuthority("WoRMS", WORMS_API, "marinespecies.org")
     if "irmng" in lower:
