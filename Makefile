@@ -1,0 +1,38 @@
+# Two commands set everything up on a fresh machine: `make run` and `make test` (see README.md).
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+SAMPLE_DB := data/sample.sqlite
+SAMPLE_SPECIMENS ?= 10000
+
+.PHONY: install run validate test test-services bench clean
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+$(SAMPLE_DB): | install
+	$(BIN)/mobilise sample-db $(SAMPLE_DB) --specimens $(SAMPLE_SPECIMENS) --seed 42
+
+## Publish the embedded sample database as a Darwin Core Archive (output/mobilise-sample/dwca.zip).
+run: install $(SAMPLE_DB)
+	$(BIN)/mobilise run config/sample.yaml
+
+## Everything but publishing: what would be rejected and why.
+validate: install $(SAMPLE_DB)
+	$(BIN)/mobilise validate config/sample.yaml
+
+## The test suite; PostgreSQL/MariaDB tests skip when the servers are unreachable.
+test: install
+	$(BIN)/pytest -q
+
+## The test suite with PostgreSQL and MariaDB mandatory (what CI runs).
+test-services: install
+	MOBILISE_REQUIRE_SERVICES=1 $(BIN)/pytest -q
+
+clean:
+	rm -rf output data .pytest_cache

@@ -1,0 +1,67 @@
+"""The Prefect flow that publishes one dataset: extract -> map -> validate -> publish.
+
+Tasks pass file paths (batches on disk in the run folder), so Prefect's task results stay small whatever the
+size of the collection, and every task re-reads the config from its path: no secret is ever stored as a task
+parameter in Prefect's database.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from prefect import flow, get_run_logger, task
+from prefect.futures import wait
+
+from mobilise.flows import stages
+from mobilise.settings import load_config
+
+
+@task(name="extract")
+def extract_task(config_path: str, run: str) -> list[str]:
+    return stages.extract(load_config(config_path), Path(run))
+
+
+@task(name="map")
+def map_task(config_path: str, extracted: str) -> str:
+    return stages.map_file(load_config(config_path), extracted)
+
+
+@task(name="find duplicate occurrenceIDs")
+def duplicates_task(run: str) -> str:
+    return stages.find_duplicate_ids(Path(run))
+
+
+@task(name="validate")
+def validate_task(config_path: str, mapped: str, duplicates: str) -> stages.BatchSummary:
+    return stages.validate_file(load_config(config_path), mapped, duplicates)
+
+
+@task(name="publish")
+def publish_task(config_path: str, run: str, summaries: list[stages.BatchSummary], dry_run: bool) -> dict:
+    return stages.publish(load_config(config_path), Path(run), summaries, dry_run=dry_run).as_dict()
+
+
+@flow(name="publish_dataset", log_prints=True)
+def publish_dataset(config_path: str, dry_run: bool = False, keep_run_files: bool = False) -> dict:
+    """Publish the dataset described by the YAML config at `config_path` as the next archive version.
+
+    With ``dry_run`` nothing is published: the records are extracted, mapped and validated, and the quarantine
+    file and counts are produced, as a data manager wants before the real run.
+    """
+    logger = get_run_logger()
+    config_path = str(Path(config_path).resolve())
+    config = load_config(config_path)  # fail here, before any work, on a config error
+    run = stages.new_run_directory(config)
+    logger.info("run folder %s; source %s", run, config.source.safe_url)
+    batches = extract_task(config_path, str(run))
+    mapped_futures = map_task.map(config_path, batches)
+    wait(mapped_futures)
+    mapped = [future.result() for future in mapped_futures]
+    duplicates = duplicates_task(str(run))
+    summary_futures = validate_task.map(config_path, mapped, duplicates)
+    summaries = [future.result() for future in summary_futures]
+    result = publish_task(config_path, str(run), summaries, dry_run)
+    if not keep_run_files:
+        stages.clean_up(run)
+    logger.info("%s: %s records published, %s rejected, version %s", result["dataset"], result["records"],
+                result["rejected"], result["version"])
+    return result

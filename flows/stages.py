@@ -1,0 +1,277 @@
+"""The pipeline's stages as plain functions over files in a run folder, so they can run in a Prefect task,
+a Dask worker or a test alike. Stages hand each other file paths, never large frames.
+
+Run folder ``<work>/<run id>/``: ``extracted/``, ``mapped/``, ``mapping_issues/``, ``valid/``, ``issues/`` and
+``quarantine/`` hold one Parquet file per batch, named by batch number; ``duplicates.parquet`` holds the
+occurrenceIDs that occur more than once in the whole dataset.
+"""
+from __future__ import annotations
+
+import logging
+import shutil
+import uuid
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+from mobilise.extractors import sql  # noqa: F401  (registers the SQL backends)
+from mobilise.extractors.base import extract_batches
+from mobilise.flags import severities
+from mobilise.mappers.mapping import MappingPlan, as_text, map_batch
+from mobilise.publishers.dwca import write_archive
+from mobilise.publishers.eml import Coverage, build_eml
+from mobilise.publishers.publication import (CURRENT_ARCHIVE, Publication, PublicationLog, atomic_path, now_utc,
+                                             promote, sha256_of)
+from mobilise.settings import DatasetConfig
+from mobilise.validators.registry import CheckContext
+from mobilise.validators.validate import quarantine_reasons, validate_batch
+
+log = logging.getLogger("mobilise")
+
+
+def new_run_directory(config: DatasetConfig) -> Path:
+    run_id = f"{now_utc():%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:6]}"
+    directory = config.work_directory / run_id
+    directory.mkdir(parents=True)
+    return directory
+
+
+def _batch_path(run: Path, stage: str, number: int) -> Path:
+    return run / stage / f"{number:06d}.parquet"
+
+
+def _sibling(path: str | Path, stage: str) -> Path:
+    """The same batch's file in another stage folder."""
+    path = Path(path)
+    return path.parent.parent / stage / path.name
+
+
+def _write(table: pa.Table, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pq.write_table(table, path, compression="zstd" if table.num_rows > 10_000 else "snappy")
+
+
+# --- extract ------------------------------------------------------------------------------------------------------
+
+def extract(config: DatasetConfig, run: Path) -> list[str]:
+    """Stream the source into one Parquet file per batch; fail on the first batch if a mapped column is missing."""
+    plan = MappingPlan.from_config(config)
+    paths = []
+    for number, batch in enumerate(extract_batches(config.source), start=1):
+        if number == 1:
+            plan.check_columns(batch.schema.names)
+        path = _batch_path(run, "extracted", number)
+        _write(pa.Table.from_batches([batch]), path)
+        paths.append(str(path))
+    log.info("extracted %d batch(es) from %s", len(paths), config.source.safe_url)
+    return paths
+
+
+# --- map ----------------------------------------------------------------------------------------------------------
+
+def map_file(config: DatasetConfig, extracted: str) -> str:
+    table, issues = map_batch(pq.read_table(extracted), MappingPlan.from_config(config))
+    mapped = _sibling(extracted, "mapped")
+    _write(table, mapped)
+    _write(issues, _sibling(extracted, "mapping_issues"))
+    return str(mapped)
+
+
+def find_duplicate_ids(run: Path) -> str:
+    """occurrenceIDs used by more than one record across all batches, found by DuckDB on disk."""
+    target = run / "duplicates.parquet"
+    pattern = str(run / "mapped" / "*.parquet")
+    with duckdb.connect() as connection:
+        connection.execute("SET memory_limit='512MB'")
+        connection.execute(f"SET temp_directory='{run / 'duckdb.tmp'}'")
+        if not list((run / "mapped").glob("*.parquet")):
+            duplicates = pa.table({"occurrenceID": pa.array([], pa.string())})
+        else:
+            duplicates = connection.execute(
+                "SELECT occurrenceID FROM read_parquet(?) WHERE occurrenceID IS NOT NULL "
+                "GROUP BY occurrenceID HAVING count(*) > 1", [pattern]).fetch_arrow_table()
+    _write(duplicates, target)
+    return str(target)
+
+
+# --- validate -----------------------------------------------------------------------------------------------------
+
+@dataclass
+class BatchSummary:
+    """What one validated batch contributes to the run's totals, the report and the EML coverage."""
+
+    batch: str
+    records: int = 0
+    published: int = 0
+    rejected: int = 0
+    flags: dict[str, int] = field(default_factory=dict)
+    severity_of: dict[str, str] = field(default_factory=dict)
+    west: float | None = None
+    east: float | None = None
+    south: float | None = None
+    north: float | None = None
+    first_date: str | None = None
+    last_date: str | None = None
+    kingdoms: list[str] = field(default_factory=list)
+
+
+def _quarantine_table(mapped: pa.Table, source: pa.Table, rows: np.ndarray, reasons: dict[int, str]) -> pa.Table:
+    """Rejected records whole: reasons, the Darwin Core values and every source column (as text)."""
+    indices = pa.array(rows, pa.int64())
+    columns = {"reasons": pa.array([reasons.get(int(r), "") for r in rows], pa.string())}
+    for name in mapped.column_names:
+        columns[name] = mapped[name].combine_chunks().take(indices)
+    for name in source.column_names:
+        columns[f"source.{name}"] = as_text(source[name]).take(indices)
+    return pa.table(columns)
+
+
+def _coverage(table: pa.Table, summary: BatchSummary) -> None:
+    if "decimalLatitude" in table.column_names and "decimalLongitude" in table.column_names:
+        latitude = pc.cast(table["decimalLatitude"], pa.float64())
+        longitude = pc.cast(table["decimalLongitude"], pa.float64())
+        summary.south, summary.north = pc.min(latitude).as_py(), pc.max(latitude).as_py()
+        summary.west, summary.east = pc.min(longitude).as_py(), pc.max(longitude).as_py()
+    if "eventDate" in table.column_names:
+        dates = table["eventDate"]
+        starts = pc.utf8_slice_codeunits(dates, 0, 10)
+        ends = pc.coalesce(pc.list_element(pc.split_pattern(dates, "/"), 1), starts)
+        summary.first_date, summary.last_date = pc.min(starts).as_py(), pc.max(ends).as_py()
+    if "kingdom" in table.column_names:
+        summary.kingdoms = sorted(k for k in pc.unique(table["kingdom"]).to_pylist() if k)
+
+
+def validate_file(config: DatasetConfig, mapped_path: str, duplicates_path: str,
+                  today: date | None = None) -> BatchSummary:
+    mapped = pq.read_table(mapped_path)
+    mapping_issues = pq.read_table(_sibling(mapped_path, "mapping_issues"))
+    context = CheckContext(duplicate_ids=pq.read_table(duplicates_path)["occurrenceID"].combine_chunks(),
+                           today=today or date.today(), earliest_year=config.validation.earliest_year)
+    severity = severities(config.validation.severity)
+    publishable, issues = validate_batch(mapped, mapping_issues, context, severity)
+    valid = mapped.filter(pa.array(publishable))
+    _write(valid, _sibling(mapped_path, "valid"))
+    _write(issues, _sibling(mapped_path, "issues"))
+    rejected_rows = np.flatnonzero(~publishable)
+    source = pq.read_table(_sibling(mapped_path, "extracted"))
+    _write(_quarantine_table(mapped, source, rejected_rows, quarantine_reasons(issues)),
+           _sibling(mapped_path, "quarantine"))
+    flags = issues["flag"].to_pylist()
+    summary = BatchSummary(batch=Path(mapped_path).stem, records=mapped.num_rows, published=valid.num_rows,
+                           rejected=int(rejected_rows.size), flags=dict(Counter(flags)),
+                           severity_of={f: severity[f] for f in set(flags)})
+    _coverage(valid, summary)
+    return summary
+
+
+# --- publish ------------------------------------------------------------------------------------------------------
+
+@dataclass
+class RunResult:
+    dataset: str
+    version: str | None
+    archive: str | None
+    current: str | None
+    records: int
+    rejected: int
+    extracted: int
+    quarantine: str | None
+    issues: dict[str, int]
+    severity: dict[str, str]
+    published: str | None = None
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def _merge_coverage(summaries: list[BatchSummary]) -> Coverage | None:
+    def pick(values, function):
+        values = [v for v in values if v is not None]
+        return function(values) if values else None
+
+    west, east = pick([s.west for s in summaries], min), pick([s.east for s in summaries], max)
+    south, north = pick([s.south for s in summaries], min), pick([s.north for s in summaries], max)
+    first, last = pick([s.first_date for s in summaries], min), pick([s.last_date for s in summaries], max)
+    kingdoms = sorted({k for s in summaries for k in s.kingdoms})
+    return Coverage(west=west, east=east, south=south, north=north, begin=first, end=last,
+                    taxa=[("kingdom", k) for k in kingdoms])
+
+
+def write_quarantine(run: Path, target: Path) -> int:
+    """All batches' quarantined records into one CSV (RFC 4180 quoting: values are kept exactly)."""
+    files = sorted((run / "quarantine").glob("*.parquet"))
+    written = 0
+    with atomic_path(target) as temporary:
+        writer = None
+        for path in files:
+            table = pq.read_table(path)
+            if writer is None:
+                writer = pacsv.CSVWriter(str(temporary), table.schema)
+            writer.write_table(table.cast(writer.schema))
+            written += table.num_rows
+        if writer is None:
+            temporary.write_text("reasons\n", encoding="utf-8")
+        else:
+            writer.close()
+    return written
+
+
+def _valid_tables(run: Path):
+    for path in sorted((run / "valid").glob("*.parquet")):
+        yield pq.read_table(path)
+
+
+def _package_id(config: DatasetConfig) -> str:
+    """The EML packageId stem: the dataset's UUID as the IPT uses it, else its short name."""
+    try:
+        return str(uuid.UUID(str(config.metadata.dataset_id)))
+    except ValueError:
+        return config.shortname
+
+
+def publish(config: DatasetConfig, run: Path, summaries: list[BatchSummary], dry_run: bool = False) -> RunResult:
+    """Write the archive as the next version and make it current, or with dry_run only the quarantine file."""
+    issues: Counter = Counter()
+    severity_of: dict[str, str] = {}
+    for summary in summaries:
+        issues.update(summary.flags)
+        severity_of.update(summary.severity_of)
+    records = sum(s.published for s in summaries)
+    rejected = sum(s.rejected for s in summaries)
+    extracted = sum(s.records for s in summaries)
+    directory = config.publication_directory
+    log_book = PublicationLog(directory)
+    if dry_run:
+        quarantine = run / "quarantine.csv"
+        write_quarantine(run, quarantine)
+        return RunResult(config.shortname, None, None, None, records, rejected, extracted, str(quarantine),
+                         dict(issues), severity_of)
+    version = log_book.next_version()
+    published = now_utc()
+    package_id = _package_id(config)
+    eml = build_eml(config.metadata, package_id=package_id, version=version, pub_date=published.date(),
+                    coverage=_merge_coverage(summaries), now=published)
+    terms = MappingPlan.from_config(config).terms
+    archive = directory / f"dwca-{version}.zip"
+    with atomic_path(archive) as temporary:
+        written = write_archive(temporary, terms, _valid_tables(run), eml)
+    quarantine = directory / f"quarantine-{version}.csv"
+    write_quarantine(run, quarantine)
+    promote(directory, archive, eml)
+    log_book.append(Publication(version=version, published=published.isoformat(), records=written.records,
+                                rejected=rejected, archive=archive.name, sha256=sha256_of(archive),
+                                bytes=written.bytes))
+    return RunResult(config.shortname, version, str(archive), str(directory / CURRENT_ARCHIVE), written.records,
+                     rejected, extracted, str(quarantine), dict(issues), severity_of, published.isoformat())
+
+
+def clean_up(run: Path) -> None:
+    shutil.rmtree(run, ignore_errors=True)

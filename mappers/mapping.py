@@ -1,0 +1,187 @@
+"""Apply a dataset's mapping to one batch: source columns in, Darwin Core terms (all text) and issue rows out.
+
+Pure: no I/O, no global state, the same batch always gives the same result. Interpreters run once per distinct
+value of a batch (columns such as country, basisOfRecord or dates repeat a great deal), so the cost follows the
+number of distinct values, not rows.
+"""
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from mobilise.mappers.interpreters import VERBATIM_TERM, Interpreter, interpreters
+from mobilise.mappers.vocabularies import Translator
+from mobilise.settings import TEMPLATE_FIELD, DatasetConfig, TermSource
+
+ISSUE_SCHEMA = pa.schema([("row", pa.int64()), ("term", pa.string()), ("flag", pa.string()),
+                          ("value", pa.string())])
+
+
+class MappingError(ValueError):
+    """The mapping cannot be applied to this source at all (a wrong column name): stop before any work."""
+
+
+@dataclass
+class MappingPlan:
+    """What map_batch needs from the config, resolved once per run."""
+
+    sources: dict[str, TermSource]
+    interpreters: dict[str, Interpreter]
+    verbatim: dict[str, str]  # interpreted term -> verbatim term filled with the original when it changed
+    namespace: uuid.UUID
+    terms: list[str] = field(init=False)
+
+    def __post_init__(self) -> None:
+        # occurrenceID first: it is the core id column of the archive (meta.xml <id index="0"/>).
+        mapped = ["occurrenceID"] + [t for t in self.sources if t != "occurrenceID"]
+        self.terms = mapped + [v for v in self.verbatim.values() if v not in self.sources]
+
+    @classmethod
+    def from_config(cls, config: DatasetConfig) -> "MappingPlan":
+        available = interpreters(config.vocabularies)
+        chosen: dict[str, Interpreter] = {}
+        for term, source in config.mapping.items():
+            if source.vocabulary:
+                chosen[term] = Translator(source.vocabulary, config.vocabularies.get(source.vocabulary))
+            elif term in available:
+                chosen[term] = available[term]
+        verbatim = {t: v for t, v in VERBATIM_TERM.items() if t in chosen and v not in config.mapping}
+        return cls(dict(config.mapping), chosen, verbatim, dataset_namespace(config))
+
+    @property
+    def source_columns(self) -> set[str]:
+        return {column for source in self.sources.values() for column in source.columns}
+
+    def check_columns(self, columns: list[str]) -> None:
+        missing = sorted(self.source_columns - set(columns))
+        if missing:
+            where = [f"mapping.{t}" for t, s in self.sources.items() if set(s.columns) & set(missing)]
+            raise MappingError(f"{', '.join(where)}: column(s) {', '.join(missing)} not in the source "
+                               f"(the source has: {', '.join(columns)})")
+
+
+def dataset_namespace(config: DatasetConfig) -> uuid.UUID:
+    """Namespace for uuid5 identifiers: the dataset's own UUID when it has one, else derived from its name."""
+    try:
+        return uuid.UUID(str(config.metadata.dataset_id))
+    except (ValueError, AttributeError, TypeError):
+        return uuid.uuid5(uuid.NAMESPACE_URL, f"mobilise:{config.shortname}")
+
+
+# --- column helpers -------------------------------------------------------------------------------------------
+
+def as_text(array: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """Any source column as trimmed text, with empty strings as null."""
+    if isinstance(array, pa.ChunkedArray):
+        array = array.combine_chunks()
+    if pa.types.is_null(array.type):
+        return pa.nulls(len(array), pa.string())
+    if pa.types.is_dictionary(array.type):
+        array = array.dictionary_decode()
+    if pa.types.is_large_string(array.type):
+        array = array.cast(pa.string())
+    elif not pa.types.is_string(array.type):
+        array = pc.cast(array, pa.string())
+    array = pc.utf8_trim_whitespace(array)
+    return pc.if_else(pc.equal(array, ""), pa.scalar(None, pa.string()), array)
+
+
+def _coalesce(arrays: list[pa.Array]) -> pa.Array:
+    return arrays[0] if len(arrays) == 1 else pc.coalesce(*arrays)
+
+
+def _template(batch: pa.RecordBatch, template: str) -> pa.Array:
+    """'https://x.org/{guid}' over the batch; null where any named column is null (so a missing key shows)."""
+    parts: list = []
+    position = 0
+    for match in TEMPLATE_FIELD.finditer(template):
+        if match.start() > position:
+            parts.append(template[position:match.start()])
+        parts.append(as_text(batch.column(match.group(1))))
+        position = match.end()
+    if position < len(template):
+        parts.append(template[position:])
+    arrays = [p if isinstance(p, pa.Array) else pa.array([p] * batch.num_rows, pa.string()) for p in parts]
+    return pc.binary_join_element_wise(*arrays, "")
+
+
+def _uuid5(values: pa.Array, namespace: uuid.UUID) -> pa.Array:
+    encoded = pc.dictionary_encode(values)
+    minted = pa.array([f"urn:uuid:{uuid.uuid5(namespace, v)}" for v in encoded.dictionary.to_pylist()],
+                      pa.string())
+    return minted.take(encoded.indices)
+
+
+def source_values(batch: pa.RecordBatch, source: TermSource, namespace: uuid.UUID) -> pa.Array:
+    if source.constant is not None:
+        return pa.array([source.constant] * batch.num_rows, pa.string())
+    if source.template is not None:
+        return _template(batch, source.template)
+    if source.uuid5 is not None:
+        return _uuid5(_template(batch, source.uuid5), namespace)
+    names = [source.column] if isinstance(source.column, str) else source.column
+    return _coalesce([as_text(batch.column(name)) for name in names])
+
+
+def interpret(values: pa.Array, interpreter: Callable, term: str, extra: pa.Array | None = None
+              ) -> tuple[pa.Array, list[tuple[int, str, str, str]]]:
+    """Run `interpreter` once per distinct value; return the interpreted column and (row, term, flag, value)."""
+    key = values if extra is None else pc.binary_join_element_wise(
+        pc.fill_null(values, ""), pc.fill_null(extra, ""), "\x1f")
+    encoded = pc.dictionary_encode(key)
+    distinct = encoded.dictionary.to_pylist()
+    if extra is None:
+        results = [interpreter(v) for v in distinct]
+    else:
+        results = [interpreter(*(part or None for part in v.split("\x1f", 1))) for v in distinct]
+    interpreted = pa.array([r[0] for r in results], pa.string()).take(encoded.indices)
+    flagged = [i for i, r in enumerate(results) if r[1]]
+    issues: list[tuple[int, str, str, str]] = []
+    if flagged:
+        indices = encoded.indices.to_numpy(zero_copy_only=False)
+        for row in np.flatnonzero(np.isin(indices, flagged)):
+            index = int(indices[row])
+            original = distinct[index].replace("\x1f", " / ").strip(" /")
+            issues.extend((int(row), term, flag, original) for flag in results[index][1])
+    return interpreted, issues
+
+
+def _changed(original: pa.Array, interpreted: pa.Array) -> pa.Array:
+    """The original where interpretation changed it (or could not keep it), else null."""
+    differs = pc.fill_null(pc.not_equal(original, interpreted), True)
+    return pc.if_else(pc.and_(differs, pc.is_valid(original)), original, pa.scalar(None, pa.string()))
+
+
+def map_batch(batch: pa.RecordBatch | pa.Table, plan: MappingPlan) -> tuple[pa.Table, pa.Table]:
+    """(Darwin Core table with plan.terms as text columns, issues table with ISSUE_SCHEMA)."""
+    if isinstance(batch, pa.Table):
+        batch = batch.combine_chunks().to_batches()[0] if batch.num_rows else pa.RecordBatch.from_pylist(
+            [], schema=batch.schema)
+    plan.check_columns(batch.schema.names)
+    columns: dict[str, pa.Array] = {}
+    issues: list[tuple[int, str, str, str]] = []
+    for term, source in plan.sources.items():
+        values = source_values(batch, source, plan.namespace)
+        interpreter = plan.interpreters.get(term)
+        if interpreter is None:
+            columns[term] = values
+            continue
+        end = as_text(batch.column(source.end)) if source.end else None
+        interpreted, found = interpret(values, interpreter, term, end)
+        issues.extend(found)
+        columns[term] = interpreted
+        if term in plan.verbatim:
+            original = values if end is None else pc.if_else(
+                pc.is_valid(end), pc.binary_join_element_wise(pc.fill_null(values, ""), end, "/"), values)
+            columns[plan.verbatim[term]] = _changed(original, interpreted)
+    table = pa.table({term: columns[term] for term in plan.terms})
+    rows, terms, flags, originals = zip(*issues) if issues else ((), (), (), ())
+    issue_table = pa.table({"row": pa.array(rows, pa.int64()), "term": pa.array(terms, pa.string()),
+                            "flag": pa.array(flags, pa.string()), "value": pa.array(originals, pa.string())},
+                           schema=ISSUE_SCHEMA)
+    return table, issue_table
