@@ -271,3 +271,49 @@ def test_polynomial_with_authorship_between_epithets():
 ])
 def test_scientificnameid_complete(value, expected):
     assert run("VALIDATION_SCIENTIFICNAMEID_COMPLETE", {"dwc:scientificNameID": value}).result == expected
+
+
+# --- GBIF code path with canned answers (shape of api.gbif.org responses; keys from validation rows 360/363/526) ---
+
+GRAPHIS_USAGES = {"results": [
+    {"key": 2602041, "scientificName": "Graphis Adans.", "canonicalName": "Graphis", "authorship": "Adans. ",
+     "rank": "GENUS", "taxonomicStatus": "ACCEPTED", "kingdom": "Fungi", "phylum": "Ascomycota",
+     "class": "Lecanoromycetes", "order": "Ostropales", "family": "Graphidaceae"},
+    {"key": 2300979, "scientificName": "Graphis Jeffreys, 1867", "canonicalName": "Graphis",
+     "authorship": "Jeffreys, 1867", "rank": "GENUS", "taxonomicStatus": "ACCEPTED", "kingdom": "Animalia",
+     "phylum": "Mollusca", "class": "Gastropoda"},
+]}
+HARPULLIA = {"key": 8102122, "scientificName": "Harpullia pendula F.Muell.", "canonicalName": "Harpullia pendula",
+             "rank": "SPECIES", "taxonomicStatus": "ACCEPTED", "kingdom": "Plantae"}
+
+
+@pytest.fixture
+def canned_gbif(monkeypatch):
+    def fake_get(url, params=None, **_kwargs):
+        request = httpx.Request("GET", url, params=params)
+        if url.endswith("/species") and (params or {}).get("name") == "Graphis":
+            return httpx.Response(200, json=GRAPHIS_USAGES, request=request)
+        if url.endswith("/species/8102122"):
+            return httpx.Response(200, json=HARPULLIA, request=request)
+        if url.endswith("/species"):
+            return httpx.Response(200, json={"results": []}, request=request)
+        return httpx.Response(404, request=request)
+
+    monkeypatch.setitem(name_authority._REACHABLE, name_authority.GBIF_API, True)
+    monkeypatch.setattr(name_authority.httpx, "get", fake_get)
+
+
+def test_gbif_path_homonyms_and_identifiers(canned_gbif):
+    assert run("VALIDATION_TAXON_UNAMBIGUOUS", {"dwc:scientificName": "Graphis"}).result == "NOT_COMPLIANT"
+    assert run("VALIDATION_TAXON_UNAMBIGUOUS", {"dwc:scientificName": "Graphis", "dwc:kingdom": "Animalia"}
+               ).result == "COMPLIANT"
+    assert run("AMENDMENT_SCIENTIFICNAMEID_FROM_TAXON", {"dwc:scientificName": "Graphis",
+                                                         "dwc:class": "Lecanoromycetes"}
+               ).result == {"dwc:scientificNameID": "gbif:2602041"}
+    assert run("AMENDMENT_SCIENTIFICNAMEID_FROM_TAXON", {"dwc:scientificName": "Graphis Jeffreys, 1867"}
+               ).result == {"dwc:scientificNameID": "gbif:2300979"}
+    assert run("AMENDMENT_SCIENTIFICNAME_FROM_SCIENTIFICNAMEID", {"dwc:scientificNameID": "gbif:8102122"}
+               ).result == {"dwc:scientificName": "Harpullia pendula F.Muell."}
+    assert run("VALIDATION_GENUS_FOUND", {"dwc:genus": "Graphis"}).result == "COMPLIANT"
+    assert run("VALIDATION_FAMILY_FOUND", {"dwc:family": "Graphis"}).result == "NOT_COMPLIANT"
+    assert run("VALIDATION_SCIENTIFICNAME_FOUND", {"dwc:scientificName": "Capulus intort"}).result == "NOT_COMPLIANT"
