@@ -38,11 +38,11 @@ def extract_sql(source: SourceConfig) -> Iterator[pa.RecordBatch]:
     engine = sa.create_engine(source.url)
     try:
         with engine.connect() as connection:
-            result = connection.execution_options(stream_results=True, yield_per=source.batch_size).execute(
-                _query(source))
+            result = connection.execute(_query(source), execution_options={
+                "stream_results": True, "yield_per": source.batch_size})
             with closing(result):
                 columns = list(result.keys())
-                for partition in result.partitions():
+                for partition in result.partitions(source.batch_size):
                     yield rows_to_batch(columns, partition)
     finally:
         engine.dispose()

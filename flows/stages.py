@@ -95,9 +95,9 @@ def find_duplicate_ids(run: Path) -> str:
         if not list((run / "mapped").glob("*.parquet")):
             duplicates = pa.table({"occurrenceID": pa.array([], pa.string())})
         else:
-            duplicates = connection.execute(
-                "SELECT occurrenceID FROM read_parquet(?) WHERE occurrenceID IS NOT NULL "
-                "GROUP BY occurrenceID HAVING count(*) > 1", [pattern]).fetch_arrow_table()
+            duplicates = connection.sql(
+                "SELECT occurrenceID FROM read_parquet($pattern) WHERE occurrenceID IS NOT NULL "
+                "GROUP BY occurrenceID HAVING count(*) > 1", params={"pattern": pattern}).to_arrow_table()
     _write(duplicates, target)
     return str(target)
 
@@ -143,7 +143,7 @@ def _coverage(table: pa.Table, summary: BatchSummary) -> None:
     if "eventDate" in table.column_names:
         dates = table["eventDate"]
         starts = pc.utf8_slice_codeunits(dates, 0, 10)
-        ends = pc.coalesce(pc.list_element(pc.split_pattern(dates, "/"), 1), starts)
+        ends = pc.utf8_slice_codeunits(pc.replace_substring_regex(dates, "^[^/]*/", ""), 0, 10)
         summary.first_date, summary.last_date = pc.min(starts).as_py(), pc.max(ends).as_py()
     if "kingdom" in table.column_names:
         summary.kingdoms = sorted(k for k in pc.unique(table["kingdom"]).to_pylist() if k)
@@ -210,12 +210,13 @@ def write_quarantine(run: Path, target: Path) -> int:
     files = sorted((run / "quarantine").glob("*.parquet"))
     written = 0
     with atomic_path(target) as temporary:
-        writer = None
+        writer = schema = None
         for path in files:
             table = pq.read_table(path)
             if writer is None:
-                writer = pacsv.CSVWriter(str(temporary), table.schema)
-            writer.write_table(table.cast(writer.schema))
+                schema = table.schema
+                writer = pacsv.CSVWriter(str(temporary), schema)
+            writer.write_table(table.cast(schema))
             written += table.num_rows
         if writer is None:
             temporary.write_text("reasons\n", encoding="utf-8")
@@ -250,7 +251,7 @@ def publish(config: DatasetConfig, run: Path, summaries: list[BatchSummary], dry
     directory = config.publication_directory
     log_book = PublicationLog(directory)
     if dry_run:
-        quarantine = run / "quarantine.csv"
+        quarantine = directory / "validation" / "quarantine.csv"  # outlives the run folder; replaced each time
         write_quarantine(run, quarantine)
         return RunResult(config.shortname, None, None, None, records, rejected, extracted, str(quarantine),
                          dict(issues), severity_of)

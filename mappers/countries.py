@@ -12,7 +12,7 @@ from functools import lru_cache
 
 import pycountry
 
-LANGUAGES = ("nl", "fr", "de", "es", "pt", "it")
+LANGUAGES = ("nl", "fr", "de", "es", "pt", "it", "da", "sv", "nb", "fi", "cs", "sk", "pl", "hu", "ro", "el", "ru")
 # Former names found on specimen labels whose territory maps to one present-day country.
 HISTORIC = {
     "belgian congo": "CD", "belgisch congo": "CD", "congo belge": "CD", "zaire": "CD", "congo kinshasa": "CD",
@@ -22,13 +22,18 @@ HISTORIC = {
     "united states of america": "US", "russia": "RU", "south korea": "KR", "north korea": "KP",
     "vietnam": "VN", "laos": "LA", "bolivia": "BO", "venezuela": "VE", "tanzania": "TZ", "iran": "IR",
     "syria": "SY", "ivory coast": "CI", "cote d ivoire": "CI", "kosovo": "XK", "high seas": "XZ",
+    "dutch east indies": "ID", "nederlands indie": "ID", "indes neerlandaises": "ID", "tanganyika": "TZ",
+    "urundi": "BI", "ruanda": "RW", "nippon": "JP", "east pakistan": "BD", "gold coast": "GH",
 }
+# Written where the country is not known; not an error in the value, just no value.
+UNKNOWN = {"unknown", "onbekend", "inconnu", "unbekannt", "?", "-", "n a", "na", "none", "not recorded"}
 
 
 def normalise(text: str) -> str:
     text = unicodedata.normalize("NFKD", text.casefold())
     text = "".join(ch for ch in text if not unicodedata.combining(ch))
-    return re.sub(r"[^a-z0-9]+", " ", text).strip()
+    text = re.sub(r"[^a-z0-9?]+", " ", text).strip()
+    return text[4:] if text.startswith("the ") else text
 
 
 def _build_index() -> dict[str, str]:
@@ -67,7 +72,8 @@ ISO_CODES = frozenset(c.alpha_2 for c in pycountry.countries) | {"XK", "XZ", "ZZ
 
 @lru_cache(maxsize=16_384)
 def interpret_country_code(text: str | None) -> tuple[str | None, tuple[str, ...]]:
-    if text is None or not text.strip():
+    if text is None or not text.strip() or normalise(text) in UNKNOWN:
         return None, ()
-    code = country_index().get(normalise(text))
+    index = country_index()
+    code = index.get(normalise(text)) or index.get(normalise(re.sub(r"\(.*?\)", "", text)))
     return (code, ()) if code else (None, ("COUNTRY_INVALID",))

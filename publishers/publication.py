@@ -6,6 +6,7 @@ Layout of ``OUTPUT/<shortname>/`` (the IPT keeps the same things per resource)::
     eml.xml                  the current metadata on its own
     dwca-<version>.zip       every published version
     quarantine-<version>.csv records that were kept out of that version, with reasons
+    validation/quarantine.csv what `mobilise validate` (a dry run) would keep out
     publications.json        the version log: when, how many records, checksum
 
 Every file is written under a temporary name in the same folder, flushed to disk and renamed over the old one,

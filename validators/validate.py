@@ -20,7 +20,7 @@ REPORT_SCHEMA = pa.schema([("row", pa.int64()), ("term", pa.string()), ("flag", 
 
 def describe(flag: str, term: str, value: str | None) -> str:
     """'RECORDED_DATE_INVALID: eventDate = '1887-02-30' (…)' — names the field and the value to fix."""
-    shown = f" = '{value}'" if value not in (None, "") else " is empty"
+    shown = " is empty" if value is None or value != value or value == "" else f" = '{value}'"  # NaN != NaN
     return f"{flag}: {term}{shown} ({FLAGS[flag].description})"
 
 

@@ -1,0 +1,153 @@
+"""End to end from the sample collection database to a Darwin Core Archive, read back by independent readers."""
+from __future__ import annotations
+
+import json
+import sqlite3
+import zipfile
+
+import pyarrow as pa
+import pytest
+from dwca.read import DwCAReader
+
+from mobilise.flows import stages
+from mobilise.publishers import dwca as dwca_writer
+from mobilise.publishers.publication import PublicationLog
+from tests.pipeline_helpers import public_object_count, read_core_with_pandas, read_quarantine, run_stages
+from tests.xsd import validate_eml, validate_meta
+
+DWC = "http://rs.tdwg.org/dwc/terms/"
+
+
+@pytest.fixture
+def published(sqlite_config):
+    return sqlite_config, run_stages(sqlite_config)
+
+
+def test_every_record_is_published_or_quarantined(published, sample_db):
+    config, result = published
+    assert result.extracted == public_object_count(sample_db)
+    assert result.records + result.rejected == result.extracted
+    assert 0 < result.rejected < result.extracted * 0.25
+    quarantine = read_quarantine(result.quarantine)
+    assert len(quarantine) == result.rejected
+    assert (quarantine["reasons"].str.len() > 0).all()
+    # each reason names the flag, the field and the value
+    assert quarantine["reasons"].str.contains(r"^[A-Z_]+: \w+ (?:= '.*'|is empty) \(").all()
+    assert not quarantine["reasons"].str.contains("'nan'").any()
+
+
+def test_archive_reads_back_the_same_in_dwca_reader_and_pandas(published):
+    config, result = published
+    frame = read_core_with_pandas(result.archive)
+    with DwCAReader(result.archive) as archive:
+        rows = list(archive)
+        assert archive.core_file.file_descriptor.represents_corefile
+    assert len(rows) == len(frame) == result.records
+    assert frame["occurrenceID"].is_unique and (frame["occurrenceID"] != "").all()
+    for row, (_, expected) in zip(rows[:500], frame.head(500).iterrows()):
+        assert row.id == expected["occurrenceID"]
+        for term in ("catalogNumber", "scientificName", "eventDate", "occurrenceRemarks", "locality", "recordedBy"):
+            assert row.data[DWC + term] == expected[term]
+
+
+def test_values_are_those_of_the_source_database(published, sample_db):
+    config, result = published
+    frame = read_core_with_pandas(result.archive).set_index("occurrenceID")
+    with sqlite3.connect(sample_db) as connection:
+        source = connection.execute(
+            "SELECT o.guid, cn.number, t.full_name, o.remarks FROM collection_object o "
+            "JOIN catalog_number cn ON cn.object_id = o.object_id AND cn.is_primary = 1 "
+            "JOIN determination d ON d.determination_id = (SELECT max(determination_id) FROM determination "
+            "    WHERE object_id = o.object_id AND is_current = 1) "
+            "JOIN taxon t ON t.taxon_id = d.taxon_id WHERE o.is_public = 1").fetchall()
+    checked = tabs = 0
+    for guid, number, name, remarks in source:
+        key = f"https://data.example.org/mobilise-sample/specimen/{guid}"
+        if key not in frame.index:
+            continue  # quarantined
+        record = frame.loc[key]
+        assert record["catalogNumber"] == number.strip()
+        assert record["scientificName"] == name.strip()
+        if remarks and ("\t" in remarks or "\n" in remarks):
+            tabs += 1
+            assert "\t" not in record["occurrenceRemarks"] and "\n" not in record["occurrenceRemarks"]
+            assert record["occurrenceRemarks"].split() == remarks.split()
+        checked += 1
+    assert checked > 1000 and tabs > 0
+
+
+def test_interpreted_values_are_standard(published):
+    config, result = published
+    frame = read_core_with_pandas(result.archive)
+    assert frame["basisOfRecord"].isin(["PreservedSpecimen", "FossilSpecimen", "LivingSpecimen",
+                                        "MaterialSample"]).all()
+    dates = frame["eventDate"]
+    assert dates.str.fullmatch(r"\d{4}(-\d{2}(-\d{2})?)?(/\d{4}(-\d{2}(-\d{2})?)?)?").all()
+    assert (dates.str.len() == 4).any() and (dates.str.len() == 7).any() and dates.str.contains("/").any()
+    codes = frame.loc[frame["countryCode"] != "", "countryCode"]
+    assert codes.str.fullmatch(r"[A-Z]{2}").all() and len(codes) > len(frame) * 0.5
+    latitude = frame.loc[frame["decimalLatitude"] != "", "decimalLatitude"].astype(float)
+    assert latitude.between(-90, 90).all()
+    # where the source held degrees-minutes-seconds, the original is kept in verbatimLatitude
+    dms = frame[frame["verbatimLatitude"] != ""]
+    assert len(dms) > 0 and dms["decimalLatitude"].ne("").all()
+    assert frame["sex"].isin(["", "male", "female", "undetermined", "hermaphrodite"]).all()
+
+
+def test_meta_and_eml_validate_against_the_schemas(published):
+    config, result = published
+    with zipfile.ZipFile(result.archive) as archive:
+        assert sorted(archive.namelist()) == ["eml.xml", "meta.xml", "occurrence.txt"]
+        validate_meta(archive.read("meta.xml"))
+        eml = archive.read("eml.xml")
+    tree = validate_eml(eml)
+    assert tree.getroot().get("packageId").endswith("/v1.0")
+    assert b"westBoundingCoordinate" in eml and b"beginDate" in eml
+
+
+def test_versions_follow_each_other_and_stay_on_disk(published):
+    config, first = published
+    second = run_stages(config)
+    assert (first.version, second.version) == ("1.0", "1.1")
+    log = PublicationLog(config.publication_directory)
+    assert [p.version for p in log.entries()] == ["1.0", "1.1"]
+    assert log.latest().records == second.records
+    current = config.publication_directory / "dwca.zip"
+    assert current.read_bytes() == (config.publication_directory / "dwca-1.1.zip").read_bytes()
+    assert (config.publication_directory / "dwca-1.0.zip").exists()
+    # identifiers are stable across runs
+    assert read_core_with_pandas(first.archive)["occurrenceID"].tolist() == \
+        read_core_with_pandas(second.archive)["occurrenceID"].tolist()
+
+
+def test_a_crash_while_writing_leaves_the_last_publication_untouched(published, monkeypatch):
+    config, first = published
+    directory = config.publication_directory
+    before = {p.name: p.read_bytes() for p in directory.iterdir()}
+
+    def crash(table: pa.Table):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(dwca_writer, "text_lines", crash)
+    with pytest.raises(OSError, match="disk full"):
+        run_stages(config)
+    after = {p.name: p.read_bytes() for p in directory.iterdir()}
+    assert after == before  # no partial file left, current archive and log unchanged
+    assert json.loads((directory / "publications.json").read_text())["versions"][-1]["version"] == "1.0"
+
+
+def test_dry_run_publishes_nothing(sqlite_config):
+    result = run_stages(sqlite_config, dry_run=True)
+    assert result.version is None and result.archive is None
+    assert not (sqlite_config.publication_directory / "dwca.zip").exists()
+    assert len(read_quarantine(result.quarantine)) == result.rejected > 0
+
+
+def test_quarantine_keeps_the_source_record(published):
+    config, result = published
+    quarantine = read_quarantine(result.quarantine)
+    assert {"source.guid", "source.start_date", "source.basis", "occurrenceID"} <= set(quarantine.columns)
+    invalid_dates = quarantine[quarantine["reasons"].str.contains("RECORDED_DATE_INVALID")]
+    assert len(invalid_dates) > 0
+    assert all(f"'{start}" in reason for start, reason in
+               zip(invalid_dates["source.start_date"], invalid_dates["reasons"]))
