@@ -87,6 +87,28 @@ def sample_db(path: Path = typer.Argument(..., help="SQLite file to write"),
     typer.echo(f"wrote {written} ({specimens} specimens, seed {seed})")
 
 
+@app.command("bdq-conformance")
+def bdq_conformance(files: list[Path] = typer.Argument(..., help="TDWG BDQ validation data CSV files"),
+                    as_json: bool = typer.Option(False, "--json", help="print one JSON object")) -> None:
+    """Run the official TDWG BDQ validation data through Mobilise's BDQ tests and count what conforms."""
+    import mobilise.validators.bdq  # noqa: F401  (registers the tests)
+    from mobilise.validators.bdq.conformance import run_conformance
+
+    missing = [str(f) for f in files if not f.is_file()]
+    if missing:
+        _fail(f"mobilise: no such file: {', '.join(missing)}")
+    result = run_conformance(files)
+    if as_json:
+        typer.echo(json.dumps(result, ensure_ascii=False))
+        return
+    typer.echo(f"{'test':<58} {'rows':>5} {'pass':>5} {'fail':>5} {'not run':>7}")
+    for test in result["tests"]:
+        typer.echo(f"{test['label'][:58]:<58} {test['rows']:>5} {test['passed']:>5} {test['failed']:>5} "
+                   f"{test['not_run']:>7}")
+    typer.echo(f"{'total':<58} {result['rows']:>5} {result['passed']:>5} {result['failed']:>5} "
+               f"{result['not_run']:>7}")
+
+
 def main() -> None:  # pragma: no cover - console entry point alias
     app(prog_name="mobilise")
 
