@@ -6,13 +6,15 @@ parameter in Prefect's database.
 """
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from prefect import flow, get_run_logger, task
 from prefect.futures import wait
+from prefect.task_runners import ThreadPoolTaskRunner
 
 from mobilise.flows import stages
-from mobilise.settings import load_config
+from mobilise.settings import ExecutionConfig, load_config
 
 
 @task(name="extract")
@@ -38,6 +40,33 @@ def validate_task(config_path: str, mapped: str, duplicates: str) -> stages.Batc
 @task(name="publish")
 def publish_task(config_path: str, run: str, summaries: list[stages.BatchSummary], dry_run: bool) -> dict:
     return stages.publish(load_config(config_path), Path(run), summaries, dry_run=dry_run).as_dict()
+
+
+def task_runner(execution: ExecutionConfig, dask_address: str | None = None):
+    """The task runner for the per-batch tasks: a Dask cluster (given, or local) or threads."""
+    address = dask_address or execution.dask_address
+    workers = execution.workers or os.cpu_count() or 1
+    if address:
+        from prefect_dask import DaskTaskRunner
+
+        return DaskTaskRunner(address=address)
+    if execution.runner == "dask":
+        from prefect_dask import DaskTaskRunner
+
+        return DaskTaskRunner(cluster_class="distributed.LocalCluster",
+                              cluster_kwargs={"n_workers": workers, "threads_per_worker": 1, "processes": True,
+                                              "dashboard_address": None})
+    return ThreadPoolTaskRunner(max_workers=workers)
+
+
+def run_publication(config_path: str, dry_run: bool = False, dask_address: str | None = None,
+                    runner: str | None = None) -> dict:
+    """Run the flow with the task runner the config (or the caller) chooses; what `mobilise run` calls."""
+    execution = load_config(config_path).execution
+    if runner:
+        execution = execution.model_copy(update={"runner": runner})
+    configured = publish_dataset.with_options(task_runner=task_runner(execution, dask_address))
+    return configured(config_path, dry_run=dry_run)
 
 
 @flow(name="publish_dataset", log_prints=True)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Optional
@@ -9,6 +10,9 @@ from typing import Optional
 import typer
 
 from mobilise.settings import ConfigError, load_config
+
+# Collection servers often have no route to the internet: Prefect's usage telemetry would only log errors.
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Publish natural-history collection databases to GBIF and DiSSCo as Darwin Core Archives.")
@@ -36,15 +40,21 @@ def _print_result(result: dict, as_json: bool) -> None:
             typer.echo(f"    {count:>8}  {flag} [{result['severity'].get(flag, '?')}]")
 
 
-def _run(config: Path, as_json: bool, dry_run: bool) -> None:
+DASK_ADDRESS = typer.Option(None, "--dask-address", help="run map/validate on this Dask scheduler (tcp://host:8786)")
+RUNNER = typer.Option(None, "--runner", help="dask (local cluster, the default) or threads; overrides the config")
+
+
+def _run(config: Path, as_json: bool, dry_run: bool, dask_address: str | None, runner: str | None) -> None:
     try:
         load_config(config)  # config errors stop here, before Prefect starts
     except ConfigError as exc:
         _fail(str(exc))
-    from mobilise.flows.publish import publish_dataset
+    if runner not in (None, "dask", "threads"):
+        _fail(f"--runner must be 'dask' or 'threads', not {runner!r}")
+    from mobilise.flows.publish import run_publication
 
     try:
-        result = publish_dataset(str(config), dry_run=dry_run)
+        result = run_publication(str(config), dry_run=dry_run, dask_address=dask_address, runner=runner)
     except Exception as exc:  # the flow already logged the traceback; say what failed in one line
         _fail(f"mobilise: the run failed and nothing was published: {type(exc).__name__}: {exc}", code=1)
     _print_result(result, as_json)
@@ -52,15 +62,17 @@ def _run(config: Path, as_json: bool, dry_run: bool) -> None:
 
 @app.command()
 def run(config: Path = typer.Argument(..., help="dataset config (YAML)"),
-        as_json: bool = typer.Option(False, "--json", help="print one JSON object with the result")) -> None:
+        as_json: bool = typer.Option(False, "--json", help="print one JSON object with the result"),
+        dask_address: Optional[str] = DASK_ADDRESS, runner: Optional[str] = RUNNER) -> None:
     """Extract, map, validate and publish the dataset as its next archive version."""
-    _run(config, as_json, dry_run=False)
+    _run(config, as_json, dry_run=False, dask_address=dask_address, runner=runner)
 
 
 @app.command()
 def validate(config: Path = typer.Argument(..., help="dataset config (YAML)"),
              as_json: bool = typer.Option(False, "--json", help="print one JSON object with the result"),
-             config_only: bool = typer.Option(False, "--config-only", help="only check the config file")) -> None:
+             config_only: bool = typer.Option(False, "--config-only", help="only check the config file"),
+             dask_address: Optional[str] = DASK_ADDRESS, runner: Optional[str] = RUNNER) -> None:
     """Everything `run` does except publishing: see what would be rejected and why."""
     if config_only:
         try:
@@ -69,7 +81,7 @@ def validate(config: Path = typer.Argument(..., help="dataset config (YAML)"),
             _fail(str(exc))
         typer.echo(f"{config}: valid ({len(loaded.mapping)} terms mapped, source {loaded.source.safe_url})")
         return
-    _run(config, as_json, dry_run=True)
+    _run(config, as_json, dry_run=True, dask_address=dask_address, runner=runner)
 
 
 @app.command("sample-db")

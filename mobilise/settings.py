@@ -98,6 +98,19 @@ class OutputConfig(Strict):
     keep_versions: int = Field(0, ge=0, description="how many old archive versions to keep (0 = all)")
 
 
+class ExecutionConfig(Strict):
+    """Where the per-batch map and validate tasks run.
+
+    ``dask`` (the default) starts a local Dask cluster with one worker process per core, or joins the cluster at
+    ``dask_address`` (then the output and work folders must be on a filesystem the workers share); ``threads``
+    runs them in threads of the flow's own process, which is quicker to start for small datasets.
+    """
+
+    runner: Literal["dask", "threads"] = "dask"
+    dask_address: str | None = Field(None, description="scheduler address, e.g. tcp://10.0.0.5:8786")
+    workers: int | None = Field(None, gt=0, description="local workers (default: one per core)")
+
+
 class ValidationConfig(Strict):
     severity: dict[str, Severity] = Field(default_factory=dict, description="override a flag's severity")
     earliest_year: int = Field(1600, description="event dates before this year are flagged unlikely")
@@ -123,6 +136,7 @@ class DatasetConfig(Strict):
     vocabularies: dict[str, dict[str, str]] = Field(default_factory=dict,
                                                     description="extra source value -> concept per vocabulary")
     output: OutputConfig = Field(default_factory=OutputConfig)
+    execution: ExecutionConfig = Field(default_factory=ExecutionConfig)
     validation: ValidationConfig = Field(default_factory=ValidationConfig)
     _path: Path | None = PrivateAttr(None)
 
