@@ -1,0 +1,1273 @@
+"""An embedded sample institutional database shaped like a real collection management system (CMS).
+
+``build_sample_database(path, specimens, seed)`` writes a SQLite file with the tables of :data:`SCHEMA`;
+``copy_database(sqlite_path, target_url)`` loads the same schema and rows into PostgreSQL or MariaDB.
+
+The content is synthetic but CMS-like: real higher classification and species for Animalia and Plantae,
+multilingual free-text countries, dates and coordinates the way legacy systems hold them, and defects at
+realistic rates. Every defect, how to recognise it, and its rate is documented in ``docs/sample-database.md``;
+the rates used by the generator are the ``RATES`` dictionary below (fractions of the rows of the table named
+first in the key). Defects marked *exact* in ``RATES`` are drawn as an exact number of rows,
+``round(rate * rows)``, and at least one row when the table has 200 rows or more, so that every defect class is
+present in any build of 400 specimens or more. All other proportions are random draws around the stated rate.
+
+Determinism: everything comes from ``numpy.random.default_rng(seed)`` in a fixed order (GUIDs included, no
+clock, no global ``random``, no ``uuid4``), so the same ``(specimens, seed)`` gives identical table contents.
+"""
+from __future__ import annotations
+
+import os
+import sqlite3
+from itertools import chain
+from pathlib import Path
+
+import numpy as np
+import sqlalchemy as sa
+from sqlalchemy.dialects import sqlite as sqlite_dialect
+from sqlalchemy.schema import CreateIndex, CreateTable
+
+__all__ = ["SCHEMA", "RATES", "COUNTRIES", "build_sample_database", "copy_database", "table_counts"]
+
+# --------------------------------------------------------------------------------------------------------------
+# Schema
+# --------------------------------------------------------------------------------------------------------------
+
+SCHEMA = sa.MetaData(naming_convention={
+    "ix": "ix_%(table_name)s_%(column_0_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s",
+    "pk": "pk_%(table_name)s",
+})
+
+# DOUBLE in PostgreSQL / MariaDB (MariaDB FLOAT is single precision), REAL in SQLite.
+_REAL = sa.Double().with_variant(sa.REAL(), "sqlite")
+# utf8mb4 so that Ōkubo, Nguyễn and ♂ survive in MariaDB whatever the database default is.
+_MARIADB = {"mysql_charset": "utf8mb4", "mysql_collate": "utf8mb4_unicode_ci"}
+
+
+def _pk(name: str) -> sa.Column:
+    return sa.Column(name, sa.Integer, primary_key=True, autoincrement=False)
+
+
+def _fk(name: str, target: str, nullable: bool = False) -> sa.Column:
+    return sa.Column(name, sa.Integer, sa.ForeignKey(target), nullable=nullable, index=True)
+
+
+sa.Table(
+    "institution", SCHEMA,
+    _pk("institution_id"),
+    sa.Column("code", sa.String(32), nullable=False),
+    sa.Column("name", sa.String(255), nullable=False),
+    sa.Column("ror_id", sa.String(64)),
+    **_MARIADB,
+)
+sa.Table(
+    "collection", SCHEMA,
+    _pk("collection_id"),
+    _fk("institution_id", "institution.institution_id"),
+    sa.Column("code", sa.String(32), nullable=False),
+    sa.Column("name", sa.String(255), nullable=False),
+    sa.Column("discipline", sa.String(32), nullable=False),
+    **_MARIADB,
+)
+sa.Table(
+    "agent", SCHEMA,
+    _pk("agent_id"),
+    sa.Column("given_name", sa.String(128)),
+    sa.Column("family_name", sa.String(128)),
+    sa.Column("full_name", sa.String(255)),
+    sa.Column("orcid", sa.String(64)),
+    **_MARIADB,
+)
+sa.Table(
+    "taxon", SCHEMA,
+    _pk("taxon_id"),
+    _fk("parent_id", "taxon.taxon_id", nullable=True),
+    sa.Column("rank", sa.String(32), nullable=False),
+    sa.Column("name", sa.String(128), nullable=False),
+    sa.Column("full_name", sa.String(255), nullable=False, index=True),
+    sa.Column("author", sa.String(255)),
+    **_MARIADB,
+)
+sa.Table(
+    "locality", SCHEMA,
+    _pk("locality_id"),
+    sa.Column("country", sa.String(128)),
+    sa.Column("state_province", sa.String(128)),
+    sa.Column("locality_name", sa.Text),
+    sa.Column("latitude", _REAL),
+    sa.Column("longitude", _REAL),
+    sa.Column("latitude_text", sa.String(64)),
+    sa.Column("longitude_text", sa.String(64)),
+    sa.Column("geodetic_datum", sa.String(32)),
+    sa.Column("coordinate_uncertainty_m", sa.Integer),
+    sa.Column("elevation_min", _REAL),
+    sa.Column("elevation_max", _REAL),
+    **_MARIADB,
+)
+sa.Table(
+    "collecting_event", SCHEMA,
+    _pk("event_id"),
+    _fk("locality_id", "locality.locality_id"),
+    sa.Column("start_date", sa.String(32)),
+    sa.Column("end_date", sa.String(32)),
+    sa.Column("verbatim_date", sa.String(128)),
+    _fk("collector_id", "agent.agent_id", nullable=True),
+    sa.Column("field_number", sa.String(64)),
+    sa.Column("habitat", sa.Text),
+    sa.Column("sampling_protocol", sa.String(255)),
+    **_MARIADB,
+)
+sa.Table(
+    "collection_object", SCHEMA,
+    _pk("object_id"),
+    sa.Column("guid", sa.String(36), nullable=False, unique=True, index=True),  # a unique index, built last
+    _fk("collection_id", "collection.collection_id"),
+    _fk("event_id", "collecting_event.event_id", nullable=True),
+    sa.Column("basis", sa.String(64)),
+    sa.Column("sex", sa.String(32)),
+    sa.Column("life_stage", sa.String(32)),
+    sa.Column("individual_count", sa.Integer),
+    sa.Column("remarks", sa.Text),
+    sa.Column("is_public", sa.Integer, nullable=False),
+    sa.Column("modified_at", sa.String(32), nullable=False, index=True),
+    **_MARIADB,
+)
+sa.Table(
+    "catalog_number", SCHEMA,
+    _pk("catalog_number_id"),
+    _fk("object_id", "collection_object.object_id"),
+    sa.Column("number", sa.String(64), nullable=False, index=True),
+    sa.Column("is_primary", sa.Integer, nullable=False),
+    **_MARIADB,
+)
+sa.Table(
+    "determination", SCHEMA,
+    _pk("determination_id"),
+    _fk("object_id", "collection_object.object_id"),
+    _fk("taxon_id", "taxon.taxon_id", nullable=True),
+    _fk("determiner_id", "agent.agent_id", nullable=True),
+    sa.Column("determined_date", sa.String(32)),
+    sa.Column("is_current", sa.Integer, nullable=False),
+    sa.Column("type_status", sa.String(32)),
+    sa.Column("qualifier", sa.String(16)),
+    **_MARIADB,
+)
+sa.Table(
+    "preparation", SCHEMA,
+    _pk("preparation_id"),
+    _fk("object_id", "collection_object.object_id"),
+    sa.Column("prep_type", sa.String(64)),
+    sa.Column("count", sa.Integer),
+    sa.Column("storage_location", sa.String(128)),
+    **_MARIADB,
+)
+sa.Table(
+    "media", SCHEMA,
+    _pk("media_id"),
+    _fk("object_id", "collection_object.object_id"),
+    sa.Column("url", sa.String(512), nullable=False),
+    sa.Column("format", sa.String(64)),
+    sa.Column("license", sa.String(255)),
+    sa.Column("creator", sa.String(255)),
+    sa.Column("title", sa.String(512)),
+    **_MARIADB,
+)
+
+# --------------------------------------------------------------------------------------------------------------
+# Rates (single source for the generator, the documentation and the tests)
+# --------------------------------------------------------------------------------------------------------------
+
+RATES: dict[str, float] = {
+    # sizes relative to specimens
+    "events_per_specimen": 0.6,
+    "localities_per_specimen": 0.15,
+    # locality (exact)
+    "locality.coordinates_missing": 0.07,        # no decimal and no text coordinates
+    "locality.coordinates_text_only": 0.08,      # only DMS text in latitude_text/longitude_text
+    "locality.coordinates_text_and_decimal": 0.03,
+    "locality.coordinates_swapped": 0.01,        # latitude holds the longitude and vice versa
+    "locality.coordinates_zero": 0.005,          # 0 / 0
+    "locality.coordinates_out_of_range": 0.005,  # |lat| > 90 or |lon| > 180
+    "locality.country_empty": 0.015,             # ''
+    "locality.country_null": 0.015,              # NULL
+    "locality.country_unknown": 0.005,           # 'Atlantis', 'unknown', '?', 'Terra incognita'
+    "locality.elevation_min_above_max": 0.003,
+    # collecting_event (exact)
+    "collecting_event.start_date_empty": 0.015,      # ''
+    "collecting_event.start_date_null": 0.015,       # NULL
+    "collecting_event.start_date_nonsense": 0.005,   # 's.d.', 'unknown', '?', ...
+    "collecting_event.start_date_impossible": 0.005,  # '1887-02-30', '1999-13-01', ...
+    "collecting_event.start_date_future": 0.002,     # a year after 2030
+    "collecting_event.end_date_before_start": 0.01,
+    "collecting_event.end_date_interval": 0.12,      # random: a later end date
+    # collection_object
+    "collection_object.event_missing": 0.01,         # exact: event_id NULL
+    "collection_object.not_public": 0.02,            # exact: is_public = 0
+    "collection_object.basis_invalid": 0.005,        # exact: 'specimen?', '', NULL, 'unknown'
+    "collection_object.individual_count_zero": 0.003,      # exact
+    "collection_object.individual_count_negative": 0.002,  # exact
+    "collection_object.remarks": 0.15,               # random: remarks filled
+    # catalog_number
+    "catalog_number.primary_duplicated": 0.003,      # exact: objects given another object's primary number
+    "catalog_number.old_number": 0.10,               # random: extra non-primary number
+    # determination (per object)
+    "determination.no_current": 0.005,               # exact: history but none is_current
+    "determination.current_without_taxon": 0.005,    # exact: current determination has taxon_id NULL
+    "determination.two_current": 0.002,              # exact: two determinations flagged current
+    "determination.type_status": 0.005,              # exact: current determination has a type status
+    "determination.genus_only": 0.08,                # random: current identification only to genus
+    "determination.qualifier": 0.01,                 # random: 'cf.' / 'aff.'
+    # media
+    "media.objects_with_media": 0.30,                # random
+}
+
+# --------------------------------------------------------------------------------------------------------------
+# Reference data
+# --------------------------------------------------------------------------------------------------------------
+
+INSTITUTIONS = [
+    # institution_id, code, name, ror_id
+    (1, "RBINS", "Royal Belgian Institute of Natural Sciences", "https://ror.org/02y22ws83"),
+    (2, "MBG", "Meise Botanic Garden", "https://ror.org/01h1jbk91"),
+]
+
+COLLECTIONS = [
+    # collection_id, institution_id, code, name, discipline, share of specimens, catalog prefix
+    (1, 1, "ENT", "Entomology", "zoology", 0.40, "RBINS-ENT"),
+    (2, 1, "VERT", "Vertebrates", "zoology", 0.15, "RBINS-VERT"),
+    (3, 1, "MOLL", "Malacology", "zoology", 0.10, "RBINS-MOLL"),
+    (4, 1, "PAL", "Palaeontology", "palaeontology", 0.08, "RBINS-PAL"),
+    (5, 1, "GEO", "Geology and Mineralogy", "geology", 0.0, "RBINS-GEO"),  # registered, nothing mobilised
+    (6, 2, "BR", "Herbarium", "botany", 0.27, "BR"),
+]
+
+# "collection code | kingdom > phylum > class > order > family | Genus epithet [infraspecific] Author; ..."
+_TAXA = """
+ENT  | Animalia > Arthropoda > Insecta > Lepidoptera > Lycaenidae | Lycaena dispar (Haworth, 1803); Lycaena dispar batavus (Oberthür, 1923); Lycaena dispar rutilus (Werneburg, 1864); Lycaena phlaeas (Linnaeus, 1761); Polyommatus icarus (Rottemburg, 1775); Cupido minimus (Fuessly, 1775); Phengaris arion (Linnaeus, 1758)
+ENT  | Animalia > Arthropoda > Insecta > Lepidoptera > Nymphalidae | Vanessa atalanta (Linnaeus, 1758); Vanessa cardui (Linnaeus, 1758); Aglais io (Linnaeus, 1758); Aglais urticae (Linnaeus, 1758); Charaxes jasius (Linnaeus, 1767); Danaus chrysippus (Linnaeus, 1758); Apatura iris (Linnaeus, 1758); Pararge aegeria (Linnaeus, 1758)
+ENT  | Animalia > Arthropoda > Insecta > Lepidoptera > Papilionidae | Papilio machaon Linnaeus, 1758; Papilio dardanus Brown, 1776; Iphiclides podalirius (Linnaeus, 1758); Parnassius apollo (Linnaeus, 1758)
+ENT  | Animalia > Arthropoda > Insecta > Lepidoptera > Pieridae | Pieris rapae (Linnaeus, 1758); Pieris brassicae (Linnaeus, 1758); Gonepteryx rhamni (Linnaeus, 1758); Anthocharis cardamines (Linnaeus, 1758)
+ENT  | Animalia > Arthropoda > Insecta > Lepidoptera > Sphingidae | Acherontia atropos (Linnaeus, 1758); Sphinx ligustri Linnaeus, 1758
+ENT  | Animalia > Arthropoda > Insecta > Lepidoptera > Saturniidae | Saturnia pavonia (Linnaeus, 1758); Gonimbrasia belina (Westwood, 1849)
+ENT  | Animalia > Arthropoda > Insecta > Coleoptera > Carabidae | Carabus auratus Linnaeus, 1761; Carabus violaceus Linnaeus, 1758; Carabus nemoralis O.F. Müller, 1764; Calosoma sycophanta (Linnaeus, 1758); Cicindela campestris Linnaeus, 1758; Pterostichus niger (Schaller, 1783)
+ENT  | Animalia > Arthropoda > Insecta > Coleoptera > Lucanidae | Lucanus cervus (Linnaeus, 1758); Dorcus parallelipipedus (Linnaeus, 1758)
+ENT  | Animalia > Arthropoda > Insecta > Coleoptera > Scarabaeidae | Goliathus goliatus (Drury, 1770); Melolontha melolontha (Linnaeus, 1758); Cetonia aurata (Linnaeus, 1761); Oryctes nasicornis (Linnaeus, 1758); Scarabaeus sacer Linnaeus, 1758
+ENT  | Animalia > Arthropoda > Insecta > Coleoptera > Coccinellidae | Coccinella septempunctata Linnaeus, 1758; Adalia bipunctata (Linnaeus, 1758); Harmonia axyridis (Pallas, 1773)
+ENT  | Animalia > Arthropoda > Insecta > Coleoptera > Cerambycidae | Cerambyx cerdo Linnaeus, 1758; Rosalia alpina (Linnaeus, 1758); Petrognatha gigas (Fabricius, 1792)
+ENT  | Animalia > Arthropoda > Insecta > Coleoptera > Dytiscidae | Dytiscus marginalis Linnaeus, 1758
+ENT  | Animalia > Arthropoda > Insecta > Coleoptera > Curculionidae | Curculio nucum Linnaeus, 1758; Hylobius abietis (Linnaeus, 1758)
+ENT  | Animalia > Arthropoda > Insecta > Hymenoptera > Apidae | Apis mellifera Linnaeus, 1758; Bombus terrestris (Linnaeus, 1758); Bombus pascuorum (Scopoli, 1763); Xylocopa violacea (Linnaeus, 1758)
+ENT  | Animalia > Arthropoda > Insecta > Hymenoptera > Formicidae | Formica rufa Linnaeus, 1761; Lasius niger (Linnaeus, 1758); Myrmica rubra (Linnaeus, 1758)
+ENT  | Animalia > Arthropoda > Insecta > Hymenoptera > Vespidae | Vespa crabro Linnaeus, 1758; Vespula vulgaris (Linnaeus, 1758)
+ENT  | Animalia > Arthropoda > Insecta > Odonata > Aeshnidae | Aeshna cyanea (O.F. Müller, 1764); Anax imperator Leach, 1815
+ENT  | Animalia > Arthropoda > Insecta > Odonata > Libellulidae | Libellula depressa Linnaeus, 1758; Sympetrum striolatum (Charpentier, 1840)
+ENT  | Animalia > Arthropoda > Insecta > Odonata > Calopterygidae | Calopteryx splendens (Harris, 1780); Calopteryx virgo (Linnaeus, 1758)
+ENT  | Animalia > Arthropoda > Insecta > Diptera > Syrphidae | Episyrphus balteatus (De Geer, 1776); Eristalis tenax (Linnaeus, 1758)
+ENT  | Animalia > Arthropoda > Insecta > Diptera > Glossinidae | Glossina palpalis (Robineau-Desvoidy, 1830); Glossina morsitans Westwood, 1851
+ENT  | Animalia > Arthropoda > Insecta > Diptera > Culicidae | Anopheles gambiae Giles, 1902; Culex pipiens Linnaeus, 1758; Aedes aegypti (Linnaeus, 1762)
+ENT  | Animalia > Arthropoda > Insecta > Orthoptera > Acrididae | Locusta migratoria (Linnaeus, 1758); Schistocerca gregaria (Forsskål, 1775)
+ENT  | Animalia > Arthropoda > Insecta > Orthoptera > Tettigoniidae | Tettigonia viridissima (Linnaeus, 1758)
+ENT  | Animalia > Arthropoda > Insecta > Hemiptera > Pentatomidae | Palomena prasina (Linnaeus, 1761); Pentatoma rufipes (Linnaeus, 1758)
+ENT  | Animalia > Arthropoda > Arachnida > Araneae > Araneidae | Araneus diadematus Clerck, 1757; Argiope bruennichi (Scopoli, 1772)
+ENT  | Animalia > Arthropoda > Arachnida > Araneae > Theraphosidae | Pelinobius muticus Karsch, 1885
+ENT  | Animalia > Arthropoda > Arachnida > Scorpiones > Buthidae | Androctonus australis (Linnaeus, 1758)
+VERT | Animalia > Chordata > Mammalia > Primates > Hominidae | Pan troglodytes (Blumenbach, 1775); Pan troglodytes schweinfurthii (Giglioli, 1872); Pan paniscus Schwarz, 1929; Gorilla gorilla (Savage, 1847); Gorilla gorilla gorilla (Savage, 1847); Gorilla beringei Matschie, 1903
+VERT | Animalia > Chordata > Mammalia > Primates > Cercopithecidae | Colobus guereza Rüppell, 1835; Cercopithecus mitis Wolf, 1822; Papio anubis (Lesson, 1827)
+VERT | Animalia > Chordata > Mammalia > Carnivora > Felidae | Panthera leo (Linnaeus, 1758); Panthera pardus (Linnaeus, 1758); Felis silvestris Schreber, 1777; Lynx lynx (Linnaeus, 1758)
+VERT | Animalia > Chordata > Mammalia > Carnivora > Canidae | Vulpes vulpes (Linnaeus, 1758); Canis lupus Linnaeus, 1758
+VERT | Animalia > Chordata > Mammalia > Carnivora > Mustelidae | Meles meles (Linnaeus, 1758); Lutra lutra (Linnaeus, 1758); Martes martes (Linnaeus, 1758); Mustela erminea Linnaeus, 1758
+VERT | Animalia > Chordata > Mammalia > Rodentia > Muridae | Apodemus sylvaticus (Linnaeus, 1758); Mus musculus Linnaeus, 1758; Rattus rattus (Linnaeus, 1758); Rattus norvegicus (Berkenhout, 1769)
+VERT | Animalia > Chordata > Mammalia > Rodentia > Sciuridae | Sciurus vulgaris Linnaeus, 1758
+VERT | Animalia > Chordata > Mammalia > Rodentia > Castoridae | Castor fiber Linnaeus, 1758
+VERT | Animalia > Chordata > Mammalia > Chiroptera > Vespertilionidae | Myotis myotis (Borkhausen, 1797); Pipistrellus pipistrellus (Schreber, 1774); Eptesicus serotinus (Schreber, 1774)
+VERT | Animalia > Chordata > Mammalia > Chiroptera > Pteropodidae | Eidolon helvum (Kerr, 1792); Hypsignathus monstrosus H. Allen, 1861
+VERT | Animalia > Chordata > Mammalia > Proboscidea > Elephantidae | Loxodonta africana (Blumenbach, 1797); Loxodonta cyclotis (Matschie, 1900)
+VERT | Animalia > Chordata > Mammalia > Artiodactyla > Giraffidae | Okapia johnstoni (P.L. Sclater, 1901)
+VERT | Animalia > Chordata > Mammalia > Artiodactyla > Bovidae | Syncerus caffer (Sparrman, 1779); Tragelaphus spekii Speke, 1863
+VERT | Animalia > Chordata > Mammalia > Artiodactyla > Hippopotamidae | Hippopotamus amphibius Linnaeus, 1758
+VERT | Animalia > Chordata > Mammalia > Artiodactyla > Cervidae | Cervus elaphus Linnaeus, 1758; Capreolus capreolus (Linnaeus, 1758)
+VERT | Animalia > Chordata > Mammalia > Eulipotyphla > Erinaceidae | Erinaceus europaeus Linnaeus, 1758
+VERT | Animalia > Chordata > Mammalia > Eulipotyphla > Soricidae | Sorex araneus Linnaeus, 1758; Crocidura russula (Hermann, 1780)
+VERT | Animalia > Chordata > Aves > Passeriformes > Paridae | Parus major Linnaeus, 1758; Parus major major Linnaeus, 1758; Cyanistes caeruleus (Linnaeus, 1758); Periparus ater (Linnaeus, 1758)
+VERT | Animalia > Chordata > Aves > Passeriformes > Turdidae | Turdus merula Linnaeus, 1758; Turdus philomelos C.L. Brehm, 1831
+VERT | Animalia > Chordata > Aves > Passeriformes > Muscicapidae | Erithacus rubecula (Linnaeus, 1758); Luscinia megarhynchos C.L. Brehm, 1831
+VERT | Animalia > Chordata > Aves > Passeriformes > Corvidae | Corvus corax Linnaeus, 1758; Pica pica (Linnaeus, 1758); Garrulus glandarius (Linnaeus, 1758)
+VERT | Animalia > Chordata > Aves > Passeriformes > Fringillidae | Fringilla coelebs Linnaeus, 1758; Carduelis carduelis (Linnaeus, 1758)
+VERT | Animalia > Chordata > Aves > Accipitriformes > Accipitridae | Buteo buteo (Linnaeus, 1758); Accipiter nisus (Linnaeus, 1758); Aquila chrysaetos (Linnaeus, 1758); Haliaeetus vocifer (Daudin, 1800)
+VERT | Animalia > Chordata > Aves > Strigiformes > Strigidae | Bubo bubo (Linnaeus, 1758); Athene noctua (Scopoli, 1769); Strix aluco Linnaeus, 1758
+VERT | Animalia > Chordata > Aves > Strigiformes > Tytonidae | Tyto alba (Scopoli, 1769)
+VERT | Animalia > Chordata > Aves > Galliformes > Phasianidae | Afropavo congensis Chapin, 1936; Phasianus colchicus Linnaeus, 1758; Perdix perdix (Linnaeus, 1758)
+VERT | Animalia > Chordata > Aves > Anseriformes > Anatidae | Anas platyrhynchos Linnaeus, 1758; Cygnus olor (J.F. Gmelin, 1789); Anser anser (Linnaeus, 1758)
+VERT | Animalia > Chordata > Aves > Psittaciformes > Psittacidae | Psittacus erithacus Linnaeus, 1758
+VERT | Animalia > Chordata > Reptilia > Squamata > Viperidae | Vipera berus (Linnaeus, 1758); Bitis gabonica (Duméril, Bibron & Duméril, 1854); Bitis arietans (Merrem, 1820)
+VERT | Animalia > Chordata > Reptilia > Squamata > Lacertidae | Lacerta agilis Linnaeus, 1758; Zootoca vivipara (Lichtenstein, 1823); Podarcis muralis (Laurenti, 1768)
+VERT | Animalia > Chordata > Reptilia > Squamata > Chamaeleonidae | Chamaeleo chamaeleon (Linnaeus, 1758); Trioceros jacksonii (Boulenger, 1896)
+VERT | Animalia > Chordata > Reptilia > Squamata > Elapidae | Dendroaspis jamesoni (Traill, 1843); Naja melanoleuca Hallowell, 1857
+VERT | Animalia > Chordata > Reptilia > Testudines > Testudinidae | Kinixys belliana Gray, 1831; Testudo hermanni Gmelin, 1789
+VERT | Animalia > Chordata > Reptilia > Crocodylia > Crocodylidae | Crocodylus niloticus Laurenti, 1768; Osteolaemus tetraspis Cope, 1861
+VERT | Animalia > Chordata > Amphibia > Anura > Ranidae | Rana temporaria Linnaeus, 1758; Pelophylax lessonae (Camerano, 1882)
+VERT | Animalia > Chordata > Amphibia > Anura > Bufonidae | Bufo bufo (Linnaeus, 1758); Epidalea calamita (Laurenti, 1768)
+VERT | Animalia > Chordata > Amphibia > Anura > Pipidae | Xenopus laevis (Daudin, 1802)
+VERT | Animalia > Chordata > Amphibia > Caudata > Salamandridae | Salamandra salamandra (Linnaeus, 1758); Triturus cristatus (Laurenti, 1768); Ichthyosaura alpestris (Laurenti, 1768)
+VERT | Animalia > Chordata > Actinopterygii > Cypriniformes > Cyprinidae | Cyprinus carpio Linnaeus, 1758; Barbus barbus (Linnaeus, 1758); Carassius carassius (Linnaeus, 1758)
+VERT | Animalia > Chordata > Actinopterygii > Salmoniformes > Salmonidae | Salmo trutta Linnaeus, 1758; Salmo salar Linnaeus, 1758; Thymallus thymallus (Linnaeus, 1758)
+VERT | Animalia > Chordata > Actinopterygii > Cichliformes > Cichlidae | Oreochromis niloticus (Linnaeus, 1758); Hemichromis bimaculatus Gill, 1862
+VERT | Animalia > Chordata > Actinopterygii > Esociformes > Esocidae | Esox lucius Linnaeus, 1758
+VERT | Animalia > Chordata > Actinopterygii > Perciformes > Percidae | Perca fluviatilis Linnaeus, 1758; Sander lucioperca (Linnaeus, 1758)
+VERT | Animalia > Chordata > Actinopterygii > Gadiformes > Gadidae | Gadus morhua Linnaeus, 1758; Merlangius merlangus (Linnaeus, 1758)
+VERT | Animalia > Chordata > Actinopterygii > Pleuronectiformes > Pleuronectidae | Pleuronectes platessa Linnaeus, 1758
+MOLL | Animalia > Mollusca > Gastropoda > Stylommatophora > Helicidae | Helix pomatia Linnaeus, 1758; Cepaea nemoralis (Linnaeus, 1758); Cepaea hortensis (O.F. Müller, 1774); Cornu aspersum (O.F. Müller, 1774)
+MOLL | Animalia > Mollusca > Gastropoda > Stylommatophora > Achatinidae | Achatina achatina (Linnaeus, 1758); Lissachatina fulica (Bowdich, 1822)
+MOLL | Animalia > Mollusca > Gastropoda > Stylommatophora > Clausiliidae | Clausilia bidentata (Strøm, 1765)
+MOLL | Animalia > Mollusca > Gastropoda > Neogastropoda > Conidae | Conus textile Linnaeus, 1758; Conus marmoreus Linnaeus, 1758; Conus geographus Linnaeus, 1758
+MOLL | Animalia > Mollusca > Gastropoda > Neogastropoda > Muricidae | Bolinus brandaris (Linnaeus, 1758); Nucella lapillus (Linnaeus, 1758)
+MOLL | Animalia > Mollusca > Gastropoda > Neogastropoda > Buccinidae | Buccinum undatum Linnaeus, 1758
+MOLL | Animalia > Mollusca > Gastropoda > Littorinimorpha > Cypraeidae | Monetaria moneta (Linnaeus, 1758); Cypraea tigris Linnaeus, 1758
+MOLL | Animalia > Mollusca > Gastropoda > Littorinimorpha > Littorinidae | Littorina littorea (Linnaeus, 1758)
+MOLL | Animalia > Mollusca > Bivalvia > Mytilida > Mytilidae | Mytilus edulis Linnaeus, 1758
+MOLL | Animalia > Mollusca > Bivalvia > Unionida > Unionidae | Unio pictorum (Linnaeus, 1758); Anodonta cygnea (Linnaeus, 1758)
+MOLL | Animalia > Mollusca > Bivalvia > Cardiida > Cardiidae | Cerastoderma edule (Linnaeus, 1758)
+MOLL | Animalia > Mollusca > Bivalvia > Ostreida > Ostreidae | Ostrea edulis Linnaeus, 1758
+MOLL | Animalia > Mollusca > Cephalopoda > Sepiida > Sepiidae | Sepia officinalis Linnaeus, 1758
+MOLL | Animalia > Mollusca > Cephalopoda > Octopoda > Octopodidae | Octopus vulgaris Cuvier, 1797
+PAL  | Animalia > Chordata > Reptilia > Ornithischia > Iguanodontidae | Iguanodon bernissartensis Boulenger, 1881
+PAL  | Animalia > Chordata > Reptilia > Squamata > Mosasauridae | Mosasaurus hoffmannii Mantell, 1829
+PAL  | Animalia > Chordata > Mammalia > Proboscidea > Elephantidae | Mammuthus primigenius (Blumenbach, 1799)
+PAL  | Animalia > Chordata > Mammalia > Perissodactyla > Rhinocerotidae | Coelodonta antiquitatis (Blumenbach, 1799)
+PAL  | Animalia > Chordata > Mammalia > Carnivora > Ursidae | Ursus spelaeus Rosenmüller, 1794
+PAL  | Animalia > Chordata > Mammalia > Primates > Hominidae | Homo neanderthalensis King, 1864
+PAL  | Animalia > Mollusca > Cephalopoda > Ammonitida > Hildoceratidae | Hildoceras bifrons (Bruguière, 1789)
+PAL  | Animalia > Arthropoda > Trilobita > Phacopida > Phacopidae | Phacops latifrons (Bronn, 1825)
+PAL  | Animalia > Echinodermata > Echinoidea > Holasteroida > Holasteridae | Echinocorys scutata Leske, 1778
+PAL  | Animalia > Brachiopoda > Rhynchonellata > Spiriferida > Spiriferidae | Spirifer striatus (Martin, 1809)
+PAL  | Plantae > Tracheophyta > Lycopodiopsida > Lepidodendrales > Lepidodendraceae | Lepidodendron aculeatum Sternb.
+PAL  | Plantae > Tracheophyta > Polypodiopsida > Equisetales > Calamitaceae | Calamites suckowii Brongn.
+BR   | Plantae > Tracheophyta > Magnoliopsida > Fabales > Fabaceae | Trifolium pratense L.; Trifolium repens L.; Lotus corniculatus L.; Vicia sepium L.; Brachystegia spiciformis Benth.; Pterocarpus angolensis DC.
+BR   | Plantae > Tracheophyta > Magnoliopsida > Rosales > Rosaceae | Rosa canina L.; Crataegus monogyna Jacq.; Prunus spinosa L.; Potentilla erecta (L.) Raeusch.
+BR   | Plantae > Tracheophyta > Magnoliopsida > Rosales > Urticaceae | Urtica dioica L.
+BR   | Plantae > Tracheophyta > Magnoliopsida > Asterales > Asteraceae | Bellis perennis L.; Taraxacum officinale F.H.Wigg.; Achillea millefolium L.; Arnica montana L.; Centaurea jacea L.
+BR   | Plantae > Tracheophyta > Magnoliopsida > Lamiales > Lamiaceae | Mentha aquatica L.; Lamium album L.; Thymus serpyllum L.
+BR   | Plantae > Tracheophyta > Magnoliopsida > Lamiales > Plantaginaceae | Plantago lanceolata L.; Digitalis purpurea L.
+BR   | Plantae > Tracheophyta > Magnoliopsida > Gentianales > Rubiaceae | Coffea arabica L.; Coffea canephora Pierre ex A.Froehner; Galium aparine L.
+BR   | Plantae > Tracheophyta > Magnoliopsida > Gentianales > Gentianaceae | Gentiana pneumonanthe L.
+BR   | Plantae > Tracheophyta > Magnoliopsida > Fagales > Fagaceae | Fagus sylvatica L.; Quercus robur L.; Quercus petraea (Matt.) Liebl.
+BR   | Plantae > Tracheophyta > Magnoliopsida > Fagales > Betulaceae | Betula pendula Roth; Alnus glutinosa (L.) Gaertn.; Carpinus betulus L.
+BR   | Plantae > Tracheophyta > Magnoliopsida > Caryophyllales > Caryophyllaceae | Silene dioica (L.) Clairv.; Stellaria holostea L.
+BR   | Plantae > Tracheophyta > Magnoliopsida > Caryophyllales > Droseraceae | Drosera rotundifolia L.
+BR   | Plantae > Tracheophyta > Magnoliopsida > Ranunculales > Ranunculaceae | Ranunculus acris L.; Anemone nemorosa L.; Caltha palustris L.
+BR   | Plantae > Tracheophyta > Magnoliopsida > Ericales > Ericaceae | Calluna vulgaris (L.) Hull; Erica tetralix L.; Vaccinium myrtillus L.
+BR   | Plantae > Tracheophyta > Magnoliopsida > Malpighiales > Violaceae | Viola odorata L.
+BR   | Plantae > Tracheophyta > Magnoliopsida > Malpighiales > Salicaceae | Salix alba L.
+BR   | Plantae > Tracheophyta > Magnoliopsida > Brassicales > Brassicaceae | Arabidopsis thaliana (L.) Heynh.; Cardamine pratensis L.
+BR   | Plantae > Tracheophyta > Liliopsida > Asparagales > Orchidaceae | Orchis mascula (L.) L.; Dactylorhiza maculata (L.) Soó; Ophrys apifera Huds.; Epipactis helleborine (L.) Crantz
+BR   | Plantae > Tracheophyta > Liliopsida > Asparagales > Asparagaceae | Hyacinthoides non-scripta (L.) Chouard ex Rothm.
+BR   | Plantae > Tracheophyta > Liliopsida > Asparagales > Amaryllidaceae | Allium ursinum L.
+BR   | Plantae > Tracheophyta > Liliopsida > Poales > Poaceae | Poa annua L.; Festuca rubra L.; Phragmites australis (Cav.) Trin. ex Steud.; Zea mays L.
+BR   | Plantae > Tracheophyta > Liliopsida > Poales > Cyperaceae | Carex pendula Huds.; Cyperus papyrus L.
+BR   | Plantae > Tracheophyta > Liliopsida > Poales > Juncaceae | Juncus effusus L.
+BR   | Plantae > Tracheophyta > Liliopsida > Arecales > Arecaceae | Elaeis guineensis Jacq.; Raphia farinifera (Gaertn.) Hyl.
+BR   | Plantae > Tracheophyta > Liliopsida > Zingiberales > Musaceae | Musa acuminata Colla
+BR   | Plantae > Tracheophyta > Pinopsida > Pinales > Pinaceae | Pinus sylvestris L.; Picea abies (L.) H.Karst.; Abies alba Mill.; Larix decidua Mill.
+BR   | Plantae > Tracheophyta > Pinopsida > Cupressales > Cupressaceae | Juniperus communis L.
+BR   | Plantae > Tracheophyta > Pinopsida > Cupressales > Taxaceae | Taxus baccata L.
+BR   | Plantae > Tracheophyta > Polypodiopsida > Polypodiales > Aspleniaceae | Asplenium scolopendrium L.; Asplenium trichomanes L.
+BR   | Plantae > Tracheophyta > Polypodiopsida > Polypodiales > Dryopteridaceae | Dryopteris filix-mas (L.) Schott
+BR   | Plantae > Tracheophyta > Polypodiopsida > Polypodiales > Dennstaedtiaceae | Pteridium aquilinum (L.) Kuhn
+BR   | Plantae > Tracheophyta > Polypodiopsida > Osmundales > Osmundaceae | Osmunda regalis L.
+BR   | Plantae > Tracheophyta > Polypodiopsida > Equisetales > Equisetaceae | Equisetum arvense L.
+BR   | Plantae > Tracheophyta > Lycopodiopsida > Lycopodiales > Lycopodiaceae | Lycopodium clavatum L.
+BR   | Plantae > Bryophyta > Bryopsida > Hypnales > Hypnaceae | Hypnum cupressiforme Hedw.
+BR   | Plantae > Bryophyta > Sphagnopsida > Sphagnales > Sphagnaceae | Sphagnum palustre L.
+BR   | Plantae > Bryophyta > Polytrichopsida > Polytrichales > Polytrichaceae | Polytrichum commune Hedw.
+"""
+
+_HIGHER_RANKS = ("kingdom", "phylum", "class", "order", "family")
+
+GIVEN_NAMES = [
+    "Émile", "Jiří", "Søren", "Hiroshi", "Thi Lan", "Jan", "Pieter", "Marie", "Anne", "Léon", "François",
+    "Hélène", "Zoë", "Björn", "Ágnes", "Małgorzata", "Łukasz", "José", "Mónica", "Jürgen", "Chloé", "Noël",
+    "Céline", "Kwame", "Amani", "Yūki", "Mbuyi", "Lieve", "Geert", "Sofie", "Wim", "Kristof", "Inès", "Raphaël",
+    "Ørjan", "Dagný", "Siobhán", "Gustave", "Henri", "Louise",
+]
+FAMILY_NAMES = [
+    "Löwenthal", "Novák", "Ōkubo", "Nguyễn", "Ferrández", "De Smet", "Peeters", "Janssens", "Van den Broeck",
+    "Dubois", "Lefèvre", "Müller", "Schröder", "Ørsted", "Dvořák", "Kowalski", "Wiśniewska", "García", "Muñoz",
+    "Ilunga", "Mukendi", "Kabongo", "O'Brien", "D'Hondt", "Çelik", "Jørgensen", "Åström", "Öztürk", "Þórsson",
+    "Vandenberghe", "Maes", "Claes", "Willems", "Lambert", "Dupont", "Verhaegen", "Mertens", "Tshibanda",
+    "Nzuzi", "Sánchez",
+]
+
+# key, weight, country labels as typed (label: weight), (lat min, lat max, lon min, lon max), provinces, places
+COUNTRIES = [
+    ("BE", 0.40, {"Belgium": 3, "België": 3, "Belgique": 2.5, "BE": 1, "belgium": 0.5},
+     (49.5, 51.5, 2.55, 6.4),
+     ["Antwerpen", "Brabant", "Vlaams-Brabant", "Brabant wallon", "Liège", "Luik", "Namur", "Hainaut",
+      "Henegouwen", "Luxembourg", "Limburg", "West-Vlaanderen", "Oost-Vlaanderen"],
+     ["Bruxelles", "Brussel", "Forêt de Soignes", "Zoniënwoud", "Tervuren", "Sint-Genesius-Rode", "Han-sur-Lesse",
+      "Rochefort", "De Panne", "Kalmthoutse Heide", "Genk", "Virelles", "Bernissart", "Spy", "Hautes Fagnes",
+      "Hoge Venen", "Oostende", "Knokke"]),
+    ("CD", 0.18, {"Democratic Republic of the Congo": 2, "Democratische Republiek Congo": 1.5,
+                  "République démocratique du Congo": 1.5, "CD": 0.5, "Belgian Congo": 1.5, "Congo belge": 1,
+                  "Zaïre": 1, "Zaire": 0.5, "Congo": 0.5},
+     (-13.4, 5.3, 12.3, 31.2),
+     ["Katanga", "Haut-Katanga", "Kivu", "Nord-Kivu", "Sud-Kivu", "Équateur", "Kasaï", "Bas-Congo",
+      "Kongo-Central", "Orientale", "Ituri"],
+     ["Élisabethville", "Lubumbashi", "Léopoldville", "Kinshasa", "Stanleyville", "Kisangani",
+      "Parc National Albert", "Virunga", "Rwindi", "Lulua", "Kamina", "Eala", "Yangambi", "Mayumbe", "Garamba",
+      "Upemba", "Lac Tanganika", "Mont Ruwenzori"]),
+    ("FR", 0.08, {"France": 3, "Frankrijk": 2, "FR": 0.5},
+     (42.4, 51.0, -4.7, 8.1),
+     ["Île-de-France", "Bretagne", "Provence-Alpes-Côte d'Azur", "Corse", "Nord", "Ardennes"],
+     ["Fontainebleau", "Forêt de Compiègne", "Camargue", "Chamonix", "Banyuls-sur-Mer", "Roscoff", "Ajaccio"]),
+    ("NL", 0.05, {"Netherlands": 2, "Nederland": 2, "Pays-Bas": 1, "Holland": 0.5, "NL": 0.5},
+     (50.8, 53.4, 3.4, 7.1),
+     ["Limburg", "Zeeland", "Noord-Brabant", "Gelderland", "Friesland"],
+     ["Maastricht", "Sint-Pietersberg", "Veluwe", "Texel", "Schiermonnikoog"]),
+    ("DE", 0.05, {"Germany": 2, "Duitsland": 2, "Allemagne": 2, "Deutschland": 1, "DE": 0.5},
+     (47.4, 54.9, 6.0, 14.9),
+     ["Nordrhein-Westfalen", "Bayern", "Rheinland-Pfalz", "Baden-Württemberg", "Niedersachsen"],
+     ["Aachen", "Eifel", "Schwarzwald", "Garmisch-Partenkirchen", "Lüneburger Heide", "Köln"]),
+    ("RW", 0.03, {"Rwanda": 2, "Ruanda": 1, "Ruanda-Urundi": 1, "RW": 0.3},
+     (-2.8, -1.1, 28.9, 30.8), ["Ruhengeri", "Gisenyi", "Province du Nord"], ["Nyungwe", "Volcans", "Butare"]),
+    ("BI", 0.02, {"Burundi": 2, "Urundi": 1, "Ruanda-Urundi": 1, "BI": 0.3},
+     (-4.4, -2.4, 29.1, 30.8), ["Bujumbura", "Bururi"], ["Bujumbura", "Usumbura", "Kibira"]),
+    ("TZ", 0.02, {"Tanzania": 2, "Tanzanie": 1, "Tanganyika": 1, "TZ": 0.3},
+     (-11.6, -1.1, 29.4, 40.3), ["Kigoma", "Arusha", "Zanzibar"], ["Kigoma", "Arusha", "Mount Kilimanjaro"]),
+    ("ES", 0.03, {"Spain": 2, "Spanje": 1, "Espagne": 1, "España": 1, "ES": 0.3},
+     (36.1, 43.7, -9.2, 3.2), ["Andalucía", "Cataluña", "Asturias"],
+     ["Sierra Nevada", "Doñana", "Picos de Europa", "Montseny"]),
+    ("CZ", 0.02, {"Czech Republic": 2, "Czechia": 1, "Tsjechië": 1, "Česko": 1, "Czechoslovakia": 1,
+                  "Tchécoslovaquie": 0.5, "CZ": 0.3},
+     (48.6, 51.0, 12.2, 18.8), ["Bohemia", "Moravia", "Čechy"], ["Šumava", "Krkonoše", "Brno", "Praha"]),
+    ("DK", 0.02, {"Denmark": 2, "Danemark": 1, "Denemarken": 1, "Danmark": 1, "DK": 0.3},
+     (54.6, 57.7, 8.1, 12.6), ["Sjælland", "Jylland"], ["Møns Klint", "Skagen", "København"]),
+    ("VN", 0.03, {"Vietnam": 2, "Viêt Nam": 1, "Việt Nam": 1, "VN": 0.3},
+     (8.7, 23.3, 102.2, 109.4), ["Lâm Đồng", "Lào Cai", "Quảng Nam"], ["Đà Lạt", "Sa Pa", "Cúc Phương", "Tam Đảo"]),
+    ("JP", 0.02, {"Japan": 2, "Japon": 1, "Japan (Nippon)": 0.3, "JP": 0.3},
+     (31.1, 44.9, 129.6, 145.4), ["Hokkaidō", "Honshū", "Kyūshū"], ["Ōsaka", "Kyōto", "Nikkō", "Takao-san"]),
+    ("ID", 0.03, {"Indonesia": 2, "Indonésie": 1, "Nederlands-Indië": 1, "Dutch East Indies": 1, "ID": 0.3},
+     (-10.8, 5.8, 95.1, 140.9), ["Java", "Sumatra", "Sulawesi", "Papua"],
+     ["Buitenzorg", "Bogor", "Tjibodas", "Lore Lindu"]),
+    ("BR", 0.02, {"Brazil": 2, "Brésil": 1, "Brazilië": 1, "Brasil": 1, "BR": 0.3},
+     (-33.6, 5.2, -73.8, -34.9), ["Pará", "Amazonas", "Minas Gerais", "São Paulo"],
+     ["Belém", "Manaus", "Serra do Cipó"]),
+]
+UNKNOWN_COUNTRIES = ["Atlantis", "unknown", "?", "Terra incognita"]
+
+_HABITATS = [
+    "deciduous forest", "bois de hêtres", "heide", "savane arborée", "forêt galerie", "on Quercus robur",
+    "sous pierre", "under bark of dead Fagus", "grassland, calcareous", "kalkgrasland", "marais", "moeras",
+    "rocky shore", "dunes", "montane forest, 2100 m", "bord de route", "in leaf litter", "epiphyte on Salix",
+]
+_PROTOCOLS = {"hand collecting": 4, "light trap": 2, "Malaise trap": 1, "pitfall trap": 1, "sweep net": 1,
+              "mist net": 0.5, "dredge": 0.5, "": 0.5, None: 6}
+_REMARKS = [
+    "ex coll. Löwenthal",
+    "Label: \"Congo belge, Kasaï\"",
+    "Etiket: 'leg. P. Janssens'",
+    "Label 1:\tCongo belge\nLabel 2:\tleg. Dr. Émile Dubois",
+    "old label reads \"Zaïre\"\t(transcribed 1998)",
+    "specimen damaged; abdomen missing",
+    "Étiquette illisible",
+    "det. label lost",
+    "Holotype label in red: \"TYPUS\"",
+    "pinned by O'Brien's team",
+    "voir aussi le carnet de terrain n° 12\r\nfield notebook p. 34",
+    "coll. Nguyễn Thi Lan — duplicate in Hà Nội",
+    "2 labels:\n  1) \"Stanleyville, 1923\"\n  2) 'det. Schröder'",
+    "mould on label",
+    "sent on loan 2011-03; returned",
+    "DNA extracted (tissue in −80 °C freezer)",
+]
+_NOT_PUBLIC_REMARKS = ["CITES Appendix I – do not publish", "confidential locality (protected species)",
+                       "donor restriction: not for publication"]
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Helpers
+# --------------------------------------------------------------------------------------------------------------
+
+def _exact(rng: np.random.Generator, n: int, rates: dict[str, float], default: str = "") -> np.ndarray:
+    """Mutually exclusive categories with exact counts (at least one each when n >= 200), the rest ``default``."""
+    labels = np.full(n, default, dtype=object)
+    counts = {key: round(rate * n) for key, rate in rates.items()}
+    if n >= 200:
+        counts = {key: max(1, count) for key, count in counts.items()}
+    if sum(counts.values()) > n:
+        raise ValueError("defect counts exceed the number of rows")
+    order = rng.permutation(n)
+    start = 0
+    for key, count in counts.items():
+        labels[order[start:start + count]] = key
+        start += count
+    return labels
+
+
+def _exact_among(rng: np.random.Generator, candidates: np.ndarray, rate: float, n_total: int) -> np.ndarray:
+    """An exact share (of n_total rows) drawn from the candidate indexes."""
+    count = round(rate * n_total)
+    if n_total >= 200:
+        count = max(1, count)
+    count = min(count, len(candidates))
+    return rng.choice(candidates, size=count, replace=False) if count else np.empty(0, dtype=np.int64)
+
+
+def _choice(rng: np.random.Generator, weights: dict, n: int) -> np.ndarray:
+    """n values drawn from {value: weight} (None allowed as a value), as an object array."""
+    values = np.empty(len(weights), dtype=object)
+    values[:] = list(weights)
+    p = np.array(list(weights.values()), dtype=float)
+    return values[rng.choice(len(values), size=n, p=p / p.sum())]
+
+
+def _nullable(values: np.ndarray, null: np.ndarray) -> list:
+    """values.tolist() with None where null is True."""
+    out = values.tolist()
+    for i in np.flatnonzero(null).tolist():
+        out[i] = None
+    return out
+
+
+def _zipf_weights(k: int, s: float = 0.8) -> np.ndarray:
+    w = 1.0 / np.arange(1, k + 1) ** s
+    return w / w.sum()
+
+
+def _guids(rng: np.random.Generator, n: int) -> list[str]:
+    """Version-4-shaped UUID strings from the generator (deterministic, unlike uuid4)."""
+    raw = np.frombuffer(rng.bytes(16 * n), dtype=np.uint8).reshape(n, 16).copy()
+    raw[:, 6] = (raw[:, 6] & 0x0F) | 0x40
+    raw[:, 8] = (raw[:, 8] & 0x3F) | 0x80
+    h = raw.tobytes().hex()
+    return [f"{h[i:i + 8]}-{h[i + 8:i + 12]}-{h[i + 12:i + 16]}-{h[i + 16:i + 20]}-{h[i + 20:i + 32]}"
+            for i in range(0, 32 * n, 32)]
+
+
+def _orcid(digits: str) -> str:
+    """ISO 7064 MOD 11-2 check character appended to 15 digits, formatted as an ORCID iD."""
+    total = 0
+    for d in digits:
+        total = (total + int(d)) * 2
+    check = (12 - total % 11) % 11
+    full = digits + ("X" if check == 10 else str(check))
+    return "-".join(full[i:i + 4] for i in range(0, 16, 4))
+
+
+def _dms(value: float, axis: str, style: int) -> str:
+    """Degrees-minutes-seconds text in one of the styles legacy databases hold."""
+    hemi = ("N" if value >= 0 else "S") if axis == "lat" else ("E" if value >= 0 else "W")
+    a = abs(value)
+    deg = int(a)
+    minutes_f = (a - deg) * 60
+    minutes = int(minutes_f)
+    seconds = int(round((minutes_f - minutes) * 60))
+    if seconds == 60:
+        minutes, seconds = minutes + 1, 0
+    if minutes == 60:
+        deg, minutes = deg + 1, 0
+    if style == 0:
+        return f"{deg}°{minutes:02d}'{seconds:02d}\"{hemi}"
+    if style == 1:
+        return f"{deg}° {minutes}' {seconds}\" {hemi}"
+    if style == 2:
+        return f"{deg} {minutes} {seconds} {hemi}"
+    return f"{hemi} {deg}°{round(minutes_f, 1):g}'"
+
+
+_ROMAN = ["i", "ii", "iii", "iv", "v", "vi", "vii", "viii", "ix", "x", "xi", "xii"]
+_MONTHS = {
+    "en": ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+           "November", "December"],
+    "fr": ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
+           "novembre", "décembre"],
+    "nl": ["januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september", "oktober",
+           "november", "december"],
+}
+
+
+def _format_dates(fmt: str, y: list[int], m: list[int], d: list[int]) -> list[str]:
+    """Dates as a legacy CMS field holds them: year, year-month, ISO, day/month/year or day.month.year."""
+    if fmt == "year":
+        return [f"{a}" for a in y]
+    if fmt == "month":
+        return [f"{a}-{b:02d}" for a, b in zip(y, m)]
+    if fmt == "slash":
+        return [f"{c:02d}/{b:02d}/{a}" for a, b, c in zip(y, m, d)]
+    if fmt == "dot":
+        return [f"{c:02d}.{b:02d}.{a}" for a, b, c in zip(y, m, d)]
+    return [f"{a}-{b:02d}-{c:02d}" for a, b, c in zip(y, m, d)]
+
+
+def _verbatim_dates(style: int, precision: str, y: list[int], m: list[int], d: list[int]) -> list[str]:
+    """Dates as written on labels: '12.v.1887', '12-V-1887', '12 mai 1887', 'v.1887', 'anno 1887', ..."""
+    if precision == "year":
+        return [f"{a}" for a in y] if style % 2 else [f"anno {a}" for a in y]
+    names = _MONTHS[("en", "fr", "nl")[style % 3]]
+    if precision == "month":
+        if style < 2:
+            return [f"{_ROMAN[b - 1]}.{a}" for a, b in zip(y, m)]
+        return [f"{names[b - 1]} {a}" for a, b in zip(y, m)]
+    if style == 0:
+        return [f"{c}.{_ROMAN[b - 1]}.{a}" for a, b, c in zip(y, m, d)]
+    if style == 1:
+        return [f"{c}-{_ROMAN[b - 1].upper()}-{a}" for a, b, c in zip(y, m, d)]
+    return [f"{c} {names[b - 1]} {a}" for a, b, c in zip(y, m, d)]
+
+
+def _fill(out: np.ndarray, idx: np.ndarray, values: list) -> None:
+    """out[idx] = values for an object array (values may be a list of str)."""
+    column = np.empty(len(values), dtype=object)
+    column[:] = values
+    out[idx] = column
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Tables (each returns {column: list}; the order of rng use is fixed, which makes builds reproducible)
+# --------------------------------------------------------------------------------------------------------------
+
+def _institution_rows() -> dict[str, list]:
+    cols = ("institution_id", "code", "name", "ror_id")
+    return {c: [row[i] for row in INSTITUTIONS] for i, c in enumerate(cols)}
+
+
+def _collection_rows() -> dict[str, list]:
+    cols = ("collection_id", "institution_id", "code", "name", "discipline")
+    return {c: [row[i] for row in COLLECTIONS] for i, c in enumerate(cols)}
+
+
+def _taxa() -> tuple[dict[str, list], dict[str, np.ndarray]]:
+    """The taxon table and, per collection code, the ids of its species-level taxa (in listed order)."""
+    ids: dict[tuple, int] = {}
+    rows: dict[str, list] = {c: [] for c in ("taxon_id", "parent_id", "rank", "name", "full_name", "author")}
+    pools: dict[str, list[int]] = {}
+
+    def node(path: tuple, rank: str, name: str, full_name: str, author: str | None) -> int:
+        if path not in ids:
+            ids[path] = len(ids) + 1
+            for col, value in zip(rows, (ids[path], ids.get(path[:-1]), rank, name, full_name, author)):
+                rows[col].append(value)
+        return ids[path]
+
+    for line in _TAXA.strip().splitlines():
+        code, higher, names = (part.strip() for part in line.split("|"))
+        path: tuple = ()
+        for rank, name in zip(_HIGHER_RANKS, (h.strip() for h in higher.split(">"))):
+            path += (name,)
+            node(path, rank, name, name, None)
+        for entry in names.split(";"):
+            tokens = entry.split()
+            genus, epithet = tokens[0], tokens[1]
+            infra = tokens[2] if len(tokens) > 2 and tokens[2].isalpha() and tokens[2].islower() else None
+            author = " ".join(tokens[3 if infra else 2:]) or None
+            node(path + (genus,), "genus", genus, genus, None)
+            species = node(path + (genus, epithet), "species", epithet, f"{genus} {epithet}",
+                           None if infra else author)
+            if infra:
+                species = node(path + (genus, epithet, infra), "subspecies", infra, f"{genus} {epithet} {infra}",
+                               author)
+            pools.setdefault(code, []).append(species)
+    return rows, {code: np.array(pool) for code, pool in pools.items()}
+
+
+def _agent_rows(rng: np.random.Generator, n: int) -> dict[str, list]:
+    given = _choice(rng, dict.fromkeys(GIVEN_NAMES, 1), n).tolist()
+    family = _choice(rng, dict.fromkeys(FAMILY_NAMES, 1), n).tolist()
+    style = rng.choice(4, size=n, p=[0.8, 0.1, 0.05, 0.05]).tolist()
+    no_given = (rng.random(n) < 0.03).tolist()
+    has_orcid = rng.random(n) < 0.2
+    orcid_url = (rng.random(n) < 0.7).tolist()
+    digits = rng.integers(0, 10_000_000, size=n).tolist()
+    series = rng.integers(1, 4, size=n).tolist()
+    full, orcid = [], []
+    for i in range(n):
+        g, f = given[i], family[i]
+        initials = ".".join(part[0] for part in g.split()) + "."
+        if no_given[i]:
+            given[i] = None
+            full.append(f)
+        else:
+            full.append((f"{g} {f}", f"{f}, {initials}", f"{initials} {f}", f"{f.upper()} {g}")[style[i]])
+        if has_orcid[i]:
+            iid = _orcid(f"0000000{series[i]}{digits[i]:07d}")
+            orcid.append(f"https://orcid.org/{iid}" if orcid_url[i] else iid)
+        else:
+            orcid.append(None)
+    return {"agent_id": list(range(1, n + 1)), "given_name": given, "family_name": family, "full_name": full,
+            "orcid": orcid}
+
+
+def _locality_rows(rng: np.random.Generator, n: int) -> tuple[dict[str, list], np.ndarray]:
+    """Localities and, per locality, the index into COUNTRIES of its true country."""
+    weights = np.array([c[1] for c in COUNTRIES])
+    country_idx = rng.choice(len(COUNTRIES), size=n, p=weights / weights.sum())
+    label = np.empty(n, dtype=object)
+    province = np.empty(n, dtype=object)
+    place = np.empty(n, dtype=object)
+    town = np.empty(n, dtype=object)
+    lat = np.empty(n)
+    lon = np.empty(n)
+    for k, (_, _, labels, (la0, la1, lo0, lo1), provinces, places) in enumerate(COUNTRIES):
+        mask = country_idx == k
+        m = int(mask.sum())
+        label[mask] = _choice(rng, labels, m)
+        province[mask] = _choice(rng, dict.fromkeys(provinces + [None], 1), m)
+        place[mask] = _choice(rng, dict.fromkeys(places, 1), m)
+        town[mask] = _choice(rng, dict.fromkeys(places, 1), m)
+        lat[mask] = rng.uniform(la0, la1, m)
+        lon[mask] = rng.uniform(lo0, lo1, m)
+    decimals = rng.integers(2, 7, size=n)
+    factor = 10.0 ** decimals
+    lat = np.round(lat * factor) / factor
+    lon = np.round(lon * factor) / factor
+
+    country_defect = _exact(rng, n, {"empty": RATES["locality.country_empty"], "null": RATES["locality.country_null"],
+                                     "unknown": RATES["locality.country_unknown"]})
+    label[country_defect == "empty"] = ""
+    label[country_defect == "null"] = None
+    unknown = country_defect == "unknown"
+    label[unknown] = _choice(rng, dict.fromkeys(UNKNOWN_COUNTRIES, 1), int(unknown.sum()))
+
+    # locality name
+    template = rng.choice(6, size=n, p=[0.35, 0.25, 0.15, 0.1, 0.1, 0.05]).tolist()
+    km = rng.integers(1, 40, size=n).tolist()
+    direction = _choice(rng, dict.fromkeys(["N", "S", "E", "W", "NE", "SW", "NNW"], 1), n).tolist()
+    habitat = _choice(rng, dict.fromkeys(_HABITATS, 1), n).tolist()
+    place_l, town_l = place.tolist(), town.tolist()
+    names = []
+    for i in range(n):
+        p, t = place_l[i], town_l[i]
+        names.append((p, f"{p}, {km[i]} km {direction[i]} of {t}", f"env. {p}", f"{p} ({habitat[i]})",
+                      f"{t}: {p}", None)[template[i]])
+
+    # coordinates
+    kind = _exact(rng, n, {
+        "missing": RATES["locality.coordinates_missing"], "text": RATES["locality.coordinates_text_only"],
+        "both": RATES["locality.coordinates_text_and_decimal"], "swapped": RATES["locality.coordinates_swapped"],
+        "zero": RATES["locality.coordinates_zero"], "range": RATES["locality.coordinates_out_of_range"],
+    }, default="decimal")
+    lat_out, lon_out = lat.copy(), lon.copy()
+    swapped = kind == "swapped"
+    lat_out[swapped], lon_out[swapped] = lon[swapped], lat[swapped]
+    zero = kind == "zero"
+    lat_out[zero] = 0.0
+    lon_out[zero] = 0.0
+    out_of_range = np.flatnonzero(kind == "range")
+    on_lat = rng.random(len(out_of_range)) < 0.5
+    excess = np.round(rng.uniform(0.5, 15.0, len(out_of_range)), 1)
+    lat_out[out_of_range[on_lat]] = np.sign(lat[out_of_range[on_lat]] + 1e-9) * (90 + excess[on_lat])
+    lon_out[out_of_range[~on_lat]] = np.sign(lon[out_of_range[~on_lat]] + 1e-9) * (180 + excess[~on_lat])
+    no_decimal = (kind == "missing") | (kind == "text")
+    has_text = (kind == "text") | (kind == "both")
+    styles = rng.integers(0, 4, size=n).tolist()
+    lat_text: list = [None] * n
+    lon_text: list = [None] * n
+    for i in np.flatnonzero(has_text).tolist():
+        lat_text[i] = _dms(float(lat[i]), "lat", styles[i])
+        lon_text[i] = _dms(float(lon[i]), "lon", styles[i])
+    has_coords = ~(kind == "missing")
+
+    datum = _choice(rng, {"WGS84": 82, "WGS 84": 5, "ED50": 5, "": 4, None: 4}, n)
+    datum[~has_coords] = None
+    uncertainty = rng.choice(np.array([10, 30, 100, 250, 1000, 5000, 10000, 25000]), size=n)
+    no_uncertainty = (rng.random(n) < 0.4) | ~has_coords
+
+    elevation_kind = rng.choice(3, size=n, p=[0.6, 0.25, 0.15])  # none, min only, min and max
+    elev_min = np.round(rng.uniform(0, 3000, n))
+    elev_max = elev_min + np.round(rng.uniform(0, 500, n))
+    inverted = _exact_among(rng, np.arange(n), RATES["locality.elevation_min_above_max"], n)
+    elevation_kind[inverted] = 2
+    elev_max[inverted] = elev_min[inverted] - np.round(rng.uniform(10, 500, len(inverted)))
+
+    rows = {
+        "locality_id": list(range(1, n + 1)),
+        "country": label.tolist(),
+        "state_province": province.tolist(),
+        "locality_name": names,
+        "latitude": _nullable(lat_out, no_decimal),
+        "longitude": _nullable(lon_out, no_decimal),
+        "latitude_text": lat_text,
+        "longitude_text": lon_text,
+        "geodetic_datum": datum.tolist(),
+        "coordinate_uncertainty_m": _nullable(uncertainty, no_uncertainty),
+        "elevation_min": _nullable(elev_min, elevation_kind == 0),
+        "elevation_max": _nullable(elev_max, elevation_kind < 2),
+    }
+    return rows, country_idx
+
+
+def _event_rows(rng: np.random.Generator, n: int, n_localities: int, n_agents: int) -> dict[str, list]:
+    locality = rng.choice(n_localities, size=n, p=_zipf_weights(n_localities, 0.5)) + 1
+    collector = rng.choice(n_agents, size=n, p=_zipf_weights(n_agents)) + 1
+    no_collector = rng.random(n) < 0.1
+
+    historic = rng.random(n) < 0.4
+    year = np.where(historic, rng.integers(1850, 1960, n), rng.integers(1960, 2025, n))
+    month = rng.integers(1, 13, n)
+    day = rng.integers(1, 29, n)
+    fmt = _choice(rng, {"year": 10, "month": 12, "iso": 48, "slash": 18, "dot": 12}, n)
+    defect = _exact(rng, n, {
+        "empty": RATES["collecting_event.start_date_empty"], "null": RATES["collecting_event.start_date_null"],
+        "nonsense": RATES["collecting_event.start_date_nonsense"],
+        "impossible": RATES["collecting_event.start_date_impossible"],
+        "future": RATES["collecting_event.start_date_future"],
+    })
+    future_year = rng.integers(2031, 2100, n)
+    nonsense = _choice(rng, dict.fromkeys(["s.d.", "unknown", "?", "onbekend", "sans date", "n.d."], 1), n)
+    impossible = rng.integers(0, 5, n)
+    verbatim_style = rng.integers(0, 4, n)
+    no_verbatim = rng.random(n) < 0.2
+
+    # end dates: an interval after the start, or (defect) before it; only for valid day-precision starts
+    full_day = np.isin(fmt, ["iso", "slash", "dot"]) & (defect == "")
+    start_day = ((year - 1970).astype("datetime64[Y]") + (month - 1).astype("timedelta64[M]")).astype(
+        "datetime64[D]") + (day - 1).astype("timedelta64[D]")
+    end_kind = np.full(n, "", dtype=object)
+    candidates = np.flatnonzero(full_day)
+    before = _exact_among(rng, candidates, RATES["collecting_event.end_date_before_start"], n)
+    end_kind[candidates[rng.random(len(candidates)) < RATES["collecting_event.end_date_interval"]]] = "after"
+    end_kind[before] = "before"
+    shift = np.where(end_kind == "before", -rng.integers(1, 366, n), rng.integers(1, 31, n))
+    end_day = start_day + shift.astype("timedelta64[D]")
+    end_year = end_day.astype("datetime64[Y]").astype(int) + 1970
+    end_month = end_day.astype("datetime64[M]").astype(int) % 12 + 1
+    end_dom = (end_day - end_day.astype("datetime64[M]").astype("datetime64[D]")).astype(int) + 1
+
+    start = np.full(n, None, dtype=object)
+    end = np.full(n, None, dtype=object)
+    verbatim = np.full(n, None, dtype=object)
+    precision = {"year": "year", "month": "month", "iso": "day", "slash": "day", "dot": "day"}
+    for f in precision:
+        idx = np.flatnonzero((fmt == f) & (defect == ""))
+        _fill(start, idx, _format_dates(f, year[idx].tolist(), month[idx].tolist(), day[idx].tolist()))
+        idx = np.flatnonzero((fmt == f) & (defect == "future"))
+        _fill(start, idx, _format_dates(f, future_year[idx].tolist(), month[idx].tolist(), day[idx].tolist()))
+        idx = np.flatnonzero((fmt == f) & (end_kind != ""))
+        _fill(end, idx, _format_dates(f, end_year[idx].tolist(), end_month[idx].tolist(), end_dom[idx].tolist()))
+        for style in range(4):
+            idx = np.flatnonzero((fmt == f) & (defect == "") & (verbatim_style == style) & ~no_verbatim)
+            _fill(verbatim, idx, _verbatim_dates(style, precision[f], year[idx].tolist(), month[idx].tolist(),
+                                                 day[idx].tolist()))
+            idx = idx[end_kind[idx] != ""]
+            ends = _verbatim_dates(style, "day", end_year[idx].tolist(), end_month[idx].tolist(),
+                                   end_dom[idx].tolist())
+            _fill(verbatim, idx, [f"{v} – {e}" for v, e in zip(verbatim[idx].tolist(), ends)])
+    idx = np.flatnonzero(defect == "impossible")
+    patterns = ("{y}-02-30", "{y}-13-01", "{y}-04-31", "31/06/{y}", "30.02.{y}")
+    _fill(start, idx, [patterns[k].format(y=y) for k, y in zip(impossible[idx].tolist(), year[idx].tolist())])
+    idx = np.flatnonzero(defect == "nonsense")
+    start[idx] = nonsense[idx]
+    start[defect == "empty"] = ""
+    copied = np.isin(defect, ["future", "impossible", "nonsense"])
+    verbatim[copied] = start[copied]
+
+    field_kind = rng.choice(4, size=n, p=[0.6, 0.2, 0.15, 0.05])
+    field_seq = rng.integers(1, 5000, n).tolist()
+    field_number = [None if k == 0 else (str(s) if k == 1 else f"FN-{s:05d}" if k == 2 else "s.n.")
+                    for k, s in zip(field_kind.tolist(), field_seq)]
+    habitat = _choice(rng, dict.fromkeys(_HABITATS, 1), n)
+    no_habitat = rng.random(n) < 0.5
+    return {
+        "event_id": list(range(1, n + 1)),
+        "locality_id": locality.tolist(),
+        "start_date": start.tolist(),
+        "end_date": end.tolist(),
+        "verbatim_date": verbatim.tolist(),
+        "collector_id": _nullable(collector, no_collector),
+        "field_number": field_number,
+        "habitat": _nullable(habitat, no_habitat),
+        "sampling_protocol": _choice(rng, _PROTOCOLS, n).tolist(),
+    }
+
+
+_BASIS = {
+    "ENT": {"preserved specimen": 50, "PreservedSpecimen": 30, "Preserved Specimen": 15, "material sample": 5},
+    "VERT": {"preserved specimen": 45, "PreservedSpecimen": 30, "Preserved Specimen": 13, "material sample": 10,
+             "living specimen": 2},
+    "MOLL": {"preserved specimen": 50, "PreservedSpecimen": 35, "Preserved Specimen": 15},
+    "PAL": {"fossil": 60, "Fossil specimen": 40},
+    "BR": {"herbarium sheet": 60, "PreservedSpecimen": 30, "living specimen": 5, "material sample": 5},
+}
+_SEX = {
+    "ENT": {None: 45, "": 5, "M": 10, "F": 10, "♂": 10, "♀": 10, "male": 3, "female": 3, "?": 2, "m/f": 2},
+    "VERT": {None: 30, "M": 15, "F": 15, "male": 10, "female": 10, "mâle": 5, "vrouwelijk": 5, "unknown": 5,
+             "?": 5},
+    "MOLL": {None: 97, "": 3},
+}
+_LIFE_STAGE = {
+    "ENT": {"imago": 30, "adult": 20, "ad.": 5, "larva": 10, "pupa": 5, "egg": 2, "L3": 3, None: 20, "": 5},
+    "VERT": {"adult": 40, "ad.": 10, "juv.": 10, "juvenile": 10, None: 25, "": 5},
+    "MOLL": {None: 90, "adult": 5, "juvenile": 5},
+}
+_PREPARATIONS = {
+    "ENT": {"pinned": 70, "ethanol 70%": 15, "slide": 5, "dried": 5, "envelope": 5},
+    "VERT": {"skin": 35, "skeleton": 25, "ethanol 70%": 30, "skull": 5, "tissue": 5},
+    "MOLL": {"dried": 70, "ethanol 70%": 30},
+    "PAL": {"original": 80, "cast": 15, "thin section": 5},
+    "BR": {"herbarium sheet": 90, "spirit collection": 4, "carpological": 4, "DNA sample": 2},
+}
+
+
+def _object_rows(rng: np.random.Generator, n: int, n_events: int) -> tuple[dict[str, list], np.ndarray]:
+    """Collection objects and, per object, the index into COLLECTIONS of its collection."""
+    # Events belong to one collection; every event has at least one object.
+    shares = np.array([c[5] for c in COLLECTIONS])
+    event_collection = rng.choice(len(COLLECTIONS), size=n_events, p=shares / shares.sum())
+    event_idx = rng.permutation(np.concatenate([np.arange(n_events), rng.integers(0, n_events, n - n_events)]))
+    collection_idx = event_collection[event_idx]
+    no_event = np.zeros(n, dtype=bool)
+    no_event[_exact_among(rng, np.arange(n), RATES["collection_object.event_missing"], n)] = True
+
+    basis = np.empty(n, dtype=object)
+    sex = np.full(n, None, dtype=object)
+    life_stage = np.full(n, None, dtype=object)
+    count = np.ones(n, dtype=np.int64)
+    count_null = np.zeros(n, dtype=bool)
+    for k, coll in enumerate(COLLECTIONS):
+        code = coll[2]
+        mask = collection_idx == k
+        m = int(mask.sum())
+        if not m:
+            continue
+        basis[mask] = _choice(rng, _BASIS[code], m)
+        if code in _SEX:
+            sex[mask] = _choice(rng, _SEX[code], m)
+            life_stage[mask] = _choice(rng, _LIFE_STAGE[code], m)
+        if code == "ENT":
+            count[mask] = np.where(rng.random(m) < 0.1, rng.integers(2, 51, m), 1)
+            count_null[mask] = rng.random(m) < 0.05
+        elif code == "MOLL":
+            count[mask] = rng.integers(1, 201, m)
+            count_null[mask] = rng.random(m) < 0.05
+        elif code == "BR":
+            count_null[mask] = rng.random(m) < 0.6
+        else:
+            count_null[mask] = rng.random(m) < 0.05
+
+    basis_defect = _exact(rng, n, {"invalid": RATES["collection_object.basis_invalid"]})
+    invalid = basis_defect == "invalid"
+    basis[invalid] = _choice(rng, {"specimen?": 2, "": 1, None: 1, "unknown": 1}, int(invalid.sum()))
+
+    count_defect = _exact(rng, n, {"zero": RATES["collection_object.individual_count_zero"],
+                                   "negative": RATES["collection_object.individual_count_negative"]})
+    count[count_defect == "zero"] = 0
+    negative = count_defect == "negative"
+    count[negative] = -rng.integers(1, 6, int(negative.sum()))
+    count_null[count_defect != ""] = False
+
+    remark_idx = rng.integers(0, len(_REMARKS), n)
+    remarks = np.array(_REMARKS, dtype=object)[remark_idx]
+    no_remarks = rng.random(n) >= RATES["collection_object.remarks"]
+    remarks[no_remarks] = None
+    not_public = _exact(rng, n, {"hidden": RATES["collection_object.not_public"]}) == "hidden"
+    hidden = np.flatnonzero(not_public)
+    explained = hidden[rng.random(len(hidden)) < 0.5]
+    remarks[explained] = _choice(rng, dict.fromkeys(_NOT_PUBLIC_REMARKS, 1), len(explained))
+
+    seconds = rng.integers(0, int((np.datetime64("2025-06-30") - np.datetime64("2005-01-01"))
+                                  / np.timedelta64(1, "s")), n)
+    modified = np.datetime64("2005-01-01T00:00:00") + seconds.astype("timedelta64[s]")
+
+    rows = {
+        "object_id": list(range(1, n + 1)),
+        "guid": _guids(rng, n),
+        "collection_id": [COLLECTIONS[k][0] for k in collection_idx.tolist()],
+        "event_id": _nullable(event_idx + 1, no_event),
+        "basis": basis.tolist(),
+        "sex": sex.tolist(),
+        "life_stage": life_stage.tolist(),
+        "individual_count": _nullable(count, count_null),
+        "remarks": remarks.tolist(),
+        "is_public": (~not_public).astype(int).tolist(),
+        "modified_at": np.datetime_as_string(modified, unit="s").tolist(),
+    }
+    return rows, collection_idx
+
+
+def _catalog_number_rows(rng: np.random.Generator, collection_idx: np.ndarray) -> tuple[dict[str, list], list]:
+    """Primary numbers (ids 1..n, one per object), then old non-primary numbers; also the primary numbers."""
+    n = len(collection_idx)
+    seq = np.zeros(n, dtype=np.int64)
+    for k in range(len(COLLECTIONS)):
+        mask = collection_idx == k
+        seq[mask] = np.arange(1, int(mask.sum()) + 1)
+    prefixes = [c[6] for c in COLLECTIONS]
+    primary = [f"{prefixes[k]}-{s:06d}" for k, s in zip(collection_idx.tolist(), seq.tolist())]
+    # defect: some objects carry the primary number of another object of the same collection
+    members = {k: np.flatnonzero(collection_idx == k) for k in range(len(COLLECTIONS))}
+    for i in _exact_among(rng, np.arange(n), RATES["catalog_number.primary_duplicated"], n).tolist():
+        same = members[int(collection_idx[i])]
+        if len(same) > 1:
+            j = int(same[rng.integers(0, len(same) - 1)])
+            primary[i] = primary[j if j != i else int(same[-1])]
+
+    old_objects = np.flatnonzero(rng.random(n) < RATES["catalog_number.old_number"])
+    old_values = rng.integers(1000, 40000, len(old_objects)).tolist()
+    old_style = rng.integers(0, 3, len(old_objects)).tolist()
+    old = []
+    for obj, value, style in zip(old_objects.tolist(), old_values, old_style):
+        if COLLECTIONS[collection_idx[obj]][2] == "BR":
+            old.append(f"Herb. Crépin n° {value}")
+        else:
+            old.append((f"I.G. {value}", f"I.G.{value}", f"IG {value // 1000}.{value % 1000:03d}")[style])
+    rows = {
+        "catalog_number_id": list(range(1, n + len(old) + 1)),
+        "object_id": list(range(1, n + 1)) + (old_objects + 1).tolist(),
+        "number": primary + old,
+        "is_primary": [1] * n + [0] * len(old),
+    }
+    return rows, primary
+
+
+def _determination_rows(rng: np.random.Generator, collection_idx: np.ndarray, taxa: dict[str, list],
+                        pools: dict[str, np.ndarray], n_agents: int) -> dict[str, list]:
+    """1-3 determinations per object, oldest first; the last one is the current one."""
+    n = len(collection_idx)
+    # genus_of[taxon_id] is the genus of a species or subspecies
+    parent = np.array([0] + [p or 0 for p in taxa["parent_id"]])
+    is_genus = np.array([False] + [r == "genus" for r in taxa["rank"]])
+    genus_of = np.arange(len(parent))
+    for _ in range(2):
+        genus_of = np.where(is_genus[genus_of], genus_of, parent[genus_of])
+
+    current = np.zeros(n, dtype=np.int64)
+    other = np.zeros(n, dtype=np.int64)
+    for k, coll in enumerate(COLLECTIONS):
+        mask = collection_idx == k
+        m = int(mask.sum())
+        if not m:
+            continue
+        pool = pools[coll[2]]
+        current[mask] = pool[rng.choice(len(pool), size=m, p=_zipf_weights(len(pool)))]
+        other[mask] = pool[rng.integers(0, len(pool), m)]
+    genus_only = rng.random(n) < RATES["determination.genus_only"]
+
+    k = rng.choice(np.array([1, 2, 3]), size=n, p=[0.6, 0.3, 0.1])
+    obj = np.repeat(np.arange(n), k)
+    total = len(obj)
+    pos = np.arange(total) - np.repeat(np.cumsum(k) - k, k)
+    last = pos == np.repeat(k - 1, k)
+
+    defect = _exact(rng, n, {"no_current": RATES["determination.no_current"],
+                             "no_taxon": RATES["determination.current_without_taxon"]})
+    two = np.zeros(n, dtype=bool)
+    two[_exact_among(rng, np.flatnonzero((k >= 2) & (defect == "")), RATES["determination.two_current"], n)] = True
+    type_status = np.full(n, None, dtype=object)
+    typed = _exact_among(rng, np.flatnonzero(defect == ""), RATES["determination.type_status"], n)
+    type_status[typed] = _choice(rng, {"holotype": 3, "Holotypus": 1, "paratype": 4, "syntype": 2,
+                                       "lectotype": 1, "type": 1}, len(typed))
+
+    earlier_is_genus = rng.random(total) < 0.5
+    q = RATES["determination.qualifier"]
+    qualifier = _choice(rng, {None: 1 - q, "cf.": 0.7 * q, "aff.": 0.3 * q}, total)
+    determiner = rng.choice(n_agents, size=total, p=_zipf_weights(n_agents)) + 1
+    no_determiner = rng.random(total) < 0.2
+    year = rng.integers(1880, 2025, total) - (np.repeat(k, k) - 1 - pos) * rng.integers(5, 40, total)
+    month = rng.integers(1, 13, total)
+    day = rng.integers(1, 29, total)
+    date_kind = rng.choice(3, size=total, p=[0.5, 0.3, 0.2])  # year, full date, none
+
+    cur = current[obj]
+    taxon = np.where(last, np.where(genus_only[obj], genus_of[cur], cur),
+                     np.where(earlier_is_genus, genus_of[cur], other[obj]))
+    no_taxon = last & (defect[obj] == "no_taxon")
+    is_current = (last & (defect[obj] != "no_current")) | (two[obj] & (pos == 0))
+    types = np.where(last, type_status[obj], None)
+    qualifier[no_taxon] = None
+    dates = np.full(total, None, dtype=object)
+    idx = np.flatnonzero(date_kind == 0)
+    _fill(dates, idx, _format_dates("year", year[idx].tolist(), [], []))
+    idx = np.flatnonzero(date_kind == 1)
+    _fill(dates, idx, _format_dates("iso", year[idx].tolist(), month[idx].tolist(), day[idx].tolist()))
+    return {
+        "determination_id": list(range(1, total + 1)),
+        "object_id": (obj + 1).tolist(),
+        "taxon_id": _nullable(taxon, no_taxon),
+        "determiner_id": _nullable(determiner, no_determiner),
+        "determined_date": dates.tolist(),
+        "is_current": is_current.astype(int).tolist(),
+        "type_status": types.tolist(),
+        "qualifier": qualifier.tolist(),
+    }
+
+
+def _preparation_rows(rng: np.random.Generator, collection_idx: np.ndarray) -> dict[str, list]:
+    n = len(collection_idx)
+    k = np.where(rng.random(n) < 0.15, 2, 1)
+    obj = np.repeat(np.arange(n), k)
+    total = len(obj)
+    coll = collection_idx[obj]
+    prep = np.empty(total, dtype=object)
+    for c, collection in enumerate(COLLECTIONS):
+        mask = coll == c
+        if mask.any():
+            prep[mask] = _choice(rng, _PREPARATIONS[collection[2]], int(mask.sum()))
+    count = np.where(rng.random(total) < 0.9, 1, rng.integers(2, 11, total))
+    no_count = rng.random(total) < 0.05
+    building = _choice(rng, {"Vautier": 3, "Janlet": 2, "Tour Gauchez": 1}, total).tolist()
+    room = rng.integers(0, 5, total).tolist()
+    room2 = rng.integers(1, 40, total).tolist()
+    cabinet = rng.integers(1, 200, total).tolist()
+    drawer = rng.integers(1, 60, total).tolist()
+    no_storage = (rng.random(total) < 0.1).tolist()
+    codes = [c[2] for c in COLLECTIONS]
+    coll_l = coll.tolist()
+    storage = [None if no_storage[i] else
+               (f"Meise, Herbarium {room[i]}.{room2[i]:02d} / K{cabinet[i]:03d}" if codes[coll_l[i]] == "BR" else
+                f"{building[i]} {room[i]}.{room2[i]:02d} / C{cabinet[i]:03d} / D{drawer[i]:02d}")
+               for i in range(total)]
+    return {
+        "preparation_id": list(range(1, total + 1)),
+        "object_id": (obj + 1).tolist(),
+        "prep_type": prep.tolist(),
+        "count": _nullable(count, no_count),
+        "storage_location": storage,
+    }
+
+
+def _media_rows(rng: np.random.Generator, collection_idx: np.ndarray, primary: list[str],
+                agent_names: list[str]) -> dict[str, list]:
+    n = len(collection_idx)
+    k = np.where(rng.random(n) < RATES["media.objects_with_media"], np.where(rng.random(n) < 0.3, 2, 1), 0)
+    obj = np.repeat(np.arange(n), k)
+    total = len(obj)
+    fmt = _choice(rng, {"image/jpeg": 88, "image/tiff": 12}, total).tolist()
+    license_ = _choice(rng, {"CC0-1.0": 40, "CC-BY-4.0": 35, "https://creativecommons.org/licenses/by/4.0/": 10,
+                             "CC BY-NC 4.0": 10, "All rights reserved": 3, None: 2}, total).tolist()
+    by_agent = (rng.random(total) < 0.5).tolist()
+    agent = rng.integers(0, len(agent_names), total).tolist()
+    view = _choice(rng, dict.fromkeys(["habitus dorsal", "habitus ventral", "labels", "lateral view",
+                                       "overview"], 1), total).tolist()
+    obj_l, coll_l = obj.tolist(), collection_idx[obj].tolist()
+    creator, title, url = [], [], []
+    for i in range(total):
+        br = COLLECTIONS[coll_l[i]][2] == "BR"
+        team = "Meise Botanic Garden – Digitisation" if br else "RBINS digitisation team"
+        creator.append(agent_names[agent[i]] if by_agent[i] else team)
+        title.append(f"{primary[obj_l[i]]} – {'herbarium sheet' if br else view[i]}")
+        url.append(f"https://example.org/media/{i + 1}.{'tif' if fmt[i] == 'image/tiff' else 'jpg'}")
+    return {
+        "media_id": list(range(1, total + 1)),
+        "object_id": (obj + 1).tolist(),
+        "url": url,
+        "format": fmt,
+        "license": license_,
+        "creator": creator,
+        "title": title,
+    }
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Build and copy
+# --------------------------------------------------------------------------------------------------------------
+
+_ROWS_PER_INSERT = 200
+
+
+def _insert(conn: sqlite3.Connection, table: str, rows: dict[str, list]) -> None:
+    """executemany with multi-row VALUES (binding, not SQLite, is the cost: this saves a quarter of it)."""
+    columns = list(rows)
+    width = len(columns)
+    flat = list(chain.from_iterable(zip(*rows.values())))
+    one = f"({', '.join('?' * width)})"
+    head = f"INSERT INTO {table} ({', '.join(columns)}) VALUES "
+    step = _ROWS_PER_INSERT * width
+    full = len(flat) // step * step
+    conn.executemany(head + ", ".join([one] * _ROWS_PER_INSERT), (flat[i:i + step] for i in range(0, full, step)))
+    conn.executemany(head + one, (flat[i:i + width] for i in range(full, len(flat), width)))
+
+
+def build_sample_database(path: str | os.PathLike, specimens: int = 10_000, seed: int = 42) -> Path:
+    """Write a sample CMS database with ``specimens`` collection objects to the SQLite file ``path``.
+
+    Deterministic for ``(specimens, seed)``. The file is written beside the target and renamed at the end, so an
+    interrupted build never leaves a partial database at ``path``. Returns ``path`` as a Path.
+    """
+    if specimens < 1:
+        raise ValueError("specimens must be at least 1")
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.unlink(missing_ok=True)
+
+    rng = np.random.default_rng(seed)
+    n_events = max(1, round(specimens * RATES["events_per_specimen"]))
+    n_localities = max(1, round(specimens * RATES["localities_per_specimen"]))
+    n_agents = min(5000, max(50, specimens // 100))
+
+    dialect = sqlite_dialect.dialect()
+    try:
+        conn = sqlite3.connect(tmp, isolation_level=None)
+        try:
+            conn.execute("PRAGMA journal_mode=OFF")
+            conn.execute("PRAGMA synchronous=OFF")
+            conn.execute("PRAGMA cache_size=-262144")
+            conn.execute("BEGIN")
+            for table in SCHEMA.sorted_tables:
+                conn.execute(str(CreateTable(table).compile(dialect=dialect)))
+
+            _insert(conn, "institution", _institution_rows())
+            _insert(conn, "collection", _collection_rows())
+            taxa, pools = _taxa()
+            _insert(conn, "taxon", taxa)
+            agents = _agent_rows(rng, n_agents)
+            _insert(conn, "agent", agents)
+            localities, _ = _locality_rows(rng, n_localities)
+            _insert(conn, "locality", localities)
+            del localities
+            _insert(conn, "collecting_event", _event_rows(rng, n_events, n_localities, n_agents))
+            objects, collection_idx = _object_rows(rng, specimens, n_events)
+            _insert(conn, "collection_object", objects)
+            del objects
+            catalog, primary = _catalog_number_rows(rng, collection_idx)
+            _insert(conn, "catalog_number", catalog)
+            del catalog
+            _insert(conn, "determination", _determination_rows(rng, collection_idx, taxa, pools, n_agents))
+            _insert(conn, "preparation", _preparation_rows(rng, collection_idx))
+            _insert(conn, "media", _media_rows(rng, collection_idx, primary, agents["full_name"]))
+
+            for table in SCHEMA.sorted_tables:
+                for index in sorted(table.indexes, key=lambda ix: ix.name):
+                    conn.execute(str(CreateIndex(index).compile(dialect=dialect)))
+            conn.execute("COMMIT")
+        finally:
+            conn.close()
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return path
+
+
+def table_counts(sqlite_path: str | os.PathLike) -> dict[str, int]:
+    """Row count per table of a sample database file."""
+    with sqlite3.connect(sqlite_path) as conn:
+        return {t.name: conn.execute(f"SELECT COUNT(*) FROM {t.name}").fetchone()[0] for t in SCHEMA.sorted_tables}
+
+
+def copy_database(sqlite_path: str | os.PathLike, target_url: str | sa.URL, batch_size: int = 5000) -> dict[str, int]:
+    """Load the schema and rows of a sample database into the database at ``target_url`` (SQLAlchemy URL).
+
+    The sample tables are dropped and recreated in the target first. Returns the row count copied per table.
+    """
+    engine = sa.create_engine(target_url)
+    copied: dict[str, int] = {}
+    try:
+        SCHEMA.drop_all(engine)
+        SCHEMA.create_all(engine)
+        source = sqlite3.connect(f"file:{Path(sqlite_path)}?mode=ro", uri=True)
+        try:
+            with engine.begin() as target:
+                for table in SCHEMA.sorted_tables:
+                    columns = [c.name for c in table.columns]
+                    pk = table.primary_key.columns[0].name
+                    cursor = source.execute(f"SELECT {', '.join(columns)} FROM {table.name} ORDER BY {pk}")
+                    copied[table.name] = 0
+                    while batch := cursor.fetchmany(batch_size):
+                        target.execute(table.insert(), [dict(zip(columns, row)) for row in batch])
+                        copied[table.name] += len(batch)
+        finally:
+            source.close()
+    finally:
+        engine.dispose()
+    return copied
