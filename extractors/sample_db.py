@@ -8,8 +8,8 @@ multilingual free-text countries, dates and coordinates the way legacy systems h
 realistic rates. Every defect, how to recognise it, and its rate is documented in ``docs/sample-database.md``;
 the rates used by the generator are the ``RATES`` dictionary below (fractions of the rows of the table named
 first in the key). Defects marked *exact* in ``RATES`` are drawn as an exact number of rows,
-``round(rate * rows)``, and at least one row when the table has 200 rows or more, so that every defect class is
-present in any build of 400 specimens or more. All other proportions are random draws around the stated rate.
+``round(rate * rows)``, and at least one row when the table has 50 rows or more, so that every exact defect class is
+present in any build of 400 specimens or more (60 localities). All other proportions are random draws around the stated rate.
 
 Determinism: everything comes from ``numpy.random.default_rng(seed)`` in a fixed order (GUIDs included, no
 clock, no global ``random``, no ``uuid4``), so the same ``(specimens, seed)`` gives identical table contents.
@@ -488,11 +488,14 @@ _NOT_PUBLIC_REMARKS = ["CITES Appendix I – do not publish", "confidential loca
 # Helpers
 # --------------------------------------------------------------------------------------------------------------
 
+_MIN_ROWS_FOR_DEFECTS = 50  # tables this size or larger hold at least one row of every exact defect
+
+
 def _exact(rng: np.random.Generator, n: int, rates: dict[str, float], default: str = "") -> np.ndarray:
-    """Mutually exclusive categories with exact counts (at least one each when n >= 200), the rest ``default``."""
+    """Mutually exclusive categories with exact counts (at least one each when n >= 50), the rest ``default``."""
     labels = np.full(n, default, dtype=object)
     counts = {key: round(rate * n) for key, rate in rates.items()}
-    if n >= 200:
+    if n >= _MIN_ROWS_FOR_DEFECTS:
         counts = {key: max(1, count) for key, count in counts.items()}
     if sum(counts.values()) > n:
         raise ValueError("defect counts exceed the number of rows")
@@ -507,7 +510,7 @@ def _exact(rng: np.random.Generator, n: int, rates: dict[str, float], default: s
 def _exact_among(rng: np.random.Generator, candidates: np.ndarray, rate: float, n_total: int) -> np.ndarray:
     """An exact share (of n_total rows) drawn from the candidate indexes."""
     count = round(rate * n_total)
-    if n_total >= 200:
+    if n_total >= _MIN_ROWS_FOR_DEFECTS:
         count = max(1, count)
     count = min(count, len(candidates))
     return rng.choice(candidates, size=count, replace=False) if count else np.empty(0, dtype=np.int64)
