@@ -8,8 +8,9 @@ multilingual free-text countries, dates and coordinates the way legacy systems h
 realistic rates. Every defect, how to recognise it, and its rate is documented in ``docs/sample-database.md``;
 the rates used by the generator are the ``RATES`` dictionary below (fractions of the rows of the table named
 first in the key). Defects marked *exact* in ``RATES`` are drawn as an exact number of rows,
-``round(rate * rows)``, and at least one row when the table has 50 rows or more, so that every exact defect class is
-present in any build of 400 specimens or more (60 localities). All other proportions are random draws around the stated rate.
+``round(rate * rows)``, and at least one row when the table has 50 rows or more, so that every exact defect class
+is present in any build of 400 specimens or more (60 localities). All other proportions are random draws around
+the stated rate.
 
 Determinism: everything comes from ``numpy.random.default_rng(seed)`` in a fixed order (GUIDs included, no
 clock, no global ``random``, no ``uuid4``), so the same ``(specimens, seed)`` gives identical table contents.

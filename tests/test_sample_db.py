@@ -396,10 +396,10 @@ def check_copy(sqlite_path: Path, url: str) -> None:
 
 
 @pytest.mark.postgres
-def test_copy_into_postgres(small_db, postgres_db):
+def test_copy_into_postgres(small_db, postgres_db):  # noqa: F811 (fixture imported from tests.services)
     check_copy(small_db, postgres_db)
 
 
 @pytest.mark.mariadb
-def test_copy_into_mariadb(small_db, mariadb_db):
+def test_copy_into_mariadb(small_db, mariadb_db):  # noqa: F811
     check_copy(small_db, mariadb_db)
