@@ -114,16 +114,23 @@ _EARTH = frozenset({"ROCK", "MINERAL", "ROCKSPECIMEN", "ROCK SPECIMEN", "MINERAL
 _BIO_KINGDOMS = frozenset({"ANIMALIA", "PLANTAE", "BACTERIA"})
 
 
+_LAST_GROUP: list = [None, None]  # (table, groups) of the last batch: several elements ask for the same batch
+
+
 def dissco_topic_group(table: pa.Table) -> np.ndarray:
     """DiSSCo's topic discipline per record, as translator ``TopicDiscipline`` derives it, grouped as MidsService
     uses it: ``"paleo_geo"`` (fossil, rock, mineral, meteorite basisOfRecord), ``"bio"`` (kingdom Animalia, Plantae
     or Bacteria), ``"unclassified"`` (anything else)."""
+    if _LAST_GROUP[0] is table:
+        return _LAST_GROUP[1]
     basis = pc.utf8_upper(pc.utf8_trim_whitespace(dissco.text_column(table, "basisOfRecord")))
     kingdom = pc.utf8_upper(pc.utf8_trim_whitespace(dissco.text_column(table, "kingdom")))
     paleo_geo = pc.fill_null(pc.is_in(basis, pa.array(sorted(_FOSSIL | _EARTH))), False).to_numpy(
         zero_copy_only=False)
     bio = pc.fill_null(pc.is_in(kingdom, pa.array(sorted(_BIO_KINGDOMS))), False).to_numpy(zero_copy_only=False)
-    return np.where(paleo_geo, "paleo_geo", np.where(bio, "bio", "unclassified"))
+    groups = np.where(paleo_geo, "paleo_geo", np.where(bio, "bio", "unclassified"))
+    _LAST_GROUP[:] = [table, groups]
+    return groups
 
 
 def _group_is(group: str) -> Callable[[pa.Table], np.ndarray]:
