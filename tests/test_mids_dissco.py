@@ -255,7 +255,8 @@ def test_valid_records_raise_no_flag():
     assert flags_of(GOOD, {**GOOD, "institutionID": WIKIDATA, "license": "CC0-1.0",
                            "basisOfRecord": "FossilSpecimen"},
                     {**without(GOOD, "occurrenceID", "catalogNumber"), "materialEntityID": "urn:uuid:1",
-                     "basisOfRecord": "LivingSpecimen", "license": "https://creativecommons.org/publicdomain/zero/1.0/"},
+                     "basisOfRecord": "LivingSpecimen",
+                     "license": "https://creativecommons.org/publicdomain/zero/1.0/"},
                     {**without(GOOD, "occurrenceID", "catalogNumber"), "materialSampleID": "s-1",
                      "basisOfRecord": "MaterialSample", "license": "CC-BY-4.0"}) == []
     assert set(DISSCO_FLAGS) == {"DISSCO_NO_PHYSICAL_SPECIMEN_ID", "DISSCO_INSTITUTION_ID_INVALID",
@@ -263,7 +264,8 @@ def test_valid_records_raise_no_flag():
 
 
 def test_each_flag_fires_on_its_defect():
-    assert flags_of(without(GOOD, "occurrenceID", "catalogNumber"), {**GOOD, "catalogNumber": " ", "occurrenceID": None},
+    assert flags_of(without(GOOD, "occurrenceID", "catalogNumber"),
+                    {**GOOD, "catalogNumber": " ", "occurrenceID": None},
                     {**without(GOOD, "occurrenceID", "catalogNumber"), "otherCatalogNumbers": "x"}) == [
         (0, "DISSCO_NO_PHYSICAL_SPECIMEN_ID", "catalogNumber", None),
         (1, "DISSCO_NO_PHYSICAL_SPECIMEN_ID", "catalogNumber", None),
@@ -291,7 +293,8 @@ def test_missing_licence_falls_back_to_the_dataset_licence():
     assert len(flags_of({**GOOD, "license": "CC-BY-NC-4.0"}, dataset_license="CC0-1.0")) == 1
 
 
-@pytest.mark.parametrize("value", [ROR, WIKIDATA, "https://www.wikidata.org/wiki/Q1542405", " https://ror.org/05gq02987 "])
+@pytest.mark.parametrize("value", [ROR, WIKIDATA, "https://www.wikidata.org/wiki/Q1542405",
+                                   " https://ror.org/05gq02987 "])
 def test_accepted_institution_ids(value):
     assert institution_id_accepted(value)
 
