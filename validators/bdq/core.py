@@ -65,7 +65,16 @@ class BdqTest:
     # answers EXTERNAL_PREREQUISITES_NOT_MET and the conformance runner counts rows expecting more as not run.
     needs_network: bool = False
 
+    # The default parameters as the keyword arguments the function receives, computed once at registration.
+    default_arguments: Mapping[str, str] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "default_arguments",
+                           {_param_name(k): v for k, v in self.parameters.items()})
+
     def __call__(self, record: Record, **parameters: str) -> Response:
+        if not parameters:  # the common case: defaults only
+            return self.function(record, **self.default_arguments)
         params = {**self.parameters, **{k: v for k, v in parameters.items() if v not in (None, "")}}
         return self.function(record, **{_param_name(k): v for k, v in params.items()})
 
@@ -99,9 +108,12 @@ def run_test(guid: str, record: Record, parameters: Mapping[str, Any] | None = N
 
 # --- shared helpers -------------------------------------------------------------------------------------------
 
+_EMPTY_CHARACTERS = "".join(chr(code) for code in range(0x21))  # U+0000..U+0020
+
+
 def is_empty(value: str | None) -> bool:
     """bdqval:Empty: absent, or only characters U+0000..U+0020."""
-    return value is None or all(ord(ch) <= 0x20 for ch in value)
+    return value is None or not value.strip(_EMPTY_CHARACTERS)
 
 
 def prerequisites_not_met(comment: str) -> Response:
