@@ -1,0 +1,376 @@
+"""Run the BDQ single-record tests over a mapped batch, summarise the responses and apply accepted amendments.
+
+A mapped batch is a :class:`pyarrow.Table` whose columns are Darwin Core local names (``eventDate``,
+``license``…), all text, null when empty. A BDQ test reads only its acted-upon and consulted terms, so
+:func:`run_bdq` runs each test once per *distinct combination* of those columns in the batch and broadcasts the
+response back to every row with that combination: the cost follows the number of distinct inputs, not rows.
+
+The long result table has one row per (batch row, test). Its text columns are dictionary-encoded (logically
+strings; ``table.column(name).cast(pa.string())`` or Parquet/DuckDB readers give plain text): every test's chunk
+shares one ``row`` array, and status/result/comment point into the small set of distinct responses, so a
+50,000-row batch times ~100 tests costs tens of megabytes, not gigabytes.
+"""
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from typing import Collection, Iterable, Mapping
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from mobilise.terms import UnknownTermError, get_term
+from mobilise.validators.bdq.core import REGISTRY, BdqTest, Response, Status
+
+TEXT = pa.dictionary(pa.int32(), pa.string())
+RESULT_SCHEMA = pa.schema([("row", pa.int64()), ("guid", TEXT), ("label", TEXT), ("kind", TEXT),
+                           ("status", TEXT), ("result", TEXT), ("comment", TEXT)])
+APPLIED_SCHEMA = pa.schema([("row", pa.int64()), ("guid", pa.string()), ("label", pa.string()),
+                            ("term", pa.string()), ("old", pa.string()), ("new", pa.string()),
+                            ("conflict", pa.bool_())])
+AMENDMENT_STATUSES = (Status.AMENDED.value, Status.FILLED_IN.value)
+OFFLINE_COMMENT = ("not run: {label} consults a remote authority and the run is offline "
+                   "(skipped offline; run with offline=False to consult it)")
+
+
+# --- column <-> term names ----------------------------------------------------------------------------------------
+
+def term_key(column: str) -> str | None:
+    """'eventDate' -> 'dwc:eventDate', 'license' -> 'dcterms:license', 'type' -> 'dc:type'; None if no term."""
+    try:
+        return get_term(column).qualified_name
+    except (UnknownTermError, KeyError, ValueError):
+        return None
+
+
+def _column_for_terms(columns: Iterable[str]) -> dict[str, str]:
+    """BDQ record key -> batch column (the first column naming the term wins)."""
+    found: dict[str, str] = {}
+    for column in columns:
+        key = term_key(column)
+        if key is not None and key not in found:
+            found[key] = column
+    return found
+
+
+def resolve_tests(names: Iterable[str] | None) -> list[BdqTest]:
+    """Registered tests by GUID or label (all of them, in registration order, when names is None)."""
+    if names is None:
+        return list(REGISTRY.values())
+    by_label = {test.label: test for test in REGISTRY.values()}
+    tests: list[BdqTest] = []
+    for name in names:
+        test = REGISTRY.get(name) or by_label.get(name)
+        if test is None:
+            raise KeyError(f"no BDQ test with GUID or label {name!r}")
+        if test not in tests:
+            tests.append(test)
+    return tests
+
+
+def _overrides(test: BdqTest, parameters: Mapping[str, Mapping[str, str]] | None) -> dict[str, str]:
+    if not parameters:
+        return {}
+    return {**dict(parameters.get(test.label) or {}), **dict(parameters.get(test.guid) or {})}
+
+
+# --- distinct combinations ----------------------------------------------------------------------------------------
+
+class _Encoder:
+    """Factorises the batch's columns (once each) and column sets (once each) into distinct combinations."""
+
+    def __init__(self, table: pa.Table):
+        self.table = table
+        self.rows = table.num_rows
+        self._columns: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        self._groups: dict[tuple[str, ...], tuple[np.ndarray, np.ndarray]] = {}
+
+    def column(self, name: str) -> tuple[np.ndarray, np.ndarray]:
+        """(code per row, distinct values as an object array); null and '' are the same value (an empty term)."""
+        if name not in self._columns:
+            array = self.table.column(name)
+            array = array.combine_chunks() if isinstance(array, pa.ChunkedArray) else array
+            if pa.types.is_dictionary(array.type):
+                array = array.dictionary_decode()
+            if not pa.types.is_string(array.type):
+                array = pc.cast(array, pa.string())
+            encoded = pc.dictionary_encode(pc.fill_null(array, ""))
+            codes = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+            self._columns[name] = (codes, np.array(encoded.dictionary.to_pylist(), dtype=object))
+        return self._columns[name]
+
+    def groups(self, names: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
+        """(combination index per row as int32, first row of each combination)."""
+        if names not in self._groups:
+            if not names:
+                inverse = np.zeros(self.rows, np.int64)
+            else:
+                inverse = self.column(names[0])[0]
+                for name in names[1:]:
+                    codes, values = self.column(name)
+                    inverse = np.unique(inverse * len(values) + codes, return_inverse=True)[1].reshape(-1)
+            count = int(inverse.max()) + 1 if self.rows else 0
+            first = np.full(count, self.rows, np.int64)
+            np.minimum.at(first, inverse, np.arange(self.rows, dtype=np.int64))
+            self._groups[names] = (inverse.astype(np.int32), first)
+        return self._groups[names]
+
+
+def _dictionary(indices: pa.Array, values: list[str | None]) -> pa.DictionaryArray:
+    return pa.DictionaryArray.from_arrays(indices, pa.array(values, pa.string()))
+
+
+def _deduplicated(per_combination: list, inverse: pa.Array) -> pa.DictionaryArray:
+    """Dictionary column over the rows from one text per combination (None -> null), with a dictionary without
+    duplicates (so grouping on it is exact)."""
+    encoded = pc.dictionary_encode(pa.array(per_combination, pa.string()))
+    if len(encoded.dictionary) == len(encoded) and encoded.null_count == 0:
+        indices = inverse  # all distinct: the combination index is the dictionary index
+    else:
+        indices = encoded.indices.take(inverse)
+    return pa.DictionaryArray.from_arrays(indices, encoded.dictionary)
+
+
+# --- running ------------------------------------------------------------------------------------------------------
+
+def run_bdq(table: pa.Table, tests: Iterable[str] | None = None,
+            parameters: Mapping[str, Mapping[str, str]] | None = None, offline: bool = True) -> pa.Table:
+    """Every test (GUID or label; all registered tests when None) over every row of a mapped batch.
+
+    Returns :data:`RESULT_SCHEMA`: ``row`` (the batch row, from 0), ``guid``, ``label``, ``kind``, ``status``,
+    ``result`` (COMPLIANT…, a number, or the amendment's proposed terms as JSON text; null when the response has
+    no result) and ``comment``, one row per (batch row, test), tests in the order given. ``parameters`` maps a
+    test GUID or label to bdqval parameter overrides (``{"bdqval:sourceAuthority": "..."}``). With ``offline``
+    (the default) a test that needs a remote authority is not called: every row gets
+    EXTERNAL_PREREQUISITES_NOT_MET with a comment saying it was skipped offline.
+
+    A test raising (they must not) stops the run with the test and the input that raised it.
+    """
+    chosen = resolve_tests(tests)
+    rows = table.num_rows
+    encoder = _Encoder(table)
+    columns_for = _column_for_terms(table.column_names)
+    row_numbers = pa.array(np.arange(rows, dtype=np.int64))
+    zeros = pa.array(np.zeros(rows, np.int32))
+    chunks: list[pa.RecordBatch] = []
+    for test in chosen:
+        constant = [_dictionary(zeros, [test.guid]), _dictionary(zeros, [test.label]),
+                    _dictionary(zeros, [test.kind])]
+        if offline and test.needs_network:
+            skipped = [_dictionary(zeros, [Status.EXTERNAL_PREREQUISITES_NOT_MET.value]),
+                       _dictionary(pa.nulls(rows, pa.int32()), []),
+                       _dictionary(zeros, [OFFLINE_COMMENT.format(label=test.label)])]
+            chunks.append(pa.RecordBatch.from_arrays([row_numbers, *constant, *skipped], schema=RESULT_SCHEMA))
+            continue
+        terms = tuple(dict.fromkeys(test.acted_upon + test.consulted))
+        present = tuple(sorted({columns_for[t] for t in terms if t in columns_for}))
+        inverse, first = encoder.groups(present)
+        overrides = _overrides(test, parameters)
+        # BdqTest.__call__ with no overrides is the function with the default arguments: call it directly.
+        call, arguments = (test.function, test.default_arguments) if not overrides else (test, overrides)
+        # the value of each term at each combination's first row ("" for a term the batch lacks)
+        by_term = []
+        for term in terms:
+            if term in columns_for:
+                codes, values = encoder.column(columns_for[term])
+                by_term.append(values[codes[first]].tolist())
+            else:
+                by_term.append([""] * len(first))
+        statuses: list[str] = []
+        results: list[str | None] = []
+        comments: list[str] = []
+        for combination in zip(*by_term) if terms else [()] * len(first):
+            record = dict(zip(terms, combination))
+            try:
+                response: Response = call(record, **arguments)
+            except Exception as exc:
+                raise RuntimeError(f"BDQ test {test.label} ({test.guid}) raised on {record!r}: {exc!r}") from exc
+            statuses.append(response.status)
+            result = response.result
+            results.append(result if result is None or type(result) is str else response.result_text())
+            comments.append(response.comment)
+        indices = pa.array(inverse)
+        chunks.append(pa.RecordBatch.from_arrays(
+            [row_numbers, *constant, _deduplicated(statuses, indices), _deduplicated(results, indices),
+             _deduplicated(comments, indices)], schema=RESULT_SCHEMA))
+    return pa.Table.from_batches(chunks, schema=RESULT_SCHEMA)
+
+
+# --- summaries ----------------------------------------------------------------------------------------------------
+
+_AMENDMENT_OUTCOMES = frozenset({Status.AMENDED.value, Status.FILLED_IN.value, Status.NOT_AMENDED.value})
+
+
+def _category_of_value(result: str) -> str:
+    """COMPLIANT, POTENTIAL_ISSUE, NOT_REPORTED… stay; proposed terms (JSON) and measured numbers are counted
+    as PROPOSAL and VALUE, not one key per distinct value."""
+    if result.startswith("{"):
+        return "PROPOSAL"
+    return result if result.replace("_", "").isalpha() else "VALUE"
+
+
+def _result_category(kind: str, status: str, result: str | None) -> str | None:
+    """What a response counts as: COMPLIANT/NOT_COMPLIANT, POTENTIAL_ISSUE/NOT_ISSUE, AMENDED/FILLED_IN/
+    NOT_AMENDED (the amendment's status), a measure's NOT_REPORTED… or VALUE (a number); None without a result."""
+    if status in _AMENDMENT_OUTCOMES:
+        return status
+    if result is None or result == "":
+        return None
+    return _category_of_value(result)
+
+
+def _collapsed(codes: np.ndarray, values: list) -> tuple[np.ndarray, list]:
+    """Result codes over the result categories instead of the distinct values (few groups to count)."""
+    categories: dict[str, int] = {}
+    remap = np.array([categories.setdefault(_category_of_value(v) if v else "", len(categories))
+                      for v in values] + [-1], np.int64)
+    return remap[codes], list(categories)  # code -1 (null) picks the appended -1
+
+
+def summarise(results: pa.Table) -> list[dict]:
+    """Per test: guid, label, kind, rows, ``status`` {status: rows} and ``result`` {category: rows}.
+
+    Categories are COMPLIANT / NOT_COMPLIANT (validations), POTENTIAL_ISSUE / NOT_ISSUE (issues), AMENDED /
+    FILLED_IN / NOT_AMENDED (amendments), the measure's label or VALUE (measures). Summaries of several batches
+    add up with :func:`merge_summaries`.
+    """
+    summaries: dict[str, dict] = {}
+    names = ("guid", "label", "kind", "status", "result")
+    for chunk in results.to_batches():
+        if not chunk.num_rows:
+            continue
+        encoded = [_codes(chunk.column(name)) for name in names]
+        encoded[-1] = _collapsed(*encoded[-1])
+        combined = np.zeros(chunk.num_rows, np.int64)
+        radix = 1
+        for codes, values in encoded:  # one mixed-radix code over the five columns (null: code -1)
+            if radix * (len(values) + 1) >= 2 ** 62:  # would overflow: renumber what we have so far
+                combined = np.unique(combined, return_inverse=True)[1].reshape(-1)
+                radix = int(combined.max()) + 1
+            combined = combined * (len(values) + 1) + codes + 1
+            radix *= len(values) + 1
+        _, first, counts = np.unique(combined, return_index=True, return_counts=True)
+        for row, count in zip(first.tolist(), counts.tolist()):
+            guid, label, kind, status, result = (values[codes[row]] if codes[row] >= 0 else None
+                                                 for codes, values in encoded)
+            summary = summaries.setdefault(guid, {"guid": guid, "label": label, "kind": kind, "rows": 0,
+                                                  "status": {}, "result": {}})
+            summary["rows"] += count
+            summary["status"][status] = summary["status"].get(status, 0) + count
+            category = _result_category(kind, status, result)
+            if category is not None:
+                summary["result"][category] = summary["result"].get(category, 0) + count
+    return list(summaries.values())
+
+
+def _codes(array: pa.Array) -> tuple[np.ndarray, list]:
+    """(code per row, -1 for null; distinct values) of a text or dictionary column, without decoding it."""
+    if not pa.types.is_dictionary(array.type):
+        array = pc.dictionary_encode(array)
+    codes = pc.fill_null(array.indices.cast(pa.int64()), -1).to_numpy(zero_copy_only=False)
+    return codes, array.dictionary.to_pylist()
+
+
+def merge_summaries(summaries: Iterable[list[dict]]) -> list[dict]:
+    """Add up :func:`summarise` outputs of several batches (tests in first-seen order)."""
+    merged: dict[str, dict] = {}
+    for batch in summaries:
+        for summary in batch:
+            into = merged.setdefault(summary["guid"], {"guid": summary["guid"], "label": summary["label"],
+                                                       "kind": summary["kind"], "rows": 0, "status": {},
+                                                       "result": {}})
+            into["rows"] += summary["rows"]
+            for part in ("status", "result"):
+                for key, count in summary[part].items():
+                    into[part][key] = into[part].get(key, 0) + count
+    return list(merged.values())
+
+
+# --- amendments ---------------------------------------------------------------------------------------------------
+
+def _accepted_guids(accepted: Collection[str]) -> set[str]:
+    tests = resolve_tests(accepted)
+    wrong = [t.label for t in tests if t.kind != "Amendment"]
+    if wrong:
+        raise ValueError(f"not amendment tests, cannot be accepted as amendments: {', '.join(wrong)}")
+    return {t.guid for t in tests}
+
+
+def _column_name(term: str, columns_for: Mapping[str, str]) -> str:
+    """The batch column of a proposed term ('dwc:eventDate' -> 'eventDate'), existing or to be added."""
+    key = term_key(term)
+    if key is None:
+        return term.split(":", 1)[-1]
+    return columns_for.get(key) or get_term(key).local_name
+
+
+def apply_amendments(table: pa.Table, results: pa.Table, accepted: Collection[str]
+                     ) -> tuple[pa.Table, pa.Table]:
+    """Apply the AMENDED/FILLED_IN proposals of the accepted amendment tests (GUIDs or labels) to the batch.
+
+    Returns (the amended table, the applied table with :data:`APPLIED_SCHEMA`: row, guid, label, term (the
+    batch column), old, new, conflict). When accepted amendments propose different values for the same term of
+    the same row, none of them is applied and each is listed with ``conflict`` true. A proposed term the batch
+    lacks becomes a new column (null elsewhere); an empty proposed value is written as null, the batch's empty.
+    Proposals of tests not accepted are never applied.
+    """
+    guids = _accepted_guids(accepted)
+    empty = pa.table({f.name: pa.array([], f.type) for f in APPLIED_SCHEMA}, schema=APPLIED_SCHEMA)
+    if not guids or not results.num_rows:
+        return table, empty
+    # filter on the (dictionary-encoded) columns first: only the few proposals are ever decoded
+    mask = pc.and_(pc.is_in(results["guid"], value_set=pa.array(sorted(guids), pa.string())),
+                   pc.is_in(results["status"], value_set=pa.array(AMENDMENT_STATUSES, pa.string())))
+    proposals = results.select(["row", "guid", "label", "result"]).filter(mask)
+    proposals = proposals.cast(pa.schema([("row", pa.int64()), ("guid", pa.string()), ("label", pa.string()),
+                                          ("result", pa.string())]))
+    if not proposals.num_rows:
+        return table, empty
+    columns_for = _column_for_terms(table.column_names)
+    rows = proposals["row"].to_numpy()
+    guid_codes, guid_values = _codes(proposals["guid"].combine_chunks())
+    label_codes, label_values = _codes(proposals["label"].combine_chunks())
+    result_codes, result_values = _codes(proposals["result"].combine_chunks())
+    # Each distinct proposal (JSON) is parsed once: column -> [(distinct proposal, proposed value)]
+    by_column: dict[str, list[tuple[int, str]]] = defaultdict(list)
+    column_of: dict[str, str] = {}
+    for index, text in enumerate(result_values):
+        for term, value in (json.loads(text) if text else {}).items():
+            if term not in column_of:
+                column_of[term] = _column_name(term, columns_for)
+            by_column[column_of[term]].append((index, "" if value is None else str(value)))
+    parts: list[pa.Table] = []
+    for column, proposed in by_column.items():
+        value_of = np.full(len(result_values) + 1, None, dtype=object)  # last slot: a null result (never used)
+        for index, value in proposed:
+            value_of[index] = value
+        selected = np.flatnonzero(np.isin(result_codes, [index for index, _ in proposed]))
+        cell_rows, new = rows[selected], value_of[result_codes[selected]]
+        # conflict: more than one distinct value proposed for the same row
+        value_codes = np.unique(new.astype(str), return_inverse=True)[1].reshape(-1)
+        pairs = np.unique(cell_rows * (int(value_codes.max()) + 1) + value_codes)  # distinct (row, value)
+        distinct_rows, values_per_row = np.unique(pairs // (int(value_codes.max()) + 1), return_counts=True)
+        conflict = np.isin(cell_rows, distinct_rows[values_per_row > 1])
+        old_array = (table.column(column).combine_chunks() if column in table.column_names
+                     else pa.nulls(table.num_rows, pa.string()))
+        old_values = old_array.cast(pa.string()).to_numpy(zero_copy_only=False)
+        parts.append(pa.table({
+            "row": pa.array(cell_rows, pa.int64()),
+            "guid": pa.array(np.asarray(guid_values, dtype=object)[guid_codes[selected]], pa.string()),
+            "label": pa.array(np.asarray(label_values, dtype=object)[label_codes[selected]], pa.string()),
+            "term": pa.array([column] * len(selected), pa.string()),
+            "old": pa.array(old_values[cell_rows], pa.string()),
+            "new": pa.array(new, pa.string()),
+            "conflict": pa.array(conflict, pa.bool_())}, schema=APPLIED_SCHEMA))
+        apply = ~conflict
+        if apply.any():
+            updated = old_values.copy()
+            updated[cell_rows[apply]] = [value or None for value in new[apply]]  # "" is the batch's empty: null
+            array = pa.array(updated, pa.string())
+            if column in table.column_names:
+                table = table.set_column(table.column_names.index(column), column, array)
+            else:
+                table = table.append_column(column, array)
+    applied = pa.concat_tables(parts) if parts else empty
+    return table, applied.sort_by([("row", "ascending"), ("term", "ascending")])
