@@ -374,3 +374,42 @@ def apply_amendments(table: pa.Table, results: pa.Table, accepted: Collection[st
                 table = table.append_column(column, array)
     applied = pa.concat_tables(parts) if parts else empty
     return table, applied.sort_by([("row", "ascending"), ("term", "ascending")])
+
+
+# --- for the run report -------------------------------------------------------------------------------------------
+
+def summarise_applied(applied: pa.Table) -> list[dict]:
+    """Per (guid, label, term) of an :func:`apply_amendments` applied table: ``records`` applied and ``conflicts``
+    (proposals left out because another accepted amendment disagreed). Add batches up with
+    :func:`merge_applied`."""
+    counts: dict[tuple[str, str, str], dict] = {}
+    for guid, label, term, conflict in zip(*(applied.column(n).to_pylist()
+                                             for n in ("guid", "label", "term", "conflict"))):
+        entry = counts.setdefault((guid, label, term), {"guid": guid, "label": label, "term": term, "records": 0,
+                                                        "conflicts": 0})
+        entry["conflicts" if conflict else "records"] += 1
+    return list(counts.values())
+
+
+def merge_applied(summaries: Iterable[list[dict]]) -> list[dict]:
+    merged: dict[tuple[str, str], dict] = {}
+    for batch in summaries:
+        for entry in batch:
+            into = merged.setdefault((entry["guid"], entry["term"]), {**entry, "records": 0, "conflicts": 0})
+            into["records"] += entry["records"]
+            into["conflicts"] += entry["conflicts"]
+    return list(merged.values())
+
+
+def amendment_report(summaries: list[dict], applied: list[dict]) -> dict:
+    """The run report's ``amendments`` section from (merged) :func:`summarise` and :func:`summarise_applied`:
+    ``proposed`` [{guid, label, records}] (rows with an AMENDED or FILLED_IN response, accepted or not),
+    ``applied`` [{guid, label, term, records}] and ``conflicts`` [{guid, label, term, records}]."""
+    proposed = [{"guid": s["guid"], "label": s["label"],
+                 "records": sum(s["status"].get(status, 0) for status in AMENDMENT_STATUSES)}
+                for s in summaries if s["kind"] == "Amendment"]
+    return {"proposed": [p for p in proposed if p["records"]],
+            "applied": [{"guid": a["guid"], "label": a["label"], "term": a["term"], "records": a["records"]}
+                        for a in applied if a["records"]],
+            "conflicts": [{"guid": a["guid"], "label": a["label"], "term": a["term"], "records": a["conflicts"]}
+                          for a in applied if a["conflicts"]]}
