@@ -46,9 +46,70 @@ _FLAGS = [
     Flag("ELEVATION_NON_NUMERIC", "warning", "elevation could not be read as a number of metres", True),
     Flag("ELEVATION_MIN_MAX_SWAPPED", "warning", "minimum elevation is greater than maximum elevation", True),
     Flag("VOCABULARY_UNMATCHED", "info", "value kept as given: no concept in the vocabulary matched it", False),
+    # GBIF occurrence issues a publisher can check offline (validators/gbif.py; docs/gbif-issue-flags.md)
+    Flag("COORDINATE_ROUNDED", "info", "a coordinate has more than 5 decimals: GBIF rounds it to 5", True),
+    Flag("GEODETIC_DATUM_INVALID", "warning", "geodeticDatum could not be read as a datum or EPSG code", True),
+    Flag("GEODETIC_DATUM_ASSUMED_WGS84", "info", "coordinates without a usable geodeticDatum: GBIF assumes WGS84", True),
+    Flag("COORDINATE_REPROJECTED", "info", "the datum is not WGS84: GBIF reprojects the coordinates to WGS84", True),
+    Flag("COORDINATE_REPROJECTION_FAILED", "warning", "the coordinates cannot be reprojected from the given datum to WGS84", True),
+    Flag("COORDINATE_REPROJECTION_SUSPICIOUS", "warning", "reprojecting from the given datum shifts the point by more than 0.1 degree", True),
+    Flag("COORDINATE_PRECISION_INVALID", "warning", "coordinatePrecision is not a number between 0 and 1", True),
+    Flag("FOOTPRINT_SRS_INVALID", "warning", "footprintSRS could not be read as a coordinate reference system", True),
+    Flag("FOOTPRINT_WKT_INVALID", "warning", "footprintWKT is not valid Well-Known Text", True),
+    Flag("FOOTPRINT_WKT_MISMATCH", "warning", "the coordinates lie outside the footprintWKT geometry", True),
+    Flag("PRESUMED_SWAPPED_COORDINATE", "warning", "latitude and longitude appear swapped: swapped, the point lies in the stated country", True),
+    Flag("PRESUMED_NEGATED_LATITUDE", "warning", "latitude appears negated: negated, the point lies in the stated country", True),
+    Flag("PRESUMED_NEGATED_LONGITUDE", "warning", "longitude appears negated: negated, the point lies in the stated country", True),
+    Flag("COUNTRY_COORDINATE_MISMATCH", "warning", "the coordinates lie outside the stated country (land or 200 nautical miles sea)", True),
+    Flag("COUNTRY_MISMATCH", "warning", "country and countryCode name different countries", True),
+    Flag("COUNTRY_DERIVED_FROM_COORDINATES", "warning", "no country given: GBIF derives it from the coordinates", True),
+    Flag("CONTINENT_INVALID", "warning", "continent is not one of GBIF's seven continents", True),
+    Flag("CONTINENT_COUNTRY_MISMATCH", "warning", "the stated country does not lie on the stated continent", True),
+    Flag("CONTINENT_COORDINATE_MISMATCH", "warning", "the coordinates lie on land outside the stated continent", True),
+    Flag("CONTINENT_DERIVED_FROM_COORDINATES", "warning", "no continent given: GBIF derives it from the coordinates", True),
+    Flag("CONTINENT_DERIVED_FROM_COUNTRY", "warning", "no continent or coordinates given: GBIF derives the continent from the country", True),
+    Flag("RECORDED_DATE_MISMATCH", "warning", "eventDate contradicts year, month, day, startDayOfYear or endDayOfYear", True),
+    Flag("MODIFIED_DATE_UNLIKELY", "warning", "modified lies in the future or before 1970", True),
+    Flag("IDENTIFIED_DATE_UNLIKELY", "warning", "dateIdentified lies in the future or before 1700", True),
+    Flag("GEOREFERENCED_DATE_INVALID", "warning", "georeferencedDate could not be interpreted", True),
+    Flag("GEOREFERENCED_DATE_UNLIKELY", "warning", "georeferencedDate lies in the future or before 1700", True),
+    Flag("DEPTH_NON_NUMERIC", "warning", "depth could not be read as a number (with a unit)", True),
+    Flag("DEPTH_NOT_METRIC", "warning", "depth is given in feet, fathoms or another non-metric unit", True),
+    Flag("DEPTH_UNLIKELY", "warning", "depth is negative or more than 11,000 m", True),
+    Flag("DEPTH_MIN_MAX_SWAPPED", "warning", "minimum depth is greater than maximum depth", True),
+    Flag("ELEVATION_NOT_METRIC", "warning", "elevation is given in feet or another non-metric unit (GBIF converts it)", True),
+    Flag("ELEVATION_UNLIKELY", "warning", "elevation is above 17,000 m or below -11,000 m", True),
+    Flag("SUSPECTED_TYPE", "warning", "typeStatus contains words expressing uncertainty ('?', possible, probable, ...)", True),
+    Flag("REFERENCES_URI_INVALID", "warning", "references is not a valid URI", True),
+    Flag("OCCURRENCE_STATUS_UNPARSABLE", "warning", "occurrenceStatus is neither present nor absent", True),
+    Flag("INDIVIDUAL_COUNT_CONFLICTS_WITH_OCCURRENCE_STATUS", "warning", "individualCount contradicts occurrenceStatus (0 and present, or more and absent)", True),
+    Flag("OCCURRENCE_STATUS_INFERRED_FROM_INDIVIDUAL_COUNT", "warning", "no usable occurrenceStatus: GBIF infers it from individualCount", True),
+    Flag("OCCURRENCE_STATUS_INFERRED_FROM_BASIS_OF_RECORD", "warning", "no usable occurrenceStatus or individualCount: GBIF infers present from the specimen basisOfRecord", True),
+    Flag("EON_OR_EONOTHEM_RANK_MISMATCH", "info", "the eon/eonothem term holds a unit of another rank (ICS chart)", True),
+    Flag("ERA_OR_ERATHEM_RANK_MISMATCH", "info", "the era/erathem term holds a unit of another rank (ICS chart)", True),
+    Flag("PERIOD_OR_SYSTEM_RANK_MISMATCH", "info", "the period/system term holds a unit of another rank (ICS chart)", True),
+    Flag("EPOCH_OR_SERIES_RANK_MISMATCH", "info", "the epoch/series term holds a unit of another rank (ICS chart)", True),
+    Flag("AGE_OR_STAGE_RANK_MISMATCH", "info", "the age/stage term holds a unit of another rank (ICS chart)", True),
+    Flag("EON_OR_EONOTHEM_INVALID_RANGE", "info", "the earliest eon/eonothem is younger than the latest", True),
+    Flag("ERA_OR_ERATHEM_INVALID_RANGE", "info", "the earliest era/erathem is younger than the latest", True),
+    Flag("PERIOD_OR_SYSTEM_INVALID_RANGE", "info", "the earliest period/system is younger than the latest", True),
+    Flag("EPOCH_OR_SERIES_INVALID_RANGE", "info", "the earliest epoch/series is younger than the latest", True),
+    Flag("AGE_OR_STAGE_INVALID_RANGE", "info", "the earliest age/stage is younger than the latest", True),
+    Flag("EON_OR_EONOTHEM_AND_ERA_OR_ERATHEM_MISMATCH", "info", "the era/erathem does not belong to the eon/eonothem (ICS chart)", True),
+    Flag("ERA_OR_ERATHEM_AND_PERIOD_OR_SYSTEM_MISMATCH", "info", "the period/system does not belong to the era/erathem (ICS chart)", True),
+    Flag("PERIOD_OR_SYSTEM_AND_EPOCH_OR_SERIES_MISMATCH", "info", "the epoch/series does not belong to the period/system (ICS chart)", True),
+    Flag("EPOCH_OR_SERIES_AND_AGE_OR_STAGE_MISMATCH", "info", "the age/stage does not belong to the epoch/series (ICS chart)", True),
 ]
 
-FLAGS: dict[str, Flag] = {flag.name: flag for flag in _FLAGS}
+def _dissco_flags() -> list[Flag]:
+    """DiSSCo readiness (what DiSSCo's translator would drop); the dataset's `validation.dissco` policy decides
+    whether they are errors, warnings or not reported."""
+    from mobilise.validators.dissco import DISSCO_FLAGS
+
+    return [Flag(name, "warning", description, False) for name, description in DISSCO_FLAGS.items()]
+
+
+FLAGS: dict[str, Flag] = {flag.name: flag for flag in _FLAGS + _dissco_flags()}
 
 ERROR, WARNING, INFO = "error", "warning", "info"
 

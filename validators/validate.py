@@ -11,6 +11,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 import mobilise.validators.occurrence  # noqa: F401  (registers the occurrence checks)
+import mobilise.validators.gbif  # noqa: F401  (registers the GBIF offline issue checks)
 from mobilise.flags import FLAGS
 from mobilise.validators.registry import CheckContext, run_checks
 
