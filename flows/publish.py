@@ -6,6 +6,7 @@ parameter in Prefect's database.
 """
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -37,9 +38,25 @@ def validate_task(config_path: str, mapped: str, duplicates: str) -> stages.Batc
     return stages.validate_file(load_config(config_path), mapped, duplicates)
 
 
+def _post_report(html: str | None) -> None:
+    """The run report as Prefect artifacts, so the Prefect UI shows what the run found."""
+    if not html:
+        return
+    from mobilise.publishers.report import publish_artifacts
+
+    report = json.loads(Path(html).with_suffix(".json").read_text(encoding="utf-8"))
+    publish_artifacts(report, Path(html))
+
+
 @task(name="publish")
 def publish_task(config_path: str, run: str, summaries: list[stages.BatchSummary], dry_run: bool) -> dict:
-    return stages.publish(load_config(config_path), Path(run), summaries, dry_run=dry_run).as_dict()
+    try:
+        result = stages.publish(load_config(config_path), Path(run), summaries, dry_run=dry_run)
+    except stages.PublicationGateError as failure:
+        _post_report(failure.report)
+        raise
+    _post_report(result.report)
+    return result.as_dict()
 
 
 def task_runner(execution: ExecutionConfig, dask_address: str | None = None):

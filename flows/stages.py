@@ -28,11 +28,15 @@ from mobilise.flags import severities
 from mobilise.mappers.mapping import MappingPlan, as_text, map_batch
 from mobilise.publishers.dwca import write_archive
 from mobilise.publishers.eml import Coverage, build_eml
+from mobilise.publishers.report import write_reports
+from mobilise.validators.dissco import DISSCO_FLAGS
 from mobilise.publishers.publication import (CURRENT_ARCHIVE, Publication, PublicationLog, atomic_path, now_utc,
                                              promote, sha256_of)
 from mobilise.settings import DatasetConfig
+from mobilise.flows.reporting import batch_fragment, build_report, evaluate_gates, merge_counts, merge_fragments
+from mobilise.validators.quality import assess
 from mobilise.validators.registry import CheckContext
-from mobilise.validators.validate import quarantine_reasons, validate_batch
+from mobilise.validators.validate import quarantine_reasons
 
 log = logging.getLogger("mobilise")
 
@@ -121,6 +125,11 @@ class BatchSummary:
     first_date: str | None = None
     last_date: str | None = None
     kingdoms: list[str] = field(default_factory=list)
+    added_terms: list[str] = field(default_factory=list)  # columns filled by accepted amendments
+    bdq: list[dict] = field(default_factory=list)
+    amendments_applied: dict[str, int] = field(default_factory=dict)  # "label|term" -> records
+    mids: dict[str, dict[int, int]] = field(default_factory=dict)
+    report: dict = field(default_factory=dict)  # flows.reporting.batch_fragment
 
 
 def _quarantine_table(mapped: pa.Table, source: pa.Table, rows: np.ndarray, reasons: dict[int, str]) -> pa.Table:
@@ -156,23 +165,50 @@ def validate_file(config: DatasetConfig, mapped_path: str, duplicates_path: str,
     context = CheckContext(duplicate_ids=pq.read_table(duplicates_path)["occurrenceID"].combine_chunks(),
                            today=today or date.today(), earliest_year=config.validation.earliest_year)
     severity = severities(config.validation.severity)
-    publishable, issues = validate_batch(mapped, mapping_issues, context, severity)
-    valid = mapped.filter(pa.array(publishable))
+    assessment = assess(mapped, mapping_issues, context, config.validation, severity,
+                        dataset_license=config.metadata.licence.info.url)
+    table, issues, publishable = assessment.table, assessment.issues, assessment.publishable
+    valid = table.filter(pa.array(publishable))
     _write(valid, _sibling(mapped_path, "valid"))
     _write(issues, _sibling(mapped_path, "issues"))
     rejected_rows = np.flatnonzero(~publishable)
     source = pq.read_table(_sibling(mapped_path, "extracted"))
-    _write(_quarantine_table(mapped, source, rejected_rows, quarantine_reasons(issues)),
+    _write(_quarantine_table(table, source, rejected_rows, quarantine_reasons(issues)),
            _sibling(mapped_path, "quarantine"))
+    occurrence_ids = table["occurrenceID"].combine_chunks()
+    applied: dict[str, int] = {}
+    if assessment.applied is not None and assessment.applied.num_rows:
+        frame = assessment.applied.to_pandas()
+        frame.insert(0, "occurrenceID", occurrence_ids.take(pa.array(frame["row"].to_numpy())).to_pylist())
+        _write(pa.Table.from_pandas(frame, preserve_index=False), _sibling(mapped_path, "amendments"))
+        done = frame[~frame["conflict"].fillna(False).astype(bool)] if "conflict" in frame else frame
+        applied = {f"{label}|{term}": int(n) for (label, term), n in done.groupby(["label", "term"]).size().items()}
     flags = issues["flag"].to_pylist()
     summary = BatchSummary(batch=Path(mapped_path).stem, records=mapped.num_rows, published=valid.num_rows,
                            rejected=int(rejected_rows.size), flags=dict(Counter(flags)),
-                           severity_of={f: severity[f] for f in set(flags)})
+                           severity_of={f: assessment_severity(issues, f) for f in set(flags)},
+                           added_terms=[c for c in table.column_names if c not in mapped.column_names],
+                           bdq=assessment.bdq, amendments_applied=applied, mids=assessment.mids,
+                           report=batch_fragment(valid, issues, occurrence_ids))
     _coverage(valid, summary)
     return summary
 
 
+def assessment_severity(issues: pa.Table, flag: str) -> str:
+    """The severity a flag had in this run (after the dataset's overrides and DiSSCo policy)."""
+    found = issues.filter(pc.equal(issues["flag"], flag))["severity"]
+    return found[0].as_py() if len(found) else "warning"
+
+
 # --- publish ------------------------------------------------------------------------------------------------------
+
+class PublicationGateError(RuntimeError):
+    """A publication gate failed: nothing was published and the last good version stays current."""
+
+    def __init__(self, message: str, report: str | None = None):
+        super().__init__(message)
+        self.report = report
+
 
 @dataclass
 class RunResult:
@@ -187,6 +223,9 @@ class RunResult:
     issues: dict[str, int]
     severity: dict[str, str]
     published: str | None = None
+    report: str | None = None  # the HTML report; the JSON one sits beside it
+    amendments: str | None = None  # CSV of the amendments applied to published records
+    gates: list[dict] = field(default_factory=list)
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -238,40 +277,108 @@ def _package_id(config: DatasetConfig) -> str:
         return config.shortname
 
 
+def write_amendments(run: Path, target: Path) -> str | None:
+    files = sorted((run / "amendments").glob("*.parquet"))
+    if not files:
+        return None
+    with atomic_path(target) as temporary:
+        tables = [pq.read_table(path) for path in files]
+        pacsv.write_csv(pa.concat_tables(tables, promote_options="permissive"), str(temporary))
+    return str(target)
+
+
+def _valid_tables(run: Path, terms: list[str]):
+    """Published batches with every archive column (a term an amendment added elsewhere is empty here)."""
+    for path in sorted((run / "valid").glob("*.parquet")):
+        table = pq.read_table(path)
+        for term in terms:
+            if term not in table.column_names:
+                table = table.append_column(term, pa.nulls(table.num_rows, pa.string()))
+        yield table
+
+
+def _report(config: DatasetConfig, summaries: list[BatchSummary], version: str | None, generated: str,
+            gates: list[dict], totals: dict, issues: dict, severity_of: dict) -> dict:
+    from mobilise.validators.bdq.batch import merge_summaries
+
+    mids = {variant: merge_counts(s.mids.get(variant, {}) for s in summaries) for variant in ("tdwg", "dissco")}
+    dissco_flags = {flag: issues.get(flag, 0) for flag in DISSCO_FLAGS}
+    applied = merge_counts(s.amendments_applied for s in summaries)
+    bdq = merge_summaries([s.bdq for s in summaries if s.bdq]) if any(s.bdq for s in summaries) else []
+    proposed = [{"guid": t["guid"], "label": t["label"],
+                 "records": sum(t.get("status", {}).get(k, 0) for k in ("AMENDED", "FILLED_IN"))}
+                for t in bdq if t.get("kind") == "Amendment"]
+    return build_report(
+        config, version=version, generated=generated, totals=totals, gates=gates, flags=issues,
+        severity_of=severity_of, fragment=merge_fragments(s.report for s in summaries if s.report),
+        mids={variant: {str(k): v for k, v in counts.items()} for variant, counts in mids.items()},
+        dissco={"policy": config.validation.dissco, "flags": dissco_flags,
+                "records_dropped": sum(dissco_flags.values())},
+        bdq=bdq, amendments={"proposed": [p for p in proposed if p["records"]],
+                             "applied": [{"label": key.split("|")[0], "term": key.split("|")[1], "records": n}
+                                         for key, n in sorted(applied.items())]})
+
+
 def publish(config: DatasetConfig, run: Path, summaries: list[BatchSummary], dry_run: bool = False) -> RunResult:
-    """Write the archive as the next version and make it current, or with dry_run only the quarantine file."""
-    issues: Counter = Counter()
-    severity_of: dict[str, str] = {}
-    for summary in summaries:
-        issues.update(summary.flags)
-        severity_of.update(summary.severity_of)
+    """Write the archive as the next version and make it current, unless a gate fails or it is a dry run.
+
+    The quarantine file and the reports are written in every case, under ``validation/`` when nothing is
+    published, so the data manager can always see why.
+    """
+    issues = merge_counts(s.flags for s in summaries)
+    severity_of = {flag: severity for s in summaries for flag, severity in s.severity_of.items()}
     records = sum(s.published for s in summaries)
     rejected = sum(s.rejected for s in summaries)
     extracted = sum(s.records for s in summaries)
+    totals = {"extracted": extracted, "published": records, "rejected": rejected}
     directory = config.publication_directory
     log_book = PublicationLog(directory)
-    if dry_run:
-        quarantine = directory / "validation" / "quarantine.csv"  # outlives the run folder; replaced each time
-        write_quarantine(run, quarantine)
-        return RunResult(config.shortname, None, None, None, records, rejected, extracted, str(quarantine),
-                         dict(issues), severity_of)
-    version = log_book.next_version()
+    previous = log_book.latest()
+    gates = evaluate_gates(config.gates, extracted, rejected, records, previous.records if previous else None)
     published = now_utc()
-    package_id = _package_id(config)
-    eml = build_eml(config.metadata, package_id=package_id, version=version, pub_date=published.date(),
-                    coverage=_merge_coverage(summaries), now=published)
-    terms = MappingPlan.from_config(config).terms
+    failed = [gate for gate in gates if not gate["passed"]]
+    if dry_run or failed:
+        target, version, stem = directory / "validation", None, "report"  # replaced each time
+        quarantine, amendments = target / "quarantine.csv", target / "amendments.csv"
+        write_quarantine(run, quarantine)
+        amendments = write_amendments(run, amendments)
+        report = _report(config, summaries, None, published.isoformat(), gates, totals, issues, severity_of)
+        html = write_reports(report, target, stem)[1]
+        result = RunResult(config.shortname, None, None, None, records, rejected, extracted, str(quarantine),
+                           issues, severity_of, report=str(html), amendments=amendments, gates=gates)
+        if failed:
+            raise PublicationGateError("; ".join(f"{g['name']}: {g['detail']}" for g in failed)
+                                       + f". Nothing was published; see {html}", report=str(html))
+        return result
+
+    version = log_book.next_version()
     archive = directory / f"dwca-{version}.zip"
-    with atomic_path(archive) as temporary:
-        written = write_archive(temporary, terms, _valid_tables(run), eml)
     quarantine = directory / f"quarantine-{version}.csv"
-    write_quarantine(run, quarantine)
+    written_files = [archive, quarantine, directory / f"amendments-{version}.csv",
+                     directory / f"report-{version}.json", directory / f"report-{version}.html"]
+    try:
+        eml = build_eml(config.metadata, package_id=_package_id(config), version=version,
+                        pub_date=published.date(), coverage=_merge_coverage(summaries), now=published)
+        plan_terms = MappingPlan.from_config(config).terms
+        terms = plan_terms + sorted({t for s in summaries for t in s.added_terms} - set(plan_terms))
+        with atomic_path(archive) as temporary:
+            written = write_archive(temporary, terms, _valid_tables(run, terms), eml)
+        write_quarantine(run, quarantine)
+        amendments = write_amendments(run, written_files[2])
+        report = _report(config, summaries, version, published.isoformat(), gates, totals, issues, severity_of)
+        html = write_reports(report, directory, f"report-{version}")[1]
+    except BaseException:
+        # A version is all or nothing: remove what this attempt wrote; the current one was never touched.
+        for path in written_files:
+            path.unlink(missing_ok=True)
+        raise
     promote(directory, archive, eml)
     log_book.append(Publication(version=version, published=published.isoformat(), records=written.records,
                                 rejected=rejected, archive=archive.name, sha256=sha256_of(archive),
                                 bytes=written.bytes))
     return RunResult(config.shortname, version, str(archive), str(directory / CURRENT_ARCHIVE), written.records,
-                     rejected, extracted, str(quarantine), dict(issues), severity_of, published.isoformat())
+                     rejected, extracted, str(quarantine), issues, severity_of, published.isoformat(),
+                     report=str(html), amendments=amendments, gates=gates)
 
 
 def clean_up(run: Path) -> None:

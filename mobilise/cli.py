@@ -34,6 +34,10 @@ def _print_result(result: dict, as_json: bool) -> None:
     else:
         typer.echo(f"Validated {result['dataset']} (nothing published): {result['records']} records publishable")
     typer.echo(f"  rejected:   {result['rejected']} (reasons in {result['quarantine']})")
+    if result.get("report"):
+        typer.echo(f"  report:     {result['report']}")
+    if result.get("amendments"):
+        typer.echo(f"  amendments: {result['amendments']}")
     if result["issues"]:
         typer.echo("  issues (records flagged):")
         for flag, count in sorted(result["issues"].items(), key=lambda kv: -kv[1]):

@@ -111,9 +111,35 @@ class ExecutionConfig(Strict):
     workers: int | None = Field(None, gt=0, description="local workers (default: one per core)")
 
 
+class BdqConfig(Strict):
+    """The TDWG BDQ core tests run on every record; amendments are only proposed unless accepted here."""
+
+    enabled: bool = True
+    tests: list[str] | None = Field(None, description="labels or GUIDs to run (default: all)")
+    parameters: dict[str, dict[str, str]] = Field(default_factory=dict,
+                                                  description="test label/GUID -> {bdqval:name: value}")
+    amendments: list[str] = Field(default_factory=list,
+                                  description="amendments (labels or GUIDs) applied to the published records")
+    offline: bool = Field(True, description="never call remote authorities (GBIF backbone, Getty TGN, WoRMS)")
+
+
 class ValidationConfig(Strict):
     severity: dict[str, Severity] = Field(default_factory=dict, description="override a flag's severity")
     earliest_year: int = Field(1600, description="event dates before this year are flagged unlikely")
+    discipline: Literal["biology", "geology", "palaeontology"] = Field(
+        "biology", description="which MIDS mapping sets the records' MIDS levels")
+    dissco: Literal["fail", "warn", "ignore"] = Field(
+        "warn", description="records DiSSCo would drop: keep them out (fail), report them (warn) or not (ignore)")
+    bdq: BdqConfig = Field(default_factory=BdqConfig)
+
+
+class GatesConfig(Strict):
+    """Conditions under which a run publishes nothing at all (the last good version stays current)."""
+
+    max_rejected_share: float | None = Field(0.5, ge=0, le=1,
+                                             description="fail when more than this share of records is rejected")
+    max_drop_share: float | None = Field(0.2, ge=0, le=1, description=(
+        "fail when the published record count falls by more than this share from the last version"))
 
 
 def _occurrence_term(name: str) -> str:
@@ -138,6 +164,7 @@ class DatasetConfig(Strict):
     output: OutputConfig = Field(default_factory=OutputConfig)
     execution: ExecutionConfig = Field(default_factory=ExecutionConfig)
     validation: ValidationConfig = Field(default_factory=ValidationConfig)
+    gates: GatesConfig = Field(default_factory=GatesConfig)
     _path: Path | None = PrivateAttr(None)
 
     @property

@@ -20,11 +20,17 @@ def sample_db(tmp_path_factory) -> Path:
                                  specimens=SAMPLE_SPECIMENS, seed=7)
 
 
-def sample_config(url: str, output: Path, monkeypatch: pytest.MonkeyPatch) -> DatasetConfig:
-    """The shipped sample config, pointed at `url` and writing below `output`, through its own ${ENV} hooks."""
+def sample_config(url: str, output: Path, monkeypatch: pytest.MonkeyPatch, bdq: bool = False) -> DatasetConfig:
+    """The shipped sample config, pointed at `url` and writing below `output`, through its own ${ENV} hooks.
+
+    The BDQ tests are switched off unless asked for: they have tests of their own, and most end-to-end tests
+    are about the data path.
+    """
     monkeypatch.setenv("MOBILISE_SAMPLE_URL", url)
     monkeypatch.setenv("MOBILISE_OUTPUT", str(output))
-    return load_config(SAMPLE_CONFIG)
+    config = load_config(SAMPLE_CONFIG)
+    config.validation.bdq.enabled = bdq
+    return config
 
 
 @pytest.fixture

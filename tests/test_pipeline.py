@@ -151,3 +151,45 @@ def test_quarantine_keeps_the_source_record(published):
     assert len(invalid_dates) > 0
     assert all(f"'{start}" in reason for start, reason in
                zip(invalid_dates["source.start_date"], invalid_dates["reasons"]))
+
+
+def test_quality_reports_bdq_mids_dissco_and_amendments(sample_db, tmp_path, monkeypatch):
+    """One run with the BDQ tests on: the reports carry every part, and accepted amendments are applied."""
+    from tests.conftest import sample_config
+
+    config = sample_config(f"sqlite:///{sample_db}", tmp_path / "output", monkeypatch, bdq=True)
+    result = run_stages(config)
+    report = json.loads(open(result.report.replace(".html", ".json"), encoding="utf-8").read())
+    assert report["version"] == "1.0" and report["totals"]["published"] == result.records
+    labels = {test["label"] for test in report["bdq"]}
+    assert {"VALIDATION_COUNTRYCODE_STANDARD", "AMENDMENT_EVENTDATE_STANDARDIZED"} <= labels
+    country = next(t for t in report["bdq"] if t["label"] == "VALIDATION_COUNTRYCODE_STANDARD")
+    assert sum(country["status"].values()) == result.extracted
+    assert sum(report["mids"]["tdwg"].values()) == result.records
+    assert set(report["dissco"]["flags"]) >= {"DISSCO_LICENSE_NOT_ACCEPTED", "DISSCO_NO_PHYSICAL_SPECIMEN_ID"}
+    assert all(g["passed"] for g in report["gates"])
+    assert sum(report["years"].values()) == result.records
+    # the amendments the sample config accepts are applied to the published records, and only those
+    applied = read_quarantine(result.amendments)
+    assert set(applied["label"]) == set(config.validation.bdq.amendments)
+    archive = read_core_with_pandas(result.archive).set_index("occurrenceID")
+    done = applied[~applied["conflict"].str.lower().eq("true") & applied["occurrenceID"].isin(archive.index)]
+    for term in ("decimalLatitude", "geodeticDatum"):
+        rows = done[done["term"] == term]
+        assert len(rows) > 0
+        assert (archive.loc[rows["occurrenceID"], term].values == rows["new"].values).all()
+    assert {a["label"] for a in report["amendments"]["applied"]} == set(config.validation.bdq.amendments)
+    html = open(result.report, encoding="utf-8").read()
+    assert "<svg" in html and "VALIDATION_COUNTRYCODE_STANDARD" in html
+
+
+def test_a_failed_gate_publishes_nothing_and_says_why(published, monkeypatch):
+    from mobilise.flows.stages import PublicationGateError
+
+    config, first = published
+    config.gates.max_rejected_share = 0.001
+    with pytest.raises(PublicationGateError, match=r"max_rejected_share: .* rejected \(limit 0%\)"):
+        run_stages(config)
+    assert PublicationLog(config.publication_directory).latest().version == "1.0"
+    report = json.loads((config.publication_directory / "validation" / "report.json").read_text())
+    assert [g["passed"] for g in report["gates"] if g["name"] == "max_rejected_share"] == [False]
