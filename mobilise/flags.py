@@ -101,7 +101,15 @@ _FLAGS = [
     Flag("EPOCH_OR_SERIES_AND_AGE_OR_STAGE_MISMATCH", "info", "the age/stage does not belong to the epoch/series (ICS chart)", True),
 ]
 
-FLAGS: dict[str, Flag] = {flag.name: flag for flag in _FLAGS}
+def _dissco_flags() -> list[Flag]:
+    """DiSSCo readiness (what DiSSCo's translator would drop); the dataset's `validation.dissco` policy decides
+    whether they are errors, warnings or not reported."""
+    from mobilise.validators.dissco import DISSCO_FLAGS
+
+    return [Flag(name, "warning", description, False) for name, description in DISSCO_FLAGS.items()]
+
+
+FLAGS: dict[str, Flag] = {flag.name: flag for flag in _FLAGS + _dissco_flags()}
 
 ERROR, WARNING, INFO = "error", "warning", "info"
 
