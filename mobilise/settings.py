@@ -38,6 +38,10 @@ class SourceConfig(Strict):
     query: str | None = Field(None, description="SQL returning one row per record")
     table: str | None = Field(None, description="a table or view, when no query is given")
     batch_size: int = Field(50_000, gt=0, le=1_000_000)
+    engine: Literal["sqlalchemy", "adbc", "connectorx"] = Field("sqlalchemy", description=(
+        "how rows are read: sqlalchemy (any database, any column typing), or Arrow-native record batches "
+        "straight from the driver: adbc (SQLite, PostgreSQL) or connectorx (PostgreSQL, MySQL/MariaDB, SQLite); "
+        "the native engines need strictly typed columns (see extractors/arrow_native.py)"))
 
     @model_validator(mode="after")
     def _one_of_query_or_table(self) -> "SourceConfig":
