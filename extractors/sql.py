@@ -1,4 +1,8 @@
-"""Relational sources through SQLAlchemy: server-side cursors, ``yield_per`` partitions, one Arrow batch each."""
+"""Relational sources through SQLAlchemy: server-side cursors, ``yield_per`` partitions, one Arrow batch each.
+
+With ``source.engine`` set to ``adbc`` or ``connectorx`` the same sources are read Arrow-natively instead
+(:mod:`mobilise.extractors.arrow_native`).
+"""
 from __future__ import annotations
 
 from contextlib import closing
@@ -35,6 +39,11 @@ def rows_to_batch(columns: list[str], rows: list) -> pa.RecordBatch:
 
 @register("sqlite", "postgresql", "mysql", "mariadb", "mssql", "oracle")
 def extract_sql(source: SourceConfig) -> Iterator[pa.RecordBatch]:
+    if getattr(source, "engine", "sqlalchemy") != "sqlalchemy":
+        from mobilise.extractors.arrow_native import extract_native
+
+        yield from extract_native(source)
+        return
     engine = sa.create_engine(source.url)
     try:
         with engine.connect() as connection:

@@ -1,0 +1,131 @@
+"""Arrow-native extraction: the driver hands over Arrow record batches, no Python object per value.
+
+``source.engine: adbc`` uses the Arrow Database Connectivity drivers (``adbc-driver-sqlite``,
+``adbc-driver-postgresql``); ``source.engine: connectorx`` uses ConnectorX's streaming mode
+(``return_type="arrow_stream"``) for PostgreSQL, MySQL/MariaDB and SQLite. Both stream batches of at most
+``batch_size`` rows, so memory stays bounded by the batch as with SQLAlchemy (ConnectorX's default mode loads the
+whole result; its stream mode is used here).
+
+Both need strictly typed columns: they fix a column's Arrow type from the first rows, and a SQLite column that
+holds text in one row and numbers in another (SQLite's dynamic typing) makes them fail, where the SQLAlchemy
+engine keeps such a column as text. The error says so; ``engine: sqlalchemy`` is the remedy.
+"""
+from __future__ import annotations
+
+from typing import Iterator
+
+import pyarrow as pa
+from sqlalchemy.engine import make_url
+
+from mobilise.settings import SourceConfig
+
+
+class NativeEngineError(RuntimeError):
+    """The native engine cannot read this source (a driver error, or columns of mixed types)."""
+
+
+def _sql(source: SourceConfig) -> str:
+    if source.query:
+        return source.query.strip().rstrip(";")
+    return f"SELECT * FROM {source.table}"
+
+
+def _libpq_uri(url) -> str:
+    """A SQLAlchemy PostgreSQL URL as a libpq URI (query parameters such as options= are kept)."""
+    return url.set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def _sqlite_path(url) -> str:
+    if not url.database or url.database == ":memory:":
+        raise NativeEngineError("an in-memory SQLite database cannot be read by a native engine")
+    return url.database
+
+
+def _batches_of(reader: pa.RecordBatchReader, size: int) -> Iterator[pa.RecordBatch]:
+    """Re-cut the driver's batches to exactly `size` rows (the last one shorter), as the SQLAlchemy engine does."""
+    pending: list[pa.RecordBatch] = []
+    rows = 0
+    for batch in reader:
+        if batch.num_rows == 0:
+            continue
+        pending.append(batch)
+        rows += batch.num_rows
+        while rows >= size:
+            table = pa.Table.from_batches(pending)
+            head, tail = table.slice(0, size), table.slice(size)
+            yield head.combine_chunks().to_batches()[0]
+            pending, rows = tail.to_batches(), tail.num_rows
+    if rows:
+        yield pa.Table.from_batches(pending).combine_chunks().to_batches()[0]
+
+
+def _mismatch(error: Exception, engine: str) -> NativeEngineError:
+    return NativeEngineError(
+        f"{engine} could not read the source: {str(error).strip().splitlines()[0]} (a column holding values of "
+        f"different types, as SQLite allows, can only be read with source.engine: sqlalchemy)")
+
+
+def extract_adbc(source: SourceConfig) -> Iterator[pa.RecordBatch]:
+    url = make_url(source.url)
+    backend = url.get_backend_name()
+    if backend == "sqlite":
+        import adbc_driver_sqlite.dbapi as driver
+
+        connection = driver.connect(_sqlite_path(url))
+        options = {"adbc.sqlite.query.batch_rows": str(source.batch_size)}
+    elif backend == "postgresql":
+        import adbc_driver_postgresql.dbapi as driver
+
+        connection = driver.connect(_libpq_uri(url))
+        options = {"adbc.postgresql.batch_size_hint_bytes": str(16 << 20)}
+    else:
+        raise NativeEngineError(f"engine adbc reads SQLite and PostgreSQL sources, not {backend} "
+                                f"(use engine: connectorx or sqlalchemy)")
+    try:
+        cursor = connection.cursor()
+        try:
+            cursor.adbc_statement.set_options(**options)
+            try:
+                cursor.execute(_sql(source))
+                yield from _batches_of(cursor.fetch_record_batch(), source.batch_size)
+            except (OSError, driver.Error) as error:  # noqa: PERF203
+                raise _mismatch(error, "adbc") from error
+        finally:
+            cursor.close()
+    finally:
+        connection.close()
+
+
+def _connectorx_uri(url) -> str:
+    backend = url.get_backend_name()
+    if backend == "sqlite":
+        from pathlib import Path
+
+        return "sqlite://" + str(Path(_sqlite_path(url)).resolve())
+    if backend == "postgresql":
+        return _libpq_uri(url)
+    if backend in ("mysql", "mariadb"):
+        plain = url.set(drivername="mysql").difference_update_query(["charset"])
+        return plain.render_as_string(hide_password=False)
+    raise NativeEngineError(f"engine connectorx reads SQLite, PostgreSQL and MySQL/MariaDB sources, not {backend}")
+
+
+def extract_connectorx(source: SourceConfig) -> Iterator[pa.RecordBatch]:
+    import connectorx
+
+    url = make_url(source.url)
+    try:
+        reader = connectorx.read_sql(_connectorx_uri(url), _sql(source), return_type="arrow_stream",
+                                     batch_size=source.batch_size)
+        yield from _batches_of(reader, source.batch_size)
+    except BaseException as error:  # ConnectorX's Rust panics arrive as pyo3 PanicException (a BaseException)
+        if isinstance(error, (GeneratorExit, KeyboardInterrupt, SystemExit, NativeEngineError)):
+            raise
+        raise _mismatch(error, "connectorx") from error
+
+
+ENGINES = {"adbc": extract_adbc, "connectorx": extract_connectorx}
+
+
+def extract_native(source: SourceConfig) -> Iterator[pa.RecordBatch]:
+    return ENGINES[source.engine](source)
