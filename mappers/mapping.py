@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Callable
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from mobilise.mappers.dates import interpret_date, interpret_event_date
 from mobilise.mappers.interpreters import VERBATIM_TERM, Interpreter, interpreters
 from mobilise.mappers.vocabularies import Translator
 from mobilise.settings import TEMPLATE_FIELD, DatasetConfig, TermSource
@@ -128,11 +130,50 @@ def source_values(batch: pa.RecordBatch, source: TermSource, namespace: uuid.UUI
     return _coalesce([as_text(batch.column(name)) for name in names])
 
 
+# Dates already in ISO 8601 that the date interpreters would give back unchanged (or with the date-time separator
+# made a "T"): recognised in Arrow, so that per-record timestamps (``modified``) do not cost a Python call each.
+# Anything else, including a well-formed date that does not exist, goes through the interpreter as before.
+_ISO_DATE = r"^[1-9][0-9]{3}(-(0[1-9]|1[0-2])(-[0-9]{2})?)?$"
+_ISO_DATE_TIME = (r"^[1-9][0-9]{3}-(0[1-9]|1[0-2])-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?"
+                  r"(Z|[+-][0-9]{2}:?[0-9]{2})?$")
+
+
+def _takes_iso_dates(interpreter: Callable) -> bool:
+    return interpreter is interpret_event_date or (
+        isinstance(interpreter, partial) and interpreter.func is interpret_date and not interpreter.args)
+
+
+def _iso_dates(values: pa.Array) -> tuple[np.ndarray, pa.Array]:
+    """(mask of values the date interpreters keep as they are, those values in ISO form)."""
+    date_only = pc.fill_null(pc.match_substring_regex(values, _ISO_DATE), False)
+    date_time = pc.fill_null(pc.match_substring_regex(values, _ISO_DATE_TIME), False)
+    candidate = pc.or_(date_only, date_time)
+    if not pc.any(candidate).as_py():
+        return np.zeros(len(values), dtype=bool), values
+    day = pc.utf8_slice_codeunits(values, 0, 10)
+    full = pc.equal(pc.utf8_length(day), 10)
+    parsed = pc.strptime(pc.if_else(full, day, pa.scalar(None, pa.string())), format="%Y-%m-%d", unit="s",
+                         error_is_null=True)
+    real_day = pc.equal(pc.strftime(parsed, format="%Y-%m-%d"), day)  # 1887-02-30 would come back as 03-02
+    ok = pc.fill_null(pc.and_(candidate, pc.or_(pc.invert(full), pc.fill_null(real_day, False))), False)
+    iso = pc.if_else(date_time, pc.binary_join_element_wise(day, pc.utf8_slice_codeunits(values, 11), "T"), values)
+    return ok.to_numpy(zero_copy_only=False), iso
+
+
 def interpret(values: pa.Array, interpreter: Callable, term: str, extra: pa.Array | None = None
               ) -> tuple[pa.Array, list[tuple[int, str, str, str]]]:
     """Run `interpreter` once per distinct value; return the interpreted column and (row, term, flag, value)."""
+    fast = None
+    if _takes_iso_dates(interpreter) and len(values):
+        fast, iso = _iso_dates(values)
+        if extra is not None:
+            fast &= ~pc.is_valid(extra).to_numpy(zero_copy_only=False)
+        if not fast.any():
+            fast = None
     key = values if extra is None else pc.binary_join_element_wise(
         pc.fill_null(values, ""), pc.fill_null(extra, ""), "\x1f")
+    if fast is not None:
+        key = pc.if_else(pa.array(fast), pa.scalar(None, pa.string()), key)  # not looked at below
     encoded = pc.dictionary_encode(key)
     distinct = encoded.dictionary.to_pylist()
     if extra is None:
@@ -140,6 +181,8 @@ def interpret(values: pa.Array, interpreter: Callable, term: str, extra: pa.Arra
     else:
         results = [interpreter(*(part or None for part in v.split("\x1f", 1))) for v in distinct]
     interpreted = pa.array([r[0] for r in results], pa.string()).take(encoded.indices)
+    if fast is not None:
+        interpreted = pc.if_else(pa.array(fast), iso, interpreted)
     flagged = [i for i, r in enumerate(results) if r[1]]
     issues: list[tuple[int, str, str, str]] = []
     if flagged:
