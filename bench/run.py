@@ -1,0 +1,293 @@
+"""The benchmark behind ``make bench``: the pipeline against its floor and against other tools, same rows.
+
+    .venv/bin/python bench/run.py [--sizes 1000000 5000000] [--repeats 3 2] [--prefect] [--servers]
+    .venv/bin/python bench/run.py --report        # rewrite bench/results.md from bench/work/measurements.jsonl
+
+Every measured thing runs in a child process; its wall time, CPU time (user + system) and peak RSS come from
+``os.wait4`` (the child's own rusage, including what it waited for). Measured, per database size:
+
+- ``pipeline``: extract -> map -> duplicates -> validate -> publish in-process through flows/stages.py
+  (bench/pipeline.py), without Prefect, whose ephemeral API server start-up would dominate;
+- ``floor``: the same query exported by the ``sqlite3`` command-line tool as TSV, then ``zip`` (the least any
+  tool must do to produce the same rows zipped);
+- ``write mobilise`` / ``write dwcahandler``: writing the same rows (our archive's core file, loaded first) as a
+  DwC-A, by our writer and by the ALA's dwcahandler (bench/writers.py);
+- ``read dwca-reader``: python-dwca-reader iterating our archive's core rows (bench/read.py);
+- with ``--servers``: each extraction engine streaming the query from SQLite, PostgreSQL and MariaDB
+  (bench/extract.py; load them first with bench/load_servers.py);
+- with ``--prefect``: one ``mobilise run`` through the Prefect flow at the smallest size.
+
+Needs the ``sqlite3`` and ``zip`` commands (``apt-get install -y sqlite3 zip``) and ``pip install -e '.[bench]'``.
+The databases and archives live in bench/work/ (git-ignored).
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent
+ROOT = BENCH.parent
+WORK = BENCH / "work"
+MEASUREMENTS = WORK / "measurements.jsonl"
+RESULTS = BENCH / "results.md"
+PYTHON = sys.executable
+SEED = 42
+SERVERS = {"postgresql": "postgresql+psycopg://postgres@127.0.0.1:5432/test?options=-csearch_path%3Dbench",
+           "mariadb": "mysql+pymysql://root:@127.0.0.1:3306/bench?charset=utf8mb4"}
+
+
+def run_child(command: list[str] | str) -> dict:
+    """Run `command` as a child reaped by os.wait4 (its own rusage): wall, CPU, peak RSS and its JSON line."""
+    start = time.perf_counter()
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               shell=isinstance(command, str))
+    out_chunks: list[bytes] = []
+    err_chunks: list[bytes] = []
+
+    def drain(stream, sink):
+        for chunk in iter(lambda: stream.read(65536), b""):
+            sink.append(chunk)
+
+    threads = [threading.Thread(target=drain, args=(process.stdout, out_chunks)),
+               threading.Thread(target=drain, args=(process.stderr, err_chunks))]
+    for thread in threads:
+        thread.start()
+    _, status, usage = os.wait4(process.pid, 0)
+    wall = time.perf_counter() - start
+    process.returncode = os.waitstatus_to_exitcode(status)
+    for thread in threads:
+        thread.join()
+    out, err = b"".join(out_chunks).decode(), b"".join(err_chunks).decode()
+    if process.returncode != 0:
+        raise RuntimeError(f"{command} failed ({process.returncode}):\n{err[-3000:]}")
+    result = {"wall": wall, "cpu": usage.ru_utime + usage.ru_stime, "rss_mb": usage.ru_maxrss / 1024}
+    lines = out.strip().splitlines()
+    if lines and lines[-1].startswith("{"):
+        result["output"] = json.loads(lines[-1])
+    return result
+
+
+def record(kind: str, size: int, result: dict, **extra) -> dict:
+    entry = {"kind": kind, "size": size, "at": dt.datetime.now().isoformat(timespec="seconds"),
+             "load": os.getloadavg()[0], **extra, **result}
+    with MEASUREMENTS.open("a", encoding="utf-8") as handle:
+        handle.write(json.dumps(entry) + "\n")
+    print(f"  {kind:<28} {size:>9,} {result['wall']:8.1f} s wall {result['cpu']:8.1f} s cpu "
+          f"{result['rss_mb']:7.0f} MB  (load {entry['load']:.1f})", flush=True)
+    return entry
+
+
+def database(size: int) -> Path:
+    path = WORK / f"sample-{size}.sqlite"
+    if not path.exists():
+        print(f"building {path} ...", flush=True)
+        subprocess.run([str(Path(PYTHON).parent / "mobilise"), "sample-db", str(path), "--specimens", str(size),
+                        "--seed", str(SEED)], check=True)
+    return path
+
+
+def query_file() -> Path:
+    os.environ.setdefault("MOBILISE_SAMPLE_URL", "sqlite:///unused")
+    sys.path.insert(0, str(ROOT))
+    from mobilise.settings import load_config
+
+    path = WORK / "query.sql"
+    path.write_text(load_config(ROOT / "config" / "sample.yaml").source.query.strip().rstrip(";") + ";\n")
+    return path
+
+
+def bench_size(size: int, repeats: int, extra_engines: list[str]) -> None:
+    db = database(size)
+    query = query_file()
+    archive = None
+    for repeat in range(repeats):
+        print(f"size {size:,}, run {repeat + 1}/{repeats}", flush=True)
+        tsv, zipped = WORK / f"floor-{size}.tsv", WORK / f"floor-{size}.zip"
+        zipped.unlink(missing_ok=True)
+        record("floor: sqlite3 export", size, run_child(f"sqlite3 -readonly -tabs -header {db} < {query} > {tsv}"))
+        record("floor: zip", size, run_child(["zip", "-q", "-j", str(zipped), str(tsv)]))
+        tsv.unlink()
+        output = WORK / f"out-{size}"
+        shutil.rmtree(output, ignore_errors=True)
+        record("pipeline", size, run_child([PYTHON, str(BENCH / "pipeline.py"), str(db), str(output)]),
+               engine="sqlalchemy")
+        archive = output / "mobilise-sample" / "dwca-1.0.zip"
+        for writer in ("mobilise", "dwcahandler"):
+            record(f"write: {writer}", size, run_child([PYTHON, str(BENCH / "writers.py"), writer, str(archive),
+                                                         str(WORK / f"written-{writer}.zip")]))
+        record("read: python-dwca-reader", size, run_child([PYTHON, str(BENCH / "read.py"), str(archive)]))
+        for engine in extra_engines:
+            shutil.rmtree(output, ignore_errors=True)
+            record("pipeline", size, run_child([PYTHON, str(BENCH / "pipeline.py"), str(db), str(output),
+                                                "--engine", engine]), engine=engine)
+
+
+def bench_servers(size: int, repeats: int) -> None:
+    db = database(size)
+    urls = {"sqlite": f"sqlite:///{db}", **SERVERS}
+    engines = {"sqlite": ["sqlalchemy", "adbc", "connectorx"], "postgresql": ["sqlalchemy", "adbc", "connectorx"],
+               "mariadb": ["sqlalchemy", "connectorx"]}
+    for repeat in range(repeats):
+        for server, url in urls.items():
+            for engine in engines[server]:
+                try:
+                    result = run_child([PYTHON, str(BENCH / "extract.py"), engine, url])
+                except RuntimeError as error:
+                    print(f"  extract {server} {engine}: {str(error)[-300:]}", flush=True)
+                    continue
+                record(f"extract: {server} {engine}", size, result, server=server, engine=engine)
+
+
+def bench_prefect(size: int) -> None:
+    """One `mobilise run` through the Prefect flow, with the shipped config pointed at the bench database."""
+    from ruamel.yaml import YAML
+
+    yaml = YAML()
+    config = yaml.load((ROOT / "config" / "sample.yaml").read_text())
+    config["source"]["url"] = f"sqlite:///{database(size)}"
+    output = WORK / f"prefect-{size}"
+    shutil.rmtree(output, ignore_errors=True)
+    config["output"]["directory"] = str(output)
+    config.setdefault("validation", {}).setdefault("bdq", {})["enabled"] = False  # as in bench/pipeline.py
+    path = WORK / f"prefect-{size}.yaml"
+    with path.open("w") as handle:
+        yaml.dump(config, handle)
+    print(f"mobilise run at {size:,} through Prefect", flush=True)
+    record("mobilise run (Prefect)", size, run_child([str(Path(PYTHON).parent / "mobilise"), "run", str(path),
+                                                      "--json"]))
+
+
+# --- report -------------------------------------------------------------------------------------------------------
+
+def _sh(command: str) -> str:
+    try:
+        return subprocess.run(command, shell=True, capture_output=True, text=True, timeout=30).stdout.strip()
+    except Exception as error:  # noqa: BLE001
+        return f"({error})"
+
+
+def machine() -> str:
+    cpu = _sh("lscpu | grep -E '^(Model name|CPU\\(s\\)|Thread|Core|Socket|L3)'")
+    memory = _sh("free -h | head -2")
+    versions = _sh(f"{PYTHON} -c \"import sys, pyarrow, duckdb, sqlalchemy; "
+                   f"print('Python', sys.version.split()[0], '| pyarrow', pyarrow.__version__, '| duckdb', "
+                   f"duckdb.__version__, '| sqlalchemy', sqlalchemy.__version__)\"")
+    tools = _sh("sqlite3 --version | cut -d' ' -f1; zip -v | sed -n 2p")
+    return "\n".join([cpu, memory, versions, "sqlite3 " + tools.replace("\n", ", "), platform.platform()])
+
+
+def _median(entries: list[dict], key: str) -> float:
+    return statistics.median(e[key] for e in entries)
+
+
+def report() -> None:
+    entries = [json.loads(line) for line in MEASUREMENTS.read_text().splitlines() if line.strip()]
+    groups: dict[tuple, list[dict]] = {}
+    for entry in entries:
+        name = entry["kind"] + (f" ({entry['engine']})" if entry["kind"] == "pipeline" else "")
+        groups.setdefault((entry["size"], name), []).append(entry)
+    sizes = sorted({size for size, _ in groups})
+    lines = ["| size | what | runs | wall (median) | CPU user+sys | peak RSS | records/s | notes |",
+             "| ---: | --- | ---: | ---: | ---: | ---: | ---: | --- |"]
+    summary = []
+    for size in sizes:
+        rows = None
+        pipeline = groups.get((size, "pipeline (sqlalchemy)"))
+        if pipeline:
+            rows = pipeline[-1]["output"]["extracted"]
+        floor_export, floor_zip = groups.get((size, "floor: sqlite3 export")), groups.get((size, "floor: zip"))
+        floor = None
+        if floor_export and floor_zip:
+            floor = _median(floor_export, "wall") + _median(floor_zip, "wall")
+            floor_cpu = _median(floor_export, "cpu") + _median(floor_zip, "cpu")
+        for (s, name), group in sorted(groups.items(), key=lambda item: (item[0][0], item[0][1])):
+            if s != size:
+                continue
+            wall, cpu, rss = _median(group, "wall"), _median(group, "cpu"), max(e["rss_mb"] for e in group)
+            notes = []
+            shown = wall
+            if name.startswith("write:") or name.startswith("read:"):
+                key = "write" if name.startswith("write:") else "iterate"
+                shown = statistics.median(e["output"][key] for e in group)
+                notes.append(f"{key} step only (process {wall:.1f} s)")
+            if name.startswith("pipeline"):
+                stages = {k: statistics.median(e["output"]["stages"][k] for e in group)
+                          for k in group[0]["output"]["stages"] if k != "total"}
+                notes.append(", ".join(f"{k} {v:.0f}" for k, v in stages.items()))
+                if floor:
+                    notes.append(f"**{wall / floor:.2f}x floor**")
+            if name.startswith("extract:"):
+                shown = statistics.median(e["output"]["seconds"] for e in group)
+            count = rows or (group[-1].get("output", {}).get("rows"))
+            rate = f"{count / shown:,.0f}" if count else ""
+            loads = ", ".join(f"{e['load']:.1f}" for e in group)
+            notes.append(f"load {loads}")
+            lines.append(f"| {size:,} | {name} | {len(group)} | {shown:.1f} s | {cpu:.1f} s | {rss:,.0f} MB | "
+                         f"{rate} | {'; '.join(notes)} |")
+        if floor:
+            lines.append(f"| {size:,} | **floor total** (export + zip) | | {floor:.1f} s | {floor_cpu:.1f} s | | "
+                         f"{rows / floor:,.0f} | |" if rows else "")
+        if pipeline and floor:
+            write = groups.get((size, "write: mobilise"))
+            handler = groups.get((size, "write: dwcahandler"))
+            ratio = ""
+            if write and handler:
+                ours = statistics.median(e["output"]["write"] for e in write)
+                theirs = statistics.median(e["output"]["write"] for e in handler)
+                ratio = f"; write step: mobilise {ours:.1f} s vs dwcahandler {theirs:.1f} s ({theirs / ours:.1f}x)"
+            summary.append(f"- {size:,} specimens ({rows:,} rows): pipeline {_median(pipeline, 'wall'):.1f} s = "
+                           f"{_median(pipeline, 'wall') / floor:.2f}x the floor ({floor:.1f} s), "
+                           f"{rows / _median(pipeline, 'wall'):,.0f} records/s vs the floor's {rows / floor:,.0f}; "
+                           f"peak RSS {max(e['rss_mb'] for e in pipeline):,.0f} MB{ratio}")
+    generated = "\n".join(lines)
+    text = RESULTS.read_text() if RESULTS.exists() else ""
+    begin, end = "<!-- measurements:begin -->", "<!-- measurements:end -->"
+    block = (f"{begin}\nGenerated by `bench/run.py --report` on {dt.date.today()} from "
+             f"{len(entries)} measurements.\n\n```\n{machine()}\n```\n\n" + "\n".join(summary) + "\n\n"
+             + generated + f"\n{end}")
+    if begin in text and end in text:
+        text = text[:text.index(begin)] + block + text[text.index(end) + len(end):]
+    else:
+        text = "# Benchmark results\n\n" + block + "\n"
+    RESULTS.write_text(text)
+    print(f"wrote {RESULTS}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Mobilise benchmark (see bench/run.py's docstring)")
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1_000_000, 5_000_000])
+    parser.add_argument("--repeats", type=int, nargs="+", default=[3, 2], help="per size (last one repeats)")
+    parser.add_argument("--engines", nargs="*", default=[], help="also run the pipeline with these engines")
+    parser.add_argument("--prefect", action="store_true", help="one `mobilise run` through Prefect")
+    parser.add_argument("--servers", action="store_true", help="extraction engines on SQLite/PostgreSQL/MariaDB")
+    parser.add_argument("--report", action="store_true", help="only rewrite results.md")
+    args = parser.parse_args()
+    if not args.report:
+        missing = [tool for tool in ("sqlite3", "zip") if not shutil.which(tool)]
+        if missing:
+            raise SystemExit(f"bench needs {' and '.join(missing)}: apt-get install -y sqlite3 zip")
+        WORK.mkdir(exist_ok=True)
+        started = time.perf_counter()
+        for index, size in enumerate(args.sizes):
+            repeats = args.repeats[min(index, len(args.repeats) - 1)]
+            bench_size(size, repeats, args.engines)
+        if args.servers:
+            bench_servers(args.sizes[0], args.repeats[0])
+        if args.prefect:
+            bench_prefect(args.sizes[0])
+        print(f"benchmark took {time.perf_counter() - started:.0f} s", flush=True)
+    report()
+
+
+if __name__ == "__main__":
+    main()
