@@ -15,6 +15,7 @@ def test_dask_cluster_publishes_the_same_records(prefect_api, sample_db, tmp_pat
 
     # small batches so that there are several partitions to spread over the workers
     text = SAMPLE_CONFIG.read_text().replace("batch_size: 50000", "batch_size: 700")
+    text = text.replace("  bdq:\n", "  bdq:\n    enabled: false\n")  # as sample_config() does for the reference
     config_path = tmp_path / "sample.yaml"
     config_path.write_text(text)
 
