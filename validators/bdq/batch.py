@@ -121,17 +121,6 @@ def _dictionary(indices: pa.Array, values: list[str | None]) -> pa.DictionaryArr
     return pa.DictionaryArray.from_arrays(indices, pa.array(values, pa.string()))
 
 
-def _deduplicated(per_combination: list, inverse: pa.Array) -> pa.DictionaryArray:
-    """Dictionary column over the rows from one text per combination (None -> null), with a dictionary without
-    duplicates (so grouping on it is exact)."""
-    encoded = pc.dictionary_encode(pa.array(per_combination, pa.string()))
-    if len(encoded.dictionary) == len(encoded) and encoded.null_count == 0:
-        indices = inverse  # all distinct: the combination index is the dictionary index
-    else:
-        indices = encoded.indices.take(inverse)
-    return pa.DictionaryArray.from_arrays(indices, encoded.dictionary)
-
-
 # --- running ------------------------------------------------------------------------------------------------------
 
 def run_bdq(table: pa.Table, tests: Iterable[str] | None = None,
@@ -177,24 +166,69 @@ def run_bdq(table: pa.Table, tests: Iterable[str] | None = None,
                 by_term.append(values[codes[first]].tolist())
             else:
                 by_term.append([""] * len(first))
-        statuses: list[str] = []
-        results: list[str | None] = []
-        comments: list[str] = []
-        for combination in zip(*by_term) if terms else [()] * len(first):
-            record = dict(zip(terms, combination))
+        _prepare(test, dict(zip(terms, by_term)), overrides)
+        responses = _responses(test, call, arguments, terms, by_term, len(first))
+        chunks.append(pa.RecordBatch.from_arrays([row_numbers, *constant, *_response_columns(responses, inverse)],
+                                                 schema=RESULT_SCHEMA))
+    return pa.Table.from_batches(chunks, schema=RESULT_SCHEMA)
+
+
+def _prepare(test: BdqTest, columns: dict[str, list[str]], overrides: Mapping[str, str]) -> None:
+    """Let a test answer its expensive questions for all distinct inputs at once (``function.prepare_batch``,
+    e.g. the country polygons); it only fills caches, so the responses are the same without it."""
+    prepare = getattr(test.function, "prepare_batch", None)
+    if prepare is None:
+        return
+    if overrides:  # what BdqTest.__call__ passes the function
+        given = {**test.parameters, **{k: v for k, v in overrides.items() if v not in (None, "")}}
+        arguments = {name.split(":", 1)[-1]: value for name, value in given.items()}
+    else:
+        arguments = dict(test.default_arguments)
+    prepare(columns, **arguments)
+
+
+def _responses(test: BdqTest, call, arguments: Mapping[str, str], terms: tuple[str, ...],
+               by_term: list[list[str]], count: int) -> list[tuple[str, str | None, str]]:
+    """(status, result text or None, comment) of the test at each distinct combination."""
+    if len(terms) == 1:
+        (term,), (values,) = terms, by_term
+        records = [{term: value} for value in values]
+    elif terms:
+        records = [dict(zip(terms, combination)) for combination in zip(*by_term)]
+    else:
+        records = [{} for _ in range(count)]
+    try:
+        if arguments:
+            responses = [call(record, **arguments) for record in records]
+        else:
+            responses = [call(record) for record in records]
+    except Exception:  # find the input that raised, for the message
+        for record in records:
             try:
-                response: Response = call(record, **arguments)
+                call(record, **arguments)
             except Exception as exc:
                 raise RuntimeError(f"BDQ test {test.label} ({test.guid}) raised on {record!r}: {exc!r}") from exc
-            statuses.append(response.status)
-            result = response.result
-            results.append(result if result is None or type(result) is str else response.result_text())
-            comments.append(response.comment)
-        indices = pa.array(inverse)
-        chunks.append(pa.RecordBatch.from_arrays(
-            [row_numbers, *constant, _deduplicated(statuses, indices), _deduplicated(results, indices),
-             _deduplicated(comments, indices)], schema=RESULT_SCHEMA))
-    return pa.Table.from_batches(chunks, schema=RESULT_SCHEMA)
+        raise
+    return [(r.status, r.result if r.result is None or type(r.result) is str else r.result_text(), r.comment)
+            for r in responses]
+
+
+def _response_columns(responses: list[tuple], inverse: np.ndarray) -> list[pa.DictionaryArray]:
+    """status, result and comment over the rows (``inverse``: the combination of each row), each a dictionary
+    column without duplicate values (None -> null); the distinct responses are converted once each."""
+    distinct: dict[tuple, int] = {}
+    response_codes = np.fromiter((distinct.setdefault(r, len(distinct)) for r in responses), np.int64,
+                                 count=len(responses))
+    per_row = response_codes[inverse]
+    columns = []
+    for part in range(3):
+        values: dict = {}
+        remap = np.array([-1 if r[part] is None else values.setdefault(r[part], len(values)) for r in distinct],
+                         np.int32)
+        codes = remap[per_row]
+        indices = pa.array(codes, pa.int32(), mask=codes < 0) if (remap < 0).any() else pa.array(codes)
+        columns.append(pa.DictionaryArray.from_arrays(indices, pa.array(list(values), pa.string())))
+    return columns
 
 
 # --- summaries ----------------------------------------------------------------------------------------------------

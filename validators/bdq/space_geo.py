@@ -16,6 +16,8 @@ import math
 import os
 from functools import lru_cache
 
+import numpy as np
+
 EEZ_LIMIT_M = 370_400.0  # 200 nautical miles
 METRES_PER_DEGREE = 111_195.0  # mean Earth radius * pi / 180
 
@@ -46,37 +48,107 @@ class CountryIndex:
         self.geometries = geometries
         self.tree = shapely.STRtree(geometries)
         self.known_codes = frozenset(codes)
+        self._prepare()
 
-    def distances(self, lat: float, lon: float, radius_m: float) -> dict[str, float]:
-        """Distance in metres from the point to each country whose land lies within ``radius_m`` (0 = inside)."""
+    # --- exact answers, fast -------------------------------------------------------------------------------------
+    #
+    # Every answer below is the one the plain computation gives (each country clipped to a box around the point
+    # and measured in a local equirectangular projection); the speed comes from not doing that computation when
+    # its outcome is already known:
+    # - the polygons are prepared (indexed), so "does it cover the point" costs microseconds, not a vertex walk;
+    # - the projected distance is at least METRES_PER_DEGREE * coslat times the distance in degrees, so a
+    #   prepared ``dwithin`` in degrees proves a country farther than a radius without clipping or projecting it;
+    # - answers are cached per point (the tests ask about the same points again and again).
+
+    def _prepare(self) -> None:
         shapely = self._shapely
-        point = shapely.Point(lon, lat)
+        self._array = np.array(self.geometries, dtype=object)
+        shapely.prepare(self._array)
+        self._bounds = shapely.bounds(self._array)
+        by_code: dict[str, list[int]] = {}
+        for idx, code in enumerate(self.codes):
+            by_code.setdefault(code, []).append(idx)
+        self._by_code = {code: np.array(found, np.int64) for code, found in by_code.items()}
+        self._code_array = np.array(self.codes, dtype=object)
+        self._cache: dict[tuple, object] = {}
+
+    def _cached(self, key: tuple, compute):
+        found = self._cache.get(key, _MISSING)
+        if found is _MISSING:
+            if len(self._cache) >= CACHE_SIZE:
+                self._cache.clear()
+            found = self._cache[key] = compute()
+        return found
+
+    @staticmethod
+    def _frame(lat: float, lon: float, radius_m: float) -> tuple[tuple[float, float, float, float], float]:
+        """(the box of ``radius_m`` around the point in degrees, the projection's cos(latitude))."""
         dlat = radius_m / METRES_PER_DEGREE
         coslat = max(math.cos(math.radians(lat)), 0.01)
         dlon = min(radius_m / (METRES_PER_DEGREE * coslat), 360.0)
-        box = (lon - dlon, lat - dlat, lon + dlon, lat + dlat)
+        return (lon - dlon, lat - dlat, lon + dlon, lat + dlat), coslat
+
+    def _in_box(self, indices: np.ndarray, box) -> np.ndarray:
+        """The geometries among ``indices`` whose envelope intersects the box (what the STRtree query returns)."""
+        b = self._bounds[indices]
+        return indices[(b[:, 0] <= box[2]) & (b[:, 2] >= box[0]) & (b[:, 1] <= box[3]) & (b[:, 3] >= box[1])]
+
+    def _farther(self, idx: int, point, metres: float, coslat: float) -> bool:
+        """True when geometry ``idx`` is certainly more than ``metres`` (projected) from the point."""
+        degrees = metres / (METRES_PER_DEGREE * coslat) * (1 + 1e-6) + 1e-9
+        return not self._shapely.dwithin(self.geometries[idx], point, degrees)
+
+    def _distance(self, idx: int, lat: float, lon: float, box, coslat: float) -> float | None:
+        """Projected distance in metres from the point to geometry ``idx`` clipped to the box (None: nothing left)."""
+        shapely = self._shapely
+        part = shapely.clip_by_rect(self.geometries[idx], *box)
+        if part.is_empty:
+            return None
+        # Local equirectangular projection around the point: metres, accurate to a few percent at 370 km.
+        projected = shapely.transform(part, lambda xy: (xy - (lon, lat)) * (METRES_PER_DEGREE * coslat,
+                                                                           METRES_PER_DEGREE))
+        return projected.distance(shapely.Point(0, 0))
+
+    def _measure(self, idx: int, point, lat: float, lon: float, radius_m: float, box, coslat: float
+                 ) -> float | None:
+        """The distance ``distances`` records for geometry ``idx`` (0 when it covers the point), None when it
+        records none (farther than the radius)."""
+        if self._shapely.covers(self.geometries[idx], point):
+            return 0.0
+        if self._farther(idx, point, radius_m, coslat):
+            return None
+        distance = self._distance(idx, lat, lon, box, coslat)
+        return distance if distance is not None and distance <= radius_m else None
+
+    def distances(self, lat: float, lon: float, radius_m: float) -> dict[str, float]:
+        """Distance in metres from the point to each country whose land lies within ``radius_m`` (0 = inside)."""
+        return dict(self._cached(("distances", lat, lon, radius_m),
+                                 lambda: self._distances(lat, lon, radius_m)))
+
+    def _distances(self, lat: float, lon: float, radius_m: float) -> dict[str, float]:
+        shapely = self._shapely
+        point = shapely.Point(lon, lat)
+        box, coslat = self._frame(lat, lon, radius_m)
         found: dict[str, float] = {}
         for idx in self.tree.query(shapely.box(*box)):
-            code, geom = self.codes[idx], self.geometries[idx]
-            if geom.covers(point):
-                found[code] = 0.0
-                continue
-            part = shapely.clip_by_rect(geom, *box)
-            if part.is_empty:
-                continue
-            # Local equirectangular projection around the point: metres, accurate to a few percent at 370 km.
-            projected = shapely.transform(part, lambda xy: (xy - (lon, lat)) * (METRES_PER_DEGREE * coslat,
-                                                                               METRES_PER_DEGREE))
-            distance = projected.distance(shapely.Point(0, 0))
-            if distance <= radius_m:
+            distance = self._measure(idx, point, lat, lon, radius_m, box, coslat)
+            if distance is not None:
+                code = self.codes[idx]
                 found[code] = min(distance, found.get(code, math.inf))
         return found
+
+    def _on_land(self, lat: float, lon: float) -> frozenset[str]:
+        def compute() -> frozenset[str]:
+            shapely = self._shapely
+            point = shapely.Point(lon, lat)
+            return frozenset(self.codes[i] for i in self.tree.query(point)
+                             if shapely.covers(self.geometries[i], point))
+        return self._cached(("land", lat, lon), compute)
 
     def land_codes(self, lat: float, lon: float, buffer_m: float = 0.0) -> set[str]:
         """Countries whose land contains the point or lies within ``buffer_m`` of it."""
         if buffer_m <= 0:
-            point = self._shapely.Point(lon, lat)
-            return {self.codes[i] for i in self.tree.query(point, predicate="covered_by")}
+            return set(self._on_land(lat, lon))
         return set(self.distances(lat, lon, buffer_m))
 
     def jurisdiction(self, lat: float, lon: float) -> tuple[set[str], str]:
@@ -96,12 +168,185 @@ class CountryIndex:
     def consistent(self, code: str, lat: float, lon: float, buffer_m: float) -> bool:
         """True when the point lies on the country's land (plus buffer) or in its approximated EEZ."""
         code = PARENT_CODE.get(code, code)
+        return self._cached(("consistent", code, lat, lon, buffer_m),
+                            lambda: self._consistent(code, lat, lon, buffer_m))
+
+    def _consistent(self, code: str, lat: float, lon: float, buffer_m: float) -> bool:
+        # Same answer as: code in land_codes(lat, lon, buffer_m), else code in jurisdiction(lat, lon) at sea --
+        # computed from the distances to this country's polygons, and to others only where they could matter.
         if code == "XZ":
             return self.jurisdiction(lat, lon)[0] == {"XZ"} and not self.land_codes(lat, lon, buffer_m)
-        if code in self.land_codes(lat, lon, buffer_m):
+        own = self._by_code.get(code)
+        if own is None:  # no polygon: only its EEZ could hold the point, and it has none
+            return False
+        if buffer_m <= 0:
+            if code in self._on_land(lat, lon):
+                return True
+        elif self._nearest_own(own, lat, lon, buffer_m) is not None:
             return True
-        codes, how = self.jurisdiction(lat, lon)
-        return how != "land" and code in codes
+        if self._on_land(lat, lon):
+            return False  # on another country's land: jurisdiction is "land"
+        settled = self._at_sea_bounds(code, own, lat, lon)
+        if settled is not None:
+            return settled
+        mine = self._nearest_own(own, lat, lon, EEZ_LIMIT_M)
+        if mine is None:
+            return False  # not within 200 nautical miles of this country
+        if mine <= 1.0:
+            return True  # no country can be more than a metre nearer
+        # In the EEZ when no other country is more than a metre nearer (jurisdiction's "d <= nearest + 1.0").
+        shapely = self._shapely
+        point = shapely.Point(lon, lat)
+        box, coslat = self._frame(lat, lon, EEZ_LIMIT_M)
+        others = self.tree.query(shapely.box(*box))
+        for idx in others:
+            if self.codes[idx] == code or self._farther(idx, point, mine - 1.0, coslat):
+                continue
+            distance = self._measure(idx, point, lat, lon, EEZ_LIMIT_M, box, coslat)
+            if distance is not None and not mine <= distance + 1.0:
+                return False
+        return True
+
+    def _at_sea_bounds(self, code: str, own: np.ndarray, lat: float, lon: float) -> bool | None:
+        """The at-sea answer when bounds prove it, else None (then it is computed exactly).
+
+        The distance to the country in degrees gives its projected distance within [coslat, 1] times
+        METRES_PER_DEGREE times it; when that upper bound is inside 200 nautical miles and every other country is
+        provably farther than the upper bound less a metre, the country's EEZ holds the point."""
+        shapely = self._shapely
+        point = shapely.Point(lon, lat)
+        box, coslat = self._frame(lat, lon, EEZ_LIMIT_M)
+        candidates = self._in_box(own, box)
+        if not len(candidates):
+            return False  # distances(EEZ) cannot record this country
+        degrees = min(shapely.distance(self.geometries[idx], point) for idx in candidates.tolist())
+        if not math.isfinite(degrees):
+            return None
+        upper = degrees * METRES_PER_DEGREE * (1 + 1e-6) + 1e-6
+        if upper > EEZ_LIMIT_M * (1 - 1e-6):
+            return None
+        if upper <= 1.0:
+            return True
+        for idx in self.tree.query(shapely.box(*box)).tolist():
+            if self.codes[idx] != code and not self._farther(idx, point, upper - 1.0, coslat):
+                return None
+        return True
+
+    def _settle_at_sea(self, candidates, upper, codes, points, lats, lons, coslat, answers, settled) -> None:
+        """Settle as True the candidate points (at sea, not on land, country within ``upper`` metres) that no
+        other country could be a metre nearer to (every other country in the EEZ box farther than upper - 1)."""
+        shapely = self._shapely
+        # the EEZ boxes, a little larger than _frame's so that no country _consistent would consider is missed
+        dlat = EEZ_LIMIT_M / METRES_PER_DEGREE * 1.001
+        dlon = np.minimum(EEZ_LIMIT_M / (METRES_PER_DEGREE * coslat[candidates]) * 1.001, 360.0)
+        boxes = shapely.box(lons[candidates] - dlon, lats[candidates] - dlat, lons[candidates] + dlon,
+                            lats[candidates] + dlat)
+        which, geometry = self.tree.query(boxes)
+        code_of = np.array([codes[i] for i in candidates.tolist()], dtype=object)
+        other = self._code_array[geometry] != code_of[which]
+        which, geometry = which[other], geometry[other]
+        position = candidates[which]
+        reach = (upper[position] - 1.0) / (METRES_PER_DEGREE * coslat[position]) * (1 + 1e-6) + 1e-9
+        near = shapely.dwithin(self._array[geometry], points[position], np.maximum(reach, 0.0))
+        blocked = np.zeros(len(candidates), bool)
+        blocked[which[near]] = True
+        blocked &= upper[candidates] > 1.0  # within a metre of the country: no other can be a metre nearer
+        proved = candidates[~blocked]
+        answers[proved] = True
+        settled[proved] = True
+
+    def _nearest_own(self, own: np.ndarray, lat: float, lon: float, radius_m: float) -> float | None:
+        """The distance ``distances(lat, lon, radius_m)`` records for the country of geometries ``own``."""
+        shapely = self._shapely
+        box, coslat = self._frame(lat, lon, radius_m)
+        candidates = self._in_box(own, box)
+        if not len(candidates):
+            return None
+        point = shapely.Point(lon, lat)
+        best = None
+        for idx in candidates.tolist():
+            distance = self._measure(idx, point, lat, lon, radius_m, box, coslat)
+            if distance is not None and (best is None or distance < best):
+                best = distance
+                if best == 0.0:
+                    break
+        return best
+
+    def consistent_many(self, codes, lats, lons, buffer_m: float) -> list[bool]:
+        """:meth:`consistent` for many points at once, cached for later single calls.
+
+        The questions that settle most points are asked of all points in one vectorised call per country: inside
+        the country (True); farther than the buffer from it and on some land (False); farther than the buffer
+        and than 200 nautical miles from it (False). Only the rest take the single-point path."""
+        shapely = self._shapely
+        codes = [PARENT_CODE.get(c, c) for c in codes]
+        lats = np.asarray(lats, dtype=float).reshape(-1)
+        lons = np.asarray(lons, dtype=float).reshape(-1)
+        count = len(codes)
+        answers = np.zeros(count, bool)
+        settled = np.zeros(count, bool)
+        if not count:
+            return []
+        points = shapely.points(lons, lats)
+        coslat = np.maximum(np.cos(np.radians(lats)), 0.01)
+        per_degree = METRES_PER_DEGREE * coslat
+        # on some country's land: envelope candidates from the tree, then the prepared covers test
+        point_of, geometry_of = self.tree.query(points)
+        covered = shapely.covers(self._array[geometry_of], points[point_of])
+        on_land = np.zeros(count, bool)
+        on_land[point_of[covered]] = True
+        groups: dict[str, list[int]] = {}
+        for position, code in enumerate(codes):
+            groups.setdefault(code, []).append(position)
+        bounds = np.full(count, np.inf)
+        sea_candidates: list[np.ndarray] = []
+        for code, positions in groups.items():
+            own = self._by_code.get(code)
+            if own is None or code == "XZ":
+                continue
+            at = np.array(positions, np.int64)
+            here = points[at]
+            inside = np.zeros(len(at), bool)
+            near_buffer = np.zeros(len(at), bool)
+            near_eez = np.zeros(len(at), bool)
+            for idx in own.tolist():
+                geometry = self.geometries[idx]
+                inside |= shapely.covers(geometry, here)
+                if buffer_m > 0:  # the same bound as _farther
+                    near_buffer |= shapely.dwithin(geometry, here, buffer_m / per_degree[at] * (1 + 1e-6) + 1e-9)
+                near_eez |= shapely.dwithin(geometry, here, EEZ_LIMIT_M / per_degree[at] * (1 + 1e-6) + 1e-9)
+            answers[at[inside]] = True
+            far = ~inside & ~near_buffer
+            settled[at[inside | (far & on_land[at]) | (far & ~near_eez)]] = True
+            # at sea near the country: the bounds of _at_sea_bounds, for all such points at once
+            sea = at[~settled[at] & ~on_land[at] & near_eez]
+            if len(sea):
+                degrees = np.full(len(sea), np.inf)
+                for idx in own.tolist():
+                    degrees = np.minimum(degrees, shapely.distance(self.geometries[idx], points[sea]))
+                upper = degrees * METRES_PER_DEGREE * (1 + 1e-6) + 1e-6
+                proved = sea[np.isfinite(upper) & (upper <= EEZ_LIMIT_M * (1 - 1e-6))]
+                if len(proved):
+                    bounds[proved] = upper[np.isfinite(upper) & (upper <= EEZ_LIMIT_M * (1 - 1e-6))]
+                    sea_candidates.append(proved)
+        if sea_candidates:
+            self._settle_at_sea(np.concatenate(sea_candidates), bounds, codes, points, lats, lons, coslat,
+                                answers, settled)
+        result = []
+        if len(self._cache) + count >= CACHE_SIZE:
+            self._cache.clear()
+        for code, lat, lon, done, answer in zip(codes, lats.tolist(), lons.tolist(), settled.tolist(),
+                                                 answers.tolist()):
+            if done:
+                self._cache[("consistent", code, lat, lon, buffer_m)] = answer
+                result.append(answer)
+            else:
+                result.append(self.consistent(code, lat, lon, buffer_m))
+        return result
+
+
+_MISSING = object()
+CACHE_SIZE = 250_000  # cached answers (points x questions); cleared, not evicted one by one, when full
 
 
 @lru_cache(maxsize=1)
