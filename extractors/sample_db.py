@@ -701,6 +701,42 @@ def _agent_rows(rng: np.random.Generator, n: int) -> dict[str, list]:
             "orcid": orcid}
 
 
+def _points_in_country(rng: np.random.Generator, code: str, box: tuple, m: int) -> tuple[np.ndarray, np.ndarray]:
+    """Points in the country's bounding box, redrawn until they fall on its land (Natural Earth polygons), so
+    that coordinates and country agree as they do in a curated collection; the defects are added on purpose."""
+    la0, la1, lo0, lo1 = box
+    lat, lon = rng.uniform(la0, la1, m), rng.uniform(lo0, lo1, m)
+    shape = _country_shape(code)
+    if shape is None:
+        return lat, lon
+    import shapely
+
+    outside = ~shapely.contains_xy(shape, lon, lat)
+    for _ in range(50):
+        if not outside.any():
+            break
+        count = int(outside.sum())
+        lat[outside], lon[outside] = rng.uniform(la0, la1, count), rng.uniform(lo0, lo1, count)
+        outside[outside] = ~shapely.contains_xy(shape, lon[outside], lat[outside])
+    return lat, lon
+
+
+def _country_shape(code: str):
+    from mobilise.validators.bdq.space_geo import country_index
+
+    index = country_index()
+    if index is None:
+        return None
+    import shapely
+
+    parts = [geometry for found, geometry in zip(index.codes, index.geometries) if found == code]
+    if not parts:
+        return None
+    shape = shapely.union_all(parts)
+    shapely.prepare(shape)
+    return shape
+
+
 def _locality_rows(rng: np.random.Generator, n: int) -> tuple[dict[str, list], np.ndarray]:
     """Localities and, per locality, the index into COUNTRIES of its true country."""
     weights = np.array([c[1] for c in COUNTRIES])
@@ -718,8 +754,7 @@ def _locality_rows(rng: np.random.Generator, n: int) -> tuple[dict[str, list], n
         province[mask] = _choice(rng, dict.fromkeys(provinces + [None], 1), m)
         place[mask] = _choice(rng, dict.fromkeys(places, 1), m)
         town[mask] = _choice(rng, dict.fromkeys(places, 1), m)
-        lat[mask] = rng.uniform(la0, la1, m)
-        lon[mask] = rng.uniform(lo0, lo1, m)
+        lat[mask], lon[mask] = _points_in_country(rng, COUNTRIES[k][0], (la0, la1, lo0, lo1), m)
     decimals = rng.integers(2, 7, size=n)
     factor = 10.0 ** decimals
     lat = np.round(lat * factor) / factor
