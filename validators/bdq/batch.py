@@ -14,6 +14,9 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
+from functools import partial
+from itertools import repeat
+from operator import attrgetter
 from typing import Collection, Iterable, Mapping
 
 import numpy as np
@@ -21,7 +24,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from mobilise.terms import UnknownTermError, get_term
-from mobilise.validators.bdq.core import REGISTRY, BdqTest, Response, Status
+from mobilise.validators.bdq.core import REGISTRY, BdqTest, Status
 
 TEXT = pa.dictionary(pa.int32(), pa.string())
 RESULT_SCHEMA = pa.schema([("row", pa.int64()), ("guid", TEXT), ("label", TEXT), ("kind", TEXT),
@@ -167,9 +170,9 @@ def run_bdq(table: pa.Table, tests: Iterable[str] | None = None,
             else:
                 by_term.append([""] * len(first))
         _prepare(test, dict(zip(terms, by_term)), overrides)
-        responses = _responses(test, call, arguments, terms, by_term, len(first))
-        chunks.append(pa.RecordBatch.from_arrays([row_numbers, *constant, *_response_columns(responses, inverse)],
-                                                 schema=RESULT_SCHEMA))
+        distinct, codes = _responses(test, call, arguments, terms, by_term, len(first))
+        chunks.append(pa.RecordBatch.from_arrays(
+            [row_numbers, *constant, *_response_columns(distinct, codes, inverse)], schema=RESULT_SCHEMA))
     return pa.Table.from_batches(chunks, schema=RESULT_SCHEMA)
 
 
@@ -188,37 +191,50 @@ def _prepare(test: BdqTest, columns: dict[str, list[str]], overrides: Mapping[st
 
 
 def _responses(test: BdqTest, call, arguments: Mapping[str, str], terms: tuple[str, ...],
-               by_term: list[list[str]], count: int) -> list[tuple[str, str | None, str]]:
-    """(status, result text or None, comment) of the test at each distinct combination."""
+               by_term: list[list[str]], count: int) -> tuple[list[tuple[str, str | None, str]], np.ndarray]:
+    """The distinct responses (status, result text or None, comment) of the test over the distinct combinations,
+    and the position of each combination's response among them."""
     if len(terms) == 1:
         (term,), (values,) = terms, by_term
         records = [{term: value} for value in values]
     elif terms:
-        records = [dict(zip(terms, combination)) for combination in zip(*by_term)]
+        records = list(map(dict, map(zip, repeat(terms), zip(*by_term))))
     else:
         records = [{} for _ in range(count)]
+    function = partial(call, **arguments) if arguments else call
     try:
-        if arguments:
-            responses = [call(record, **arguments) for record in records]
-        else:
-            responses = [call(record) for record in records]
+        responses = list(map(function, records))
     except Exception:  # find the input that raised, for the message
         for record in records:
             try:
-                call(record, **arguments)
+                function(record)
             except Exception as exc:
                 raise RuntimeError(f"BDQ test {test.label} ({test.guid}) raised on {record!r}: {exc!r}") from exc
         raise
-    return [(r.status, r.result if r.result is None or type(r.result) is str else r.result_text(), r.comment)
-            for r in responses]
+    keys = list(map(_RESPONSE_PARTS, responses))
+    try:  # the common case: every result is text or None, so the parts themselves are the key
+        distinct = dict.fromkeys(keys)
+        plain = all(result is None or type(result) is str for _, result, _ in distinct)
+    except TypeError:  # a dict result (an amendment's proposal) is not hashable
+        plain = False
+    if not plain:  # results as text, response by response (JSON for proposals, str() for anything else)
+        keys = [(r.status, r.result if r.result is None or type(r.result) is str else
+                 _JSON.encode(r.result) if type(r.result) is dict else r.result_text(), r.comment)
+                for r in responses]
+        distinct = dict.fromkeys(keys)
+    position = {key: i for i, key in enumerate(distinct)}
+    codes = np.fromiter(map(position.__getitem__, keys), np.int64, count=len(keys))
+    return list(distinct), codes
 
 
-def _response_columns(responses: list[tuple], inverse: np.ndarray) -> list[pa.DictionaryArray]:
+_RESPONSE_PARTS = attrgetter("status", "result", "comment")
+_JSON = json.JSONEncoder(ensure_ascii=False)  # Response.result_text's json.dumps(..., ensure_ascii=False), built once
+
+
+def _response_columns(distinct: list[tuple], response_codes: np.ndarray, inverse: np.ndarray
+                      ) -> list[pa.DictionaryArray]:
     """status, result and comment over the rows (``inverse``: the combination of each row), each a dictionary
     column without duplicate values (None -> null); the distinct responses are converted once each."""
-    distinct: dict[tuple, int] = {}
-    response_codes = np.fromiter((distinct.setdefault(r, len(distinct)) for r in responses), np.int64,
-                                 count=len(responses))
     per_row = response_codes[inverse]
     columns = []
     for part in range(3):
@@ -229,7 +245,6 @@ def _response_columns(responses: list[tuple], inverse: np.ndarray) -> list[pa.Di
         indices = pa.array(codes, pa.int32(), mask=codes < 0) if (remap < 0).any() else pa.array(codes)
         columns.append(pa.DictionaryArray.from_arrays(indices, pa.array(list(values), pa.string())))
     return columns
-
 
 # --- summaries ----------------------------------------------------------------------------------------------------
 

@@ -23,6 +23,13 @@ from mobilise.validators.bdq.name_authority import (
 from mobilise.validators.bdq.name_parse import authorship_compatible, parse_name
 from mobilise.validators.bdq.name_vocab import DEFAULT_RANK_AUTHORITY, resolve_rank_vocabulary
 
+# Responses are immutable and most comments repeat for every distinct input (batch.run_bdq calls a test once per
+# distinct value): the constructors of responses without a proposal hand out one shared Response per comment.
+compliant, not_compliant, prerequisites_not_met, external_prerequisites_not_met, not_amended = (
+    functools.lru_cache(maxsize=4096)(_make) for _make in (compliant, not_compliant, prerequisites_not_met,
+                                                 external_prerequisites_not_met, not_amended))
+
+
 SOURCE_AUTHORITY = "bdqval:sourceAuthority"
 GBIF_BACKBONE = {SOURCE_AUTHORITY: "GBIF Backbone Taxonomy"}
 GBIF_TAXON_RANK = {SOURCE_AUTHORITY: DEFAULT_RANK_AUTHORITY}

@@ -28,6 +28,7 @@ Two readings of the specification text:
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from mobilise.validators.bdq.core import (
     COMPLIANT, NOT_COMPLIANT, NOT_ISSUE, POTENTIAL_ISSUE, Response, Status, amended, bdq_test, compliant,
@@ -35,6 +36,13 @@ from mobilise.validators.bdq.core import (
 )
 from mobilise.validators.bdq import other_vocab as vocab
 from mobilise.validators.bdq.other_vocab import Vocabulary
+
+# Responses are immutable and most comments repeat for every distinct input (batch.run_bdq calls a test once per
+# distinct value): the constructors of responses without a proposal hand out one shared Response per comment.
+compliant, not_compliant, prerequisites_not_met, external_prerequisites_not_met, not_amended = (
+    lru_cache(maxsize=4096)(_make) for _make in (compliant, not_compliant, prerequisites_not_met,
+                                                 external_prerequisites_not_met, not_amended))
+
 
 # --- source authorities ----------------------------------------------------------------------------------------
 

@@ -10,11 +10,20 @@ before it needs the authority, so empty input is reported the same online and of
 """
 from __future__ import annotations
 
+from functools import lru_cache
+
 from mobilise.validators.bdq.core import (
     NOT_ISSUE, POTENTIAL_ISSUE, Response, Status, amended, bdq_test, compliant, external_prerequisites_not_met,
     filled_in, is_empty, not_amended, not_compliant, prerequisites_not_met)
 from mobilise.validators.bdq import space_geo, space_parse, space_vocab
 from mobilise.validators.bdq.space_parse import number
+
+# Responses are immutable and most comments repeat for every distinct input (batch.run_bdq calls a test once per
+# distinct value): the constructors of responses without a proposal hand out one shared Response per comment.
+compliant, not_compliant, prerequisites_not_met, external_prerequisites_not_met, not_amended = (
+    lru_cache(maxsize=4096)(_make) for _make in (compliant, not_compliant, prerequisites_not_met,
+                                                 external_prerequisites_not_met, not_amended))
+
 
 LAT, LON = "dwc:decimalLatitude", "dwc:decimalLongitude"
 CC = "dwc:countryCode"

@@ -17,14 +17,23 @@ Rows of the official validation data that disagree with the current specificatio
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
+from functools import lru_cache
+from time import time as _clock
 
 from mobilise.validators.bdq.core import (
-    NOT_REPORTED, Response, Status, amended, bdq_test, compliant, filled_in, is_empty, not_amended, not_compliant,
-    prerequisites_not_met,
+    NOT_REPORTED, Response, Status, amended, bdq_test, compliant, external_prerequisites_not_met, filled_in, is_empty,
+    not_amended, not_compliant, prerequisites_not_met,
 )
 from mobilise.validators.bdq.time_iso import Interval, is_leap, parse_interval
 from mobilise.validators.bdq.time_verbatim import interpret_date, month_from_word
+
+# Responses are immutable and most comments repeat for every distinct input (batch.run_bdq calls a test once per
+# distinct value): the constructors of responses without a proposal hand out one shared Response per comment.
+compliant, not_compliant, prerequisites_not_met, external_prerequisites_not_met, not_amended = (
+    lru_cache(maxsize=4096)(_make) for _make in (compliant, not_compliant, prerequisites_not_met,
+                                                 external_prerequisites_not_met, not_amended))
+
 
 _INT = re.compile(r"\s*[+-]?\d+\s*")
 _DAY_TEXT = re.compile(r"\s*0*(\d{1,2})\s*(?:st|nd|rd|th)?\.?\s*", re.IGNORECASE)
@@ -37,18 +46,35 @@ def _as_int(value: str | None) -> int | None:
     return int(value) if value and _INT.fullmatch(value) else None
 
 
-def _resolve_date_parameter(value: str) -> str:
+_TODAY: list = [None, float("-inf")]  # [today's date, time.time() of the next local midnight]
+
+
+def _today() -> date:
+    """date.today(), looked up again only once the local day is over (the tests ask for it on every call)."""
+    if _clock() >= _TODAY[1]:
+        today = date.today()
+        _TODAY[:] = [today, datetime.combine(today + timedelta(days=1), datetime.min.time()).timestamp()]
+    return _TODAY[0]
+
+
+def _resolve_date_parameter(value: str, today: date | None = None) -> str:
     """Replace the "{current year}"/"{current day}" defaults by today's value, computed at call time."""
     key = value.strip().lower()
     if key == "{current year}":
-        return str(date.today().year)
+        return str((today or _today()).year)
     if key == "{current day}":
-        return date.today().isoformat()
+        return (today or _today()).isoformat()
     return value.strip()
 
 
 def _date_bounds(earliest: str, latest: str) -> tuple[Interval, Interval] | None:
-    low, high = parse_interval(_resolve_date_parameter(earliest)), parse_interval(_resolve_date_parameter(latest))
+    return _date_bounds_on(earliest, latest, _today())
+
+
+@lru_cache(maxsize=256)
+def _date_bounds_on(earliest: str, latest: str, today: date) -> tuple[Interval, Interval] | None:
+    low = parse_interval(_resolve_date_parameter(earliest, today))
+    high = parse_interval(_resolve_date_parameter(latest, today))
     return (low, high) if low and high else None
 
 
@@ -311,6 +337,13 @@ def _atomic_from_interval(interval: Interval) -> dict[str, int]:
     return values
 
 
+@lru_cache(maxsize=65536)
+def _atomic_of(value: str) -> dict[str, int]:
+    """_atomic_from_interval of an eventDate text ({} when it is not ISO 8601), cached; callers must not change it."""
+    interval = parse_interval(value)
+    return _atomic_from_interval(interval) if interval else {}
+
+
 @bdq_test("5618f083-d55a-4ac2-92b5-b9fb227b832f", "VALIDATION_EVENT_CONSISTENT", "Validation",
           acted_upon=_EVENT_TERMS)
 def validation_event_consistent(record, **params) -> Response:
@@ -321,8 +354,7 @@ def validation_event_consistent(record, **params) -> Response:
     if not provided:
         return prerequisites_not_met("dwc:year, dwc:month, dwc:day, dwc:startDayOfYear, dwc:endDayOfYear "
                                      "are all bdqval:Empty")
-    interval = parse_interval(value)
-    expected = _atomic_from_interval(interval) if interval else {}
+    expected = _atomic_of(value)
     mismatched = [t for t, v in provided.items() if t not in expected or _as_int(v) != expected[t]]
     if mismatched:
         return not_compliant(f"{', '.join(mismatched)} not consistent with dwc:eventDate [{value}]")
@@ -338,7 +370,7 @@ def amendment_event_from_eventdate(record, **params) -> Response:
     interval = parse_interval(value)
     if interval is None:
         return prerequisites_not_met(f"dwc:eventDate [{value}] is not a valid ISO 8601 date")
-    changes = {t: str(v) for t, v in _atomic_from_interval(interval).items() if is_empty(record.get(t))}
+    changes = {t: str(v) for t, v in _atomic_of(value).items() if is_empty(record.get(t))}
     if not changes:
         return not_amended("no empty term can be filled in from dwc:eventDate")
     return filled_in(changes, f"{', '.join(changes)} filled in from dwc:eventDate [{value}]")
