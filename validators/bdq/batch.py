@@ -109,10 +109,17 @@ class _Encoder:
             if not names:
                 inverse = np.zeros(self.rows, np.int64)
             else:
-                inverse = self.column(names[0])[0]
-                for name in names[1:]:
+                codes, values = self.column(names[0])
+                inverse, radix = codes, len(values)
+                for name in names[1:]:  # one mixed-radix code over the columns, renumbered only to avoid overflow
                     codes, values = self.column(name)
-                    inverse = np.unique(inverse * len(values) + codes, return_inverse=True)[1].reshape(-1)
+                    if radix * len(values) >= 2 ** 62:
+                        inverse = np.unique(inverse, return_inverse=True)[1].reshape(-1)
+                        radix = int(inverse.max()) + 1 if len(inverse) else 1
+                    inverse = inverse * len(values) + codes
+                    radix *= len(values)
+                if len(names) > 1:
+                    inverse = np.unique(inverse, return_inverse=True)[1].reshape(-1)
             count = int(inverse.max()) + 1 if self.rows else 0
             first = np.full(count, self.rows, np.int64)
             np.minimum.at(first, inverse, np.arange(self.rows, dtype=np.int64))

@@ -208,11 +208,13 @@ class CountryIndex:
         return True
 
     def _at_sea_bounds(self, code: str, own: np.ndarray, lat: float, lon: float) -> bool | None:
-        """The at-sea answer when bounds prove it, else None (then it is computed exactly).
+        """The at-sea answer (the point is on no land and farther than the buffer from the country) when bounds
+        prove it, else None (then it is computed exactly).
 
-        The distance to the country in degrees gives its projected distance within [coslat, 1] times
-        METRES_PER_DEGREE times it; when that upper bound is inside 200 nautical miles and every other country is
-        provably farther than the upper bound less a metre, the country's EEZ holds the point."""
+        A country's projected distance lies between METRES_PER_DEGREE * coslat and METRES_PER_DEGREE times its
+        distance in degrees. True when the country's upper bound is inside 200 nautical miles and every other
+        country is provably farther than that less a metre; False when another country is provably more than a
+        metre nearer than the country's lower bound."""
         shapely = self._shapely
         point = shapely.Point(lon, lat)
         box, coslat = self._frame(lat, lon, EEZ_LIMIT_M)
@@ -223,18 +225,28 @@ class CountryIndex:
         if not math.isfinite(degrees):
             return None
         upper = degrees * METRES_PER_DEGREE * (1 + 1e-6) + 1e-6
-        if upper > EEZ_LIMIT_M * (1 - 1e-6):
-            return None
+        lower = degrees * METRES_PER_DEGREE * coslat * (1 - 1e-6) - 1e-6
         if upper <= 1.0:
             return True
+        could_win = upper <= EEZ_LIMIT_M * (1 - 1e-6)
         for idx in self.tree.query(shapely.box(*box)).tolist():
-            if self.codes[idx] != code and not self._farther(idx, point, upper - 1.0, coslat):
-                return None
-        return True
+            if self.codes[idx] == code:
+                continue
+            if lower > 1.0 and self._nearer(idx, point, lower - 1.0):
+                return False
+            if could_win and not self._farther(idx, point, upper - 1.0, coslat):
+                could_win = False
+        return True if could_win else None
 
-    def _settle_at_sea(self, candidates, upper, codes, points, lats, lons, coslat, answers, settled) -> None:
-        """Settle as True the candidate points (at sea, not on land, country within ``upper`` metres) that no
-        other country could be a metre nearer to (every other country in the EEZ box farther than upper - 1)."""
+    def _nearer(self, idx: int, point, metres: float) -> bool:
+        """True when geometry ``idx`` is certainly less than ``metres`` (projected) from the point."""
+        degrees = metres / METRES_PER_DEGREE * (1 - 1e-6) - 1e-9
+        return degrees > 0 and bool(self._shapely.dwithin(self.geometries[idx], point, degrees))
+
+    def _settle_at_sea(self, candidates, upper, lower, codes, points, lats, lons, coslat, answers, settled
+                       ) -> None:
+        """_at_sea_bounds for many points at once: ``candidates`` are at sea and farther than the buffer from their
+        country, which lies between ``lower`` and ``upper`` metres from them."""
         shapely = self._shapely
         # the EEZ boxes, a little larger than _frame's so that no country _consistent would consider is missed
         dlat = EEZ_LIMIT_M / METRES_PER_DEGREE * 1.001
@@ -246,14 +258,21 @@ class CountryIndex:
         other = self._code_array[geometry] != code_of[which]
         which, geometry = which[other], geometry[other]
         position = candidates[which]
+        # blocks True: another country may be within upper - 1 (the bound of _farther)
         reach = (upper[position] - 1.0) / (METRES_PER_DEGREE * coslat[position]) * (1 + 1e-6) + 1e-9
-        near = shapely.dwithin(self._array[geometry], points[position], np.maximum(reach, 0.0))
         blocked = np.zeros(len(candidates), bool)
-        blocked[which[near]] = True
-        blocked &= upper[candidates] > 1.0  # within a metre of the country: no other can be a metre nearer
-        proved = candidates[~blocked]
-        answers[proved] = True
-        settled[proved] = True
+        blocked[which[shapely.dwithin(self._array[geometry], points[position], np.maximum(reach, 0.0))]] = True
+        # proves False: another country is certainly within lower - 1 (the bound of _nearer)
+        reach = (lower[position] - 1.0) / METRES_PER_DEGREE * (1 - 1e-6) - 1e-9
+        usable = reach > 0
+        nearer = np.zeros(len(candidates), bool)
+        nearer[which[usable][shapely.dwithin(self._array[geometry[usable]], points[position[usable]],
+                                             reach[usable])]] = True
+        mine = upper[candidates]
+        true = (mine <= 1.0) | (~blocked & (mine <= EEZ_LIMIT_M * (1 - 1e-6)))
+        false = nearer & (mine > 1.0)
+        answers[candidates[true]] = True
+        settled[candidates[true | false]] = True
 
     def _nearest_own(self, own: np.ndarray, lat: float, lon: float, radius_m: float) -> float | None:
         """The distance ``distances(lat, lon, radius_m)`` records for the country of geometries ``own``."""
@@ -298,7 +317,8 @@ class CountryIndex:
         groups: dict[str, list[int]] = {}
         for position, code in enumerate(codes):
             groups.setdefault(code, []).append(position)
-        bounds = np.full(count, np.inf)
+        upper = np.full(count, np.inf)
+        lower = np.full(count, np.inf)
         sea_candidates: list[np.ndarray] = []
         for code, positions in groups.items():
             own = self._by_code.get(code)
@@ -318,19 +338,18 @@ class CountryIndex:
             answers[at[inside]] = True
             far = ~inside & ~near_buffer
             settled[at[inside | (far & on_land[at]) | (far & ~near_eez)]] = True
-            # at sea near the country: the bounds of _at_sea_bounds, for all such points at once
-            sea = at[~settled[at] & ~on_land[at] & near_eez]
+            # at sea, farther than the buffer and near the country: the bounds of _at_sea_bounds, all at once
+            sea = at[~settled[at] & ~on_land[at] & near_eez & ~near_buffer]
             if len(sea):
                 degrees = np.full(len(sea), np.inf)
                 for idx in own.tolist():
                     degrees = np.minimum(degrees, shapely.distance(self.geometries[idx], points[sea]))
-                upper = degrees * METRES_PER_DEGREE * (1 + 1e-6) + 1e-6
-                proved = sea[np.isfinite(upper) & (upper <= EEZ_LIMIT_M * (1 - 1e-6))]
-                if len(proved):
-                    bounds[proved] = upper[np.isfinite(upper) & (upper <= EEZ_LIMIT_M * (1 - 1e-6))]
-                    sea_candidates.append(proved)
+                finite = np.isfinite(degrees)
+                upper[sea] = degrees * METRES_PER_DEGREE * (1 + 1e-6) + 1e-6
+                lower[sea] = degrees * METRES_PER_DEGREE * coslat[sea] * (1 - 1e-6) - 1e-6
+                sea_candidates.append(sea[finite])
         if sea_candidates:
-            self._settle_at_sea(np.concatenate(sea_candidates), bounds, codes, points, lats, lons, coslat,
+            self._settle_at_sea(np.concatenate(sea_candidates), upper, lower, codes, points, lats, lons, coslat,
                                 answers, settled)
         result = []
         if len(self._cache) + count >= CACHE_SIZE:

@@ -317,7 +317,7 @@ def validation_enddayofyear_inrange(record, **params) -> Response:
 # --- consistency between eventDate and the atomic terms -----------------------------------------------------------
 
 def _day_of_year(day: date) -> int:
-    return day.timetuple().tm_yday
+    return day.toordinal() - date(day.year, 1, 1).toordinal() + 1  # timetuple().tm_yday, without the tuple
 
 
 def _atomic_from_interval(interval: Interval) -> dict[str, int]:
