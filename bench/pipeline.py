@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -38,30 +39,36 @@ def run(db: Path, output: Path, config_path: Path, workers: int, engine: str | N
         # more than the rest of the pipeline together.
         config.validation.bdq.enabled = False
     times: dict[str, float] = {}
+    peak: dict[str, float] = {}  # the process's peak RSS (MB) so far, after each stage
+
+    def mark(stage: str, started: float) -> None:
+        times[stage] = time.perf_counter() - started
+        peak[stage] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
     start = time.perf_counter()
     run_dir = stages.new_run_directory(config)
     t = time.perf_counter()
     extracted = stages.extract(config, run_dir)
-    times["extract"] = time.perf_counter() - t
+    mark("extract", t)
     with ThreadPoolExecutor(workers) as executor:
         pool = executor if workers > 1 else Inline()  # one worker: in the main thread, where a profiler sees it
         t = time.perf_counter()
         mapped = list(pool.map(lambda path: stages.map_file(config, path), extracted))
-        times["map"] = time.perf_counter() - t
+        mark("map", t)
         t = time.perf_counter()
         duplicates = stages.find_duplicate_ids(run_dir)
-        times["duplicates"] = time.perf_counter() - t
+        mark("duplicates", t)
         t = time.perf_counter()
         summaries = list(pool.map(lambda path: stages.validate_file(config, path, duplicates), mapped))
-        times["validate"] = time.perf_counter() - t
+        mark("validate", t)
     t = time.perf_counter()
     result = stages.publish(config, run_dir, summaries)
-    times["publish"] = time.perf_counter() - t
+    mark("publish", t)
     t = time.perf_counter()
     stages.clean_up(run_dir)
-    times["clean_up"] = time.perf_counter() - t
+    mark("clean_up", t)
     times["total"] = time.perf_counter() - start
-    return {"stages": times, "records": result.records, "rejected": result.rejected,
+    return {"stages": times, "peak_rss_mb": peak, "records": result.records, "rejected": result.rejected,
             "extracted": result.extracted, "archive": result.archive, "quarantine": result.quarantine,
             "batches": len(extracted)}
 
