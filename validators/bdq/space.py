@@ -44,6 +44,7 @@ def _value(record, term: str) -> str:
     return record.get(term) or ""
 
 
+@lru_cache(maxsize=1024)
 def _known_authority(value: str | None, *accepted: str) -> bool:
     """True for the default authority (by name, with or without its {links}) or an accepted synonym."""
     if value is None or is_empty(value):
@@ -64,6 +65,7 @@ def _coordinates(record) -> tuple[float, float] | None:
     return lat, lon
 
 
+@lru_cache(maxsize=1024)
 def _meters(value: str | None, default: float) -> float:
     parsed = number(value) if value is not None else None
     return parsed if parsed is not None and parsed >= 0 else default
@@ -115,9 +117,9 @@ LOCATION_TERMS = ("dwc:higherGeographyID", "dwc:higherGeography", "dwc:continent
           acted_upon=LOCATION_TERMS)
 def validation_location_notempty(record, **params) -> Response:
     """Elevation or depth alone do not locate a record, so they are not among the terms."""
-    filled = [t for t in LOCATION_TERMS if not is_empty(_value(record, t))]
+    filled = next((t for t in LOCATION_TERMS if not is_empty(record.get(t))), None)
     if filled:
-        return compliant(f"{filled[0]} is bdqval:NotEmpty")
+        return compliant(f"{filled} is bdqval:NotEmpty")
     return not_compliant("all location terms are bdqval:Empty")
 
 

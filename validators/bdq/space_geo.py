@@ -182,7 +182,8 @@ class CountryIndex:
         if buffer_m <= 0:
             if code in self._on_land(lat, lon):
                 return True
-        elif self._nearest_own(own, lat, lon, buffer_m) is not None:
+        elif self._surely_within(own, lat, lon, buffer_m) or \
+                self._nearest_own(own, lat, lon, buffer_m) is not None:
             return True
         if self._on_land(lat, lon):
             return False  # on another country's land: jurisdiction is "land"
@@ -274,6 +275,12 @@ class CountryIndex:
         answers[candidates[true]] = True
         settled[candidates[true | false]] = True
 
+    def _surely_within(self, own: np.ndarray, lat: float, lon: float, radius_m: float) -> bool:
+        """True when one of the geometries ``own`` is certainly within ``radius_m`` (projected) of the point: its
+        distance in degrees times METRES_PER_DEGREE, an upper bound, is less (then distances() records it)."""
+        point = self._shapely.Point(lon, lat)
+        return any(self._nearer(idx, point, radius_m) for idx in own.tolist())
+
     def _nearest_own(self, own: np.ndarray, lat: float, lon: float, radius_m: float) -> float | None:
         """The distance ``distances(lat, lon, radius_m)`` records for the country of geometries ``own``."""
         shapely = self._shapely
@@ -328,16 +335,19 @@ class CountryIndex:
             here = points[at]
             inside = np.zeros(len(at), bool)
             near_buffer = np.zeros(len(at), bool)
+            within = np.zeros(len(at), bool)
             near_eez = np.zeros(len(at), bool)
             for idx in own.tolist():
                 geometry = self.geometries[idx]
                 inside |= shapely.covers(geometry, here)
-                if buffer_m > 0:  # the same bound as _farther
+                if buffer_m > 0:  # the same bounds as _farther and _nearer
                     near_buffer |= shapely.dwithin(geometry, here, buffer_m / per_degree[at] * (1 + 1e-6) + 1e-9)
+                    if buffer_m / METRES_PER_DEGREE * (1 - 1e-6) - 1e-9 > 0:
+                        within |= shapely.dwithin(geometry, here, buffer_m / METRES_PER_DEGREE * (1 - 1e-6) - 1e-9)
                 near_eez |= shapely.dwithin(geometry, here, EEZ_LIMIT_M / per_degree[at] * (1 + 1e-6) + 1e-9)
-            answers[at[inside]] = True
+            answers[at[inside | within]] = True
             far = ~inside & ~near_buffer
-            settled[at[inside | (far & on_land[at]) | (far & ~near_eez)]] = True
+            settled[at[inside | within | (far & on_land[at]) | (far & ~near_eez)]] = True
             # at sea, farther than the buffer and near the country: the bounds of _at_sea_bounds, all at once
             sea = at[~settled[at] & ~on_land[at] & near_eez & ~near_buffer]
             if len(sea):

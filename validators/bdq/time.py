@@ -190,7 +190,7 @@ def validation_dateidentified_inrange(record, earliestValidDate="1753-01-01", la
     identified = parse_interval(value)
     if identified is None:
         return prerequisites_not_met(f"dwc:dateIdentified [{value}] is not a valid ISO 8601 date")
-    use_event = str(includeEventDate).strip().lower() == "true" and not is_empty(event_value)
+    use_event = _is_true(includeEventDate) and not is_empty(event_value)
     event = parse_interval(event_value) if use_event else None
     if use_event and event is None:
         return prerequisites_not_met(f"dwc:eventDate [{event_value}] is not a valid ISO 8601 date")
@@ -203,6 +203,11 @@ def validation_dateidentified_inrange(record, earliestValidDate="1753-01-01", la
     if event is not None and identified.last < event.begin:
         return not_compliant(f"dwc:dateIdentified [{value}] is before dwc:eventDate [{event_value}]")
     return compliant("dwc:dateIdentified is in range")
+
+
+@lru_cache(maxsize=64)
+def _is_true(value) -> bool:
+    return str(value).strip().lower() == "true"
 
 
 def _year_parameter(value: str) -> int | None:
