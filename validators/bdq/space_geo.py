@@ -308,6 +308,15 @@ class CountryIndex:
         codes = [PARENT_CODE.get(c, c) for c in codes]
         lats = np.asarray(lats, dtype=float).reshape(-1)
         lons = np.asarray(lons, dtype=float).reshape(-1)
+        keys = [("consistent", c, lat, lon, buffer_m) for c, lat, lon in zip(codes, lats.tolist(), lons.tolist())]
+        known = [self._cache.get(key, _MISSING) for key in keys]
+        missing = [i for i, answer in enumerate(known) if answer is _MISSING]
+        if len(missing) < len(keys):  # answer only the questions not asked before
+            if missing:
+                asked = self.consistent_many([codes[i] for i in missing], lats[missing], lons[missing], buffer_m)
+                for i, answer in zip(missing, asked):
+                    known[i] = answer
+            return [bool(answer) for answer in known]
         count = len(codes)
         answers = np.zeros(count, bool)
         settled = np.zeros(count, bool)
