@@ -522,11 +522,17 @@ def _country_points(columns) -> list[tuple[str, float, float]]:
     return found
 
 
-def _ask_many(questions: list[tuple[str, float, float]], buffer_m: float) -> None:
+def _ask_many(questions: list[tuple[str, float, float]], buffer_m: float) -> list[bool]:
+    """index.consistent for each (code, lat, lon) question at once; False outside the coordinate ranges."""
     index = _geodata()
-    questions = [(c, lat, lon) for c, lat, lon in questions if -90 <= lat <= 90 and -180 <= lon <= 180]
-    if index is not None and questions:
-        index.consistent_many(*zip(*questions), buffer_m)
+    usable = [i for i, (_, lat, lon) in enumerate(questions) if -90 <= lat <= 90 and -180 <= lon <= 180]
+    answers = [False] * len(questions)
+    if index is not None and usable:
+        asked = index.consistent_many([questions[i][0] for i in usable], [questions[i][1] for i in usable],
+                                      [questions[i][2] for i in usable], buffer_m)
+        for i, answer in zip(usable, asked):
+            answers[i] = answer
+    return answers
 
 
 def _prepare_coordinatescountrycode(columns, sourceAuthority=NE_ADMIN1_EEZ, spatialBufferInMeters="3000",
@@ -536,14 +542,26 @@ def _prepare_coordinatescountrycode(columns, sourceAuthority=NE_ADMIN1_EEZ, spat
 
 
 def _prepare_coordinates_transposed(columns, sourceAuthority=NE_ADMIN1_EEZ, **params) -> None:
-    if not _known_authority(sourceAuthority, NE_ADMIN1_EEZ, NE_ADMIN1, "naturalearth"):
+    """The questions amendment_coordinates_transposed will ask, tier by tier as it asks them: the point itself,
+    then each tier of _SWAPS for the points that no earlier tier settled."""
+    index = _geodata()
+    if index is None or not _known_authority(sourceAuthority, NE_ADMIN1_EEZ, NE_ADMIN1, "naturalearth"):
         return
-    questions = []
-    for code, lat, lon in _country_points(columns):
-        if code != "XZ":
-            questions += [(code, a, b) for a, b in ((lat, lon), (-lat, lon), (lat, -lon), (-lat, -lon), (lon, lat),
-                                                      (-lon, lat), (lon, -lat), (-lon, -lat))]
-    _ask_many(questions, 3000)
+    pending = [(c, lat, lon) for c, lat, lon in _country_points(columns) if c != "XZ" and index.has_polygon(c)]
+    pending = [p for p, fits in zip(pending, _ask_many(pending, 3000)) if not fits]
+    for tier in _SWAPS:
+        questions, owner = [], []
+        for n, (code, lat, lon) in enumerate(pending):
+            given = {"lat": lat, "lon": lon, "-lat": -lat, "-lon": -lon}
+            for lat_token, lon_token in tier:
+                swapped = (given[lat_token], given[lon_token])
+                if swapped != (lat, lon):
+                    questions.append((code, *swapped))
+                    owner.append(n)
+        hits = [0] * len(pending)
+        for n, fits in zip(owner, _ask_many(questions, 3000)):
+            hits[n] += fits
+        pending = [p for p, h in zip(pending, hits) if not h]
 
 
 validation_coordinatescountrycode_consistent.prepare_batch = _prepare_coordinatescountrycode
