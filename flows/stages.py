@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import shutil
+import threading
 import uuid
 from collections import Counter
 from dataclasses import asdict, dataclass, field
@@ -27,13 +28,13 @@ from mobilise.extractors.base import extract_batches
 from mobilise.flags import severities
 from mobilise.mappers.mapping import MappingPlan, as_text, map_batch
 from mobilise.publishers.dwca import write_archive
+from mobilise.flows.reporting import batch_fragment, build_report, evaluate_gates, merge_counts, merge_fragments
 from mobilise.publishers.eml import Coverage, build_eml
-from mobilise.publishers.report import write_reports
-from mobilise.validators.dissco import DISSCO_FLAGS
 from mobilise.publishers.publication import (CURRENT_ARCHIVE, Publication, PublicationLog, atomic_path, now_utc,
                                              promote, sha256_of)
+from mobilise.publishers.report import write_reports
 from mobilise.settings import DatasetConfig
-from mobilise.flows.reporting import batch_fragment, build_report, evaluate_gates, merge_counts, merge_fragments
+from mobilise.validators.dissco import DISSCO_FLAGS
 from mobilise.validators.quality import assess
 from mobilise.validators.registry import CheckContext
 from mobilise.validators.validate import quarantine_reasons
@@ -158,8 +159,21 @@ def _coverage(table: pa.Table, summary: BatchSummary) -> None:
         summary.kingdoms = sorted(k for k in pc.unique(table["kingdom"]).to_pylist() if k)
 
 
+# The checks share GEOS prepared geometries (country polygons) and PROJ objects, which must not be used from two
+# threads at once (a 1M benchmark run with two validate threads died of heap corruption). Batches are therefore
+# validated one at a time per process; the Dask runner gives each worker process its own copies, so validation
+# still runs in parallel across processes, and mapping across threads.
+_VALIDATE_LOCK = threading.Lock()
+
+
 def validate_file(config: DatasetConfig, mapped_path: str, duplicates_path: str,
                   today: date | None = None) -> BatchSummary:
+    with _VALIDATE_LOCK:
+        return _validate_file(config, mapped_path, duplicates_path, today)
+
+
+def _validate_file(config: DatasetConfig, mapped_path: str, duplicates_path: str,
+                   today: date | None) -> BatchSummary:
     mapped = pq.read_table(mapped_path)
     mapping_issues = pq.read_table(_sibling(mapped_path, "mapping_issues"))
     context = CheckContext(duplicate_ids=pq.read_table(duplicates_path)["occurrenceID"].combine_chunks(),
