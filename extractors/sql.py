@@ -37,6 +37,44 @@ def rows_to_batch(columns: list[str], rows: list) -> pa.RecordBatch:
     return pa.RecordBatch.from_arrays([_column(list(v), name) for name, v in zip(columns, values)], names=columns)
 
 
+CHUNK_ROWS = 10_000  # rows held as Python objects at a time; a batch is assembled from such chunks in Arrow
+
+
+def _join(chunks: list[pa.Array], name: str) -> pa.Array:
+    """One column of a batch from its chunks, as if the whole batch had been converted at once."""
+    types = {chunk.type for chunk in chunks if not pa.types.is_null(chunk.type)}
+    if len(types) <= 1:
+        target = types.pop() if types else pa.null()
+        return pa.concat_arrays([chunk if chunk.type == target else chunk.cast(target) for chunk in chunks])
+    # The chunks disagree (e.g. integers in one, text in another): infer over all the values, as before.
+    return _column([value for chunk in chunks for value in chunk.to_pylist()], name)
+
+
+def _batches(result, columns: list[str], batch_size: int) -> Iterator[pa.RecordBatch]:
+    """Batches of `batch_size` rows, converted to Arrow CHUNK_ROWS rows at a time (bounded Python objects)."""
+    chunks: list[pa.RecordBatch] = []
+    rows = 0
+    for partition in result.partitions(min(batch_size, CHUNK_ROWS)):
+        take = partition
+        while take:
+            room = batch_size - rows
+            part, take = take[:room], take[room:]
+            chunks.append(rows_to_batch(columns, part))
+            rows += len(part)
+            if rows == batch_size:
+                yield _assemble(chunks, columns)
+                chunks, rows = [], 0
+    if rows:
+        yield _assemble(chunks, columns)
+
+
+def _assemble(chunks: list[pa.RecordBatch], columns: list[str]) -> pa.RecordBatch:
+    if len(chunks) == 1:
+        return chunks[0]
+    return pa.RecordBatch.from_arrays([_join([c.column(i) for c in chunks], name) for i, name in enumerate(columns)],
+                                      names=columns)
+
+
 @register("sqlite", "postgresql", "mysql", "mariadb", "mssql", "oracle")
 def extract_sql(source: SourceConfig) -> Iterator[pa.RecordBatch]:
     if getattr(source, "engine", "sqlalchemy") != "sqlalchemy":
@@ -48,10 +86,9 @@ def extract_sql(source: SourceConfig) -> Iterator[pa.RecordBatch]:
     try:
         with engine.connect() as connection:
             result = connection.execute(_query(source), execution_options={
-                "stream_results": True, "yield_per": source.batch_size})
+                "stream_results": True, "yield_per": min(source.batch_size, CHUNK_ROWS)})
             with closing(result):
                 columns = list(result.keys())
-                for partition in result.partitions(source.batch_size):
-                    yield rows_to_batch(columns, partition)
+                yield from _batches(result, columns, source.batch_size)
     finally:
         engine.dispose()
