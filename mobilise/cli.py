@@ -13,6 +13,9 @@ from mobilise.settings import ConfigError, load_config
 
 # Collection servers often have no route to the internet: Prefect's usage telemetry would only log errors.
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+# The temporary Prefect API a run starts when no server is configured may need more than Prefect's default 20 s
+# on a busy machine (a 1M benchmark run timed out there).
+os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Publish natural-history collection databases to GBIF and DiSSCo as Darwin Core Archives.")
