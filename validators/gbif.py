@@ -72,10 +72,30 @@ def _float(text: str) -> float | None:
     return value if value is not None and math.isfinite(value) else None
 
 
+# Results several checks of one batch ask for (coordinates, numbers, datums), kept for the last batch only.
+_BATCH: list = [None, {}]
+
+
+def _per_batch(table: pa.Table, key: tuple, compute):
+    """compute() once per batch and key; numpy results are made read-only so no check can change them."""
+    if _BATCH[0] is not table:
+        _BATCH[0], _BATCH[1] = table, {}
+    memo = _BATCH[1]
+    if key not in memo:
+        value = compute()
+        for array in value if isinstance(value, tuple) else (value,):
+            if isinstance(array, np.ndarray):
+                array.setflags(write=False)
+        memo[key] = value
+    return memo[key]
+
+
 def _numbers(table: pa.Table, term: str) -> np.ndarray:
     """The term as float64 with NaN where empty or not a number (never raises, unlike a cast)."""
-    values = _per_distinct(_text(table, term), _float, pa.float64())
-    return pc.fill_null(values, np.nan).to_numpy(zero_copy_only=False).astype(np.float64)
+    def compute() -> np.ndarray:
+        values = _per_distinct(_text(table, term), _float, pa.float64())
+        return pc.fill_null(values, np.nan).to_numpy(zero_copy_only=False).astype(np.float64)
+    return _per_batch(table, ("numbers", term), compute)
 
 
 def _present(table: pa.Table, term: str) -> np.ndarray:
@@ -98,10 +118,12 @@ def _key(text: str) -> str:
 
 def _coordinates(table: pa.Table) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(latitude, longitude, valid): valid where both are numbers within range."""
-    lat, lon = _numbers(table, "decimalLatitude"), _numbers(table, "decimalLongitude")
-    with np.errstate(invalid="ignore"):
-        valid = np.isfinite(lat) & np.isfinite(lon) & (np.abs(lat) <= 90) & (np.abs(lon) <= 180)
-    return lat, lon, valid
+    def compute():
+        lat, lon = _numbers(table, "decimalLatitude"), _numbers(table, "decimalLongitude")
+        with np.errstate(invalid="ignore"):
+            valid = np.isfinite(lat) & np.isfinite(lon) & (np.abs(lat) <= 90) & (np.abs(lon) <= 180)
+        return lat, lon, valid
+    return _per_batch(table, ("coordinates",), compute)
 
 
 def _more_than_5_decimals(table: pa.Table, term: str):
@@ -181,6 +203,10 @@ def _to_wgs84(crs):
 
 
 def _datum_status(table: pa.Table) -> tuple[np.ndarray, pa.Array]:
+    return _per_batch(table, ("datum",), lambda: _datum_status_of(table))
+
+
+def _datum_status_of(table: pa.Table) -> tuple[np.ndarray, pa.Array]:
     values = _text(table, "geodeticDatum")
     encoded = pc.dictionary_encode(values)
     statuses = [interpret_datum(v).status for v in encoded.dictionary.to_pylist()]
@@ -201,6 +227,10 @@ def geodetic_datum_assumed_wgs84(table: pa.Table, context: CheckContext):
 
 def _reprojection(table: pa.Table) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(reprojected: the point moves, failed, shift > 0.1 degree) for rows with a valid non-WGS84 datum."""
+    return _per_batch(table, ("reprojection",), lambda: _reprojection_of(table))
+
+
+def _reprojection_of(table: pa.Table) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     n = table.num_rows
     moved, failed, suspicious = np.zeros(n, bool), np.zeros(n, bool), np.zeros(n, bool)
     lat, lon, valid = _coordinates(table)
@@ -229,17 +259,17 @@ def _reprojection(table: pa.Table) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 @check("COORDINATE_REPROJECTED", "geodeticDatum")
 def coordinate_reprojected(table: pa.Table, context: CheckContext):
-    return _reprojection(table)[0]
+    return _reprojection(table)[0].copy()
 
 
 @check("COORDINATE_REPROJECTION_FAILED", "geodeticDatum")
 def coordinate_reprojection_failed(table: pa.Table, context: CheckContext):
-    return _reprojection(table)[1]
+    return _reprojection(table)[1].copy()
 
 
 @check("COORDINATE_REPROJECTION_SUSPICIOUS", "geodeticDatum")
 def coordinate_reprojection_suspicious(table: pa.Table, context: CheckContext):
-    return _reprojection(table)[2]
+    return _reprojection(table)[2].copy()
 
 
 @check("FOOTPRINT_SRS_INVALID", "footprintSRS")
@@ -476,9 +506,18 @@ def tiles() -> Tiles | None:
             pieces.append(part)
             piece_owner.append(own)
             continue
-        for x in np.arange(math.floor(x0), x1, 1.0):
-            for y in np.arange(math.floor(y0), y1, 1.0):
-                piece = shapely.clip_by_rect(part, x, y, x + 1, y + 1)
+        xs, ys = np.arange(math.floor(x0), x1, 1.0), np.arange(math.floor(y0), y1, 1.0)
+        # Clip the part to one-degree rows first, then each row to its cells: clipping a cell out of the whole
+        # part walks all of its vertices for every cell (seconds for Russia, Canada, Antarctica).
+        if ys.size > 1 and xs.size > 1:
+            rows = [shapely.clip_by_rect(part, x0 - 1.0, y, x1 + 1.0, y + 1) for y in ys]
+        else:
+            rows = [part] * ys.size
+        for x in xs:
+            for y, row in zip(ys, rows):
+                if row.is_empty:
+                    continue
+                piece = shapely.clip_by_rect(row, x, y, x + 1, y + 1)
                 if not piece.is_empty:
                     pieces.append(piece)
                     piece_owner.append(own)
@@ -525,30 +564,17 @@ def _jurisdiction(lat: float, lon: float) -> bool:
     return codes != {"XZ"}
 
 
-def geo_analysis(table: pa.Table) -> GeoAnalysis | None:
-    """The polygon answers for this batch (computed once per batch), or None without the polygon package."""
-    global _LAST
-    if _LAST is not None and _LAST[0] is table:
-        return _LAST[1]
+# Per distinct (latitude, longitude, stated country position): the answers of _analyse_points packed into bits,
+# kept across batches of the process (coordinates repeat: one locality for several specimens, in several batches).
+_POINT_BITS: dict[tuple[float, float, int], int] = {}
+_POINT_BITS_LIMIT = 2_000_000
+_ON_LAND, _NEAR, _MATCHED, _NEG_LAT, _NEG_LON, _SWAPPED, _DERIVED = (1 << i for i in range(7))
+_CONTINENT_SHIFT = 7
+
+
+def _analyse_points(d_lat: np.ndarray, d_lon: np.ndarray, d_target: np.ndarray) -> np.ndarray:
+    """Per distinct point: the bits of _POINT_BITS (each point is judged on its own)."""
     grid = tiles()
-    if grid is None:
-        return None
-    from mobilise.validators.bdq.space_geo import PARENT_CODE
-
-    n = table.num_rows
-    lat, lon, valid = _coordinates(table)
-    stated = _stated_country(table)
-    # -1: no stated country; -2: a country Natural Earth draws no polygon for (cannot be judged)
-    target = _per_distinct_np(stated, lambda c: grid.code_id(PARENT_CODE.get(c, c)), -1, np.int64)
-
-    # distinct valid points, with the stated country
-    rows = np.flatnonzero(valid)
-    keys = np.column_stack([lat[rows], lon[rows], target[rows].astype(np.float64)])
-    distinct, inverse = (np.unique(keys, axis=0, return_inverse=True) if rows.size
-                         else (np.empty((0, 3)), np.empty(0, np.int64)))
-    inverse = inverse.reshape(-1)
-    d_lat, d_lon, d_target = distinct[:, 0], distinct[:, 1], distinct[:, 2].astype(np.int64)
-
     # land and continents at the point (within GBIF's tolerance)
     points, found = _pairs(d_lat, d_lon, GEOCODE_TOLERANCE_DEG)
     d_continents = np.zeros((d_lat.size, len(CONTINENTS)), bool)
@@ -593,16 +619,66 @@ def geo_analysis(table: pa.Table) -> GeoAnalysis | None:
     for i in np.flatnonzero(d_target == -1):
         d_derived[i] = d_on_land[i] or _jurisdiction(float(d_lat[i]), float(d_lon[i]))
 
+    bits = np.zeros(d_lat.size, np.int64)
+    for flag, values in ((_ON_LAND, d_on_land), (_NEAR, d_near), (_MATCHED, d_matched), (_NEG_LAT, d_neg_lat),
+                         (_NEG_LON, d_neg_lon), (_SWAPPED, d_swapped), (_DERIVED, d_derived)):
+        bits[values] |= flag
+    for position in range(len(CONTINENTS)):
+        bits[d_continents[:, position]] |= 1 << (_CONTINENT_SHIFT + position)
+    return bits
+
+
+def geo_analysis(table: pa.Table) -> GeoAnalysis | None:
+    """The polygon answers for this batch (computed once per batch), or None without the polygon package."""
+    global _LAST
+    if _LAST is not None and _LAST[0] is table:
+        return _LAST[1]
+    grid = tiles()
+    if grid is None:
+        return None
+    from mobilise.validators.bdq.space_geo import PARENT_CODE
+
+    n = table.num_rows
+    lat, lon, valid = _coordinates(table)
+    stated = _stated_country(table)
+    # -1: no stated country; -2: a country Natural Earth draws no polygon for (cannot be judged)
+    target = _per_distinct_np(stated, lambda c: grid.code_id(PARENT_CODE.get(c, c)), -1, np.int64)
+
+    # distinct valid points, with the stated country
+    rows = np.flatnonzero(valid)
+    keys = np.column_stack([lat[rows], lon[rows], target[rows].astype(np.float64)])
+    distinct, inverse = (np.unique(keys, axis=0, return_inverse=True) if rows.size
+                         else (np.empty((0, 3)), np.empty(0, np.int64)))
+    inverse = inverse.reshape(-1)
+    d_lat, d_lon, d_target = distinct[:, 0], distinct[:, 1], distinct[:, 2].astype(np.int64)
+
+    # answers already known from earlier batches; the others computed once and remembered
+    point_keys = list(zip(d_lat.tolist(), d_lon.tolist(), d_target.tolist()))
+    known = _POINT_BITS.get
+    bits = np.array([known(k, -1) for k in point_keys], np.int64)
+    missing = np.flatnonzero(bits < 0)
+    if missing.size:
+        bits[missing] = _analyse_points(d_lat[missing], d_lon[missing], d_target[missing])
+        if len(_POINT_BITS) + missing.size > _POINT_BITS_LIMIT:
+            _POINT_BITS.clear()
+        _POINT_BITS.update(zip((point_keys[i] for i in missing.tolist()), bits[missing].tolist()))
+    judged_d = d_target >= 0
+
     def spread(values: np.ndarray) -> np.ndarray:
         result = np.zeros(n, bool)
         result[rows] = values[inverse]
         return result
 
+    def spread_bit(flag: int) -> np.ndarray:
+        return spread((bits & flag) != 0)
+
+    d_continents = ((bits[:, None] >> (_CONTINENT_SHIFT + np.arange(len(CONTINENTS)))) & 1).astype(bool)
     continents = np.zeros((n, len(CONTINENTS)), bool)
     continents[rows] = d_continents[inverse]
-    analysis = GeoAnalysis(on_land=spread(d_on_land), near_land=spread(d_near), continents=continents,
-                           matched=spread(d_matched), judged=spread(judged_d), negated_lat=spread(d_neg_lat),
-                           negated_lon=spread(d_neg_lon), swapped=spread(d_swapped), derived=spread(d_derived))
+    analysis = GeoAnalysis(on_land=spread_bit(_ON_LAND), near_land=spread_bit(_NEAR), continents=continents,
+                           matched=spread_bit(_MATCHED), judged=spread(judged_d), negated_lat=spread_bit(_NEG_LAT),
+                           negated_lon=spread_bit(_NEG_LON), swapped=spread_bit(_SWAPPED),
+                           derived=spread_bit(_DERIVED))
     _LAST = (table, analysis)
     return analysis
 
