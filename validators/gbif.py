@@ -628,6 +628,20 @@ def _analyse_points(d_lat: np.ndarray, d_lon: np.ndarray, d_target: np.ndarray) 
     return bits
 
 
+def _distinct_points(lat: np.ndarray, lon: np.ndarray, target: np.ndarray):
+    """(latitudes, longitudes, targets, inverse) of the distinct triples, sorted, as np.unique(axis=0) gives them."""
+    if lat.size == 0:
+        return np.empty(0), np.empty(0), np.empty(0, np.int64), np.empty(0, np.int64)
+    u_lat, i_lat = np.unique(lat, return_inverse=True)
+    u_lon, i_lon = np.unique(lon, return_inverse=True)
+    u_target, i_target = np.unique(target, return_inverse=True)
+    code = (i_lat.reshape(-1).astype(np.int64) * u_lon.size + i_lon.reshape(-1)) * u_target.size + i_target.reshape(-1)
+    distinct, inverse = np.unique(code, return_inverse=True)
+    distinct, target_of = np.divmod(distinct, u_target.size)
+    lat_of, lon_of = np.divmod(distinct, u_lon.size)
+    return u_lat[lat_of], u_lon[lon_of], u_target[target_of].astype(np.int64), inverse.reshape(-1)
+
+
 def geo_analysis(table: pa.Table) -> GeoAnalysis | None:
     """The polygon answers for this batch (computed once per batch), or None without the polygon package."""
     global _LAST
@@ -646,11 +660,7 @@ def geo_analysis(table: pa.Table) -> GeoAnalysis | None:
 
     # distinct valid points, with the stated country
     rows = np.flatnonzero(valid)
-    keys = np.column_stack([lat[rows], lon[rows], target[rows].astype(np.float64)])
-    distinct, inverse = (np.unique(keys, axis=0, return_inverse=True) if rows.size
-                         else (np.empty((0, 3)), np.empty(0, np.int64)))
-    inverse = inverse.reshape(-1)
-    d_lat, d_lon, d_target = distinct[:, 0], distinct[:, 1], distinct[:, 2].astype(np.int64)
+    d_lat, d_lon, d_target, inverse = _distinct_points(lat[rows], lon[rows], target[rows])
 
     # answers already known from earlier batches; the others computed once and remembered
     point_keys = list(zip(d_lat.tolist(), d_lon.tolist(), d_target.tolist()))
