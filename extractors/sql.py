@@ -77,7 +77,7 @@ def _assemble(chunks: list[pa.RecordBatch], columns: list[str]) -> pa.RecordBatc
 
 @register("sqlite", "postgresql", "mysql", "mariadb", "mssql", "oracle")
 def extract_sql(source: SourceConfig) -> Iterator[pa.RecordBatch]:
-    if getattr(source, "engine", "sqlalchemy") != "sqlalchemy":
+    if source.engine != "sqlalchemy":
         from mobilise.extractors.arrow_native import extract_native
 
         yield from extract_native(source)
