@@ -38,5 +38,23 @@ def extractor_for(source: SourceConfig) -> Extractor:
                          f"available: {', '.join(sorted(BACKENDS))}") from None
 
 
+class SourceError(ValueError):
+    """The source cannot be read at all; the message says what to fix."""
+
+
+def _check_reachable(source: SourceConfig) -> None:
+    """A missing SQLite file would otherwise be created empty and fail later as 'no such table'."""
+    from pathlib import Path
+
+    from sqlalchemy.engine import make_url
+
+    url = make_url(source.url)
+    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:") \
+            and not Path(url.database).is_file():
+        raise SourceError(f"source.url: the SQLite database {url.database} does not exist "
+                          f"(for the sample: `mobilise sample-db {url.database}` or `make run`)")
+
+
 def extract_batches(source: SourceConfig) -> Iterator[pa.RecordBatch]:
+    _check_reachable(source)
     return extractor_for(source)(source)

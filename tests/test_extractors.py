@@ -27,6 +27,14 @@ def test_unknown_backend_is_named(sqlite_config):
         extractor_for(source)
 
 
+def test_a_missing_sqlite_file_is_named_not_created(sqlite_config, tmp_path):
+    missing = tmp_path / "nowhere.sqlite"
+    source = sqlite_config.source.model_copy(update={"url": f"sqlite:///{missing}"})
+    with pytest.raises(ValueError, match=r"the SQLite database .*nowhere.sqlite does not exist"):
+        next(extract_batches(source))
+    assert not missing.exists()
+
+
 def _assert_bounded_batches(config, expected_rows: int, batch_size: int = 400) -> None:
     source = config.source.model_copy(update={"batch_size": batch_size})
     sizes = [batch.num_rows for batch in extract_batches(source)]

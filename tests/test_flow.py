@@ -33,7 +33,7 @@ def test_flow_failure_publishes_nothing(prefect_api, tmp_path, monkeypatch):
 
     monkeypatch.setenv("MOBILISE_SAMPLE_URL", f"sqlite:///{tmp_path / 'missing.sqlite'}")
     monkeypatch.setenv("MOBILISE_OUTPUT", str(tmp_path / "out"))
-    with pytest.raises(Exception, match="no such table"):
+    with pytest.raises(Exception, match=r"the SQLite database .*missing.sqlite does not exist"):
         publish_dataset(str(SAMPLE_CONFIG))
     assert not (tmp_path / "out" / "mobilise-sample" / "dwca.zip").exists()
 
