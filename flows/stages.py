@@ -186,7 +186,9 @@ def _validate_file(config: DatasetConfig, mapped_path: str, duplicates_path: str
     _write(valid, _sibling(mapped_path, "valid"))
     _write(issues, _sibling(mapped_path, "issues"))
     rejected_rows = np.flatnonzero(~publishable)
-    source = pq.read_table(_sibling(mapped_path, "extracted"))
+    extracted = _sibling(mapped_path, "extracted")
+    # the source columns are only needed for rejected records; an empty table keeps the quarantine's columns
+    source = pq.read_table(extracted) if rejected_rows.size else pq.read_schema(extracted).empty_table()
     _write(_quarantine_table(table, source, rejected_rows, quarantine_reasons(issues)),
            _sibling(mapped_path, "quarantine"))
     occurrence_ids = table["occurrenceID"].combine_chunks()
@@ -200,18 +202,12 @@ def _validate_file(config: DatasetConfig, mapped_path: str, duplicates_path: str
     flags = issues["flag"].to_pylist()
     summary = BatchSummary(batch=Path(mapped_path).stem, records=mapped.num_rows, published=valid.num_rows,
                            rejected=int(rejected_rows.size), flags=dict(Counter(flags)),
-                           severity_of={f: assessment_severity(issues, f) for f in set(flags)},
+                           severity_of=dict(zip(flags, issues["severity"].to_pylist())),
                            added_terms=[c for c in table.column_names if c not in mapped.column_names],
                            bdq=assessment.bdq, amendments_applied=applied, mids=assessment.mids,
                            report=batch_fragment(valid, issues, occurrence_ids))
     _coverage(valid, summary)
     return summary
-
-
-def assessment_severity(issues: pa.Table, flag: str) -> str:
-    """The severity a flag had in this run (after the dataset's overrides and DiSSCo policy)."""
-    found = issues.filter(pc.equal(issues["flag"], flag))["severity"]
-    return found[0].as_py() if len(found) else "warning"
 
 
 # --- publish ------------------------------------------------------------------------------------------------------
