@@ -25,31 +25,49 @@ def describe(flag: str, term: str, value: str | None) -> str:
     return f"{flag}: {term}{shown} ({FLAGS[flag].description})"
 
 
-def _describe_all(flags: list, terms: list, values: list) -> list[str]:
-    """describe() for many rows, with the text around the value built once per flag and term."""
-    around: dict[tuple, tuple[str, str]] = {}
-    messages = []
-    for flag, term, value in zip(flags, terms, values):
-        parts = around.get((flag, term))
-        if parts is None:
-            parts = around[(flag, term)] = (f"{flag}: {term}", f" ({FLAGS[flag].description})")
-        shown = " is empty" if value is None or value != value or value == "" else f" = '{value}'"  # NaN != NaN
-        messages.append(f"{parts[0]}{shown}{parts[1]}")
-    return messages
+def _differs(values: pa.Array) -> np.ndarray:
+    """Per position after the first: does the value differ from the one before it (two nulls are equal)?"""
+    before, after = values.slice(0, len(values) - 1), values.slice(1)
+    unequal = pc.fill_null(pc.not_equal(before, after), False)
+    one_null = pc.not_equal(pc.is_null(before), pc.is_null(after))
+    return pc.or_(unequal, one_null).to_numpy(zero_copy_only=False)
+
+
+def _messages(flags: pa.Array, terms: pa.Array, values: pa.Array) -> pa.Array:
+    """describe() of every row, built in Arrow: 'FLAG: term' + (' is empty' | " = 'value'") + ' (description)'."""
+    encoded = pc.dictionary_encode(flags)
+    descriptions = pa.array([f" ({FLAGS[flag].description})" for flag in encoded.dictionary.to_pylist()],
+                            pa.string()).take(encoded.indices)
+    empty = pc.fill_null(pc.equal(values, ""), True)  # null or ''
+    quoted = pc.binary_join_element_wise(" = '", values, "'", "")
+    shown = pc.if_else(empty, pa.scalar(" is empty"), quoted)
+    return pc.binary_join_element_wise(flags, ": ", pc.fill_null(terms, "None"), shown, descriptions, "")
 
 
 def validate_batch(table: pa.Table, mapping_issues: pa.Table, context: CheckContext,
                    severity: Mapping[str, str]) -> tuple[np.ndarray, pa.Table]:
     """(mask of publishable rows, issues with severity and message, one row per row/term/flag)."""
     context.mapping_issues = mapping_issues
-    found = pa.concat_tables([mapping_issues, run_checks(table, context)])
-    frame = found.to_pandas().drop_duplicates(["row", "term", "flag"]).sort_values(["row", "term", "flag"])
-    frame["severity"] = frame["flag"].map(severity)
-    frame["message"] = _describe_all(frame["flag"].tolist(), frame["term"].tolist(), frame["value"].tolist())
-    issues = pa.Table.from_pandas(frame, schema=REPORT_SCHEMA, preserve_index=False)
-    error_rows = frame.loc[frame["severity"] == "error", "row"].unique()
+    found = pa.concat_tables([mapping_issues, run_checks(table, context)]).combine_chunks()
+    # sorted by row, term and flag (a stable sort: of the same row/term/flag the first found is kept)
+    order = pc.sort_indices(found, sort_keys=[("row", "ascending"), ("term", "ascending"), ("flag", "ascending")])
+    found = found.take(order)
+    if found.num_rows > 1:
+        keep = np.ones(found.num_rows, dtype=bool)
+        keep[1:] = _differs(found["row"].chunk(0)) | _differs(found["term"].chunk(0)) | \
+            _differs(found["flag"].chunk(0))
+        if not keep.all():
+            found = found.filter(pa.array(keep))
+    flags = found["flag"].combine_chunks()
+    encoded = pc.dictionary_encode(flags)
+    levels = pa.array([severity.get(flag) for flag in encoded.dictionary.to_pylist()], pa.string())
+    severity_of = levels.take(encoded.indices)
+    terms, values = found["term"].combine_chunks(), found["value"].combine_chunks()
+    issues = pa.table([found["row"].combine_chunks(), terms, flags, values, severity_of,
+                       _messages(flags, terms, values)], schema=REPORT_SCHEMA)
+    error_rows = issues["row"].filter(pc.fill_null(pc.equal(severity_of, "error"), False)).to_numpy()
     publishable = np.ones(table.num_rows, dtype=bool)
-    publishable[error_rows.astype(np.int64)] = False
+    publishable[error_rows] = False
     return publishable, issues
 
 
