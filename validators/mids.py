@@ -207,6 +207,56 @@ def _elements(discipline: str, variant: str, dataset_license: str | None) -> tup
     raise ValueError(f"unknown MIDS variant {variant!r}; expected one of {', '.join(VARIANTS)}")
 
 
+class _ColumnFacts:
+    """One column's trimmed text and what the Terms ask of it, computed once per batch and column (the TDWG and
+    DiSSCo variants and several elements look at the same columns)."""
+
+    def __init__(self, values: pa.Array):
+        self.trimmed = pc.utf8_trim_whitespace(values)
+        self.length = pc.utf8_length(self.trimmed)  # in code points
+        self.present = pc.fill_null(pc.greater(self.length, 0), False).to_numpy(zero_copy_only=False)  # not blank
+        self._removed: dict[frozenset, np.ndarray] = {}
+        self._parses: dict[str, np.ndarray] = {}
+
+    def removed(self, absent: frozenset[str]) -> np.ndarray:
+        """The trimmed value, lower-cased, is one of `absent` (false for null)."""
+        if absent not in self._removed:
+            # utf8_lower maps code point to code point, so only values as long as an absent value can be one: they
+            # are few, and only they are lower-cased.
+            lengths = pa.array(sorted({len(value) for value in absent}), self.length.type)
+            candidates = np.flatnonzero(pc.fill_null(pc.is_in(self.length, lengths), False).to_numpy(
+                zero_copy_only=False))
+            removed = np.zeros(len(self.trimmed), dtype=bool)
+            if candidates.size:
+                lower = pc.utf8_lower(self.trimmed.take(pa.array(candidates)))
+                found = pc.fill_null(pc.is_in(lower, pa.array(sorted(absent), pa.string())), False)
+                removed[candidates] = found.to_numpy(zero_copy_only=False)
+            self._removed[absent] = removed
+        return self._removed[absent]
+
+    def parses(self, kind: str) -> np.ndarray:
+        """The trimmed value reads as a decimal number ("number") or an integer ("integer")."""
+        if kind not in self._parses:
+            pattern = _NUMBER if kind == "number" else _INTEGER
+            self._parses[kind] = pc.fill_null(pc.match_substring_regex(self.trimmed, pattern), False).to_numpy(
+                zero_copy_only=False)
+        return self._parses[kind]
+
+
+_LAST_FACTS: list = [None, {}]  # (table, column -> _ColumnFacts | None) of the last batch
+
+
+def _column_facts(table: pa.Table, column: str) -> _ColumnFacts | None:
+    """The column's facts for this batch; None when the batch has no value in it at all."""
+    if _LAST_FACTS[0] is not table:
+        _LAST_FACTS[:] = [table, {}]
+    cache = _LAST_FACTS[1]
+    if column not in cache:
+        values = dissco.text_column(table, column)
+        cache[column] = None if len(values) == 0 or values.null_count == len(values) else _ColumnFacts(values)
+    return cache[column]
+
+
 class _Evaluator:
     """Caches condition masks within one batch (the same term appears in several elements)."""
 
@@ -224,17 +274,16 @@ class _Evaluator:
         return self.cache[condition]
 
     def _term(self, term: Term) -> np.ndarray:
-        values = dissco.text_column(self.table, term.column)
-        if len(values) == 0 or values.null_count == len(values):
-            return np.zeros(len(values), dtype=bool)
-        trimmed = pc.utf8_trim_whitespace(values)
-        mask = pc.greater(pc.utf8_length(trimmed), 0)
-        if term.absent - {""}:
-            removed = pc.is_in(pc.utf8_lower(trimmed), pa.array(sorted(term.absent - {""}), pa.string()))
-            mask = pc.and_(mask, pc.invert(removed))
+        facts = _column_facts(self.table, term.column)
+        if facts is None:
+            return np.zeros(self.table.num_rows, dtype=bool)
+        mask = facts.present
+        absent = term.absent - {""}
+        if absent:
+            mask = mask & ~facts.removed(absent)
         if term.kind != "text":
-            mask = pc.and_(mask, pc.match_substring_regex(trimmed, _NUMBER if term.kind == "number" else _INTEGER))
-        return pc.fill_null(mask, False).to_numpy(zero_copy_only=False)
+            mask = mask & facts.parses(term.kind)
+        return mask
 
     def element(self, element: Element) -> np.ndarray:
         met = np.zeros(self.table.num_rows, dtype=bool)
