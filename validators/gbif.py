@@ -72,6 +72,28 @@ def _float(text: str) -> float | None:
     return value if value is not None and math.isfinite(value) else None
 
 
+# Plain decimal numbers: Arrow's cast reads them as float() does (both round correctly), so only the other distinct
+# values ('1,5', ' 12 ', '1e3', 'inf', ...) go through _float.
+_PLAIN_NUMBER = r"^[+-]?[0-9]+(?:\.[0-9]+)?$"
+
+
+def _floats(values: pa.Array) -> np.ndarray:
+    """_float of every row as float64, NaN where null or not a number; computed once per distinct value."""
+    encoded = pc.dictionary_encode(values)
+    distinct = encoded.dictionary
+    result = np.full(len(distinct) + 1, np.nan)  # the last position stands for null rows
+    if len(distinct):
+        plain = pc.match_substring_regex(distinct, _PLAIN_NUMBER).to_numpy(zero_copy_only=False)
+        if plain.any():
+            numbers = pc.cast(distinct.filter(pa.array(plain)), pa.float64()).to_numpy(zero_copy_only=False)
+            result[np.flatnonzero(plain)] = np.where(np.isfinite(numbers), numbers, np.nan)
+        other = np.flatnonzero(~plain)
+        if other.size:
+            parsed = [_float(v) for v in distinct.take(pa.array(other)).to_pylist()]
+            result[other] = [np.nan if v is None else v for v in parsed]
+    return result[pc.fill_null(encoded.indices, len(distinct)).to_numpy(zero_copy_only=False)]
+
+
 # Results several checks of one batch ask for (coordinates, numbers, datums), kept for the last batch only.
 _BATCH: list = [None, {}]
 
@@ -93,8 +115,7 @@ def _per_batch(table: pa.Table, key: tuple, compute):
 def _numbers(table: pa.Table, term: str) -> np.ndarray:
     """The term as float64 with NaN where empty or not a number (never raises, unlike a cast)."""
     def compute() -> np.ndarray:
-        values = _per_distinct(_text(table, term), _float, pa.float64())
-        return pc.fill_null(values, np.nan).to_numpy(zero_copy_only=False).astype(np.float64)
+        return _floats(_text(table, term))
     return _per_batch(table, ("numbers", term), compute)
 
 
@@ -790,8 +811,8 @@ def _ymd(texts: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     for start, length in ((0, 4), (5, 2), (8, 2)):
         piece = pc.utf8_slice_codeunits(texts, start, start + length)
         piece = pc.if_else(pc.equal(pc.utf8_length(piece), length), piece, pa.scalar(None, pa.string()))
-        parts.append(_per_distinct(piece, _float, pa.float64()))
-    return tuple(pc.fill_null(p, np.nan).to_numpy(zero_copy_only=False).astype(np.float64) for p in parts)
+        parts.append(_floats(piece))
+    return tuple(parts)
 
 
 def _truncated(y, m, d, precision):
@@ -812,22 +833,32 @@ def _day_of_year(texts: pa.Array) -> np.ndarray:
 @check("RECORDED_DATE_MISMATCH", "eventDate")
 def recorded_date_mismatch(table: pa.Table, context: CheckContext):
     event = _text(table, "eventDate")
-    start = pc.replace_substring_regex(event, r"/.*$", "")
-    end = pc.replace_substring_regex(event, r"^[^/]*/", "")  # the start again for a single date
     y, m, d = (_numbers(table, t) for t in ("year", "month", "day"))
     p = _precision(y, m, d)
     p = np.where(p == 3, np.where(np.isnan(m), 1, 3), p)  # a day without a month says nothing comparable
-    sy, sm, sd = _ymd(start)
-    ey, em, ed = _ymd(end)
+    start_doy, end_doy = _numbers(table, "startDayOfYear"), _numbers(table, "endDayOfYear")
+    mismatch = np.zeros(table.num_rows, bool)
+    # each part only when the batch has values to compare (most datasets map no year/month/day or day of year)
+    with_parts, with_start_doy, with_end_doy = (p > 0).any(), np.isfinite(start_doy).any(), np.isfinite(end_doy).any()
+    if with_parts or with_start_doy:
+        start = pc.replace_substring_regex(event, r"/.*$", "")
+    if with_parts or with_end_doy:
+        end = pc.replace_substring_regex(event, r"^[^/]*/", "")  # the start again for a single date
     with np.errstate(invalid="ignore"):
-        k_start = np.minimum(p, _precision(sy, sm, sd))
-        k_end = np.minimum(p, _precision(ey, em, ed))
-        before = _truncated(y, m, d, k_start) < _truncated(sy, sm, sd, k_start)
-        after = _truncated(y, m, d, k_end) > _truncated(ey, em, ed, k_end)
-        mismatch = (p > 0) & (k_start > 0) & (before | after)
-        start_doy, end_doy = _numbers(table, "startDayOfYear"), _numbers(table, "endDayOfYear")
-        mismatch |= np.isfinite(start_doy) & np.isfinite(_day_of_year(start)) & (start_doy != _day_of_year(start))
-        mismatch |= np.isfinite(end_doy) & np.isfinite(_day_of_year(end)) & (end_doy != _day_of_year(end))
+        if with_parts:
+            sy, sm, sd = _ymd(start)
+            ey, em, ed = _ymd(end)
+            k_start = np.minimum(p, _precision(sy, sm, sd))
+            k_end = np.minimum(p, _precision(ey, em, ed))
+            before = _truncated(y, m, d, k_start) < _truncated(sy, sm, sd, k_start)
+            after = _truncated(y, m, d, k_end) > _truncated(ey, em, ed, k_end)
+            mismatch |= (p > 0) & (k_start > 0) & (before | after)
+        if with_start_doy:
+            start_day = _day_of_year(start)
+            mismatch |= np.isfinite(start_doy) & np.isfinite(start_day) & (start_doy != start_day)
+        if with_end_doy:
+            end_day = _day_of_year(end)
+            mismatch |= np.isfinite(end_doy) & np.isfinite(end_day) & (end_doy != end_day)
     return mismatch
 
 
