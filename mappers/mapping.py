@@ -151,13 +151,21 @@ def _iso_dates(values: pa.Array) -> tuple[np.ndarray, pa.Array]:
     if not pc.any(candidate).as_py():
         return np.zeros(len(values), dtype=bool), values
     day = pc.utf8_slice_codeunits(values, 0, 10)
-    full = pc.equal(pc.utf8_length(day), 10)
-    parsed = pc.strptime(pc.if_else(full, day, pa.scalar(None, pa.string())), format="%Y-%m-%d", unit="s",
-                         error_is_null=True)
-    real_day = pc.equal(pc.strftime(parsed, format="%Y-%m-%d"), day)  # 1887-02-30 would come back as 03-02
-    ok = pc.fill_null(pc.and_(candidate, pc.or_(pc.invert(full), pc.fill_null(real_day, False))), False)
+    full = pc.fill_null(pc.equal(pc.utf8_length(day), 10), False)
+    ok = candidate.to_numpy(zero_copy_only=False).copy()
+    # A full date (YYYY-MM-DD, digits: both patterns say so) must exist: strptime rolls 1887-02-30 over to 03-02,
+    # so its year, month and day are compared with the digits.
+    rows = np.flatnonzero(ok & full.to_numpy(zero_copy_only=False))
+    if rows.size:
+        days = day.take(pa.array(rows))
+        parsed = pc.strptime(days, format="%Y-%m-%d", unit="s", error_is_null=True)
+        real_day = pc.and_(pc.and_(
+            pc.equal(pc.year(parsed), pc.cast(pc.utf8_slice_codeunits(days, 0, 4), pa.int64())),
+            pc.equal(pc.month(parsed), pc.cast(pc.utf8_slice_codeunits(days, 5, 7), pa.int64()))),
+            pc.equal(pc.day(parsed), pc.cast(pc.utf8_slice_codeunits(days, 8, 10), pa.int64())))
+        ok[rows] = pc.fill_null(real_day, False).to_numpy(zero_copy_only=False)
     iso = pc.if_else(date_time, pc.binary_join_element_wise(day, pc.utf8_slice_codeunits(values, 11), "T"), values)
-    return ok.to_numpy(zero_copy_only=False), iso
+    return ok, iso
 
 
 def interpret(values: pa.Array, interpreter: Callable, term: str, extra: pa.Array | None = None
