@@ -157,15 +157,79 @@ def _iso_dates(values: pa.Array) -> tuple[np.ndarray, pa.Array]:
     # so its year, month and day are compared with the digits.
     rows = np.flatnonzero(ok & full.to_numpy(zero_copy_only=False))
     if rows.size:
-        days = day.take(pa.array(rows))
-        parsed = pc.strptime(days, format="%Y-%m-%d", unit="s", error_is_null=True)
-        real_day = pc.and_(pc.and_(
-            pc.equal(pc.year(parsed), pc.cast(pc.utf8_slice_codeunits(days, 0, 4), pa.int64())),
-            pc.equal(pc.month(parsed), pc.cast(pc.utf8_slice_codeunits(days, 5, 7), pa.int64()))),
-            pc.equal(pc.day(parsed), pc.cast(pc.utf8_slice_codeunits(days, 8, 10), pa.int64())))
-        ok[rows] = pc.fill_null(real_day, False).to_numpy(zero_copy_only=False)
+        ok[rows] = _exists(day.take(pa.array(rows)))
     iso = pc.if_else(date_time, pc.binary_join_element_wise(day, pc.utf8_slice_codeunits(values, 11), "T"), values)
     return ok, iso
+
+
+def _exists(days: pa.Array) -> np.ndarray:
+    """Per 'YYYY-MM-DD' (digits, no nulls): is it a real day? strptime rolls 1887-02-30 over to 03-02, so its
+    year, month and day are compared with the digits."""
+    parsed = pc.strptime(days, format="%Y-%m-%d", unit="s", error_is_null=True)
+    real_day = pc.and_(pc.and_(
+        pc.equal(pc.year(parsed), pc.cast(pc.utf8_slice_codeunits(days, 0, 4), pa.int64())),
+        pc.equal(pc.month(parsed), pc.cast(pc.utf8_slice_codeunits(days, 5, 7), pa.int64()))),
+        pc.equal(pc.day(parsed), pc.cast(pc.utf8_slice_codeunits(days, 8, 10), pa.int64())))
+    return pc.fill_null(real_day, False).to_numpy(zero_copy_only=False)
+
+
+# Full dates that parse_single reads to 'YYYY-MM-DD' with nothing to flag: ISO, and numeric day-first dates
+# ('12.05.1887', '12/05/1887', '5-7-1887'), when the day exists.
+_FULL_ISO_DATE = r"^[1-9][0-9]{3}-(0[1-9]|1[0-2])-[0-9]{2}$"
+_DAY_FIRST_DATE = r"^(?P<day>[0-9]{1,2})[./-](?P<month>[0-9]{1,2})[./-](?P<year>[1-9][0-9]{3})$"
+
+
+def _spread(values: pa.Array, rows: np.ndarray, size: int) -> pa.Array:
+    """values[i] at position rows[i] of an array of `size`, null elsewhere."""
+    positions = np.full(size, -1, np.int64)
+    positions[rows] = np.arange(rows.size)
+    return values.take(pa.array(positions, mask=positions < 0))
+
+
+def _full_dates(values: pa.Array) -> tuple[np.ndarray, pa.Array]:
+    """(mask of the full dates the date interpreters read without a flag, those dates as 'YYYY-MM-DD')."""
+    size = len(values)
+    iso_day = pc.fill_null(pc.match_substring_regex(values, _FULL_ISO_DATE), False).to_numpy(zero_copy_only=False)
+    day_first = pc.fill_null(pc.match_substring_regex(values, _DAY_FIRST_DATE), False).to_numpy(
+        zero_copy_only=False)
+    ok = np.zeros(size, dtype=bool)
+    texts = pa.nulls(size, pa.string())
+    rows = np.flatnonzero(iso_day)
+    if rows.size:
+        ok[rows] = _exists(values.take(pa.array(rows)))
+        texts = values
+    rows = np.flatnonzero(day_first)
+    if rows.size:
+        parts = pc.extract_regex(values.take(pa.array(rows)), _DAY_FIRST_DATE)
+        days = pc.binary_join_element_wise(parts.field("year"), pc.utf8_lpad(parts.field("month"), 2, "0"),
+                                           pc.utf8_lpad(parts.field("day"), 2, "0"), "-")
+        ok[rows] = _exists(days)
+        texts = pc.if_else(pa.array(day_first), _spread(days, rows, size), texts)
+    return ok, texts
+
+
+def _fast_dates(values: pa.Array, end: pa.Array | None, pairs: bool) -> tuple[np.ndarray, pa.Array]:
+    """(mask of the rows whose interpretation Arrow can give, that interpretation), for the date interpreters:
+    ISO dates and date-times and full day-first dates without an end, and (`pairs`: interpret_event_date) a
+    start and end that are full dates in order."""
+    no_end = np.ones(len(values), dtype=bool) if end is None else \
+        pc.is_null(end).to_numpy(zero_copy_only=False)
+    fast, iso = _iso_dates(values)
+    fast &= no_end
+    full, dates = _full_dates(values)
+    single = full & no_end & ~fast
+    if single.any():
+        fast |= single
+        iso = pc.if_else(pa.array(single), dates, iso)
+    if pairs and end is not None and not no_end.all():
+        last_full, last = _full_dates(end)
+        pair = full & last_full & ~no_end
+        if pair.any():
+            pair &= pc.fill_null(pc.greater_equal(last, dates), False).to_numpy(zero_copy_only=False)
+            interval = pc.if_else(pc.equal(last, dates), dates, pc.binary_join_element_wise(dates, last, "/"))
+            fast |= pair
+            iso = pc.if_else(pa.array(pair), interval, iso)
+    return fast, iso
 
 
 def interpret(values: pa.Array, interpreter: Callable, term: str, extra: pa.Array | None = None
@@ -173,9 +237,7 @@ def interpret(values: pa.Array, interpreter: Callable, term: str, extra: pa.Arra
     """Run `interpreter` once per distinct value; return the interpreted column and (row, term, flag, value)."""
     fast = None
     if _takes_iso_dates(interpreter) and len(values):
-        fast, iso = _iso_dates(values)
-        if extra is not None:
-            fast &= ~pc.is_valid(extra).to_numpy(zero_copy_only=False)
+        fast, iso = _fast_dates(values, extra, pairs=interpreter is interpret_event_date)
         if not fast.any():
             fast = None
     key = values if extra is None else pc.binary_join_element_wise(
