@@ -15,6 +15,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from mobilise.mappers.coordinates import interpret_coordinate
 from mobilise.mappers.dates import interpret_date, interpret_event_date
 from mobilise.mappers.interpreters import VERBATIM_TERM, Interpreter, interpreters
 from mobilise.mappers.vocabularies import Translator
@@ -232,6 +233,31 @@ def _fast_dates(values: pa.Array, end: pa.Array | None, pairs: bool) -> tuple[np
     return fast, iso
 
 
+def _takes_coordinates(interpreter: Callable) -> bool:
+    return isinstance(interpreter, partial) and interpreter.func is interpret_coordinate and not interpreter.args
+
+
+# Plain decimal degrees with at most 3 + 7 digits: a double holds them exactly enough that interpret_coordinate's
+# '%.7f' of float(text), trailing zeros stripped, is the text itself normalised (',' as '.', no '+', no leading or
+# trailing zeros, '-0' as '0'); Arrow does that for them, interpret_coordinate for anything else.
+_PLAIN_DEGREES = r"^[+-]?[0-9]{1,3}(?:[.,][0-9]{1,7})?$"
+
+
+def _plain_coordinates(distinct: pa.Array) -> dict[int, str]:
+    """position in `distinct` -> interpret_coordinate's value, for the plain decimal values among them."""
+    plain = np.flatnonzero(pc.fill_null(pc.match_substring_regex(distinct, _PLAIN_DEGREES), False).to_numpy(
+        zero_copy_only=False))
+    if plain.size == 0:
+        return {}
+    text = pc.replace_substring(distinct.take(pa.array(plain)), ",", ".")
+    text = pc.replace_substring_regex(text, r"^\+", "")
+    text = pc.replace_substring_regex(text, r"^(-?)0+([0-9])", r"\1\2")
+    text = pc.replace_substring_regex(text, r"(\.[0-9]*?)0+$", r"\1")
+    text = pc.replace_substring_regex(text, r"\.$", "")
+    text = pc.if_else(pc.equal(text, "-0"), pa.scalar("0"), text)
+    return dict(zip(plain.tolist(), text.to_pylist()))
+
+
 def interpret(values: pa.Array, interpreter: Callable, term: str, extra: pa.Array | None = None
               ) -> tuple[pa.Array, list[tuple[int, str, str, str]]]:
     """Run `interpreter` once per distinct value; return the interpreted column and (row, term, flag, value)."""
@@ -246,8 +272,9 @@ def interpret(values: pa.Array, interpreter: Callable, term: str, extra: pa.Arra
         key = pc.if_else(pa.array(fast), pa.scalar(None, pa.string()), key)  # not looked at below
     encoded = pc.dictionary_encode(key)
     distinct = encoded.dictionary.to_pylist()
+    known = _plain_coordinates(encoded.dictionary) if extra is None and _takes_coordinates(interpreter) else {}
     if extra is None:
-        results = [interpreter(v) for v in distinct]
+        results = [(known[i], ()) if i in known else interpreter(v) for i, v in enumerate(distinct)]
     else:
         results = [interpreter(*(part or None for part in v.split("\x1f", 1))) for v in distinct]
     interpreted = pa.array([r[0] for r in results], pa.string()).take(encoded.indices)
