@@ -42,7 +42,7 @@ class SourceError(ValueError):
     """The source cannot be read at all; the message says what to fix."""
 
 
-def _check_reachable(source: SourceConfig) -> None:
+def check_reachable(source: SourceConfig) -> None:
     """A missing SQLite file would otherwise be created empty and fail later as 'no such table'."""
     from pathlib import Path
 
@@ -56,5 +56,5 @@ def _check_reachable(source: SourceConfig) -> None:
 
 
 def extract_batches(source: SourceConfig) -> Iterator[pa.RecordBatch]:
-    _check_reachable(source)
+    check_reachable(source)
     return extractor_for(source)(source)

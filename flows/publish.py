@@ -8,19 +8,26 @@ from __future__ import annotations
 
 import json
 import os
+from contextlib import contextmanager
 from pathlib import Path
 
 from prefect import flow, get_run_logger, task
-from prefect.futures import wait
+from prefect.futures import as_completed, wait
 from prefect.task_runners import ThreadPoolTaskRunner
 
+from mobilise.extractors.partitions import Partition
 from mobilise.flows import stages
 from mobilise.settings import ExecutionConfig, load_config
 
 
+@task(name="plan partitions")
+def partitions_task(config_path: str) -> list[Partition | None]:
+    return stages.plan_partitions(load_config(config_path))
+
+
 @task(name="extract")
-def extract_task(config_path: str, run: str) -> list[str]:
-    return stages.extract(load_config(config_path), Path(run))
+def extract_task(config_path: str, run: str, partition: Partition | None = None) -> list[str]:
+    return stages.extract(load_config(config_path), Path(run), partition)
 
 
 @task(name="map")
@@ -76,6 +83,50 @@ def task_runner(execution: ExecutionConfig, dask_address: str | None = None):
     return ThreadPoolTaskRunner(max_workers=workers)
 
 
+@contextmanager
+def shared_prefect_api():
+    """One Prefect API for the flow and the worker processes of a local Dask cluster.
+
+    With no Prefect server configured, every process that runs a task would otherwise start a temporary API
+    server of its own (10-20 s each, and the flow's API would never see the workers' task runs). One temporary
+    server is started here when none is configured, and its address is handed to the workers through the
+    environment they inherit.
+    """
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    before = os.environ.get("PREFECT_API_URL")
+    server = None
+    url = PREFECT_API_URL.value()
+    if not url:
+        from prefect.server.api.server import SubprocessASGIServer
+
+        server = SubprocessASGIServer()
+        server.start()
+        url = server.api_url
+    os.environ["PREFECT_API_URL"] = url
+    try:
+        with temporary_settings(updates={PREFECT_API_URL: url}):
+            yield url
+    finally:
+        if before is None:
+            os.environ.pop("PREFECT_API_URL", None)
+        else:
+            os.environ["PREFECT_API_URL"] = before
+        if server is not None:
+            _drain_prefect_queues()
+            server.stop()
+
+
+def _drain_prefect_queues() -> None:
+    """Send the logs and events still queued before the temporary API stops: at exit they would be retried
+    against a server that is gone, for over a minute."""
+    from prefect.events.worker import EventsWorker
+    from prefect.logging.handlers import APILogWorker
+
+    for service in (APILogWorker, EventsWorker):
+        service.drain_all(timeout=10)
+
+
 def run_publication(config_path: str, dry_run: bool = False, dask_address: str | None = None,
                     runner: str | None = None) -> dict:
     """Run the flow with the task runner the config (or the caller) chooses; what `mobilise run` calls."""
@@ -83,7 +134,8 @@ def run_publication(config_path: str, dry_run: bool = False, dask_address: str |
     if runner:
         execution = execution.model_copy(update={"runner": runner})
     configured = publish_dataset.with_options(task_runner=task_runner(execution, dask_address))
-    return configured(config_path, dry_run=dry_run)
+    with shared_prefect_api():
+        return configured(config_path, dry_run=dry_run)
 
 
 @flow(name="publish_dataset", log_prints=True)
@@ -98,10 +150,14 @@ def publish_dataset(config_path: str, dry_run: bool = False, keep_run_files: boo
     config = load_config(config_path)  # fail here, before any work, on a config error
     run = stages.new_run_directory(config)
     logger.info("run folder %s; source %s", run, config.source.safe_url)
-    batches = extract_task(config_path, str(run))
-    mapped_futures = map_task.map(config_path, batches)
+    # Each partition of the source is extracted on a worker of its own; a partition's batches are mapped as soon
+    # as it is extracted, while other partitions are still being read.
+    extracted = [extract_task.submit(config_path, str(run), partition)
+                 for partition in partitions_task(config_path)]
+    mapped_futures = [map_task.submit(config_path, batch)
+                      for done in as_completed(extracted) for batch in done.result()]
     wait(mapped_futures)
-    mapped = [future.result() for future in mapped_futures]
+    mapped = sorted(future.result() for future in mapped_futures)
     duplicates = duplicates_task(str(run))
     summary_futures = validate_task.map(config_path, mapped, duplicates)
     summaries = [future.result() for future in summary_futures]

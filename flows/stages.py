@@ -25,9 +25,11 @@ import pyarrow.parquet as pq
 
 from mobilise.extractors import sql  # noqa: F401  (registers the SQL backends)
 from mobilise.extractors.base import extract_batches
+from mobilise.extractors.partitions import Partition, partition_source
+from mobilise.extractors.partitions import plan_partitions as plan_partitions_of
 from mobilise.flags import severities
 from mobilise.mappers.mapping import MappingPlan, as_text, map_batch
-from mobilise.publishers.dwca import write_archive
+from mobilise.publishers.dwca import DeflatedRows, deflate_rows, write_archive
 from mobilise.flows.reporting import batch_fragment, build_report, evaluate_gates, merge_counts, merge_fragments
 from mobilise.publishers.eml import Coverage, build_eml
 from mobilise.publishers.publication import (CURRENT_ARCHIVE, Publication, PublicationLog, atomic_path, now_utc,
@@ -49,10 +51,6 @@ def new_run_directory(config: DatasetConfig) -> Path:
     return directory
 
 
-def _batch_path(run: Path, stage: str, number: int) -> Path:
-    return run / stage / f"{number:06d}.parquet"
-
-
 def _sibling(path: str | Path, stage: str) -> Path:
     """The same batch's file in another stage folder."""
     path = Path(path)
@@ -64,19 +62,35 @@ def _write(table: pa.Table, path: Path) -> None:
     pq.write_table(table, path, compression="zstd" if table.num_rows > 10_000 else "snappy")
 
 
-# --- extract ------------------------------------------------------------------------------------------------------
+# --- extract ---------------------------------------------------------------------------------------------------
 
-def extract(config: DatasetConfig, run: Path) -> list[str]:
-    """Stream the source into one Parquet file per batch; fail on the first batch if a mapped column is missing."""
+def plan_partitions(config: DatasetConfig) -> list[Partition | None]:
+    """The parts of the source to extract, each on its own worker; ``[None]``: the source read as a whole."""
+    partitions = plan_partitions_of(config.source)
+    if len(partitions) > 1:
+        log.info("source split into %d partitions of %d %s values", len(partitions) - 1,
+                 config.source.partition.keys, config.source.partition.column)
+    return partitions
+
+
+def extract(config: DatasetConfig, run: Path, partition: Partition | None = None) -> list[str]:
+    """Stream the source (or one partition of it) into one Parquet file per batch.
+
+    Fails on the first batch if a mapped column is missing. File names sort in source order: ``000007.parquet``,
+    or ``p000003-000002.parquet`` for the second batch of the third partition.
+    """
     plan = MappingPlan.from_config(config)
+    source = partition_source(config.source, partition)
+    prefix = f"p{partition.number:06d}-" if partition is not None else ""
     paths = []
-    for number, batch in enumerate(extract_batches(config.source), start=1):
+    for number, batch in enumerate(extract_batches(source), start=1):
         if number == 1:
             plan.check_columns(batch.schema.names)
-        path = _batch_path(run, "extracted", number)
+        path = run / "extracted" / f"{prefix}{number:06d}.parquet"
         _write(pa.Table.from_batches([batch]), path)
         paths.append(str(path))
-    log.info("extracted %d batch(es) from %s", len(paths), config.source.safe_url)
+    where = f" ({partition.describe(config.source.partition.column)})" if partition is not None else ""
+    log.info("extracted %d batch(es) from %s%s", len(paths), config.source.safe_url, where)
     return paths
 
 
@@ -131,6 +145,7 @@ class BatchSummary:
     amendments_applied: dict[str, int] = field(default_factory=dict)  # "label|term" -> records
     mids: dict[str, dict[int, int]] = field(default_factory=dict)
     report: dict = field(default_factory=dict)  # flows.reporting.batch_fragment
+    core: DeflatedRows | None = None  # the published rows as the archive's core-file part
 
 
 def _quarantine_table(mapped: pa.Table, source: pa.Table, rows: np.ndarray, reasons: dict[int, str]) -> pa.Table:
@@ -184,6 +199,10 @@ def _validate_file(config: DatasetConfig, mapped_path: str, duplicates_path: str
     table, issues, publishable = assessment.table, assessment.issues, assessment.publishable
     valid = table.filter(pa.array(publishable))
     _write(valid, _sibling(mapped_path, "valid"))
+    plan_terms = MappingPlan.from_config(config).terms
+    core_terms = plan_terms + sorted(set(table.column_names) - set(plan_terms))
+    # The archive's part for this batch, deflated here so that workers share the compression (publish copies it)
+    core = deflate_rows(valid, core_terms, _sibling(mapped_path, "core").with_suffix(".deflate"))
     _write(issues, _sibling(mapped_path, "issues"))
     rejected_rows = np.flatnonzero(~publishable)
     extracted = _sibling(mapped_path, "extracted")
@@ -205,7 +224,7 @@ def _validate_file(config: DatasetConfig, mapped_path: str, duplicates_path: str
                            severity_of=dict(zip(flags, issues["severity"].to_pylist())),
                            added_terms=[c for c in table.column_names if c not in mapped.column_names],
                            bdq=assessment.bdq, amendments_applied=applied, mids=assessment.mids,
-                           report=batch_fragment(valid, issues, occurrence_ids))
+                           report=batch_fragment(valid, issues, occurrence_ids), core=core)
     _coverage(valid, summary)
     return summary
 
@@ -274,11 +293,6 @@ def write_quarantine(run: Path, target: Path) -> int:
     return written
 
 
-def _valid_tables(run: Path):
-    for path in sorted((run / "valid").glob("*.parquet")):
-        yield pq.read_table(path)
-
-
 def _package_id(config: DatasetConfig) -> str:
     """The EML packageId stem: the dataset's UUID as the IPT uses it, else its short name."""
     try:
@@ -297,9 +311,15 @@ def write_amendments(run: Path, target: Path) -> str | None:
     return str(target)
 
 
-def _valid_tables(run: Path, terms: list[str]):
-    """Published batches with every archive column (a term an amendment added elsewhere is empty here)."""
+def _core_parts(run: Path, terms: list[str], summaries: list[BatchSummary]):
+    """Published batches in order: the part the validate stage deflated, or, when an amendment added a column
+    in another batch, the batch again with every archive column (the added ones empty here)."""
+    deflated = {s.batch: s.core for s in summaries if s.core is not None}
     for path in sorted((run / "valid").glob("*.parquet")):
+        part = deflated.get(path.stem)
+        if part is not None and part.terms == terms:
+            yield part
+            continue
         table = pq.read_table(path)
         for term in terms:
             if term not in table.column_names:
@@ -372,7 +392,7 @@ def publish(config: DatasetConfig, run: Path, summaries: list[BatchSummary], dry
         plan_terms = MappingPlan.from_config(config).terms
         terms = plan_terms + sorted({t for s in summaries for t in s.added_terms} - set(plan_terms))
         with atomic_path(archive) as temporary:
-            written = write_archive(temporary, terms, _valid_tables(run, terms), eml)
+            written = write_archive(temporary, terms, _core_parts(run, terms, summaries), eml)
         write_quarantine(run, quarantine)
         amendments = write_amendments(run, written_files[2])
         report = _report(config, summaries, version, published.isoformat(), gates, totals, issues, severity_of)

@@ -33,6 +33,21 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+class PartitionConfig(Strict):
+    """Split the source into key ranges that are extracted, mapped and validated in parallel.
+
+    Each range is the source query wrapped as ``SELECT * FROM (query) WHERE column >= low AND column < high``; the
+    database pushes the range down to the key's index, so every (Dask) worker reads its own part of the table.
+    """
+
+    column: str = Field(description="integer column of the query's result that identifies a record, e.g. the "
+                                    "primary key of the specimen table")
+    keys: int = Field(100_000, gt=0, description="key values per partition: low <= key < low + keys")
+    bounds_query: str | None = Field(None, description=(
+        "SQL returning the smallest and largest key in one row, e.g. SELECT MIN(id), MAX(id) FROM specimen; "
+        "without it they are read as MIN/MAX over the whole query, which costs one pass over the source"))
+
+
 class SourceConfig(Strict):
     url: str = Field(description="SQLAlchemy URL of the collection database; use ${ENV} for passwords")
     query: str | None = Field(None, description="SQL returning one row per record")
@@ -42,6 +57,9 @@ class SourceConfig(Strict):
         "how rows are read: sqlalchemy (any database, any column typing), or Arrow-native record batches "
         "straight from the driver: adbc (SQLite, PostgreSQL) or connectorx (PostgreSQL, MySQL/MariaDB, SQLite); "
         "the native engines need strictly typed columns (see extractors/arrow_native.py)"))
+    partition: PartitionConfig | None = Field(None, description=(
+        "read the source in key ranges, in parallel (see extractors/partitions.py); without it one reader "
+        "streams the whole query"))
 
     @model_validator(mode="after")
     def _one_of_query_or_table(self) -> "SourceConfig":

@@ -15,7 +15,9 @@ from mobilise.settings import DatasetConfig
 
 def run_stages(config: DatasetConfig, dry_run: bool = False) -> stages.RunResult:
     run = stages.new_run_directory(config)
-    mapped = [stages.map_file(config, path) for path in stages.extract(config, run)]
+    extracted = [path for partition in stages.plan_partitions(config)
+                 for path in stages.extract(config, run, partition)]
+    mapped = [stages.map_file(config, path) for path in extracted]
     duplicates = stages.find_duplicate_ids(run)
     summaries = [stages.validate_file(config, path, duplicates) for path in mapped]
     result = stages.publish(config, run, summaries, dry_run=dry_run)

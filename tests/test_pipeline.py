@@ -120,15 +120,16 @@ def test_versions_follow_each_other_and_stay_on_disk(published):
         read_core_with_pandas(second.archive)["occurrenceID"].tolist()
 
 
-def test_a_crash_while_writing_leaves_the_last_publication_untouched(published, monkeypatch):
+@pytest.mark.parametrize("step", ["text_lines", "_copy_part"])  # deflating a batch; writing the archive
+def test_a_crash_while_writing_leaves_the_last_publication_untouched(published, monkeypatch, step):
     config, first = published
     directory = config.publication_directory
     before = {p.name: p.read_bytes() for p in directory.iterdir()}
 
-    def crash(table: pa.Table):
+    def crash(*args):
         raise OSError("disk full")
 
-    monkeypatch.setattr(dwca_writer, "text_lines", crash)
+    monkeypatch.setattr(dwca_writer, step, crash)
     with pytest.raises(OSError, match="disk full"):
         run_stages(config)
     after = {p.name: p.read_bytes() for p in directory.iterdir()}
