@@ -45,4 +45,4 @@ bench: install
 	@command -v sqlite3 >/dev/null && command -v zip >/dev/null || \
 		{ echo "make bench needs the sqlite3 and zip commands: apt-get install -y sqlite3 zip"; exit 1; }
 	$(BIN)/pip install --quiet -e '.[bench]'
-	$(BIN)/python bench/run.py --sizes $(BENCH_SIZES) --repeats $(BENCH_REPEATS) --engines adbc --prefect
+	$(BIN)/python bench/run.py --sizes $(BENCH_SIZES) --repeats $(BENCH_REPEATS) --engines adbc

@@ -1,31 +1,55 @@
-"""One in-process pipeline run (extract -> map -> duplicates -> validate -> publish) through flows/stages.py.
+"""One pipeline run (partitions extracted -> mapped -> duplicates -> validated -> published) through
+flows/stages.py, on a local Dask cluster (the `mobilise run` default) or in threads, without Prefect.
 
     .venv/bin/python bench/pipeline.py DB OUTPUT [--config config/sample.yaml] [--workers 2] [--engine E]
-        [--profile FILE.html]
+        [--runner dask|threads] [--profile FILE.html]
 
-The per-batch map and validate stages run in a thread pool of ``--workers`` threads, as the Prefect flow does
-with the ``threads`` runner; Prefect itself is not involved (its ephemeral API server's start-up would dominate a
-benchmark). Prints one JSON object with the stage wall times and the counts on standard output.
+The tasks are those of the Prefect flow (flows/publish.py) in the same order and with the same overlap (a
+partition's batches are mapped as soon as it is extracted); Prefect itself is left out so that the stages can be
+timed, and `bench/run.py` measures `mobilise run` beside this. Prints one JSON object with the phase times (seconds
+from the start at which each phase ended) and the counts.
 """
 from __future__ import annotations
 
 import argparse
+import concurrent.futures
 import json
 import os
 import resource
 import sys
 import time
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-class Inline:
-    map = staticmethod(map)
+def _executor(runner: str, workers: int):
+    """submit/as_completed/close of a local Dask cluster (worker processes), a thread pool, or inline."""
+    if runner == "dask":
+        import distributed
+
+        cluster = distributed.LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                                           dashboard_address=None)
+        client = distributed.Client(cluster)
+
+        def close() -> None:
+            client.close()
+            cluster.close()
+
+        return client.submit, distributed.as_completed, close
+    if runner == "inline":  # everything in the main thread, where a profiler sees it
+        def submit(function, *args):
+            future = concurrent.futures.Future()
+            future.set_result(function(*args))
+            return future
+
+        return submit, iter, lambda: None
+    pool = concurrent.futures.ThreadPoolExecutor(workers)
+    return pool.submit, concurrent.futures.as_completed, pool.shutdown
 
 
-def run(db: Path, output: Path, config_path: Path, workers: int, engine: str | None, bdq: bool) -> dict:
+def run(db: Path, output: Path, config_path: Path, workers: int, engine: str | None, bdq: bool,
+        runner: str) -> dict:
     os.environ["MOBILISE_SAMPLE_URL"] = f"sqlite:///{db.resolve()}"
     os.environ["MOBILISE_OUTPUT"] = str(output.resolve())
     from mobilise.flows import stages
@@ -34,43 +58,42 @@ def run(db: Path, output: Path, config_path: Path, workers: int, engine: str | N
     config = load_config(config_path)
     if engine:
         config.source = config.source.model_copy(update={"engine": engine})
-    if not bdq and hasattr(config.validation, "bdq"):
-        # The TDWG BDQ batch tests are benchmarked apart (see bench/results.md): at this writing they cost far
-        # more than the rest of the pipeline together.
+    if not bdq:
+        # The TDWG BDQ batch tests are measured apart (see bench/results.md).
         config.validation.bdq.enabled = False
     times: dict[str, float] = {}
-    peak: dict[str, float] = {}  # the process's peak RSS (MB) so far, after each stage
-
-    def mark(stage: str, started: float) -> None:
-        times[stage] = time.perf_counter() - started
-        peak[stage] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
     start = time.perf_counter()
-    run_dir = stages.new_run_directory(config)
-    t = time.perf_counter()
-    extracted = stages.extract(config, run_dir)
-    mark("extract", t)
-    with ThreadPoolExecutor(workers) as executor:
-        pool = executor if workers > 1 else Inline()  # one worker: in the main thread, where a profiler sees it
-        t = time.perf_counter()
-        mapped = list(pool.map(lambda path: stages.map_file(config, path), extracted))
-        mark("map", t)
-        t = time.perf_counter()
+
+    def mark(phase: str) -> None:
+        times[phase] = time.perf_counter() - start
+
+    submit, as_completed, close = _executor(runner, workers)
+    mark("workers started")
+    try:
+        run_dir = stages.new_run_directory(config)
+        partitions = stages.plan_partitions(config)
+        extracts = [submit(stages.extract, config, run_dir, partition) for partition in partitions]
+        maps = []
+        for done in as_completed(extracts):
+            maps += [submit(stages.map_file, config, path) for path in done.result()]
+        mark("extract")
+        mapped = sorted(future.result() for future in maps)
+        mark("map")
         duplicates = stages.find_duplicate_ids(run_dir)
-        mark("duplicates", t)
-        t = time.perf_counter()
-        summaries = list(pool.map(lambda path: stages.validate_file(config, path, duplicates), mapped))
-        mark("validate", t)
-    t = time.perf_counter()
+        mark("duplicates")
+        summaries = [future.result() for future in [submit(stages.validate_file, config, path, duplicates)
+                                                    for path in mapped]]
+        mark("validate")
+    finally:
+        close()
     result = stages.publish(config, run_dir, summaries)
-    mark("publish", t)
-    t = time.perf_counter()
+    mark("publish")
     stages.clean_up(run_dir)
-    mark("clean_up", t)
-    times["total"] = time.perf_counter() - start
-    return {"stages": times, "peak_rss_mb": peak, "records": result.records, "rejected": result.rejected,
-            "extracted": result.extracted, "archive": result.archive, "quarantine": result.quarantine,
-            "batches": len(extracted)}
+    mark("total")
+    return {"phases": times, "runner": runner, "workers": workers, "partitions": len(partitions),
+            "main_peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+            "records": result.records, "rejected": result.rejected, "extracted": result.extracted,
+            "archive": result.archive, "quarantine": result.quarantine, "batches": len(mapped)}
 
 
 def main() -> None:
@@ -81,6 +104,8 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--engine", default=None, help="source.engine override (sqlalchemy, adbc, connectorx)")
     parser.add_argument("--bdq", action="store_true", help="run the TDWG BDQ tests as the config says")
+    parser.add_argument("--runner", choices=["dask", "threads", "inline"], default="dask",
+                        help="inline: one after the other in the main thread (what --profile uses)")
     parser.add_argument("--profile", type=Path, default=None, help="write a pyinstrument HTML profile here")
     args = parser.parse_args()
     if args.profile:
@@ -88,13 +113,13 @@ def main() -> None:
 
         profiler = Profiler(async_mode="disabled")
         profiler.start()
-        result = run(args.db, args.output, args.config, args.workers, args.engine, args.bdq)
+        result = run(args.db, args.output, args.config, args.workers, args.engine, args.bdq, "inline")
         profiler.stop()
         args.profile.write_text(profiler.output_html(), encoding="utf-8")
         args.profile.with_suffix(".txt").write_text(profiler.output_text(unicode=False, color=False),
                                                     encoding="utf-8")
     else:
-        result = run(args.db, args.output, args.config, args.workers, args.engine, args.bdq)
+        result = run(args.db, args.output, args.config, args.workers, args.engine, args.bdq, args.runner)
     json.dump(result, sys.stdout)
     print()
 

@@ -1,21 +1,25 @@
 """The benchmark behind ``make bench``: the pipeline against its floor and against other tools, same rows.
 
-    .venv/bin/python bench/run.py [--sizes 1000000 5000000] [--repeats 3 2] [--prefect] [--servers]
+    .venv/bin/python bench/run.py [--sizes 1000000 5000000] [--repeats 3 2] [--engines adbc sqlalchemy]
+        [--no-others] [--servers]
     .venv/bin/python bench/run.py --report        # rewrite bench/results.md from bench/work/measurements.jsonl
 
-Every measured thing runs in a child process; its wall time, CPU time (user + system) and peak RSS come from
-``os.wait4`` (the child's own rusage, including what it waited for). Measured, per database size:
+Every measured thing runs in a child process; its wall time and CPU time (user + system) come from ``os.wait4``
+(the child's own rusage, including the descendants it waited for), its peak RSS both as the largest single process
+(rusage) and as the peak of the summed PSS of the child and all its descendants (sampled every 0.2 s with psutil:
+Dask workers, nannies and the Prefect API server count; PSS counts a page shared by several processes once). Measured, per database size and round:
 
-- ``pipeline``: extract -> map -> duplicates -> validate -> publish in-process through flows/stages.py
-  (bench/pipeline.py), without Prefect, whose ephemeral API server start-up would dominate;
 - ``floor``: the same query exported by the ``sqlite3`` command-line tool as TSV, then ``zip`` (the least any
   tool must do to produce the same rows zipped);
+- ``pipeline``: the flow's tasks through flows/stages.py on a local Dask cluster of one worker process per core
+  (bench/pipeline.py), timed per phase, without Prefect;
+- ``mobilise run``: ``mobilise run CONFIG --json``, the product as a data manager runs it (Prefect flow with its
+  temporary API server, local Dask cluster), start-up included;
 - ``write mobilise`` / ``write dwcahandler``: writing the same rows (our archive's core file, loaded first) as a
   DwC-A, by our writer and by the ALA's dwcahandler (bench/writers.py);
 - ``read dwca-reader``: python-dwca-reader iterating our archive's core rows (bench/read.py);
 - with ``--servers``: each extraction engine streaming the query from SQLite, PostgreSQL and MariaDB
-  (bench/extract.py; load them first with bench/load_servers.py);
-- with ``--prefect``: one ``mobilise run`` through the Prefect flow at the smallest size.
+  (bench/extract.py; load them first with bench/load_servers.py).
 
 Needs the ``sqlite3`` and ``zip`` commands (``apt-get install -y sqlite3 zip``) and ``pip install -e '.[bench]'``.
 The databases and archives live in bench/work/ (git-ignored).
@@ -59,12 +63,41 @@ def run_child(command: list[str] | str) -> dict:
         for chunk in iter(lambda: stream.read(65536), b""):
             sink.append(chunk)
 
+    tree_peak = [0.0]
+    finished = threading.Event()
+
+    def sample_tree() -> None:
+        """Peak of the summed PSS of the child and all its descendants (Dask workers, the Prefect server): the
+        memory they take together, each shared page counted once (summed RSS would count shared libraries in every
+        process)."""
+        import psutil
+
+        try:
+            root = psutil.Process(process.pid)
+        except psutil.NoSuchProcess:
+            return
+        while not finished.wait(0.2):
+            total = 0
+            try:
+                for member in [root, *root.children(recursive=True)]:
+                    try:
+                        total += member.memory_full_info().pss
+                    except psutil.NoSuchProcess:
+                        pass
+            except psutil.NoSuchProcess:
+                return
+            tree_peak[0] = max(tree_peak[0], total / 2**20)
+
     threads = [threading.Thread(target=drain, args=(process.stdout, out_chunks)),
                threading.Thread(target=drain, args=(process.stderr, err_chunks))]
     for thread in threads:
         thread.start()
+    sampler = threading.Thread(target=sample_tree, daemon=True)
+    sampler.start()
     _, status, usage = os.wait4(process.pid, 0)
     wall = time.perf_counter() - start
+    finished.set()
+    sampler.join()
     try:  # what it left running (Prefect's ephemeral API servers) would hold the pipes open
         os.killpg(process.pid, signal.SIGTERM)
     except ProcessLookupError:
@@ -75,7 +108,8 @@ def run_child(command: list[str] | str) -> dict:
     out, err = b"".join(out_chunks).decode(), b"".join(err_chunks).decode()
     if process.returncode != 0:
         raise RuntimeError(f"{command} failed ({process.returncode}):\n{err[-3000:]}")
-    result = {"wall": wall, "cpu": usage.ru_utime + usage.ru_stime, "rss_mb": usage.ru_maxrss / 1024}
+    result = {"wall": wall, "cpu": usage.ru_utime + usage.ru_stime, "rss_mb": usage.ru_maxrss / 1024,
+              "tree_rss_mb": tree_peak[0]}
     lines = out.strip().splitlines()
     if lines and lines[-1].startswith("{"):
         result["output"] = json.loads(lines[-1])
@@ -112,14 +146,41 @@ def query_file() -> Path:
 
 
 def pipeline_run(size: int, db: Path, output: Path, engine: str) -> bool:
-    """One in-process pipeline run, recorded; a crash is recorded (and printed) instead of ending the bench."""
+    """One pipeline run on a local Dask cluster, recorded; a crash is recorded (and printed), not fatal."""
     try:
         record("pipeline", size, run_child([PYTHON, str(BENCH / "pipeline.py"), str(db), str(output),
-                                            "--engine", engine]), engine=engine)
+                                            "--engine", engine, "--runner", "dask"]), engine=engine)
         return True
     except RuntimeError as error:
         failed(size, f"pipeline ({engine})", error)
         return False
+
+
+def prefect_config(size: int, engine: str) -> Path:
+    """The shipped sample config pointed at the bench database, with the benchmark's settings."""
+    from ruamel.yaml import YAML
+
+    yaml = YAML()
+    config = yaml.load((ROOT / "config" / "sample.yaml").read_text())
+    config["source"]["url"] = f"sqlite:///{database(size)}"
+    config["source"]["engine"] = engine
+    config["output"]["directory"] = str(WORK / f"prefect-{size}")
+    config.setdefault("validation", {}).setdefault("bdq", {})["enabled"] = False  # as in bench/pipeline.py
+    path = WORK / f"prefect-{size}-{engine}.yaml"
+    with path.open("w") as handle:
+        yaml.dump(config, handle)
+    return path
+
+
+def prefect_run(size: int, engine: str) -> None:
+    """`mobilise run CONFIG --json`: the product as a data manager runs it (Prefect flow, local Dask cluster)."""
+    path = prefect_config(size, engine)
+    shutil.rmtree(WORK / f"prefect-{size}", ignore_errors=True)
+    try:
+        record("mobilise run", size, run_child([str(Path(PYTHON).parent / "mobilise"), "run", str(path), "--json"]),
+               engine=engine)
+    except RuntimeError as error:
+        failed(size, f"mobilise run ({engine})", error)
 
 
 def failed(size: int, what: str, error: Exception) -> None:
@@ -130,10 +191,11 @@ def failed(size: int, what: str, error: Exception) -> None:
                                  "error": str(error)[-500:]}) + "\n")
 
 
-def bench_size(size: int, repeats: int, extra_engines: list[str]) -> None:
+def bench_size(size: int, repeats: int, engines: list[str], others: bool) -> None:
+    """`repeats` rounds of: the floor, the pipeline and `mobilise run` per engine, and (with `others`) the
+    writers and the reader on the archive the first engine's pipeline published."""
     db = database(size)
     query = query_file()
-    archive = None
     for repeat in range(repeats):
         print(f"size {size:,}, run {repeat + 1}/{repeats}", flush=True)
         tsv, zipped = WORK / f"floor-{size}.tsv", WORK / f"floor-{size}.zip"
@@ -141,18 +203,18 @@ def bench_size(size: int, repeats: int, extra_engines: list[str]) -> None:
         record("floor: sqlite3 export", size, run_child(f"sqlite3 -readonly -tabs -header {db} < {query} > {tsv}"))
         record("floor: zip", size, run_child(["zip", "-q", "-j", str(zipped), str(tsv)]))
         tsv.unlink()
-        output = WORK / f"out-{size}"
-        shutil.rmtree(output, ignore_errors=True)
-        if not pipeline_run(size, db, output, "sqlalchemy"):
-            continue
-        archive = output / "mobilise-sample" / "dwca-1.0.zip"
-        for writer in ("mobilise", "dwcahandler"):
-            record(f"write: {writer}", size, run_child([PYTHON, str(BENCH / "writers.py"), writer, str(archive),
-                                                         str(WORK / f"written-{writer}.zip")]))
-        record("read: python-dwca-reader", size, run_child([PYTHON, str(BENCH / "read.py"), str(archive)]))
-        for engine in extra_engines:
+        for number, engine in enumerate(engines):
+            output = WORK / f"out-{size}"
             shutil.rmtree(output, ignore_errors=True)
-            pipeline_run(size, db, output, engine)
+            if not pipeline_run(size, db, output, engine):
+                continue
+            if number == 0 and others:
+                archive = output / "mobilise-sample" / "dwca-1.0.zip"
+                for writer in ("mobilise", "dwcahandler"):
+                    record(f"write: {writer}", size, run_child([PYTHON, str(BENCH / "writers.py"), writer,
+                                                                 str(archive), str(WORK / f"written-{writer}.zip")]))
+                record("read: python-dwca-reader", size, run_child([PYTHON, str(BENCH / "read.py"), str(archive)]))
+            prefect_run(size, engine)
 
 
 def bench_servers(size: int, repeats: int) -> None:
@@ -169,28 +231,6 @@ def bench_servers(size: int, repeats: int) -> None:
                     print(f"  extract {server} {engine}: {str(error)[-300:]}", flush=True)
                     continue
                 record(f"extract: {server} {engine}", size, result, server=server, engine=engine)
-
-
-def bench_prefect(size: int) -> None:
-    """One `mobilise run` through the Prefect flow, with the shipped config pointed at the bench database."""
-    from ruamel.yaml import YAML
-
-    yaml = YAML()
-    config = yaml.load((ROOT / "config" / "sample.yaml").read_text())
-    config["source"]["url"] = f"sqlite:///{database(size)}"
-    output = WORK / f"prefect-{size}"
-    shutil.rmtree(output, ignore_errors=True)
-    config["output"]["directory"] = str(output)
-    config.setdefault("validation", {}).setdefault("bdq", {})["enabled"] = False  # as in bench/pipeline.py
-    path = WORK / f"prefect-{size}.yaml"
-    with path.open("w") as handle:
-        yaml.dump(config, handle)
-    print(f"mobilise run at {size:,} through Prefect", flush=True)
-    try:
-        record("mobilise run (Prefect)", size, run_child([str(Path(PYTHON).parent / "mobilise"), "run", str(path),
-                                                          "--json"]))
-    except RuntimeError as error:
-        failed(size, "mobilise run (Prefect)", error)
 
 
 # --- report -------------------------------------------------------------------------------------------------------
@@ -216,82 +256,72 @@ def _median(entries: list[dict], key: str) -> float:
     return statistics.median(e[key] for e in entries)
 
 
+def _name(entry: dict) -> str:
+    return entry["kind"] + (f" ({entry['engine']})" if entry.get("engine") and
+                            entry["kind"] in ("pipeline", "mobilise run") else "")
+
+
 def report() -> None:
     entries = [json.loads(line) for line in MEASUREMENTS.read_text().splitlines() if line.strip()]
     failures = [e for e in entries if e["kind"] == "failed"]
-    entries = [e for e in entries if e["kind"] != "failed"]
     groups: dict[tuple, list[dict]] = {}
     for entry in entries:
-        name = entry["kind"] + (f" ({entry['engine']})" if entry["kind"] == "pipeline" else "")
-        groups.setdefault((entry["size"], name), []).append(entry)
-    sizes = sorted({size for size, _ in groups})
-    lines = ["| size | what | runs | wall (median) | CPU user+sys | peak RSS | records/s | notes |",
-             "| ---: | --- | ---: | ---: | ---: | ---: | ---: | --- |"]
+        if entry["kind"] != "failed":
+            groups.setdefault((entry["size"], _name(entry)), []).append(entry)
+    lines = ["| size | what | runs | wall (median) | CPU user+sys | peak RSS, largest process | "
+             "peak PSS, all processes | records/s | notes |",
+             "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |"]
     summary = []
-    for size in sizes:
-        rows = None
-        pipeline = groups.get((size, "pipeline (sqlalchemy)"))
-        if pipeline:
-            rows = pipeline[-1]["output"]["extracted"]
-        floor_export, floor_zip = groups.get((size, "floor: sqlite3 export")), groups.get((size, "floor: zip"))
-        floor = None
-        if floor_export and floor_zip:
-            floor = _median(floor_export, "wall") + _median(floor_zip, "wall")
-            floor_cpu = _median(floor_export, "cpu") + _median(floor_zip, "cpu")
-        for (s, name), group in sorted(groups.items(), key=lambda item: (item[0][0], item[0][1])):
-            if s != size:
+    for size in sorted({size for size, _ in groups}):
+        outputs = [e["output"] for (s_, name), group in groups.items() if s_ == size
+                   and name.startswith(("pipeline", "mobilise run")) for e in group if "output" in e]
+        rows = outputs[-1]["extracted"] if outputs else None
+        export, zipped = groups.get((size, "floor: sqlite3 export")), groups.get((size, "floor: zip"))
+        floor = _median(export, "wall") + _median(zipped, "wall") if export and zipped else None
+        for (s_, name), group in sorted(groups.items()):
+            if s_ != size:
                 continue
-            wall, cpu, rss = _median(group, "wall"), _median(group, "cpu"), max(e["rss_mb"] for e in group)
-            notes = []
-            shown = wall
-            if name.startswith("write:") or name.startswith("read:"):
+            wall, cpu = _median(group, "wall"), _median(group, "cpu")
+            rss, tree = max(e["rss_mb"] for e in group), max(e.get("tree_rss_mb", 0) for e in group)
+            shown, notes = wall, []
+            if name.startswith(("write:", "read:")):
                 key = "write" if name.startswith("write:") else "iterate"
                 shown = statistics.median(e["output"][key] for e in group)
                 notes.append(f"{key} step only (process {wall:.1f} s)")
             if name.startswith("pipeline"):
-                stages = {k: statistics.median(e["output"]["stages"][k] for e in group)
-                          for k in group[0]["output"]["stages"] if k != "total"}
-                notes.append(", ".join(f"{k} {v:.0f}" for k, v in stages.items()))
-                if floor:
-                    notes.append(f"**{wall / floor:.2f}x floor**")
+                phases = {k: statistics.median(e["output"]["phases"][k] for e in group)
+                          for k in group[0]["output"]["phases"] if k != "total"}
+                notes.append("phases end at " + ", ".join(f"{k} {v:.0f}" for k, v in phases.items()))
             if name.startswith("extract:"):
                 shown = statistics.median(e["output"]["seconds"] for e in group)
+            if floor and name.startswith(("pipeline", "mobilise run")):
+                notes.append(f"**{wall / floor:.2f}x floor**")
+                summary.append(f"- {size:,} specimens ({rows:,} rows), {name}: {wall:.1f} s = "
+                               f"**{wall / floor:.2f}x the floor** ({floor:.1f} s); {rows / wall:,.0f} records/s vs "
+                               f"the floor's {rows / floor:,.0f}; peak RSS {rss:,.0f} MB in the largest process, "
+                               f"{tree:,.0f} MB (PSS) over all its processes")
             count = group[-1].get("output", {}).get("rows") or rows
             rate = f"{count / shown:,.0f}" if count else ""
-            loads = ", ".join(f"{e['load']:.1f}" for e in group)
-            notes.append(f"load {loads}")
+            notes.append("load " + ", ".join(f"{e['load']:.1f}" for e in group))
             lines.append(f"| {size:,} | {name} | {len(group)} | {shown:.1f} s | {cpu:.1f} s | {rss:,.0f} MB | "
-                         f"{rate} | {'; '.join(notes)} |")
+                         f"{tree:,.0f} MB | {rate} | {'; '.join(notes)} |")
         if floor:
-            lines.append(f"| {size:,} | **floor total** (export + zip) | | {floor:.1f} s | {floor_cpu:.1f} s | | "
+            floor_cpu = _median(export, "cpu") + _median(zipped, "cpu")
+            lines.append(f"| {size:,} | **floor total** (export + zip) | | {floor:.1f} s | {floor_cpu:.1f} s | | | "
                          f"{rows / floor:,.0f} | |" if rows else "")
-        for (s_, name), group in sorted(groups.items()):
-            if s_ == size and name.startswith("pipeline (") and name != "pipeline (sqlalchemy)" and floor and rows:
-                summary.append(f"- {size:,} specimens, {name}: {_median(group, 'wall'):.1f} s = "
-                               f"{_median(group, 'wall') / floor:.2f}x the floor, "
-                               f"{rows / _median(group, 'wall'):,.0f} records/s; "
-                               f"peak RSS {max(e['rss_mb'] for e in group):,.0f} MB")
-        if pipeline and floor:
-            write = groups.get((size, "write: mobilise"))
-            handler = groups.get((size, "write: dwcahandler"))
-            ratio = ""
-            if write and handler:
-                ours = statistics.median(e["output"]["write"] for e in write)
-                theirs = statistics.median(e["output"]["write"] for e in handler)
-                ratio = f"; write step: mobilise {ours:.1f} s vs dwcahandler {theirs:.1f} s ({theirs / ours:.1f}x)"
-            summary.insert(len(summary) - sum(1 for k in groups if k[0] == size and k[1].startswith("pipeline (")
-                                              and k[1] != "pipeline (sqlalchemy)"),
-                           f"- {size:,} specimens ({rows:,} rows): pipeline (sqlalchemy) {_median(pipeline, 'wall'):.1f} s = "
-                           f"{_median(pipeline, 'wall') / floor:.2f}x the floor ({floor:.1f} s), "
-                           f"{rows / _median(pipeline, 'wall'):,.0f} records/s vs the floor's {rows / floor:,.0f}; "
-                           f"peak RSS {max(e['rss_mb'] for e in pipeline):,.0f} MB{ratio}")
-    generated = "\n".join(lines)
-    text = RESULTS.read_text() if RESULTS.exists() else ""
+        write, handler = groups.get((size, "write: mobilise")), groups.get((size, "write: dwcahandler"))
+        if write and handler:
+            ours = statistics.median(e["output"]["write"] for e in write)
+            theirs = statistics.median(e["output"]["write"] for e in handler)
+            summary.append(f"- {size:,} specimens, write step: mobilise {ours:.1f} s vs dwcahandler {theirs:.1f} s "
+                           f"(**{theirs / ours:.1f}x faster**)")
     begin, end = "<!-- measurements:begin -->", "<!-- measurements:end -->"
     block = (f"{begin}\nGenerated by `bench/run.py --report` on {dt.date.today()} from "
-             f"{len(entries)} measurements.\n\n```\n{machine()}\n```\n\n" + "\n".join(summary) + "\n\n"
-             + generated + "".join(f"\n\nFAILED run: {f['size']:,} {f.get('what') or 'pipeline (' + f['engine'] + ')'} at {f['at']}: "
-                                   f"`{f['error'].strip().splitlines()[-1]}`" for f in failures) + f"\n{end}")
+             f"{sum(len(g) for g in groups.values())} measurements.\n\n```\n{machine()}\n```\n\n"
+             + "\n".join(summary) + "\n\n" + "\n".join(lines)
+             + "".join(f"\n\nFAILED run: {f['size']:,} {f.get('what')} at {f['at']}: "
+                       f"`{f['error'].strip().splitlines()[-1]}`" for f in failures) + f"\n{end}")
+    text = RESULTS.read_text() if RESULTS.exists() else ""
     if begin in text and end in text:
         text = text[:text.index(begin)] + block + text[text.index(end) + len(end):]
     else:
@@ -304,11 +334,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description="Mobilise benchmark (see bench/run.py's docstring)")
     parser.add_argument("--sizes", type=int, nargs="+", default=[1_000_000, 5_000_000])
     parser.add_argument("--repeats", type=int, nargs="+", default=[3, 2], help="per size (last one repeats)")
-    parser.add_argument("--engines", nargs="*", default=[], help="also run the pipeline with these engines")
-    parser.add_argument("--prefect", action="store_true", help="one `mobilise run` through Prefect")
+    parser.add_argument("--engines", nargs="+", default=["adbc"], help="source.engine of the pipeline runs")
+    parser.add_argument("--no-others", action="store_true", help="skip dwcahandler and python-dwca-reader")
     parser.add_argument("--servers", action="store_true", help="extraction engines on SQLite/PostgreSQL/MariaDB")
     parser.add_argument("--report", action="store_true", help="only rewrite results.md")
-    parser.add_argument("--no-sizes", action="store_true", help="skip the per-size runs (only --servers/--prefect)")
+    parser.add_argument("--no-sizes", action="store_true", help="skip the per-size runs (only --servers)")
     args = parser.parse_args()
     if not args.report:
         missing = [tool for tool in ("sqlite3", "zip") if not shutil.which(tool)]
@@ -318,11 +348,9 @@ def main() -> None:
         started = time.perf_counter()
         for index, size in enumerate([] if args.no_sizes else args.sizes):
             repeats = args.repeats[min(index, len(args.repeats) - 1)]
-            bench_size(size, repeats, args.engines)
+            bench_size(size, repeats, args.engines, others=not args.no_others)
         if args.servers:
             bench_servers(args.sizes[0], args.repeats[0])
-        if args.prefect:
-            bench_prefect(args.sizes[0])
         print(f"benchmark took {time.perf_counter() - started:.0f} s", flush=True)
     report()
 
