@@ -69,7 +69,9 @@ def column(table: pa.Table, term: str) -> pa.Array:
 
 def run_checks(table: pa.Table, context: CheckContext) -> pa.Table:
     rows: list[np.ndarray] = []
-    terms, flags, values = [], [], []
+    labels: dict[tuple[str, str], int] = {}  # (term, flag) -> position in the small arrays below
+    label_ids: list[np.ndarray] = []
+    values: list[pa.Array] = []
     for registered in CHECKS:
         mask = registered.function(table, context)
         if not isinstance(mask, np.ndarray):
@@ -78,10 +80,16 @@ def run_checks(table: pa.Table, context: CheckContext) -> pa.Table:
         if failing.size == 0:
             continue
         rows.append(failing)
-        terms.extend([registered.term] * failing.size)
-        flags.extend([registered.flag] * failing.size)
-        values.extend(column(table, registered.term).take(pa.array(failing)).to_pylist())
+        label = labels.setdefault((registered.term, registered.flag), len(labels))
+        label_ids.append(np.full(failing.size, label, np.int64))
+        found = column(table, registered.term).take(pa.array(failing))
+        if not pa.types.is_string(found.type):  # as text, the way pa.array(found.to_pylist(), pa.string()) reads it
+            found = pa.array(found.to_pylist(), pa.string())
+        values.append(found)
     if not rows:
         return ISSUE_SCHEMA.empty_table()
+    ids = pa.array(np.concatenate(label_ids))
+    terms = pa.array([term for term, _ in labels], pa.string()).take(ids)
+    flags = pa.array([flag for _, flag in labels], pa.string()).take(ids)
     return pa.table({"row": pa.array(np.concatenate(rows), pa.int64()), "term": terms, "flag": flags,
-                     "value": pa.array(values, pa.string())}, schema=ISSUE_SCHEMA)
+                     "value": pa.concat_arrays(values)}, schema=ISSUE_SCHEMA)
