@@ -213,23 +213,32 @@ def _fast_dates(values: pa.Array, end: pa.Array | None, pairs: bool) -> tuple[np
     """(mask of the rows whose interpretation Arrow can give, that interpretation), for the date interpreters:
     ISO dates and date-times and full day-first dates without an end, and (`pairs`: interpret_event_date) a
     start and end that are full dates in order."""
-    no_end = np.ones(len(values), dtype=bool) if end is None else \
-        pc.is_null(end).to_numpy(zero_copy_only=False)
+    size = len(values)
+    no_end = np.ones(size, dtype=bool) if end is None else pc.is_null(end).to_numpy(zero_copy_only=False)
     fast, iso = _iso_dates(values)
     fast &= no_end
-    full, dates = _full_dates(values)
-    single = full & no_end & ~fast
-    if single.any():
-        fast |= single
-        iso = pc.if_else(pa.array(single), dates, iso)
-    if pairs and end is not None and not no_end.all():
-        last_full, last = _full_dates(end)
-        pair = full & last_full & ~no_end
-        if pair.any():
-            pair &= pc.fill_null(pc.greater_equal(last, dates), False).to_numpy(zero_copy_only=False)
-            interval = pc.if_else(pc.equal(last, dates), dates, pc.binary_join_element_wise(dates, last, "/"))
-            fast |= pair
-            iso = pc.if_else(pa.array(pair), interval, iso)
+    # the other rows with a value: full day-first dates, and start/end pairs
+    rest = np.flatnonzero(~fast & pc.is_valid(values).to_numpy(zero_copy_only=False))
+    if rest.size == 0:
+        return fast, iso
+    full, dates = _full_dates(values.take(pa.array(rest)))
+    use = full & no_end[rest]
+    if pairs and end is not None:
+        with_end = np.flatnonzero(full & ~no_end[rest])
+        if with_end.size:
+            last_full, last = _full_dates(end.take(pa.array(rest[with_end])))
+            first = dates.take(pa.array(with_end))
+            in_order = last_full & pc.fill_null(pc.greater_equal(last, first), False).to_numpy(zero_copy_only=False)
+            interval = pc.if_else(pc.equal(last, first), first, pc.binary_join_element_wise(first, last, "/"))
+            use[with_end] = in_order
+            is_pair = np.zeros(rest.size, dtype=bool)
+            is_pair[with_end] = True
+            dates = pc.if_else(pa.array(is_pair), _spread(interval, with_end, rest.size), dates)
+    if use.any():
+        newly = np.zeros(size, dtype=bool)
+        newly[rest[use]] = True
+        fast |= newly
+        iso = pc.if_else(pa.array(newly), _spread(dates, rest, size), iso)
     return fast, iso
 
 
