@@ -136,6 +136,8 @@ def per_distinct(values: pa.Array, predicate: Callable[[str | None], bool]) -> n
 def physical_specimen_id_present(table: pa.Table) -> np.ndarray:
     mask = np.zeros(table.num_rows, dtype=bool)
     for term in PHYSICAL_SPECIMEN_ID_TERMS:
+        if mask.all():  # every record has one already (usually from occurrenceID)
+            break
         mask |= present(text_column(table, term))
     return mask
 
