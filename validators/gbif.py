@@ -891,7 +891,11 @@ def parse_measure(text: str) -> tuple[float, float, bool] | None:
 
 
 def _measures(table: pa.Table, term: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """(low, high, non-metric, non-numeric) per row for a raw depth/elevation term."""
+    """(low, high, non-metric, non-numeric) per row for a raw depth/elevation term (once per batch and term)."""
+    return _per_batch(table, ("measures", term), lambda: _measures_of(table, term))
+
+
+def _measures_of(table: pa.Table, term: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     encoded = pc.dictionary_encode(_text(table, term))
     parsed = [parse_measure(v) for v in encoded.dictionary.to_pylist()]
     low = np.array([p[0] if p else np.nan for p in parsed] + [np.nan])
@@ -905,11 +909,11 @@ def _measures(table: pa.Table, term: str) -> tuple[np.ndarray, np.ndarray, np.nd
 def _register_depth(term: str) -> None:
     @check("DEPTH_NON_NUMERIC", term)
     def depth_non_numeric(table: pa.Table, context: CheckContext):
-        return _measures(table, term)[3]
+        return _measures(table, term)[3].copy()
 
     @check("DEPTH_NOT_METRIC", term)
     def depth_not_metric(table: pa.Table, context: CheckContext):
-        return _measures(table, term)[2]
+        return _measures(table, term)[2].copy()
 
     @check("DEPTH_UNLIKELY", term)
     def depth_unlikely(table: pa.Table, context: CheckContext):
@@ -1064,7 +1068,12 @@ def _unit_ids() -> dict[str, int]:
 
 
 def _units(table: pa.Table, term: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """(rank position in RANKS, start in Ma, unit id, parent unit id) per row; -1 / NaN where unknown."""
+    """(rank position in RANKS, start in Ma, unit id, parent unit id) per row; -1 / NaN where unknown (once per
+    batch and term: several checks ask)."""
+    return _per_batch(table, ("units", term), lambda: _units_of(table, term))
+
+
+def _units_of(table: pa.Table, term: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     ids = _unit_ids()
 
     def describe(text: str) -> tuple:
