@@ -575,11 +575,6 @@ def _in_country(code_ids: np.ndarray, lat: np.ndarray, lon: np.ndarray, toleranc
 
 
 @lru_cache(maxsize=65_536)
-def _consistent_at_sea(code: str, lat: float, lon: float) -> bool:
-    return _country_index().consistent(code, lat, lon, 0.0)
-
-
-@lru_cache(maxsize=65_536)
 def _jurisdiction(lat: float, lon: float) -> bool:
     codes, _ = _country_index().jurisdiction(lat, lon)
     return codes != {"XZ"}
@@ -610,8 +605,10 @@ def _analyse_points(d_lat: np.ndarray, d_lon: np.ndarray, d_target: np.ndarray) 
     judged_d = d_target >= 0
     d_matched = np.zeros(d_lat.size, bool)
     d_matched[points[grid.code_ids[found] == d_target[points]]] = True
-    for i in np.flatnonzero(judged_d & ~d_matched & ~d_on_land):
-        d_matched[i] = _consistent_at_sea(grid.codes[d_target[i]], float(d_lat[i]), float(d_lon[i]))
+    at_sea = np.flatnonzero(judged_d & ~d_matched & ~d_on_land)
+    if at_sea.size:  # CountryIndex.consistent for all of them in one go (the same answers, vectorised)
+        d_matched[at_sea] = _country_index().consistent_many([grid.codes[t] for t in d_target[at_sea].tolist()],
+                                                             d_lat[at_sea], d_lon[at_sea], 0.0)
 
     # GBIF's alternatives for a mismatch, in its order: negated latitude, negated longitude, both, swapped
     d_neg_lat, d_neg_lon, d_swapped = (np.zeros(d_lat.size, bool) for _ in range(3))
