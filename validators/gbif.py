@@ -512,17 +512,18 @@ class Tiles:
         return self.codes.index(code) if code in self.codes else -2
 
 
-@lru_cache(maxsize=1)
-def tiles() -> Tiles | None:
+# Bump when the cutting below changes: the cached tiles of the old cut are then not read.
+TILES_VERSION = 1
+
+
+def _cut_tiles(index) -> tuple[list, list[int]]:
+    """(tiles, position in index.codes of each tile's country): the country polygons cut into one-degree cells."""
     import shapely
 
-    index = _country_index()
-    if index is None:
-        return None
     parts, owner = shapely.get_parts(np.array(index.geometries, dtype=object), return_index=True)
     bounds = shapely.bounds(parts)
     pieces, piece_owner = [], []
-    for part, own, (x0, y0, x1, y1) in zip(parts, owner, bounds):
+    for part, own, (x0, y0, x1, y1) in zip(parts, owner.tolist(), bounds):
         if x1 - x0 <= 1 and y1 - y0 <= 1:
             pieces.append(part)
             piece_owner.append(own)
@@ -542,6 +543,52 @@ def tiles() -> Tiles | None:
                 if not piece.is_empty:
                     pieces.append(piece)
                     piece_owner.append(own)
+    return pieces, piece_owner
+
+
+def _tile_pieces(index) -> tuple[list, list[int]]:
+    """_cut_tiles, from a WKB copy in the user's cache when there is one (cutting costs ~1 s in every process that
+    validates; reading the copy ~0.1 s, and WKB gives back the same coordinates exactly). The copy is named by a
+    digest of the polygons and TILES_VERSION, so other polygons or another cut never read it."""
+    import hashlib
+    import os
+
+    import pyarrow.feather as feather
+    import shapely
+
+    digest = hashlib.sha256(f"tiles {TILES_VERSION}\n".encode())
+    for code, wkb in zip(index.codes, shapely.to_wkb(np.array(index.geometries, dtype=object)).tolist()):
+        digest.update(f"{code}\n{len(wkb)}\n".encode())
+        digest.update(wkb)
+    directory = os.environ.get("MOBILISE_CACHE_DIR") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "mobilise")  # as space_geo's copy
+    cached = os.path.join(directory, f"country-tiles-{digest.hexdigest()[:24]}.arrow")
+    try:
+        table = feather.read_table(cached)
+        return (list(shapely.from_wkb(table["wkb"].to_numpy(zero_copy_only=False))),
+                table["owner"].to_pylist())
+    except (OSError, KeyError, pa.ArrowInvalid, shapely.errors.GEOSException):
+        pass
+    pieces, owners = _cut_tiles(index)
+    try:
+        os.makedirs(os.path.dirname(cached), exist_ok=True)
+        temporary = f"{cached}.{os.getpid()}.tmp"
+        feather.write_feather(pa.table({"wkb": shapely.to_wkb(np.array(pieces, dtype=object)),
+                                        "owner": pa.array(owners, pa.int64())}), temporary, compression="uncompressed")
+        os.replace(temporary, cached)
+    except OSError:  # a read-only home: cut the tiles every time
+        pass
+    return pieces, owners
+
+
+@lru_cache(maxsize=1)
+def tiles() -> Tiles | None:
+    import shapely
+
+    index = _country_index()
+    if index is None:
+        return None
+    pieces, piece_owner = _tile_pieces(index)
     geometries = np.array(pieces, dtype=object)
     shapely.prepare(geometries)
     codes = tuple(sorted(set(index.codes)))
