@@ -94,15 +94,18 @@ def _floats(values: pa.Array) -> np.ndarray:
     return result[pc.fill_null(encoded.indices, len(distinct)).to_numpy(zero_copy_only=False)]
 
 
-# Results several checks of one batch ask for (coordinates, numbers, datums), kept for the last batch only.
-_BATCH: list = [None, {}]
+# Results several checks of one batch ask for (coordinates, numbers, datums, measures, units), kept for the last
+# batch only; replaced as one tuple, so that a thread never reads another batch's results.
+_BATCH: tuple = (None, {})
 
 
 def _per_batch(table: pa.Table, key: tuple, compute):
     """compute() once per batch and key; numpy results are made read-only so no check can change them."""
-    if _BATCH[0] is not table:
-        _BATCH[0], _BATCH[1] = table, {}
-    memo = _BATCH[1]
+    global _BATCH
+    last = _BATCH
+    if last[0] is not table:
+        last = _BATCH = (table, {})
+    memo = last[1]
     if key not in memo:
         value = compute()
         for array in value if isinstance(value, tuple) else (value,):

@@ -243,14 +243,18 @@ class _ColumnFacts:
         return self._parses[kind]
 
 
-_LAST_FACTS: list = [None, {}]  # (table, column -> _ColumnFacts | None) of the last batch
+# (table, column -> _ColumnFacts | None) of the last batch, replaced as one tuple so that a thread never reads
+# another batch's facts
+_LAST_FACTS: tuple = (None, {})
 
 
 def _column_facts(table: pa.Table, column: str) -> _ColumnFacts | None:
     """The column's facts for this batch; None when the batch has no value in it at all."""
-    if _LAST_FACTS[0] is not table:
-        _LAST_FACTS[:] = [table, {}]
-    cache = _LAST_FACTS[1]
+    global _LAST_FACTS
+    last = _LAST_FACTS
+    if last[0] is not table:
+        last = _LAST_FACTS = (table, {})
+    cache = last[1]
     if column not in cache:
         values = dissco.text_column(table, column)
         cache[column] = None if len(values) == 0 or values.null_count == len(values) else _ColumnFacts(values)
