@@ -155,7 +155,7 @@ def _quarantine_table(mapped: pa.Table, source: pa.Table, rows: np.ndarray, reas
     for name in mapped.column_names:
         columns[name] = mapped[name].combine_chunks().take(indices)
     for name in source.column_names:
-        columns[f"source.{name}"] = as_text(source[name]).take(indices)
+        columns[f"source.{name}"] = as_text(source[name].take(indices))
     return pa.table(columns)
 
 
