@@ -48,6 +48,18 @@ def _executor(runner: str, workers: int):
     return pool.submit, concurrent.futures.as_completed, pool.shutdown
 
 
+def map_group(config, paths: list[str]) -> list[str]:  # as flows/publish.py's map task
+    from mobilise.flows import stages
+
+    return [stages.map_file(config, path) for path in paths]
+
+
+def validate_group(config, paths: list[str], duplicates: str) -> list:  # as flows/publish.py's validate task
+    from mobilise.flows import stages
+
+    return [stages.validate_file(config, path, duplicates) for path in paths]
+
+
 def run(db: Path, output: Path, config_path: Path, workers: int, engine: str | None, bdq: bool,
         runner: str) -> dict:
     os.environ["MOBILISE_SAMPLE_URL"] = f"sqlite:///{db.resolve()}"
@@ -75,14 +87,15 @@ def run(db: Path, output: Path, config_path: Path, workers: int, engine: str | N
         extracts = [submit(stages.extract, config, run_dir, partition) for partition in partitions]
         maps = []
         for done in as_completed(extracts):
-            maps += [submit(stages.map_file, config, path) for path in done.result()]
+            maps += [submit(map_group, config, group) for group in stages.task_groups(done.result(), partitions)]
         mark("extract")
-        mapped = sorted(future.result() for future in maps)
+        mapped = sorted(path for future in maps for path in future.result())
         mark("map")
         duplicates = stages.find_duplicate_ids(run_dir)
         mark("duplicates")
-        summaries = [future.result() for future in [submit(stages.validate_file, config, path, duplicates)
-                                                    for path in mapped]]
+        validations = [submit(validate_group, config, group, duplicates)
+                       for group in stages.task_groups(mapped, partitions)]
+        summaries = [summary for future in validations for summary in future.result()]
         mark("validate")
     finally:
         close()

@@ -31,8 +31,9 @@ def extract_task(config_path: str, run: str, partition: Partition | None = None)
 
 
 @task(name="map")
-def map_task(config_path: str, extracted: str) -> str:
-    return stages.map_file(load_config(config_path), extracted)
+def map_task(config_path: str, extracted: list[str]) -> list[str]:
+    config = load_config(config_path)
+    return [stages.map_file(config, path) for path in extracted]
 
 
 @task(name="find duplicate occurrenceIDs")
@@ -41,8 +42,9 @@ def duplicates_task(run: str) -> str:
 
 
 @task(name="validate")
-def validate_task(config_path: str, mapped: str, duplicates: str) -> stages.BatchSummary:
-    return stages.validate_file(load_config(config_path), mapped, duplicates)
+def validate_task(config_path: str, mapped: list[str], duplicates: str) -> list[stages.BatchSummary]:
+    config = load_config(config_path)
+    return [stages.validate_file(config, path, duplicates) for path in mapped]
 
 
 def _post_report(html: str | None) -> None:
@@ -150,17 +152,19 @@ def publish_dataset(config_path: str, dry_run: bool = False, keep_run_files: boo
     config = load_config(config_path)  # fail here, before any work, on a config error
     run = stages.new_run_directory(config)
     logger.info("run folder %s; source %s", run, config.source.safe_url)
-    # Each partition of the source is extracted on a worker of its own; a partition's batches are mapped as soon
-    # as it is extracted, while other partitions are still being read.
-    extracted = [extract_task.submit(config_path, str(run), partition)
-                 for partition in partitions_task(config_path)]
-    mapped_futures = [map_task.submit(config_path, batch)
-                      for done in as_completed(extracted) for batch in done.result()]
+    # Each partition of the source is extracted on a worker of its own; a partition's batches are mapped, and
+    # later validated, together by one task as soon as it is extracted, while other partitions are still being
+    # read. A source read as a whole has its batches mapped and validated by one task each, in parallel.
+    partitions = partitions_task(config_path)
+    extracted = [extract_task.submit(config_path, str(run), partition) for partition in partitions]
+    mapped_futures = [map_task.submit(config_path, group)
+                      for done in as_completed(extracted) for group in stages.task_groups(done.result(), partitions)]
     wait(mapped_futures)
-    mapped = sorted(future.result() for future in mapped_futures)
+    mapped = sorted(path for future in mapped_futures for path in future.result())
     duplicates = duplicates_task(str(run))
-    summary_futures = validate_task.map(config_path, mapped, duplicates)
-    summaries = [future.result() for future in summary_futures]
+    summary_futures = [validate_task.submit(config_path, group, duplicates)
+                       for group in stages.task_groups(mapped, partitions)]
+    summaries = [summary for future in summary_futures for summary in future.result()]
     result = publish_task(config_path, str(run), summaries, dry_run)
     if not keep_run_files:
         stages.clean_up(run)

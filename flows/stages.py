@@ -73,6 +73,17 @@ def plan_partitions(config: DatasetConfig) -> list[Partition | None]:
     return partitions
 
 
+def task_groups(paths: list[str], partitions: list[Partition | None]) -> list[list[str]]:
+    """The batches one map or validate task takes: a partition's batches together (each task costs the
+    orchestrator a few hundred milliseconds), or one batch per task when the source is read as a whole."""
+    if partitions == [None]:
+        return [[path] for path in paths]
+    groups: dict[str, list[str]] = {}
+    for path in sorted(paths):
+        groups.setdefault(Path(path).stem.split("-")[0], []).append(path)
+    return list(groups.values())
+
+
 def extract(config: DatasetConfig, run: Path, partition: Partition | None = None) -> list[str]:
     """Stream the source (or one partition of it) into one Parquet file per batch.
 

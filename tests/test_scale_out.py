@@ -13,8 +13,11 @@ def test_dask_cluster_publishes_the_same_records(prefect_api, sample_db, tmp_pat
     from mobilise.flows.publish import publish_dataset, task_runner
     from mobilise.settings import ExecutionConfig
 
-    # small batches so that there are several partitions to spread over the workers
+    # small partitions of small batches, so that there are several tasks, each of several batches, to spread
+    # over the workers (the reference is read as the shipped config says: one partition, one batch)
     text = SAMPLE_CONFIG.read_text().replace("batch_size: 50000", "batch_size: 700")
+    assert "keys: 100000" in text
+    text = text.replace("keys: 100000", "keys: 2000")
     text = text.replace("  bdq:\n", "  bdq:\n    enabled: false\n")  # as sample_config() does for the reference
     config_path = tmp_path / "sample.yaml"
     config_path.write_text(text)
@@ -26,6 +29,7 @@ def test_dask_cluster_publishes_the_same_records(prefect_api, sample_db, tmp_pat
     result = publish_dataset.with_options(task_runner=runner)(str(config_path))
 
     assert result["extracted"] == reference.extracted and result["extracted"] > 2 * 700
+    assert len(list((tmp_path / "dask").rglob("dwca-1.0.zip"))) == 1
     single, parallel = read_core_with_pandas(reference.archive), read_core_with_pandas(result["archive"])
     assert parallel.equals(single)
     assert read_quarantine(result["quarantine"]).equals(read_quarantine(reference.quarantine))
