@@ -56,7 +56,7 @@ def test_cli_run_json_prints_one_object(sample_db, tmp_path):
 
 def test_cli_reports_config_errors_with_the_line(tmp_path):
     bad = tmp_path / "bad.yaml"
-    bad.write_text(SAMPLE_CONFIG.read_text().replace("  batch_size: 50000", "  batch_sise: 50000"))
+    bad.write_text(SAMPLE_CONFIG.read_text().replace("  batch_size: 25000", "  batch_sise: 25000"))
     completed = _mobilise("validate", str(bad), "--config-only", env={})
     assert completed.returncode == 2
     assert f"{bad}:7: source.batch_sise: unknown key (did you mean 'batch_size'?)" in completed.stderr

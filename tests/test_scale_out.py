@@ -15,7 +15,7 @@ def test_dask_cluster_publishes_the_same_records(prefect_api, sample_db, tmp_pat
 
     # small partitions of small batches, so that there are several tasks, each of several batches, to spread
     # over the workers (the reference is read as the shipped config says: one partition, one batch)
-    text = SAMPLE_CONFIG.read_text().replace("batch_size: 50000", "batch_size: 700")
+    text = SAMPLE_CONFIG.read_text().replace("batch_size: 25000", "batch_size: 700")
     assert "keys: 100000" in text
     text = text.replace("keys: 100000", "keys: 2000")
     text = text.replace("  bdq:\n", "  bdq:\n    enabled: false\n")  # as sample_config() does for the reference
