@@ -14,7 +14,8 @@ Dask workers, nannies and the Prefect API server count; PSS counts a page shared
 - ``pipeline``: the flow's tasks through flows/stages.py on a local Dask cluster of one worker process per core
   (bench/pipeline.py), timed per phase, without Prefect;
 - ``mobilise run``: ``mobilise run CONFIG --json``, the product as a data manager runs it (Prefect flow with its
-  temporary API server, local Dask cluster), start-up included;
+  temporary API server, local Dask cluster), start-up included; and ``mobilise run, Prefect server``: the same
+  against a ``prefect server start`` that the benchmark keeps running (as for scheduled runs);
 - ``write mobilise`` / ``write dwcahandler``: writing the same rows (our archive's core file, loaded first) as a
   DwC-A, by our writer and by the ALA's dwcahandler (bench/writers.py);
 - ``read dwca-reader``: python-dwca-reader iterating our archive's core rows (bench/read.py);
@@ -27,6 +28,7 @@ The databases and archives live in bench/work/ (git-ignored).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import json
 import os
@@ -51,11 +53,12 @@ SERVERS = {"postgresql": "postgresql+psycopg://postgres@127.0.0.1:5432/test?opti
            "mariadb": "mysql+pymysql://root:@127.0.0.1:3306/bench?charset=utf8mb4"}
 
 
-def run_child(command: list[str] | str) -> dict:
+def run_child(command: list[str] | str, env: dict | None = None) -> dict:
     """Run `command` as a child reaped by os.wait4 (its own rusage): wall, CPU, peak RSS and its JSON line."""
     start = time.perf_counter()
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                               shell=isinstance(command, str), start_new_session=True)
+                               shell=isinstance(command, str), start_new_session=True,
+                               env={**os.environ, **env} if env else None)
     out_chunks: list[bytes] = []
     err_chunks: list[bytes] = []
 
@@ -172,15 +175,48 @@ def prefect_config(size: int, engine: str) -> Path:
     return path
 
 
-def prefect_run(size: int, engine: str) -> None:
-    """`mobilise run CONFIG --json`: the product as a data manager runs it (Prefect flow, local Dask cluster)."""
+def prefect_run(size: int, engine: str, api_url: str | None) -> None:
+    """`mobilise run CONFIG --json`: the product as a data manager runs it (Prefect flow, local Dask cluster),
+    ad hoc (a temporary Prefect API started by the run) and, with `api_url`, against a Prefect server that is
+    already running, as scheduled runs are."""
     path = prefect_config(size, engine)
-    shutil.rmtree(WORK / f"prefect-{size}", ignore_errors=True)
+    for kind, env in [("mobilise run", None)] + ([("mobilise run, Prefect server", {"PREFECT_API_URL": api_url})]
+                                                 if api_url else []):
+        shutil.rmtree(WORK / f"prefect-{size}", ignore_errors=True)
+        try:
+            record(kind, size, run_child([str(Path(PYTHON).parent / "mobilise"), "run", str(path), "--json"],
+                                         env=env), engine=engine)
+        except RuntimeError as error:
+            failed(size, f"{kind} ({engine})", error)
+
+
+@contextlib.contextmanager
+def prefect_server():
+    """`prefect server start` in the background, with a database of its own, for the whole benchmark."""
+    import httpx
+
+    home = WORK / "prefect-home"
+    shutil.rmtree(home, ignore_errors=True)
+    home.mkdir(parents=True)
+    url = "http://127.0.0.1:4299/api"
+    server = subprocess.Popen([str(Path(PYTHON).parent / "prefect"), "server", "start", "--host", "127.0.0.1",
+                               "--port", "4299"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                              env={**os.environ, "PREFECT_HOME": str(home), "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+                                   "PREFECT_UI_ENABLED": "false"}, start_new_session=True)
     try:
-        record("mobilise run", size, run_child([str(Path(PYTHON).parent / "mobilise"), "run", str(path), "--json"]),
-               engine=engine)
-    except RuntimeError as error:
-        failed(size, f"mobilise run ({engine})", error)
+        for _ in range(600):
+            try:
+                if httpx.get(f"{url}/health", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.2)
+        else:
+            raise RuntimeError("prefect server start did not answer in 120 s")
+        yield url
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)
 
 
 def failed(size: int, what: str, error: Exception) -> None:
@@ -191,7 +227,7 @@ def failed(size: int, what: str, error: Exception) -> None:
                                  "error": str(error)[-500:]}) + "\n")
 
 
-def bench_size(size: int, repeats: int, engines: list[str], others: bool) -> None:
+def bench_size(size: int, repeats: int, engines: list[str], others: bool, api_url: str | None) -> None:
     """`repeats` rounds of: the floor, the pipeline and `mobilise run` per engine, and (with `others`) the
     writers and the reader on the archive the first engine's pipeline published."""
     db = database(size)
@@ -214,7 +250,7 @@ def bench_size(size: int, repeats: int, engines: list[str], others: bool) -> Non
                     record(f"write: {writer}", size, run_child([PYTHON, str(BENCH / "writers.py"), writer,
                                                                  str(archive), str(WORK / f"written-{writer}.zip")]))
                 record("read: python-dwca-reader", size, run_child([PYTHON, str(BENCH / "read.py"), str(archive)]))
-            prefect_run(size, engine)
+            prefect_run(size, engine, api_url)
 
 
 def bench_servers(size: int, repeats: int) -> None:
@@ -257,8 +293,8 @@ def _median(entries: list[dict], key: str) -> float:
 
 
 def _name(entry: dict) -> str:
-    return entry["kind"] + (f" ({entry['engine']})" if entry.get("engine") and
-                            entry["kind"] in ("pipeline", "mobilise run") else "")
+    with_engine = entry.get("engine") and entry["kind"].startswith(("pipeline", "mobilise run"))
+    return entry["kind"] + (f" ({entry['engine']})" if with_engine else "")
 
 
 def report() -> None:
@@ -346,9 +382,10 @@ def main() -> None:
             raise SystemExit(f"bench needs {' and '.join(missing)}: apt-get install -y sqlite3 zip")
         WORK.mkdir(exist_ok=True)
         started = time.perf_counter()
-        for index, size in enumerate([] if args.no_sizes else args.sizes):
-            repeats = args.repeats[min(index, len(args.repeats) - 1)]
-            bench_size(size, repeats, args.engines, others=not args.no_others)
+        with prefect_server() as api_url:
+            for index, size in enumerate([] if args.no_sizes else args.sizes):
+                repeats = args.repeats[min(index, len(args.repeats) - 1)]
+                bench_size(size, repeats, args.engines, others=not args.no_others, api_url=api_url)
         if args.servers:
             bench_servers(args.sizes[0], args.repeats[0])
         print(f"benchmark took {time.perf_counter() - started:.0f} s", flush=True)
