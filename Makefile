@@ -38,11 +38,12 @@ clean:
 	rm -rf output data .pytest_cache
 
 ## Benchmark at 1M and 5M specimens against the sqlite3+zip floor, dwcahandler and python-dwca-reader; writes
-## bench/results.md (takes an hour or more; needs `apt-get install -y sqlite3 zip`; databases in bench/work/).
+## bench/results.md (takes about two hours; needs `apt-get install -y sqlite3 zip`, and PostgreSQL/MariaDB as in
+## the README for the extraction engines; databases in bench/work/).
 BENCH_SIZES ?= 1000000 5000000
 BENCH_REPEATS ?= 3 2
 bench: install
 	@command -v sqlite3 >/dev/null && command -v zip >/dev/null || \
 		{ echo "make bench needs the sqlite3 and zip commands: apt-get install -y sqlite3 zip"; exit 1; }
 	$(BIN)/pip install --quiet -e '.[bench]'
-	$(BIN)/python bench/run.py --sizes $(BENCH_SIZES) --repeats $(BENCH_REPEATS) --engines adbc
+	$(BIN)/python bench/run.py --sizes $(BENCH_SIZES) --repeats $(BENCH_REPEATS) --engines adbc --servers

@@ -255,8 +255,30 @@ def bench_size(size: int, repeats: int, engines: list[str], others: bool, api_ur
             prefect_run(size, engine, api_url)
 
 
+def _loaded(url: str, db: Path) -> bool:
+    """Whether the server holds the same specimens as the SQLite database (loading 1M takes minutes)."""
+    import sqlite3
+
+    import sqlalchemy as sa
+
+    with sqlite3.connect(db) as connection:
+        expected = connection.execute("SELECT count(*) FROM collection_object").fetchone()[0]
+    engine = sa.create_engine(url, poolclass=sa.NullPool)
+    try:
+        with engine.connect() as connection:
+            return connection.execute(sa.text("SELECT count(*) FROM collection_object")).scalar() == expected
+    except sa.exc.SQLAlchemyError:
+        return False
+    finally:
+        engine.dispose()
+
+
 def bench_servers(size: int, repeats: int) -> None:
     db = database(size)
+    for server, url in SERVERS.items():
+        if not _loaded(url, db):
+            print(f"loading {db.name} into {server} ...", flush=True)
+            subprocess.run([PYTHON, str(BENCH / "load_servers.py"), str(db), server], check=True)
     urls = {"sqlite": f"sqlite:///{db}", **SERVERS}
     engines = {"sqlite": ["sqlalchemy", "adbc", "connectorx"], "postgresql": ["sqlalchemy", "adbc", "connectorx"],
                "mariadb": ["sqlalchemy", "connectorx"]}
