@@ -554,34 +554,22 @@ def _tile_pieces(index) -> tuple[list, list[int]]:
     validates; reading the copy ~0.1 s, and WKB gives back the same coordinates exactly). The copy is named by a
     digest of the polygons and TILES_VERSION, so other polygons or another cut never read it."""
     import hashlib
-    import os
 
-    import pyarrow.feather as feather
     import shapely
+
+    from mobilise.validators.bdq.space_geo import cached_geometry_table
 
     digest = hashlib.sha256(f"tiles {TILES_VERSION}\n".encode())
     for code, wkb in zip(index.codes, shapely.to_wkb(np.array(index.geometries, dtype=object)).tolist()):
         digest.update(f"{code}\n{len(wkb)}\n".encode())
         digest.update(wkb)
-    directory = os.environ.get("MOBILISE_CACHE_DIR") or os.path.join(
-        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "mobilise")  # as space_geo's copy
-    cached = os.path.join(directory, f"country-tiles-{digest.hexdigest()[:24]}.arrow")
-    try:
-        table = feather.read_table(cached)
-        return (list(shapely.from_wkb(table["wkb"].to_numpy(zero_copy_only=False))),
-                table["owner"].to_pylist())
-    except (OSError, KeyError, pa.ArrowInvalid, shapely.errors.GEOSException):
-        pass
-    pieces, owners = _cut_tiles(index)
-    try:
-        os.makedirs(os.path.dirname(cached), exist_ok=True)
-        temporary = f"{cached}.{os.getpid()}.tmp"
-        feather.write_feather(pa.table({"wkb": shapely.to_wkb(np.array(pieces, dtype=object)),
-                                        "owner": pa.array(owners, pa.int64())}), temporary, compression="uncompressed")
-        os.replace(temporary, cached)
-    except OSError:  # a read-only home: cut the tiles every time
-        pass
-    return pieces, owners
+
+    def build() -> pa.Table:
+        pieces, owners = _cut_tiles(index)
+        return pa.table({"wkb": shapely.to_wkb(np.array(pieces, dtype=object)), "owner": pa.array(owners, pa.int64())})
+
+    table = cached_geometry_table(f"country-tiles-{digest.hexdigest()[:24]}.arrow", ["wkb", "owner"], build)
+    return list(shapely.from_wkb(table["wkb"].to_numpy(zero_copy_only=False))), table["owner"].to_pylist()
 
 
 @lru_cache(maxsize=1)

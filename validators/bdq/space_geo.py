@@ -15,8 +15,12 @@ from __future__ import annotations
 import math
 import os
 from functools import lru_cache
+from typing import TYPE_CHECKING, Callable
 
 import numpy as np
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 EEZ_LIMIT_M = 370_400.0  # 200 nautical miles
 METRES_PER_DEGREE = 111_195.0  # mean Earth radius * pi / 180
@@ -394,30 +398,44 @@ def _cache_directory() -> str:
         os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "mobilise")
 
 
+def cached_geometry_table(name: str, columns: list[str], build: Callable[[], pa.Table]) -> pa.Table:
+    """A table of WKB geometries (and their keys) built once per machine: read from the user's cache
+    (``MOBILISE_CACHE_DIR`` or ``~/.cache/mobilise``), else built by `build()` and written there under a temporary
+    name and renamed. A damaged copy is built again; a read-only cache only costs the building every time."""
+    import pyarrow as pa
+    import pyarrow.feather as feather
+
+    cached = os.path.join(_cache_directory(), name)
+    try:
+        table = feather.read_table(cached)
+        if set(columns) <= set(table.column_names):
+            return table
+    except (OSError, pa.ArrowInvalid):
+        pass
+    table = build()
+    try:
+        os.makedirs(os.path.dirname(cached), exist_ok=True)
+        temporary = f"{cached}.{os.getpid()}.tmp"
+        feather.write_feather(table, temporary, compression="uncompressed")
+        os.replace(temporary, cached)
+    except OSError:
+        pass
+    return table
+
+
 def _cached_polygons(path: str) -> tuple[list[str], list]:
     """The polygons, from a WKB copy in the user's cache when there is one (reading the shapefile costs ~1.5 s,
     in every worker process; the copy ~0.03 s and gives the same coordinates exactly)."""
     import pyarrow as pa
-    import pyarrow.feather as feather
     import shapely
 
+    def build() -> pa.Table:
+        codes, geometries = _read_polygons(path)
+        return pa.table({"code": codes, "wkb": shapely.to_wkb(np.array(geometries, dtype=object))})
+
     stat = os.stat(path)
-    cached = os.path.join(_cache_directory(), f"ne-admin0-{stat.st_size}-{int(stat.st_mtime)}.arrow")
-    try:
-        table = feather.read_table(cached)
-        return table["code"].to_pylist(), list(shapely.from_wkb(table["wkb"].to_numpy(zero_copy_only=False)))
-    except (OSError, KeyError, pa.ArrowInvalid, shapely.errors.GEOSException):
-        pass
-    codes, geometries = _read_polygons(path)
-    try:
-        os.makedirs(os.path.dirname(cached), exist_ok=True)
-        temporary = f"{cached}.{os.getpid()}.tmp"
-        feather.write_feather(pa.table({"code": codes, "wkb": shapely.to_wkb(np.array(geometries, dtype=object))}),
-                              temporary, compression="uncompressed")
-        os.replace(temporary, cached)
-    except OSError:  # a read-only home: read the shapefile every time
-        pass
-    return codes, geometries
+    table = cached_geometry_table(f"ne-admin0-{stat.st_size}-{int(stat.st_mtime)}.arrow", ["code", "wkb"], build)
+    return table["code"].to_pylist(), list(shapely.from_wkb(table["wkb"].to_numpy(zero_copy_only=False)))
 
 
 _MISSING = object()
