@@ -29,7 +29,7 @@ import pyarrow.compute as pc
 from mobilise.mappers.countries import interpret_country_code
 from mobilise.mappers.dates import interpret_date
 from mobilise.mappers.vocabularies import concepts
-from mobilise.validators.registry import CheckContext, check, column
+from mobilise.validators.registry import BatchMemo, CheckContext, check, column
 
 DATA = Path(__file__).with_name("data")
 
@@ -94,25 +94,20 @@ def _floats(values: pa.Array) -> np.ndarray:
     return result[pc.fill_null(encoded.indices, len(distinct)).to_numpy(zero_copy_only=False)]
 
 
-# Results several checks of one batch ask for (coordinates, numbers, datums, measures, units), kept for the last
-# batch only; replaced as one tuple, so that a thread never reads another batch's results.
-_BATCH: tuple = (None, {})
+# Results several checks of one batch ask for (coordinates, numbers, datums, measures, units)
+_BATCH = BatchMemo()
 
 
 def _per_batch(table: pa.Table, key: tuple, compute):
     """compute() once per batch and key; numpy results are made read-only so no check can change them."""
-    global _BATCH
-    last = _BATCH
-    if last[0] is not table:
-        last = _BATCH = (table, {})
-    memo = last[1]
-    if key not in memo:
+    def read_only():
         value = compute()
         for array in value if isinstance(value, tuple) else (value,):
             if isinstance(array, np.ndarray):
                 array.setflags(write=False)
-        memo[key] = value
-    return memo[key]
+        return value
+
+    return _BATCH.get(table, key, read_only)
 
 
 def _numbers(table: pa.Table, term: str) -> np.ndarray:

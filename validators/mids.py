@@ -36,6 +36,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from mobilise.validators import dissco
+from mobilise.validators.registry import BatchMemo
 
 DATA = Path(__file__).resolve().parent / "data"
 DISCIPLINES = ("biology", "geology", "palaeontology")
@@ -243,22 +244,16 @@ class _ColumnFacts:
         return self._parses[kind]
 
 
-# (table, column -> _ColumnFacts | None) of the last batch, replaced as one tuple so that a thread never reads
-# another batch's facts
-_LAST_FACTS: tuple = (None, {})
+_FACTS = BatchMemo()  # column -> _ColumnFacts | None, for the last batch
 
 
 def _column_facts(table: pa.Table, column: str) -> _ColumnFacts | None:
     """The column's facts for this batch; None when the batch has no value in it at all."""
-    global _LAST_FACTS
-    last = _LAST_FACTS
-    if last[0] is not table:
-        last = _LAST_FACTS = (table, {})
-    cache = last[1]
-    if column not in cache:
+    def facts() -> _ColumnFacts | None:
         values = dissco.text_column(table, column)
-        cache[column] = None if len(values) == 0 or values.null_count == len(values) else _ColumnFacts(values)
-    return cache[column]
+        return None if len(values) == 0 or values.null_count == len(values) else _ColumnFacts(values)
+
+    return _FACTS.get(table, column, facts)
 
 
 class _Evaluator:

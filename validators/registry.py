@@ -18,6 +18,24 @@ from mobilise.flags import FLAGS
 from mobilise.mappers.mapping import ISSUE_SCHEMA
 
 
+class BatchMemo:
+    """Values several checks of one batch ask for, computed once. Only the last batch's (keyed by the table object)
+    are kept, replaced as one tuple so that a thread never reads another batch's values; each module keeps its own
+    memo, so that tables seen by different modules do not evict each other."""
+
+    def __init__(self) -> None:
+        self._last: tuple = (None, {})
+
+    def get(self, table: pa.Table, key, compute: Callable):
+        last = self._last
+        if last[0] is not table:
+            last = self._last = (table, {})
+        memo = last[1]
+        if key not in memo:
+            memo[key] = compute()
+        return memo[key]
+
+
 @dataclass
 class CheckContext:
     """What a check may know beyond its own batch."""
