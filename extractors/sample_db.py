@@ -722,7 +722,7 @@ def _points_in_country(rng: np.random.Generator, code: str, box: tuple, m: int) 
 
 
 def _country_shape(code: str):
-    from mobilise.validators.bdq.space_geo import country_index
+    from mobilise.reference.geography import country_index
 
     index = country_index()
     if index is None:

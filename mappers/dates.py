@@ -10,8 +10,8 @@ import re
 from datetime import date
 from functools import lru_cache
 
-ROMAN_MONTHS = {"i": 1, "ii": 2, "iii": 3, "iv": 4, "v": 5, "vi": 6, "vii": 7, "viii": 8, "ix": 9, "x": 10,
-                "xi": 11, "xii": 12}
+from mobilise.mappers.months import ROMAN_MONTHS
+
 # Written on a label or typed in a database to say "no date": treated as no value, not as a bad one.
 NO_DATE = {"s.d.", "sd", "s.d", "n.d.", "nd", "n.d", "unknown", "onbekend", "inconnu", "?", "-", "--", "none",
            "null", "na", "n/a"}

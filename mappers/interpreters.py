@@ -7,13 +7,13 @@ term for it, the original goes there.
 """
 from __future__ import annotations
 
-import re
 from functools import lru_cache, partial
 from typing import Callable, Mapping
 
 from mobilise.mappers.coordinates import interpret_coordinate
 from mobilise.mappers.countries import interpret_country_code
 from mobilise.mappers.dates import interpret_date, interpret_event_date
+from mobilise.mappers.measurements import parse_metres
 from mobilise.mappers.vocabularies import VOCABULARY_OF_TERM, Translator
 
 Interpreter = Callable[..., tuple[str | None, tuple[str, ...]]]
@@ -24,9 +24,6 @@ VERBATIM_TERM = {
     "decimalLongitude": "verbatimLongitude",
 }
 
-_NUMBER_WITH_UNIT = re.compile(r"^\s*([+-]?\d+(?:[.,]\d+)?)\s*(m|meters|metres|mètres|meter)?\s*$", re.IGNORECASE)
-
-
 def _format_number(value: float) -> str:
     return str(int(value)) if value == int(value) else f"{value:.3f}".rstrip("0").rstrip(".")
 
@@ -35,10 +32,9 @@ def _format_number(value: float) -> str:
 def interpret_metres(text: str | None, flag: str, positive: bool = False) -> tuple[str | None, tuple[str, ...]]:
     if text is None or not text.strip():
         return None, ()
-    match = _NUMBER_WITH_UNIT.match(text)
-    if not match:
+    value = parse_metres(text)
+    if value is None:
         return None, (flag,)
-    value = float(match.group(1).replace(",", "."))
     if positive and value <= 0:
         return None, (flag,)
     return _format_number(value), ()

@@ -15,6 +15,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from mobilise.mappers.columns import as_text
 from mobilise.mappers.coordinates import interpret_coordinate
 from mobilise.mappers.dates import interpret_date, interpret_event_date
 from mobilise.mappers.interpreters import VERBATIM_TERM, Interpreter, interpreters
@@ -76,23 +77,7 @@ def dataset_namespace(config: DatasetConfig) -> uuid.UUID:
         return uuid.uuid5(uuid.NAMESPACE_URL, f"mobilise:{config.shortname}")
 
 
-# --- column helpers -------------------------------------------------------------------------------------------
-
-def as_text(array: pa.Array | pa.ChunkedArray) -> pa.Array:
-    """Any source column as trimmed text, with empty strings as null."""
-    if isinstance(array, pa.ChunkedArray):
-        array = array.combine_chunks()
-    if pa.types.is_null(array.type):
-        return pa.nulls(len(array), pa.string())
-    if pa.types.is_dictionary(array.type):
-        array = array.dictionary_decode()
-    if pa.types.is_large_string(array.type):
-        array = array.cast(pa.string())
-    elif not pa.types.is_string(array.type):
-        array = pc.cast(array, pa.string())
-    array = pc.utf8_trim_whitespace(array)
-    return pc.if_else(pc.equal(array, ""), pa.scalar(None, pa.string()), array)
-
+# --- column helpers (as_text: mobilise.mappers.columns) --------------------------------------------------------
 
 def _coalesce(arrays: list[pa.Array]) -> pa.Array:
     return arrays[0] if len(arrays) == 1 else pc.coalesce(*arrays)

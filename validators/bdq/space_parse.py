@@ -1,8 +1,8 @@
-"""Parsing of numbers, verbatim coordinates and verbatim depths/elevations for the SPACE tests."""
+"""Parsing of numbers and verbatim coordinates for the SPACE tests (verbatim depths/elevations and exact decimal
+formatting: :mod:`mobilise.mappers.measurements`)."""
 from __future__ import annotations
 
 import re
-from decimal import Decimal, InvalidOperation
 
 _NUMBER = re.compile(r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?")
 
@@ -13,12 +13,6 @@ def number(text: str | None) -> float | None:
         return None
     value = text.strip()
     return float(value) if _NUMBER.fullmatch(value) else None
-
-
-def format_decimal(value: Decimal) -> str:
-    """Plain notation without trailing zeros: Decimal('3.0480') -> '3.048', Decimal('100') -> '100'."""
-    text = format(value, "f")
-    return text.rstrip("0").rstrip(".") if "." in text else text
 
 
 def negate(text: str) -> str:
@@ -108,65 +102,3 @@ def parse_coordinate_pair(text: str) -> tuple[float, float] | None:
 def format_degrees(value: float) -> str:
     text = f"{round(value, 7):.7f}".rstrip("0").rstrip(".")
     return "0" if text in ("-0", "") else text
-
-
-# --- verbatim depth / elevation -------------------------------------------------------------------------------
-
-UNIT_TO_METRES = {
-    "m": "1", "meter": "1", "meters": "1", "metre": "1", "metres": "1", "mtrs": "1",
-    "km": "1000", "kilometer": "1000", "kilometers": "1000", "kilometre": "1000", "kilometres": "1000",
-    "ft": "0.3048", "feet": "0.3048", "foot": "0.3048", "'": "0.3048",
-    "yd": "0.9144", "yds": "0.9144", "yard": "0.9144", "yards": "0.9144",
-    "fm": "1.8288", "ftm": "1.8288", "fms": "1.8288", "fathom": "1.8288", "fathoms": "1.8288",
-}
-_NUM = r"[-+]?\d+(?:\.\d+)?"
-_UNIT = r"[A-Za-z']+\.?"
-_LABEL = r"(?P<label>min(?:imum)?|max(?:imum)?)?\.?\s*(?:depth|elevation|elev|altitude|alt)?\.?\s*[:=]?\s*"
-_RANGE = re.compile(rf"^{_LABEL}(?P<a>{_NUM})\s*(?P<ua>{_UNIT})?\s*(?:-|–|—|to)\s*(?P<b>{_NUM})\s*(?P<ub>{_UNIT})$",
-                    re.IGNORECASE)
-_SINGLE = re.compile(rf"^{_LABEL}(?P<a>{_NUM})\s*(?P<ua>{_UNIT})$", re.IGNORECASE)
-
-
-def _metres(value: str, unit: str | None) -> Decimal | None:
-    factor = UNIT_TO_METRES.get((unit or "").lower().rstrip(".") or "-", None)
-    if factor is None:
-        return None
-    try:
-        return Decimal(value) * Decimal(factor)  # exact: no rounding beyond the conversion factor's digits
-    except InvalidOperation:
-        return None
-
-
-def parse_verbatim_range(text: str) -> tuple[str, str] | None:
-    """(minimum, maximum) in metres from a verbatim depth or elevation; units must be stated.
-
-    Accepts '100 m', '10 feet', '25.8-34.9m', '1500 to 1800 ft', 'Minimum Elevation 100m' and labelled pairs such
-    as 'Mindepth 10m, maxdepth=100m'. A lone maximum ('Max depth 100m') is a bound, not a value: None.
-    """
-    value = text.strip()
-    match = _RANGE.match(value)
-    if match and not match.group("label"):
-        low = _metres(match.group("a"), match.group("ua") or match.group("ub"))
-        high = _metres(match.group("b"), match.group("ub"))
-        return _ordered(low, high)
-    parts = [p for p in re.split(r"[,;]", value)]
-    singles = [_SINGLE.match(p.strip()) for p in parts]
-    if None in singles:
-        return None
-    if len(singles) == 1:
-        label = (singles[0].group("label") or "").lower()
-        if label.startswith("max"):
-            return None
-        metres = _metres(singles[0].group("a"), singles[0].group("ua"))
-        return _ordered(metres, metres)
-    if len(singles) == 2:
-        labelled = {(m.group("label") or "").lower()[:3]: _metres(m.group("a"), m.group("ua")) for m in singles}
-        if set(labelled) == {"min", "max"}:
-            return _ordered(labelled["min"], labelled["max"])
-    return None
-
-
-def _ordered(low: Decimal | None, high: Decimal | None) -> tuple[str, str] | None:
-    if low is None or high is None or low > high:
-        return None
-    return format_decimal(low), format_decimal(high)

@@ -26,7 +26,8 @@ from mobilise.validators.bdq.core import (
     not_amended, not_compliant, prerequisites_not_met,
 )
 from mobilise.validators.bdq.time_iso import Interval, is_leap, parse_interval
-from mobilise.validators.bdq.time_verbatim import interpret_date, month_from_word
+from mobilise.mappers.months import month_from_word
+from mobilise.validators.bdq.time_verbatim import interpret_date
 
 # Responses are immutable and most comments repeat for every distinct input (batch.run_bdq calls a test once per
 # distinct value): the constructors of responses without a proposal hand out one shared Response per comment.

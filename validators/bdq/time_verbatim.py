@@ -12,24 +12,9 @@ import re
 from datetime import date
 from functools import lru_cache
 
+from mobilise.mappers.months import month_from_word
 from mobilise.validators.bdq.time_iso import parse_interval
 
-_MONTH_WORDS = {
-    1: "january jan janv januar jänner jän enero ene janeiro gennaio gen januari janvier",
-    2: "february feb février fevrier févr fevr februar febrero fevereiro fev febbraio februari",
-    3: "march mar mars märz maerz mär marzo março marco maart mrt marts",
-    4: "april apr avril avr abril aprile",
-    5: "may mai mayo maio maggio mag mei maj",
-    6: "june jun juin juni junio junho giugno giu",
-    7: "july jul juillet juil juli julio julho luglio lug",
-    8: "august aug août aout agosto ago augustus augusti",
-    9: "september sep sept septembre septiembre setiembre setembro set settembre",
-    10: "october oct octobre oktober okt octubre outubro out ottobre ott",
-    11: "november nov novembre noviembre novembro",
-    12: "december dec décembre decembre déc dezember dez diciembre dic dezembro dicembre",
-}
-MONTH_NAMES: dict[str, int] = {word: month for month, words in _MONTH_WORDS.items() for word in words.split()}
-ROMAN_MONTHS = {r: i for i, r in enumerate("i ii iii iv v vi vii viii ix x xi xii".split(), start=1)}
 _WEEKDAYS = {w: i for i, names in enumerate(["monday mon", "tuesday tue tues", "wednesday wed",
                                              "thursday thu thur thurs", "friday fri", "saturday sat",
                                              "sunday sun"]) for w in names.split()}
@@ -40,12 +25,6 @@ _TOKEN = re.compile(r"\d+|[^\W\d_]+")
 _DECADE = re.compile(r"(\d{3})0'?s")
 _RANGE_SEP = re.compile(r"\s*(?:-|–|—|\bto\b)\s*")
 _CJK = str.maketrans({"年": "-", "月": "-", "日": " "})
-
-
-def month_from_word(word: str) -> int | None:
-    """Month number for a month name/abbreviation or Roman numeral I-XII (case-insensitive), else None."""
-    word = word.strip().rstrip(".").lower()
-    return MONTH_NAMES.get(word) or ROMAN_MONTHS.get(word)
 
 
 def _fields(text: str) -> tuple[int | None, int | None, int | None] | None:

