@@ -101,15 +101,32 @@ _FLAGS = [
     Flag("EPOCH_OR_SERIES_AND_AGE_OR_STAGE_MISMATCH", "info", "the age/stage does not belong to the epoch/series (ICS chart)", True),
 ]
 
-def _dissco_flags() -> list[Flag]:
-    """DiSSCo readiness (what DiSSCo's translator would drop); the dataset's `validation.dissco` policy decides
-    whether they are errors, warnings or not reported."""
-    from mobilise.validators.dissco import DISSCO_FLAGS
+# DiSSCo readiness (what DiSSCo's translator would drop; validators/dissco.py): the dataset's `validation.dissco`
+# policy decides whether they are errors, warnings or not reported.
+_DISSCO_FLAGS = [
+    Flag("DISSCO_NO_PHYSICAL_SPECIMEN_ID", "warning",
+         "No physical specimen identifier (occurrenceID, catalogNumber, materialSampleID or materialEntityID): "
+         "DiSSCo drops the record.", False),
+    Flag("DISSCO_INSTITUTION_ID_INVALID", "warning",
+         "institutionID is not a ROR (https://ror.org/0…, valid check digits) or Wikidata (https://www.wikidata.org/"
+         "entity/Q…) IRI: DiSSCo cannot resolve the organisation and drops the record.", False),
+    Flag("DISSCO_BASIS_OF_RECORD_NOT_SPECIMEN", "warning",
+         "basisOfRecord is not a specimen type DiSSCo accepts (PreservedSpecimen, FossilSpecimen, LivingSpecimen, "
+         "MaterialSample, rock/mineral/meteorite specimens, …): DiSSCo drops the record.", False),
+    Flag("DISSCO_LICENSE_NOT_ACCEPTED", "warning",
+         "Licence is not CC0 1.0 or CC BY 4.0 (IRI or SPDX id): DiSSCo drops the record.", False),
+]
 
-    return [Flag(name, "warning", description, False) for name, description in DISSCO_FLAGS.items()]
+# Families bridged through the check registry (validators/registry.py), reported only when asked for: the MIDS
+# elements a record lacks and the TDWG BDQ validations/issues it fails.
+_BRIDGED_FLAGS = [
+    Flag("MIDS_ELEMENT_MISSING", "info", "the record lacks a MIDS information element of level 0 or 1 (TDWG MIDS)",
+         False),
+    Flag("BDQ_NOT_COMPLIANT", "info", "a TDWG BDQ validation answered NOT_COMPLIANT", False),
+    Flag("BDQ_POTENTIAL_ISSUE", "info", "a TDWG BDQ issue answered POTENTIAL_ISSUE", False),
+]
 
-
-FLAGS: dict[str, Flag] = {flag.name: flag for flag in _FLAGS + _dissco_flags()}
+FLAGS: dict[str, Flag] = {flag.name: flag for flag in _FLAGS + _DISSCO_FLAGS + _BRIDGED_FLAGS}
 
 ERROR, WARNING, INFO = "error", "warning", "info"
 

@@ -84,6 +84,8 @@ from pydantic import (
     model_validator,
 )
 
+from mobilise.identifiers import normalise_doi, normalise_orcid, normalise_ror
+
 __all__ = [
     "Licence",
     "LICENCES",
@@ -304,44 +306,9 @@ def _from_vocab(value: Any, vocab: Iterable[str], what: str, aliases: Mapping[st
 # ---------------------------------------------------------------------------------------------
 # Small value validators
 
-_ORCID_RE = re.compile(r"^(\d{4})-?(\d{4})-?(\d{4})-?(\d{3}[\dX])$")
-_ROR_RE = re.compile(r"^0[a-hj-km-np-tv-z0-9]{6}[0-9]{2}$")
 _EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _URL_RE = re.compile(r"^https?://[^\s/$.?#][^\s]*$", re.IGNORECASE)
-_DOI_RE = re.compile(r"^10\.\d{4,9}/\S+$")
 _SHORTNAME_RE = re.compile(r"^[A-Za-z0-9_-]+$")
-
-
-def _orcid_checksum_ok(digits: str) -> bool:
-    total = 0
-    for ch in digits[:-1]:
-        total = (total + int(ch)) * 2
-    check = (12 - total % 11) % 11
-    return digits[-1] == ("X" if check == 10 else str(check))
-
-
-def normalise_orcid(value: str) -> str:
-    s = value.strip()
-    s = re.sub(r"^(https?://)?(www\.)?orcid\.org/", "", s, flags=re.IGNORECASE)
-    m = _ORCID_RE.match(s.upper())
-    if not m:
-        raise ValueError(
-            f"ORCID iD {value!r} is not in the form 0000-0002-1825-0097 "
-            "(16 digits in groups of four, the last may be X; the https://orcid.org/ prefix is optional)"
-        )
-    digits = "".join(m.groups())
-    if not _orcid_checksum_ok(digits):
-        raise ValueError(f"ORCID iD {value!r} has a wrong check digit; please copy it again from orcid.org")
-    return "-".join(m.groups())
-
-
-def normalise_ror(value: str) -> str:
-    s = re.sub(r"^(https?://)?(www\.)?ror\.org/", "", value.strip(), flags=re.IGNORECASE).lower()
-    if not _ROR_RE.match(s):
-        raise ValueError(
-            f"ROR id {value!r} is not valid; write it as on ror.org, e.g. 02mhbdp94 or https://ror.org/02mhbdp94"
-        )
-    return s
 
 
 def normalise_dataset_id(value: str) -> str:
@@ -351,9 +318,9 @@ def normalise_dataset_id(value: str) -> str:
         return str(uuid.UUID(s))
     except ValueError:
         pass
-    doi = re.sub(r"^(doi:|https?://(dx\.)?doi\.org/)", "", s, flags=re.IGNORECASE)
-    if _DOI_RE.match(doi):
-        return f"https://doi.org/{doi}"
+    doi = normalise_doi(s)
+    if doi is not None:
+        return doi
     raise ValueError(
         f"dataset_id {value!r} is neither a UUID (e.g. 1f6e4a9c-…) nor a DOI "
         "(e.g. 10.15468/abcd12, doi:10.15468/abcd12 or https://doi.org/10.15468/abcd12)"

@@ -431,3 +431,17 @@ def test_documented_yaml_example_is_valid():
     md = DatasetMetadata.from_config(config)
     assert md.licence is Licence.CC_BY and md.creators[0].orcid == "0000-0002-1825-0097"
     validate_eml(build_eml(md, package_id=PKG, version="1.0", pub_date=date(2024, 1, 1), now=NOW))
+
+
+def test_ror_ids_need_valid_check_digits():
+    """A ROR id's last two digits are ISO 7064 MOD 97-10 of its 6 base32 characters (ror.readme.io): the EML
+    metadata and the DiSSCo readiness check read ROR ids with the same rule (mobilise.identifiers)."""
+    from mobilise.identifiers import is_ror_iri, normalise_ror
+
+    assert normalise_ror("https://ror.org/02mhbdp94") == "02mhbdp94"
+    assert normalise_ror("ROR.org/02Y22WS83") == "02y22ws83"
+    with pytest.raises(ValueError, match="ROR id"):
+        normalise_ror("02mhbdp95")  # one check digit off
+    with pytest.raises(MetadataError, match="ROR id"):
+        load_metadata(dict(MINIMAL, publisher={"name": "Example Museum", "ror": "https://ror.org/02mhbdp95"}))
+    assert is_ror_iri("https://ror.org/02mhbdp94") and not is_ror_iri("https://ror.org/02mhbdp95")

@@ -345,3 +345,27 @@ def test_sample_dataset_distribution(tmp_path, monkeypatch):
     assert set(issues["flag"].to_pylist()) <= set(DISSCO_FLAGS)
     missing = mids_missing(mapped, "biology", 2)
     assert set(missing["row"].to_pylist()) == {i for i, v in enumerate(mids_levels(mapped).to_pylist()) if v < 2}
+
+
+def test_one_registry_runs_dissco_mids_and_bdq_families():
+    """DiSSCo readiness is a family of registered checks; MIDS and BDQ are bridged families of the same registry,
+    collected by one runner into one issues table."""
+    import mobilise.validators.bdq  # noqa: F401  (registers the bdq family)
+    from mobilise.validators.registry import CHECKS, CheckContext, run_checks
+
+    table = pa.table({"occurrenceID": ["a", "b"], "basisOfRecord": ["PreservedSpecimen", "HumanObservation"],
+                      "institutionID": [ROR, "https://ror.org/02y22ws84"], "license": ["CC0-1.0", None],
+                      "scientificName": ["Abies alba", None], "eventDate": ["2020-01-01", "2020-13-01"]})
+    dissco_checks = [c for c in CHECKS if c.family == "dissco"]
+    assert {c.flag for c in dissco_checks} == set(DISSCO_FLAGS)
+    assert all(c.severity == "warning" for c in dissco_checks)
+    found = run_checks(table, CheckContext(), families=("dissco", "mids", "bdq"))
+    by_flag = {}
+    for row, flag in zip(found["row"].to_pylist(), found["flag"].to_pylist()):
+        by_flag.setdefault(flag, set()).add(row)
+    assert by_flag["DISSCO_INSTITUTION_ID_INVALID"] == {1}  # wrong ROR check digits
+    assert by_flag["DISSCO_BASIS_OF_RECORD_NOT_SPECIMEN"] == {1}
+    assert by_flag["DISSCO_LICENSE_NOT_ACCEPTED"] == {1}
+    assert 1 in by_flag["MIDS_ELEMENT_MISSING"]  # no scientificName: not MIDS1
+    assert 1 in by_flag["BDQ_NOT_COMPLIANT"]  # month 13
+    assert run_checks(table, CheckContext(), families=("dissco",)).equals(dissco_issues(table))

@@ -35,8 +35,10 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from mobilise.mappers.columns import text
 from mobilise.validators import dissco
-from mobilise.validators.registry import BatchMemo
+from mobilise.mappers.mapping import ISSUE_SCHEMA
+from mobilise.validators.registry import BatchMemo, CheckContext, bridge
 
 DATA = Path(__file__).resolve().parent / "data"
 DISCIPLINES = ("biology", "geology", "palaeontology")
@@ -124,8 +126,8 @@ def dissco_topic_group(table: pa.Table) -> np.ndarray:
     or Bacteria), ``"unclassified"`` (anything else)."""
     if _LAST_GROUP[0] is table:
         return _LAST_GROUP[1]
-    basis = pc.utf8_upper(pc.utf8_trim_whitespace(dissco.text_column(table, "basisOfRecord")))
-    kingdom = pc.utf8_upper(pc.utf8_trim_whitespace(dissco.text_column(table, "kingdom")))
+    basis = pc.utf8_upper(pc.utf8_trim_whitespace(text(table, "basisOfRecord")))
+    kingdom = pc.utf8_upper(pc.utf8_trim_whitespace(text(table, "kingdom")))
     paleo_geo = pc.fill_null(pc.is_in(basis, pa.array(sorted(_FOSSIL | _EARTH))), False).to_numpy(
         zero_copy_only=False)
     bio = pc.fill_null(pc.is_in(kingdom, pa.array(sorted(_BIO_KINGDOMS))), False).to_numpy(zero_copy_only=False)
@@ -250,7 +252,7 @@ _FACTS = BatchMemo()  # column -> _ColumnFacts | None, for the last batch
 def _column_facts(table: pa.Table, column: str) -> _ColumnFacts | None:
     """The column's facts for this batch; None when the batch has no value in it at all."""
     def facts() -> _ColumnFacts | None:
-        values = dissco.text_column(table, column)
+        values = text(table, column)
         return None if len(values) == 0 or values.null_count == len(values) else _ColumnFacts(values)
 
     return _FACTS.get(table, column, facts)
@@ -360,3 +362,19 @@ def mids_missing(table: pa.Table, discipline: str = "biology", level: int = 1, v
     picks = pa.array(names[order])
     return pa.table({"row": pa.array(rows[order], pa.int64()), "element": element_names.take(picks),
                      "terms": element_terms.take(picks)}, schema=MISSING_SCHEMA)
+
+
+# --- bridged through the check registry (family "mids") ----------------------------------------------------------
+
+#: The level the ``mids`` family reports a record's missing elements up to.
+REPORTED_LEVEL = 1
+
+
+@bridge("mids")
+def mids_issues(table: pa.Table, context: CheckContext) -> pa.Table:
+    """Issue rows (ISSUE_SCHEMA) for the TDWG MIDS elements of levels 0..REPORTED_LEVEL a record lacks: flag
+    MIDS_ELEMENT_MISSING, term = what would satisfy the element (:func:`mids_missing`'s ``terms``), value = the
+    element."""
+    missing = mids_missing(table, context.discipline, REPORTED_LEVEL, "tdwg", context.dataset_license)
+    flags = pa.array(["MIDS_ELEMENT_MISSING"] * missing.num_rows, pa.string())
+    return pa.table([missing["row"], missing["terms"], flags, missing["element"]], schema=ISSUE_SCHEMA)

@@ -1,13 +1,13 @@
 """The record checks of an Occurrence core, named as GBIF names its issue flags."""
 from __future__ import annotations
 
-import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from mobilise.mappers.countries import ISO_CODES
 from mobilise.mappers.vocabularies import concepts
-from mobilise.validators.registry import CheckContext, check, column
+from mobilise.mappers.columns import column
+from mobilise.validators.registry import CheckContext, check
 
 
 def _missing(table: pa.Table, term: str) -> pa.Array:

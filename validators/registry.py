@@ -1,7 +1,17 @@
-"""Record checks as registered functions (the pandera/frictionless model).
+"""One registry of record checks (the pandera/frictionless model): every family of checks runs through it.
 
-A check has a flag name from :mod:`mobilise.flags`, the term it is about and a function from a mapped batch to a
-boolean mask of failing rows. Running the checks never raises per record: failures are collected into one issues
+A :class:`Check` has a flag name from :mod:`mobilise.flags` (which gives its default severity), the term its issue
+row names, the terms it reads, its family and a function from a mapped batch to a boolean mask of failing rows.
+Families of checks:
+
+- ``record``: the checks of an Occurrence core (:mod:`.occurrence`) and GBIF's offline issue flags
+  (:mod:`.gbif`); :func:`mobilise.validators.validate.validate_batch` runs them on every batch;
+- ``dissco``: DiSSCo readiness (:mod:`.dissco`), run when ``validation.dissco`` is not ``ignore``;
+- bridged families, whose own engine judges a whole batch and returns issue rows: ``mids`` (the MIDS elements a
+  record lacks, :mod:`.mids`) and ``bdq`` (TDWG BDQ validations and issues, :mod:`.bdq.issues`), registered with
+  :func:`bridge`.
+
+:func:`run_checks` never raises per record: it collects the failures of the families asked for into one issues
 table (row, term, flag, value) that reports, quarantine and publication gates read.
 """
 from __future__ import annotations
@@ -15,6 +25,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from mobilise.flags import FLAGS
+from mobilise.mappers.columns import column
 from mobilise.mappers.mapping import ISSUE_SCHEMA
 
 
@@ -44,6 +55,8 @@ class CheckContext:
     today: date = field(default_factory=date.today)
     earliest_year: int = 1600
     mapping_issues: pa.Table = field(default_factory=ISSUE_SCHEMA.empty_table)
+    dataset_license: str | None = None  # the EML licence, for records without their own (DiSSCo, MIDS)
+    discipline: str = "biology"  # MIDS discipline (validation.discipline)
 
     def flagged_rows(self, term: str) -> np.ndarray:
         """Rows whose `term` an interpreter already flagged (so 'missing' is not reported on top of 'invalid')."""
@@ -55,42 +68,64 @@ class CheckContext:
 
 
 CheckFunction = Callable[[pa.Table, CheckContext], "np.ndarray | pa.Array | pa.ChunkedArray"]
+FamilyFunction = Callable[[pa.Table, CheckContext], pa.Table]
+RECORD = "record"
 
 
 @dataclass(frozen=True)
 class Check:
     flag: str
-    term: str
+    term: str  # the term the issue row names; its value is reported (unless reports_value is False)
     function: CheckFunction
+    family: str = RECORD
+    terms: tuple[str, ...] = ()  # the terms the check reads
+    reports_value: bool = True
+
+    @property
+    def severity(self) -> str:
+        """The flag's default severity (mobilise.flags); a dataset overrides it under validation.severity."""
+        return FLAGS[self.flag].severity
 
 
 CHECKS: list[Check] = []
+#: bridged families: name -> function(batch, context) -> issue rows (ISSUE_SCHEMA)
+FAMILIES: dict[str, FamilyFunction] = {}
 
 
-def check(flag: str, term: str) -> Callable[[CheckFunction], CheckFunction]:
+def check(flag: str, term: str, *, family: str = RECORD, terms: tuple[str, ...] | None = None,
+          reports_value: bool = True) -> Callable[[CheckFunction], CheckFunction]:
+    """Register a check of `flag` (a name in mobilise.flags) whose issue rows name `term`."""
     if flag not in FLAGS:
         raise KeyError(f"check flag {flag} is not in mobilise.flags")
 
     def register(function: CheckFunction) -> CheckFunction:
-        CHECKS.append(Check(flag, term, function))
+        CHECKS.append(Check(flag, term, function, family, tuple(terms) if terms else (term,), reports_value))
         return function
 
     return register
 
 
-def column(table: pa.Table, term: str) -> pa.Array:
-    """The term's column, or all-null when the dataset does not map the term."""
-    if term in table.column_names:
-        return table[term].combine_chunks()
-    return pa.nulls(table.num_rows, pa.string())
+def bridge(family: str) -> Callable[[FamilyFunction], FamilyFunction]:
+    """Register a family whose own engine judges a batch (MIDS, BDQ) and returns issue rows (ISSUE_SCHEMA)."""
+    def register(function: FamilyFunction) -> FamilyFunction:
+        if family in FAMILIES or any(c.family == family for c in CHECKS):
+            raise ValueError(f"check family {family} registered twice")
+        FAMILIES[family] = function
+        return function
+
+    return register
 
 
-def run_checks(table: pa.Table, context: CheckContext) -> pa.Table:
+def run_checks(table: pa.Table, context: CheckContext, families: tuple[str, ...] = (RECORD,)) -> pa.Table:
+    """The failures of every check of the given families, as issue rows (ISSUE_SCHEMA): first the registered
+    checks (in registration order), then the bridged families (in the order given)."""
     rows: list[np.ndarray] = []
     labels: dict[tuple[str, str], int] = {}  # (term, flag) -> position in the small arrays below
     label_ids: list[np.ndarray] = []
     values: list[pa.Array] = []
     for registered in CHECKS:
+        if registered.family not in families:
+            continue
         mask = registered.function(table, context)
         if not isinstance(mask, np.ndarray):
             mask = pc.fill_null(mask, False).to_numpy(zero_copy_only=False)
@@ -100,14 +135,19 @@ def run_checks(table: pa.Table, context: CheckContext) -> pa.Table:
         rows.append(failing)
         label = labels.setdefault((registered.term, registered.flag), len(labels))
         label_ids.append(np.full(failing.size, label, np.int64))
+        if not registered.reports_value:
+            values.append(pa.nulls(failing.size, pa.string()))
+            continue
         found = column(table, registered.term).take(pa.array(failing))
         if not pa.types.is_string(found.type):  # as text, the way pa.array(found.to_pylist(), pa.string()) reads it
             found = pa.array(found.to_pylist(), pa.string())
         values.append(found)
+    bridged = [FAMILIES[name](table, context) for name in families if name in FAMILIES]
     if not rows:
-        return ISSUE_SCHEMA.empty_table()
+        return pa.concat_tables(bridged) if bridged else ISSUE_SCHEMA.empty_table()
     ids = pa.array(np.concatenate(label_ids))
     terms = pa.array([term for term, _ in labels], pa.string()).take(ids)
     flags = pa.array([flag for _, flag in labels], pa.string()).take(ids)
-    return pa.table({"row": pa.array(np.concatenate(rows), pa.int64()), "term": terms, "flag": flags,
-                     "value": pa.concat_arrays(values)}, schema=ISSUE_SCHEMA)
+    found = pa.table({"row": pa.array(np.concatenate(rows), pa.int64()), "term": terms, "flag": flags,
+                      "value": pa.concat_arrays(values)}, schema=ISSUE_SCHEMA)
+    return pa.concat_tables([found, *bridged]) if bridged else found
