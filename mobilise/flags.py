@@ -46,7 +46,7 @@ _FLAGS = [
     Flag("ELEVATION_NON_NUMERIC", "warning", "elevation could not be read as a number of metres", True),
     Flag("ELEVATION_MIN_MAX_SWAPPED", "warning", "minimum elevation is greater than maximum elevation", True),
     Flag("VOCABULARY_UNMATCHED", "info", "value kept as given: no concept in the vocabulary matched it", False),
-    # GBIF occurrence issues a publisher can check offline (validators/gbif.py; docs/gbif-issue-flags.md)
+    # GBIF occurrence issues a publisher can check offline (validators/gbif/; docs/gbif-issue-flags.md)
     Flag("COORDINATE_ROUNDED", "info", "a coordinate has more than 5 decimals: GBIF rounds it to 5", True),
     Flag("GEODETIC_DATUM_INVALID", "warning", "geodeticDatum could not be read as a datum or EPSG code", True),
     Flag("GEODETIC_DATUM_ASSUMED_WGS84", "info", "coordinates without a usable geodeticDatum: GBIF assumes WGS84", True),

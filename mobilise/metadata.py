@@ -106,7 +106,6 @@ __all__ = [
     "DatasetMetadata",
     "MetadataError",
     "load_metadata",
-    "format_validation_error",
 ]
 
 
@@ -658,11 +657,6 @@ def load_metadata(data: Any, *, root: str = "metadata") -> DatasetMetadata:
             + "\n".join(f"  - {p}" for p in problems),
             problems,
         ) from None
-
-
-def format_validation_error(exc: ValidationError, model: type[BaseModel] = DatasetMetadata, root: str = "metadata") -> str:
-    """Render a pydantic ValidationError on the metadata models, one readable line per problem."""
-    return "\n".join(_problems(exc, model, root))
 
 
 def _loc_str(root: str, loc: tuple[Any, ...]) -> str:
