@@ -9,7 +9,7 @@ import time
 
 import sqlalchemy as sa
 
-from mobilise.extractors.sample_db import copy_database
+from mobilise.samples import copy_database
 
 POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 MARIADB = "mysql+pymysql://root:@127.0.0.1:3306/test?charset=utf8mb4"

@@ -100,7 +100,7 @@ def sample_db(path: Path = typer.Argument(..., help="SQLite file to write"),
     if if_missing and path.exists():
         typer.echo(f"{path} exists; left as it is")
         return
-    from mobilise.extractors.sample_db import build_sample_database
+    from mobilise.samples import build_sample_database
 
     written = build_sample_database(path, specimens=specimens, seed=seed)
     typer.echo(f"wrote {written} ({specimens} specimens, seed {seed})")

@@ -14,7 +14,7 @@ SAMPLE_SPECIMENS = 3000
 
 @pytest.fixture(scope="session")
 def sample_db(tmp_path_factory) -> Path:
-    from mobilise.extractors.sample_db import build_sample_database
+    from mobilise.samples import build_sample_database
 
     return build_sample_database(tmp_path_factory.mktemp("sample") / "sample.sqlite",
                                  specimens=SAMPLE_SPECIMENS, seed=7)

@@ -8,7 +8,7 @@ import pytest
 
 from mobilise.extractors import sql  # noqa: F401
 from mobilise.extractors.base import extract_batches, extractor_for
-from mobilise.extractors.sample_db import copy_database
+from mobilise.samples import copy_database
 from mobilise.extractors.sql import rows_to_batch
 from tests.conftest import sample_config
 from tests.pipeline_helpers import public_object_count, read_core_with_pandas, run_stages

@@ -10,7 +10,7 @@ import pytest
 from mobilise.extractors import sql  # noqa: F401
 from mobilise.extractors.arrow_native import NativeEngineError
 from mobilise.extractors.base import extract_batches
-from mobilise.extractors.sample_db import copy_database
+from mobilise.samples import copy_database
 from mobilise.mappers.mapping import as_text
 from mobilise.settings import SourceConfig
 from tests.pipeline_helpers import public_object_count

@@ -318,7 +318,7 @@ def test_missing_columns_are_treated_as_empty():
 def test_sample_dataset_distribution(tmp_path, monkeypatch):
     import pyarrow.parquet as pq
 
-    from mobilise.extractors.sample_db import build_sample_database
+    from mobilise.samples import build_sample_database
     from mobilise.flows import stages
     from mobilise.settings import load_config
 

@@ -9,9 +9,8 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from mobilise.extractors import sample_db
-from mobilise.extractors.sample_db import (COUNTRIES, RATES, SCHEMA, UNKNOWN_COUNTRIES, build_sample_database,
-                                           copy_database, table_counts)
+from mobilise.samples import (COUNTRIES, RATES, SCHEMA, UNKNOWN_COUNTRIES, build_sample_database, copy_database,
+                              generation, table_counts)
 from tests.services import mariadb_db, postgres_db  # noqa: F401  (fixtures)
 
 SPECIMENS = 10_000
@@ -62,7 +61,7 @@ def test_failed_build_leaves_nothing_behind(tmp_path, monkeypatch):
     def boom(*args, **kwargs):
         raise RuntimeError("crash while loading media")
 
-    monkeypatch.setattr(sample_db, "_media_rows", boom)
+    monkeypatch.setattr(generation, "_media_rows", boom)
     with pytest.raises(RuntimeError):
         build_sample_database(target, 500)
     assert target.read_bytes() == b"previous"
