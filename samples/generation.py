@@ -22,9 +22,9 @@ from collections.abc import Iterator
 
 import numpy as np
 
-from mobilise.samples.reference import (_BASIS, _HABITATS, _HIGHER_RANKS, _LIFE_STAGE, _MONTHS, _NOT_PUBLIC_REMARKS,
-                                        _PREPARATIONS, _PROTOCOLS, _REMARKS, _SEX, _TAXA, COLLECTIONS, COUNTRIES,
-                                        FAMILY_NAMES, GIVEN_NAMES, INSTITUTIONS, UNKNOWN_COUNTRIES)
+from mobilise.samples.reference import (BASIS, COLLECTIONS, COUNTRIES, FAMILY_NAMES, GIVEN_NAMES, HABITATS,
+                                        HIGHER_RANKS, INSTITUTIONS, LIFE_STAGE, MONTH_NAMES, NOT_PUBLIC_REMARKS,
+                                        PREPARATIONS, REMARKS, SAMPLING_PROTOCOLS, SEX, TAXA, UNKNOWN_COUNTRIES)
 
 __all__ = ["RATES", "generate"]
 
@@ -191,7 +191,7 @@ def _verbatim_dates(style: int, precision: str, y: list[int], m: list[int], d: l
     """Dates as written on labels: '12.v.1887', '12-V-1887', '12 mai 1887', 'v.1887', 'anno 1887', ..."""
     if precision == "year":
         return [f"{a}" for a in y] if style % 2 else [f"anno {a}" for a in y]
-    names = _MONTHS[("en", "fr", "nl")[style % 3]]
+    names = MONTH_NAMES[("en", "fr", "nl")[style % 3]]
     if precision == "month":
         if style < 2:
             return [f"{_ROMAN[b - 1]}.{a}" for a, b in zip(y, m)]
@@ -238,24 +238,18 @@ def _taxa() -> tuple[dict[str, list], dict[str, np.ndarray]]:
                 rows[col].append(value)
         return ids[path]
 
-    for line in _TAXA.strip().splitlines():
-        code, higher, names = (part.strip() for part in line.split("|"))
+    for taxon in TAXA:
         path: tuple = ()
-        for rank, name in zip(_HIGHER_RANKS, (h.strip() for h in higher.split(">"))):
-            path += (name,)
-            node(path, rank, name, name, None)
-        for entry in names.split(";"):
-            tokens = entry.split()
-            genus, epithet = tokens[0], tokens[1]
-            infra = tokens[2] if len(tokens) > 2 and tokens[2].isalpha() and tokens[2].islower() else None
-            author = " ".join(tokens[3 if infra else 2:]) or None
-            node(path + (genus,), "genus", genus, genus, None)
-            species = node(path + (genus, epithet), "species", epithet, f"{genus} {epithet}",
-                           None if infra else author)
-            if infra:
-                species = node(path + (genus, epithet, infra), "subspecies", infra, f"{genus} {epithet} {infra}",
-                               author)
-            pools.setdefault(code, []).append(species)
+        for rank in HIGHER_RANKS:
+            path += (taxon[rank],)
+            node(path, rank, taxon[rank], taxon[rank], None)
+        genus, epithet, infra = taxon["genus"], taxon["specificEpithet"], taxon["infraspecificEpithet"]
+        author = taxon["scientificNameAuthorship"]
+        node(path + (genus,), "genus", genus, genus, None)
+        species = node(path + (genus, epithet), "species", epithet, f"{genus} {epithet}", None if infra else author)
+        if infra:
+            species = node(path + (genus, epithet, infra), "subspecies", infra, f"{genus} {epithet} {infra}", author)
+        pools.setdefault(taxon["collection"], []).append(species)
     return rows, {code: np.array(pool) for code, pool in pools.items()}
 
 
@@ -356,7 +350,7 @@ def _locality_rows(rng: np.random.Generator, n: int) -> tuple[dict[str, list], n
     template = rng.choice(6, size=n, p=[0.35, 0.25, 0.15, 0.1, 0.1, 0.05]).tolist()
     km = rng.integers(1, 40, size=n).tolist()
     direction = _choice(rng, dict.fromkeys(["N", "S", "E", "W", "NE", "SW", "NNW"], 1), n).tolist()
-    habitat = _choice(rng, dict.fromkeys(_HABITATS, 1), n).tolist()
+    habitat = _choice(rng, dict.fromkeys(HABITATS, 1), n).tolist()
     place_l, town_l = place.tolist(), town.tolist()
     names = []
     for i in range(n):
@@ -489,7 +483,7 @@ def _event_rows(rng: np.random.Generator, n: int, n_localities: int, n_agents: i
     field_seq = rng.integers(1, 5000, n).tolist()
     field_number = [None if k == 0 else (str(s) if k == 1 else f"FN-{s:05d}" if k == 2 else "s.n.")
                     for k, s in zip(field_kind.tolist(), field_seq)]
-    habitat = _choice(rng, dict.fromkeys(_HABITATS, 1), n)
+    habitat = _choice(rng, dict.fromkeys(HABITATS, 1), n)
     no_habitat = rng.random(n) < 0.5
     return {
         "event_id": list(range(1, n + 1)),
@@ -500,7 +494,7 @@ def _event_rows(rng: np.random.Generator, n: int, n_localities: int, n_agents: i
         "collector_id": _nullable(collector, no_collector),
         "field_number": field_number,
         "habitat": _nullable(habitat, no_habitat),
-        "sampling_protocol": _choice(rng, _PROTOCOLS, n).tolist(),
+        "sampling_protocol": _choice(rng, SAMPLING_PROTOCOLS, n).tolist(),
     }
 
 
@@ -525,10 +519,10 @@ def _object_rows(rng: np.random.Generator, n: int, n_events: int) -> tuple[dict[
         m = int(mask.sum())
         if not m:
             continue
-        basis[mask] = _choice(rng, _BASIS[code], m)
-        if code in _SEX:
-            sex[mask] = _choice(rng, _SEX[code], m)
-            life_stage[mask] = _choice(rng, _LIFE_STAGE[code], m)
+        basis[mask] = _choice(rng, BASIS[code], m)
+        if code in SEX:
+            sex[mask] = _choice(rng, SEX[code], m)
+            life_stage[mask] = _choice(rng, LIFE_STAGE[code], m)
         if code == "ENT":
             count[mask] = np.where(rng.random(m) < 0.1, rng.integers(2, 51, m), 1)
             count_null[mask] = rng.random(m) < 0.05
@@ -551,14 +545,14 @@ def _object_rows(rng: np.random.Generator, n: int, n_events: int) -> tuple[dict[
     count[negative] = -rng.integers(1, 6, int(negative.sum()))
     count_null[count_defect != ""] = False
 
-    remark_idx = rng.integers(0, len(_REMARKS), n)
-    remarks = np.array(_REMARKS, dtype=object)[remark_idx]
+    remark_idx = rng.integers(0, len(REMARKS), n)
+    remarks = np.array(REMARKS, dtype=object)[remark_idx]
     no_remarks = rng.random(n) >= RATES["collection_object.remarks"]
     remarks[no_remarks] = None
     not_public = _exact(rng, n, {"hidden": RATES["collection_object.not_public"]}) == "hidden"
     hidden = np.flatnonzero(not_public)
     explained = hidden[rng.random(len(hidden)) < 0.5]
-    remarks[explained] = _choice(rng, dict.fromkeys(_NOT_PUBLIC_REMARKS, 1), len(explained))
+    remarks[explained] = _choice(rng, dict.fromkeys(NOT_PUBLIC_REMARKS, 1), len(explained))
 
     seconds = rng.integers(0, int((np.datetime64("2025-06-30") - np.datetime64("2005-01-01"))
                                   / np.timedelta64(1, "s")), n)
@@ -697,7 +691,7 @@ def _preparation_rows(rng: np.random.Generator, collection_idx: np.ndarray) -> d
     for c, collection in enumerate(COLLECTIONS):
         mask = coll == c
         if mask.any():
-            prep[mask] = _choice(rng, _PREPARATIONS[collection[2]], int(mask.sum()))
+            prep[mask] = _choice(rng, PREPARATIONS[collection[2]], int(mask.sum()))
     count = np.where(rng.random(total) < 0.9, 1, rng.integers(2, 11, total))
     no_count = rng.random(total) < 0.05
     building = _choice(rng, {"Vautier": 3, "Janlet": 2, "Tour Gauchez": 1}, total).tolist()
