@@ -1,5 +1,5 @@
-"""One pipeline run (partitions extracted -> mapped -> duplicates -> validated -> published) through
-flows/stages.py, on a local Dask cluster (the `mobilise run` default) or in threads, without Prefect.
+"""One pipeline run (partitions extracted -> mapped -> duplicates -> validated -> published) through the steps of
+flows/steps.py, on a local Dask cluster (the `mobilise run` default) or in threads, without Prefect.
 
     .venv/bin/python bench/pipeline.py DB OUTPUT [--config config/sample.yaml] [--workers 2] [--engine E]
         [--runner dask|threads] [--profile FILE.html]
@@ -48,23 +48,26 @@ def _executor(runner: str, workers: int):
     return pool.submit, concurrent.futures.as_completed, pool.shutdown
 
 
-def map_group(config, paths: list[str]) -> list[str]:  # as flows/publish.py's map task
-    from mobilise.flows import stages
+def map_group(plan, catalog, entries: list) -> list:  # as flows/publish.py's map task
+    from mobilise.flows import steps
 
-    return [stages.map_file(config, path) for path in paths]
+    return steps.map_batches(plan, catalog, entries)
 
 
-def validate_group(config, paths: list[str], duplicates: str) -> list:  # as flows/publish.py's validate task
-    from mobilise.flows import stages
+def validate_group(config, plan, catalog, entries: list, duplicates) -> list:  # as flows/publish.py's validate task
+    from mobilise.flows import steps
 
-    return [stages.validate_file(config, path, duplicates) for path in paths]
+    return steps.validate_batches(config, plan, catalog, entries, duplicates)
 
 
 def run(db: Path, output: Path, config_path: Path, workers: int, engine: str | None, bdq: bool,
         runner: str) -> dict:
     os.environ["MOBILISE_SAMPLE_URL"] = f"sqlite:///{db.resolve()}"
     os.environ["MOBILISE_OUTPUT"] = str(output.resolve())
-    from mobilise.flows import stages
+    from mobilise.catalog import RunCatalog
+    from mobilise.extractors.stage import plan_partitions
+    from mobilise.flows import steps
+    from mobilise.mappers.mapping import MappingPlan
     from mobilise.settings import load_config
 
     config = load_config(config_path)
@@ -82,26 +85,27 @@ def run(db: Path, output: Path, config_path: Path, workers: int, engine: str | N
     submit, as_completed, close = _executor(runner, workers)
     mark("workers started")
     try:
-        run_dir = stages.new_run_directory(config)
-        partitions = stages.plan_partitions(config)
-        extracts = [submit(stages.extract, config, run_dir, partition) for partition in partitions]
+        plan = MappingPlan.from_config(config)
+        catalog = RunCatalog.create(config)
+        partitions = plan_partitions(config.source)
+        extracts = [submit(steps.extract, config, plan, catalog, partition) for partition in partitions]
         maps = []
         for done in as_completed(extracts):
-            maps += [submit(map_group, config, group) for group in stages.task_groups(done.result(), partitions)]
+            maps += [submit(map_group, plan, catalog, group) for group in steps.task_groups(done.result(), partitions)]
         mark("extract")
-        mapped = sorted(path for future in maps for path in future.result())
+        mapped = sorted(entry for future in maps for entry in future.result())
         mark("map")
-        duplicates = stages.find_duplicate_ids(run_dir)
+        duplicates = steps.find_duplicates(catalog)
         mark("duplicates")
-        validations = [submit(validate_group, config, group, duplicates)
-                       for group in stages.task_groups(mapped, partitions)]
-        summaries = [summary for future in validations for summary in future.result()]
+        validations = [submit(validate_group, config, plan, catalog, group, duplicates)
+                       for group in steps.task_groups(mapped, partitions)]
+        batches = [batch for future in validations for batch in future.result()]
         mark("validate")
     finally:
         close()
-    result = stages.publish(config, run_dir, summaries)
+    result = steps.publish(config, plan, catalog, batches)
     mark("publish")
-    stages.clean_up(run_dir)
+    catalog.remove()
     mark("total")
     return {"phases": times, "runner": runner, "workers": workers, "partitions": len(partitions),
             "main_peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,

@@ -11,7 +11,7 @@ Dask workers, nannies and the Prefect API server count; PSS counts a page shared
 
 - ``floor``: the same query exported by the ``sqlite3`` command-line tool as TSV, then ``zip`` (the least any
   tool must do to produce the same rows zipped);
-- ``pipeline``: the flow's tasks through flows/stages.py on a local Dask cluster of one worker process per core
+- ``pipeline``: the flow's steps (flows/steps.py) on a local Dask cluster of one worker process per core
   (bench/pipeline.py), timed per phase, without Prefect;
 - ``mobilise run``: ``mobilise run CONFIG --json``, the product as a data manager runs it (Prefect flow with its
   temporary API server, local Dask cluster), start-up included; and ``mobilise run, Prefect server``: the same

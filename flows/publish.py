@@ -1,12 +1,12 @@
-"""The Prefect flow that publishes one dataset: extract -> map -> validate -> publish.
+"""The Prefect flow that publishes one dataset: extract -> map -> find duplicates -> validate -> publish.
 
-Tasks pass file paths (batches on disk in the run folder), so Prefect's task results stay small whatever the
-size of the collection, and every task re-reads the config from its path: no secret is ever stored as a task
-parameter in Prefect's database.
+Wiring only: each task calls a step of flows/steps.py (load from the run catalog, call a stage, save to the
+catalog). Tasks pass catalog entries, so Prefect's task results stay small whatever the size of the collection;
+the mapping plan is built once per run, in the flow; every task that needs the config re-reads it from its path:
+no secret is ever stored as a task parameter in Prefect's database.
 """
 from __future__ import annotations
 
-import json
 import os
 from contextlib import contextmanager
 from pathlib import Path
@@ -15,56 +15,53 @@ from prefect import flow, get_run_logger, task
 from prefect.futures import as_completed, wait
 from prefect.task_runners import ThreadPoolTaskRunner
 
+from mobilise.catalog import Entry, RunCatalog
 from mobilise.extractors.partitions import Partition
-from mobilise.flows import stages
+from mobilise.extractors.stage import plan_partitions
+from mobilise.flows import steps
+from mobilise.mappers.mapping import MappingPlan
+from mobilise.publishers.publish import PublicationGateError, ValidatedBatch
 from mobilise.settings import ExecutionConfig, load_config
 
 
 @task(name="plan partitions")
 def partitions_task(config_path: str) -> list[Partition | None]:
-    return stages.plan_partitions(load_config(config_path))
+    return plan_partitions(load_config(config_path).source)
 
 
 @task(name="extract")
-def extract_task(config_path: str, run: str, partition: Partition | None = None) -> list[str]:
-    return stages.extract(load_config(config_path), Path(run), partition)
+def extract_task(config_path: str, plan: MappingPlan, catalog: RunCatalog,
+                 partition: Partition | None = None) -> list[Entry]:
+    return steps.extract(load_config(config_path), plan, catalog, partition)
 
 
 @task(name="map")
-def map_task(config_path: str, extracted: list[str]) -> list[str]:
-    config = load_config(config_path)
-    return [stages.map_file(config, path) for path in extracted]
+def map_task(plan: MappingPlan, catalog: RunCatalog, extracted: list[Entry]) -> list[Entry]:
+    return steps.map_batches(plan, catalog, extracted)
 
 
 @task(name="find duplicate occurrenceIDs")
-def duplicates_task(run: str) -> str:
-    return stages.find_duplicate_ids(Path(run))
+def duplicates_task(catalog: RunCatalog) -> Entry:
+    return steps.find_duplicates(catalog)
 
 
 @task(name="validate")
-def validate_task(config_path: str, mapped: list[str], duplicates: str) -> list[stages.BatchSummary]:
-    config = load_config(config_path)
-    return [stages.validate_file(config, path, duplicates) for path in mapped]
-
-
-def _post_report(html: str | None) -> None:
-    """The run report as Prefect artifacts, so the Prefect UI shows what the run found."""
-    if not html:
-        return
-    from mobilise.publishers.report import publish_artifacts
-
-    report = json.loads(Path(html).with_suffix(".json").read_text(encoding="utf-8"))
-    publish_artifacts(report, Path(html))
+def validate_task(config_path: str, plan: MappingPlan, catalog: RunCatalog, mapped: list[Entry],
+                  duplicates: Entry) -> list[ValidatedBatch]:
+    return steps.validate_batches(load_config(config_path), plan, catalog, mapped, duplicates)
 
 
 @task(name="publish")
-def publish_task(config_path: str, run: str, summaries: list[stages.BatchSummary], dry_run: bool) -> dict:
+def publish_task(config_path: str, plan: MappingPlan, catalog: RunCatalog, batches: list[ValidatedBatch],
+                 dry_run: bool) -> dict:
+    """Publish, and post the run report to the Prefect UI (from the report itself), whatever the gates said."""
     try:
-        result = stages.publish(load_config(config_path), Path(run), summaries, dry_run=dry_run)
-    except stages.PublicationGateError as failure:
-        _post_report(failure.report)
+        result = steps.publish(load_config(config_path), plan, catalog, batches, dry_run=dry_run)
+    except PublicationGateError as failure:
+        if failure.report is not None:
+            failure.report.post_artifacts(failure.html)
         raise
-    _post_report(result.report)
+    result.run_report.post_artifacts(Path(result.report))
     return result.as_dict()
 
 
@@ -150,24 +147,25 @@ def publish_dataset(config_path: str, dry_run: bool = False, keep_run_files: boo
     logger = get_run_logger()
     config_path = str(Path(config_path).resolve())
     config = load_config(config_path)  # fail here, before any work, on a config error
-    run = stages.new_run_directory(config)
-    logger.info("run folder %s; source %s", run, config.source.safe_url)
+    plan = MappingPlan.from_config(config)  # once per run: every task is handed it
+    catalog = RunCatalog.create(config)
+    logger.info("run folder %s; source %s", catalog.folder, config.source.safe_url)
     # Each partition of the source is extracted on a worker of its own; a partition's batches are mapped, and
     # later validated, together by one task as soon as it is extracted, while other partitions are still being
     # read. A source read as a whole has its batches mapped and validated by one task each, in parallel.
     partitions = partitions_task(config_path)
-    extracted = [extract_task.submit(config_path, str(run), partition) for partition in partitions]
-    mapped_futures = [map_task.submit(config_path, group)
-                      for done in as_completed(extracted) for group in stages.task_groups(done.result(), partitions)]
+    extracted = [extract_task.submit(config_path, plan, catalog, partition) for partition in partitions]
+    mapped_futures = [map_task.submit(plan, catalog, group)
+                      for done in as_completed(extracted) for group in steps.task_groups(done.result(), partitions)]
     wait(mapped_futures)
-    mapped = sorted(path for future in mapped_futures for path in future.result())
-    duplicates = duplicates_task(str(run))
-    summary_futures = [validate_task.submit(config_path, group, duplicates)
-                       for group in stages.task_groups(mapped, partitions)]
-    summaries = [summary for future in summary_futures for summary in future.result()]
-    result = publish_task(config_path, str(run), summaries, dry_run)
+    mapped = sorted(entry for future in mapped_futures for entry in future.result())
+    duplicates = duplicates_task(catalog)
+    validated_futures = [validate_task.submit(config_path, plan, catalog, group, duplicates)
+                         for group in steps.task_groups(mapped, partitions)]
+    batches = [batch for future in validated_futures for batch in future.result()]
+    result = publish_task(config_path, plan, catalog, batches, dry_run)
     if not keep_run_files:
-        stages.clean_up(run)
+        catalog.remove()
     logger.info("%s: %s records published, %s rejected, version %s", result["dataset"], result["records"],
                 result["rejected"], result["version"])
     return result

@@ -110,6 +110,12 @@ class DeflatedRows:
     crc: int  # CRC-32 of the text
 
 
+def core_terms(mapped_terms: list[str], columns: Iterable[str]) -> list[str]:
+    """The core file's columns: the mapping's terms in order (occurrenceID first), then any other of `columns`
+    (terms that accepted amendments added) in alphabetical order."""
+    return list(mapped_terms) + sorted(set(columns) - set(mapped_terms))
+
+
 def deflate_rows(table: pa.Table, terms: list[str], target: Path, level: int = 6) -> DeflatedRows:
     """Write `table`'s rows (columns `terms`) as core-file text, deflated, to `target`: the archive's part."""
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -130,6 +136,9 @@ def _slices(parts: Iterable[pa.Table | DeflatedRows], terms: list[str]) -> Itera
                 raise ValueError(f"{part.path} was written with other columns than the archive's")
             yield part
             continue
+        for term in terms:  # a column another batch's amendments added: empty here
+            if term not in part.column_names:
+                part = part.append_column(term, pa.nulls(part.num_rows, pa.string()))
         table = part.select(terms)
         for start in range(0, table.num_rows, SLICE_ROWS):
             yield table.slice(start, SLICE_ROWS)
@@ -196,7 +205,8 @@ def write_archive(target: BinaryIO | Path, terms: list[str], tables: Iterable[pa
                   compresslevel: int = 6, threads: int | None = None) -> WrittenArchive:
     """Write a DwC-A zip with an Occurrence core whose columns are `terms` (occurrenceID first, the core id).
 
-    `tables` are the rows in order: Arrow tables, or parts :func:`deflate_rows` wrote with the same `terms`.
+    `tables` are the rows in order: Arrow tables (a column of `terms` a table lacks is written empty), or parts
+    :func:`deflate_rows` wrote with the same `terms`.
 
     `target` must be seekable (a path or a file opened for writing): the core member's sizes are written into
     its header once known. `threads` compress the core file (default: one per core).

@@ -11,23 +11,29 @@ which removes characters XML 1.0 cannot carry (C0 controls other than tab/newlin
 surrogates, U+FFFE/U+FFFF), so any input is safe.
 
 ``Coverage`` carries what the pipeline computes from the published records: a bounding box,
-a date range (full dates, "YYYY-MM" or bare years) and a list of taxa (rank, name).
+a date range (full dates, "YYYY-MM" or bare years) and a list of taxa (rank, name); the validate
+stage finds each batch's :class:`BatchCoverage` (:func:`batch_coverage`) and the publish stage
+merges them (:func:`merge_coverage`).
 """
 
 from __future__ import annotations
 
 import calendar
 import re
+from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from datetime import date, datetime, timezone
 from decimal import Decimal
 from typing import Any, Iterable
 
+import pyarrow as pa
+import pyarrow.compute as pc
 from lxml import etree
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from mobilise.metadata import LICENCES, Agent, AssociatedParty, DatasetMetadata, Publisher
 
-__all__ = ["build_eml", "Coverage", "TaxonCoverage", "xml_text", "EML_NS", "EML_SCHEMA_LOCATION"]
+__all__ = ["build_eml", "Coverage", "TaxonCoverage", "BatchCoverage", "batch_coverage", "merge_coverage", "xml_text", "EML_NS", "EML_SCHEMA_LOCATION"]
 
 EML_NS = "https://eml.ecoinformatics.org/eml-2.2.0"
 XSI_NS = "http://www.w3.org/2001/XMLSchema-instance"
@@ -146,6 +152,55 @@ class Coverage(BaseModel):
 
     def is_empty(self) -> bool:
         return not (self.has_box or self.begin or self.end or self.taxa)
+
+
+@dataclass
+class BatchCoverage:
+    """The coverage of one batch's published records, as the validate stage finds it; :func:`merge_coverage`
+    makes the archive's :class:`Coverage` of all batches. Degrees (WGS84), dates as ``YYYY[-MM[-DD]]`` text."""
+
+    west: float | None = None
+    east: float | None = None
+    south: float | None = None
+    north: float | None = None
+    first_date: str | None = None
+    last_date: str | None = None
+    kingdoms: list[str] = dataclass_field(default_factory=list)
+
+
+def batch_coverage(table: pa.Table) -> BatchCoverage:
+    """The bounding box (decimalLatitude/decimalLongitude), the eventDate range (the first ten characters of the
+    start and of the end of an interval) and the kingdoms of `table`'s rows; a term the table lacks is None."""
+    coverage = BatchCoverage()
+    if "decimalLatitude" in table.column_names and "decimalLongitude" in table.column_names:
+        latitude = pc.cast(table["decimalLatitude"], pa.float64())
+        longitude = pc.cast(table["decimalLongitude"], pa.float64())
+        coverage.south, coverage.north = pc.min(latitude).as_py(), pc.max(latitude).as_py()
+        coverage.west, coverage.east = pc.min(longitude).as_py(), pc.max(longitude).as_py()
+    if "eventDate" in table.column_names:
+        dates = table["eventDate"]
+        starts = pc.utf8_slice_codeunits(dates, 0, 10)
+        ends = pc.utf8_slice_codeunits(pc.replace_substring_regex(dates, "^[^/]*/", ""), 0, 10)
+        coverage.first_date, coverage.last_date = pc.min(starts).as_py(), pc.max(ends).as_py()
+    if "kingdom" in table.column_names:
+        coverage.kingdoms = sorted(k for k in pc.unique(table["kingdom"]).to_pylist() if k)
+    return coverage
+
+
+def merge_coverage(batches: Iterable[BatchCoverage]) -> Coverage:
+    """The EML coverage of all batches: the box around theirs, the earliest and latest date, every kingdom."""
+    batches = list(batches)
+
+    def pick(values, function):
+        values = [v for v in values if v is not None]
+        return function(values) if values else None
+
+    west, east = pick([b.west for b in batches], min), pick([b.east for b in batches], max)
+    south, north = pick([b.south for b in batches], min), pick([b.north for b in batches], max)
+    first, last = pick([b.first_date for b in batches], min), pick([b.last_date for b in batches], max)
+    kingdoms = sorted({k for b in batches for k in b.kingdoms})
+    return Coverage(west=west, east=east, south=south, north=north, begin=first, end=last,
+                    taxa=[("kingdom", k) for k in kingdoms])
 
 
 def _decimal(x: float) -> str:

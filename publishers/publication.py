@@ -6,8 +6,13 @@ Layout of ``OUTPUT/<shortname>/`` (the IPT keeps the same things per resource)::
     eml.xml                  the current metadata on its own
     dwca-<version>.zip       every published version
     quarantine-<version>.csv records that were kept out of that version, with reasons
-    validation/quarantine.csv what `mobilise validate` (a dry run) would keep out
+    amendments-<version>.csv the BDQ amendments applied to that version's records
+    report-<version>.json    the run report (publishers.report.RunReport), and .html for people
+    validation/              the same quarantine.csv, amendments.csv and report.json/.html of a dry run or of a
+                             run stopped by a gate (replaced each time)
     publications.json        the version log: when, how many records, checksum
+
+:class:`PublicationDirectory` names these files; nothing else builds their paths.
 
 Every file is written under a temporary name in the same folder, flushed to disk and renamed over the old one,
 and the log is written last: a crash at any point leaves the previous publication complete and current.
@@ -23,9 +28,14 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterator
 
+from pydantic import BaseModel
+
+from mobilise.settings import GatesConfig
+
 LOG_NAME = "publications.json"
 CURRENT_ARCHIVE = "dwca.zip"
 CURRENT_EML = "eml.xml"
+VALIDATION = "validation"  # the folder of what a run that published nothing wrote
 
 
 @dataclass
@@ -114,3 +124,74 @@ def promote(directory: Path, versioned_archive: Path, eml: bytes) -> None:
     with atomic_path(directory / CURRENT_ARCHIVE) as temporary:
         os.link(versioned_archive, temporary)
     atomic_write(directory / CURRENT_EML, eml)
+
+
+class PublicationDirectory:
+    """A dataset's publication folder (``OUTPUT/<shortname>/``): the name of every file a run writes there.
+
+    ``version`` None names the files of a run that publishes nothing (a dry run, a failed gate), under
+    ``validation/``.
+    """
+
+    def __init__(self, directory: Path):
+        self.directory = Path(directory)
+        self.log = PublicationLog(self.directory)
+
+    def _versioned(self, stem: str, suffix: str, version: str | None) -> Path:
+        if version is None:
+            return self.directory / VALIDATION / f"{stem}{suffix}"
+        return self.directory / f"{stem}-{version}{suffix}"
+
+    def archive(self, version: str) -> Path:
+        return self.directory / f"dwca-{version}.zip"
+
+    def quarantine(self, version: str | None) -> Path:
+        return self._versioned("quarantine", ".csv", version)
+
+    def amendments(self, version: str | None) -> Path:
+        return self._versioned("amendments", ".csv", version)
+
+    def report(self, version: str | None) -> tuple[Path, Path]:
+        """(JSON, HTML) of the run report."""
+        return self._versioned("report", ".json", version), self._versioned("report", ".html", version)
+
+    def files(self, version: str) -> list[Path]:
+        """Every file a version writes besides the log and the current copies: removed if the version fails."""
+        return [self.archive(version), self.quarantine(version), self.amendments(version), *self.report(version)]
+
+    @property
+    def current_archive(self) -> Path:
+        return self.directory / CURRENT_ARCHIVE
+
+    def promote(self, version: str, eml: bytes) -> None:
+        promote(self.directory, self.archive(version), eml)
+
+
+# --- publication gates ---------------------------------------------------------------------------------------------
+
+class Gate(BaseModel):
+    """One publication gate's verdict, in words a data manager reads in the report."""
+
+    name: str
+    passed: bool
+    detail: str
+
+
+def evaluate_gates(gates: GatesConfig, extracted: int, rejected: int, published: int,
+                   previous: int | None) -> list[Gate]:
+    """Each configured gate (``gates`` of the dataset config) with whether it passed and why; `previous` is the
+    record count of the last published version (None: none yet). A source that returned no records never passes."""
+    results = []
+    if gates.max_rejected_share is not None:
+        share = rejected / extracted if extracted else 0.0
+        results.append(Gate(name="max_rejected_share", passed=share <= gates.max_rejected_share,
+                            detail=f"{share:.1%} of {extracted} records rejected "
+                                   f"(limit {gates.max_rejected_share:.0%})"))
+    if gates.max_drop_share is not None and previous:
+        drop = (previous - published) / previous
+        results.append(Gate(name="max_drop_share", passed=drop <= gates.max_drop_share,
+                            detail=f"{published} records against {previous} in the last version "
+                                   f"({-drop:+.1%}; limit -{gates.max_drop_share:.0%})"))
+    if extracted == 0:
+        results.append(Gate(name="records_extracted", passed=False, detail="the source returned no records"))
+    return results

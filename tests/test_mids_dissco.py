@@ -316,18 +316,17 @@ def test_missing_columns_are_treated_as_empty():
 # --- the sample dataset ---------------------------------------------------------------------------------------------
 
 def test_sample_dataset_distribution(tmp_path, monkeypatch):
-    import pyarrow.parquet as pq
-
+    from mobilise.extractors.stage import extract
+    from mobilise.mappers.mapping import MappingPlan, map_batch
     from mobilise.samples import build_sample_database
-    from mobilise.flows import stages
     from mobilise.settings import load_config
 
     database = build_sample_database(tmp_path / "sample.sqlite", specimens=2000, seed=11)
     monkeypatch.setenv("MOBILISE_SAMPLE_URL", f"sqlite:///{database}")
     monkeypatch.setenv("MOBILISE_OUTPUT", str(tmp_path / "output"))
     config = load_config(REPO / "config" / "sample.yaml")
-    run = stages.new_run_directory(config)
-    mapped = pa.concat_tables([pq.read_table(stages.map_file(config, path)) for path in stages.extract(config, run)])
+    plan = MappingPlan.from_config(config)
+    mapped = pa.concat_tables([map_batch(batch, plan)[0] for batch in extract(config.source)])
     records = mapped.num_rows
     assert records > 0
     for variant in ("tdwg", "dissco"):

@@ -9,7 +9,6 @@ import pyarrow as pa
 import pytest
 from dwca.read import DwCAReader
 
-from mobilise.flows import stages
 from mobilise.publishers import dwca as dwca_writer
 from mobilise.publishers.publication import PublicationLog
 from tests.pipeline_helpers import public_object_count, read_core_with_pandas, read_quarantine, run_stages
@@ -188,7 +187,7 @@ def test_quality_reports_bdq_mids_dissco_and_amendments(sample_db, tmp_path, mon
 
 
 def test_a_failed_gate_publishes_nothing_and_says_why(published, monkeypatch):
-    from mobilise.flows.stages import PublicationGateError
+    from mobilise.publishers.publish import PublicationGateError
 
     config, first = published
     config.gates.max_rejected_share = 0.001

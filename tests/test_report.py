@@ -9,8 +9,9 @@ from pathlib import Path
 import lxml.html
 import pytest
 
-from mobilise.publishers.report import (artifact_markdown, example_report, map_svg, publish_artifacts, render_html,
+from mobilise.publishers.report import (RunReport, artifact_markdown, map_svg, publish_artifacts, render_html,
                                         write_reports)
+from tests.report_example import example_report
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
@@ -41,13 +42,19 @@ def _strings(value):
             yield from _strings(item)
 
 
+def _write(report, directory: Path, stem: str) -> tuple[Path, Path]:
+    json_path, html_path = directory / f"{stem}.json", directory / f"{stem}.html"
+    write_reports(report, json_path, html_path)
+    return json_path, html_path
+
+
 def _services_required() -> bool:
     return os.environ.get("MOBILISE_REQUIRE_SERVICES", "").strip().lower() in {"1", "true", "yes"}
 
 
 def test_write_reports_json_round_trips(tmp_path):
     report = example_report()
-    json_path, html_path = write_reports(report, tmp_path / "reports", "report-1.2")
+    json_path, html_path = _write(report, tmp_path / "reports", "report-1.2")
     assert (json_path.name, html_path.name) == ("report-1.2.json", "report-1.2.html")
     assert json.loads(json_path.read_text(encoding="utf-8")) == report
     text = html_path.read_text(encoding="utf-8")
@@ -56,9 +63,19 @@ def test_write_reports_json_round_trips(tmp_path):
     assert sorted(p.name for p in (tmp_path / "reports").iterdir()) == ["report-1.2.html", "report-1.2.json"]
 
 
+def test_the_example_is_a_run_report_and_the_model_renders_as_the_dict(tmp_path):
+    report = RunReport.model_validate(example_report())
+    assert report.totals.published == 9010 and report.amendments.applied[0].term == "eventDate"
+    assert render_html(report) == render_html(example_report())
+    json_path, _ = _write(report, tmp_path, "report-1.2")
+    assert RunReport.model_validate_json(json_path.read_text(encoding="utf-8")) == report
+    with pytest.raises(ValueError, match="totals"):
+        RunReport.model_validate({**example_report(), "totals": {"extracted": "many"}})
+
+
 def test_write_reports_replaces_previous_files(tmp_path):
-    write_reports({"dataset": "first"}, tmp_path, "report")
-    json_path, html_path = write_reports({"dataset": "second"}, tmp_path, "report")
+    _write({"dataset": "first"}, tmp_path, "report")
+    json_path, html_path = _write({"dataset": "second"}, tmp_path, "report")
     assert json.loads(json_path.read_text())["dataset"] == "second"
     assert "second" in html_path.read_text() and "first" not in html_path.read_text()
 
@@ -124,7 +141,7 @@ def test_partial_reports_render(report, tmp_path):
     document = lxml.html.fromstring(text)
     assert document.findtext(".//h1")
     assert "dry run" in text or report.get("version")
-    write_reports(report, tmp_path, "report")
+    _write(report, tmp_path, "report")
     artifact_markdown(report)
 
 
@@ -169,7 +186,7 @@ def test_publish_artifacts_in_a_flow(prefect_api, tmp_path):
     from prefect.runtime import flow_run
 
     report = example_report()
-    _, html_path = write_reports(report, tmp_path, "report-1.2")
+    _, html_path = _write(report, tmp_path, "report-1.2")
 
     @flow(name="report-artifacts-test")
     def post() -> str:
@@ -235,7 +252,7 @@ def _severe(driver) -> list[dict]:
 @pytest.mark.browser
 def test_report_renders_in_chromium(chromium, tmp_path):
     driver = chromium
-    _, html_path = write_reports(example_report(), tmp_path, "report-1.2")
+    _, html_path = _write(example_report(), tmp_path, "report-1.2")
     driver.set_window_size(1280, 1000)
     driver.get(html_path.resolve().as_uri())
     assert driver.title.startswith("Run report: Sample natural history collection")
@@ -270,7 +287,7 @@ def test_report_renders_in_chromium(chromium, tmp_path):
 
 @pytest.mark.browser
 def test_empty_report_renders_in_chromium(chromium, tmp_path):
-    _, html_path = write_reports({}, tmp_path, "empty")
+    _, html_path = _write({}, tmp_path, "empty")
     chromium.get(html_path.resolve().as_uri())
     assert chromium.find_element("css selector", "h1").text == "Mobilise run"
     assert chromium.execute_script("return document.querySelectorAll('svg').length") == 0

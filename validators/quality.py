@@ -6,18 +6,22 @@ the final values, and the MIDS levels of the publishable records are computed.
 """
 from __future__ import annotations
 
+import threading
+from collections import Counter
 from dataclasses import dataclass, field
+from typing import Iterable
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from mobilise.mappers.columns import as_text
 from mobilise.mappers.mapping import ISSUE_SCHEMA
 from mobilise.settings import ValidationConfig
 from mobilise.validators.dissco import DISSCO_FLAGS, dissco_issues
 from mobilise.validators.mids import mids_distribution, mids_levels
 from mobilise.validators.registry import CheckContext
-from mobilise.validators.validate import validate_batch
+from mobilise.validators.validate import quarantine_reasons, validate_batch
 
 
 @dataclass
@@ -64,3 +68,100 @@ def assess(table: pa.Table, mapping_issues: pa.Table, context: CheckContext, val
     mids = {variant: mids_distribution(mids_levels(published, validation.discipline, variant, dataset_license))
             for variant in ("tdwg", "dissco")}
     return Assessment(table, publishable, issues, bdq, applied, mids)
+
+
+# --- the validate stage -------------------------------------------------------------------------------------------
+
+@dataclass
+class QualitySummary:
+    """What validation found in one batch, or (:meth:`combine`) in all of them: the counts the report, the gates
+    and the publication log need. Small and picklable: it travels from the validate task to the publish task."""
+
+    records: int = 0  # rows validated (= extracted)
+    published: int = 0
+    rejected: int = 0
+    flags: dict[str, int] = field(default_factory=dict)  # flag -> rows flagged
+    severity_of: dict[str, str] = field(default_factory=dict)  # flag -> error / warning / info, as applied
+    added_terms: list[str] = field(default_factory=list)  # columns that accepted amendments added
+    bdq: list[dict] = field(default_factory=list)  # validators.bdq.batch.summarise
+    applied: list[dict] = field(default_factory=list)  # validators.bdq.batch.summarise_applied
+    mids: dict[str, dict[int, int]] = field(default_factory=dict)  # variant -> MIDS level -> published records
+
+    @classmethod
+    def combine(cls, summaries: Iterable["QualitySummary"]) -> "QualitySummary":
+        """The run's summary from its batches' (in batch order: the BDQ tests keep their first-seen order)."""
+        from mobilise.validators.bdq.batch import merge_applied, merge_summaries
+
+        summaries = list(summaries)
+        flags: Counter = Counter()
+        mids: dict[str, Counter] = {variant: Counter() for variant in ("tdwg", "dissco")}
+        for summary in summaries:
+            flags.update(summary.flags)
+            for variant, counter in mids.items():
+                counter.update(summary.mids.get(variant, {}))
+        return cls(records=sum(s.records for s in summaries), published=sum(s.published for s in summaries),
+                   rejected=sum(s.rejected for s in summaries), flags=dict(flags),
+                   severity_of={flag: severity for s in summaries for flag, severity in s.severity_of.items()},
+                   added_terms=sorted({t for s in summaries for t in s.added_terms}),
+                   bdq=merge_summaries(s.bdq for s in summaries), applied=merge_applied(s.applied for s in summaries),
+                   mids={variant: dict(counter) for variant, counter in mids.items()})
+
+
+@dataclass
+class ValidatedBatch:
+    """One batch after validation: ``table`` (after accepted amendments), ``valid`` (its publishable rows),
+    ``issues`` (one row per row, term and flag), ``rejected`` (row numbers), ``amendments`` (the amendments
+    applied, occurrenceID first; None when there were none) and the batch's :class:`QualitySummary`."""
+
+    table: pa.Table
+    valid: pa.Table
+    issues: pa.Table
+    rejected: np.ndarray
+    amendments: pa.Table | None
+    quality: QualitySummary
+
+
+# The checks share GEOS prepared geometries (country polygons) and PROJ objects, which must not be used from two
+# threads at once (a 1M benchmark run with two validate threads died of heap corruption). Batches are therefore
+# validated one at a time per process; the Dask runner gives each worker process its own copies, so validation
+# still runs in parallel across processes, and mapping across threads.
+_VALIDATE_LOCK = threading.Lock()
+
+
+def validate(mapped: pa.Table, mapping_issues: pa.Table, context: CheckContext, validation: ValidationConfig,
+             severity: dict[str, str], dataset_license: str | None = None) -> ValidatedBatch:
+    """Validate one mapped batch (:func:`assess`, one batch per process at a time) and summarise it."""
+    from mobilise.validators.bdq.batch import summarise_applied
+
+    with _VALIDATE_LOCK:
+        assessment = assess(mapped, mapping_issues, context, validation, severity, dataset_license)
+    table, issues, publishable = assessment.table, assessment.issues, assessment.publishable
+    valid = table.filter(pa.array(publishable))
+    rejected = np.flatnonzero(~publishable)
+    amendments = None
+    applied: list[dict] = []
+    if assessment.applied is not None and assessment.applied.num_rows:
+        frame = assessment.applied.to_pandas()
+        occurrence_ids = table["occurrenceID"].combine_chunks()
+        frame.insert(0, "occurrenceID", occurrence_ids.take(pa.array(frame["row"].to_numpy())).to_pylist())
+        amendments = pa.Table.from_pandas(frame, preserve_index=False)
+        applied = summarise_applied(assessment.applied)
+    flags = issues["flag"].to_pylist()
+    quality = QualitySummary(records=mapped.num_rows, published=valid.num_rows, rejected=int(rejected.size),
+                             flags=dict(Counter(flags)), severity_of=dict(zip(flags, issues["severity"].to_pylist())),
+                             added_terms=[c for c in table.column_names if c not in mapped.column_names],
+                             bdq=assessment.bdq, applied=applied, mids=assessment.mids)
+    return ValidatedBatch(table, valid, issues, rejected, amendments, quality)
+
+
+def quarantine_table(batch: ValidatedBatch, source: pa.Table) -> pa.Table:
+    """The rejected records whole: ``reasons``, the Darwin Core values and every column of `source` (the
+    extracted batch; only its schema is read when nothing was rejected) as ``source.<column>`` text."""
+    indices = pa.array(batch.rejected, pa.int64())
+    reasons = quarantine_reasons(batch.issues)
+    columns = {"reasons": pa.array([reasons.get(int(r), "") for r in batch.rejected], pa.string())}
+    for name in batch.table.column_names:
+        columns[name] = batch.table[name].combine_chunks().take(indices)
+    for name in source.column_names:
+        columns[f"source.{name}"] = as_text(source[name].take(indices))
+    return pa.table(columns)

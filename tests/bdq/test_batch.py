@@ -10,8 +10,7 @@ import pytest
 
 from mobilise.validators.bdq import REGISTRY, space
 from mobilise.validators.bdq.batch import (
-    APPLIED_SCHEMA, RESULT_SCHEMA, amendment_report, apply_amendments, merge_applied, merge_summaries, run_bdq,
-    summarise, summarise_applied, term_key,
+    APPLIED_SCHEMA, RESULT_SCHEMA, apply_amendments, merge_summaries, run_bdq, summarise, term_key,
 )
 from mobilise.validators.bdq.core import BdqTest, Response, compliant, not_compliant
 
@@ -326,33 +325,3 @@ def test_results_survive_parquet(batch, results, tmp_path):
     accepted = ["AMENDMENT_EVENTDATE_STANDARDIZED", "AMENDMENT_BASISOFRECORD_STANDARDIZED"]
     first, second = apply_amendments(batch, back, accepted), apply_amendments(batch, results, accepted)
     assert first[0].equals(second[0]) and first[1].equals(second[1]) and first[1].num_rows > 0
-
-
-def test_amendment_report_adds_up_across_batches():
-    table = pa.table({"countryCode": ["nl", "nl", "Germany", "XX"], "sex": ["m", None, "female", "x"]})
-    accepted = ["AMENDMENT_COUNTRYCODE_STANDARDIZED", "AMENDMENT_SEX_STANDARDIZED"]
-    parts, applied_parts = [], []
-    for piece in (table.slice(0, 2), table.slice(2)):
-        results = run_bdq(piece, accepted + ["AMENDMENT_OCCURRENCESTATUS_ASSUMEDDEFAULT"])
-        parts.append(summarise(results))
-        applied_parts.append(summarise_applied(apply_amendments(piece, results, accepted)[1]))
-    report = amendment_report(merge_summaries(parts), merge_applied(applied_parts))
-    proposed = {p["label"]: p["records"] for p in report["proposed"]}
-    assert proposed == {"AMENDMENT_COUNTRYCODE_STANDARDIZED": 3, "AMENDMENT_SEX_STANDARDIZED": 2,
-                        "AMENDMENT_OCCURRENCESTATUS_ASSUMEDDEFAULT": 4}
-    applied = {(a["label"], a["term"]): a["records"] for a in report["applied"]}
-    assert applied == {("AMENDMENT_COUNTRYCODE_STANDARDIZED", "countryCode"): 3,
-                       ("AMENDMENT_SEX_STANDARDIZED", "sex"): 2}
-    assert report["conflicts"] == []
-
-
-def test_conflicts_in_the_amendment_report():
-    table = pa.table({"countryCode": ["XX"]})
-    results = _results([(0, "AMENDMENT_COUNTRYCODE_FROM_COORDINATES", "FILLED_IN", {"dwc:countryCode": "AA"}),
-                        (0, "AMENDMENT_COUNTRYCODE_STANDARDIZED", "AMENDED", {"dwc:countryCode": "BB"})])
-    _, applied = apply_amendments(table, results, ["AMENDMENT_COUNTRYCODE_STANDARDIZED",
-                                                   "AMENDMENT_COUNTRYCODE_FROM_COORDINATES"])
-    report = amendment_report([], summarise_applied(applied))
-    assert report["applied"] == []
-    assert sorted(c["label"] for c in report["conflicts"]) == ["AMENDMENT_COUNTRYCODE_FROM_COORDINATES",
-                                                               "AMENDMENT_COUNTRYCODE_STANDARDIZED"]

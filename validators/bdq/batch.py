@@ -432,7 +432,7 @@ def apply_amendments(table: pa.Table, results: pa.Table, accepted: Collection[st
     return table, applied.sort_by([("row", "ascending"), ("term", "ascending")])
 
 
-# --- for the run report -------------------------------------------------------------------------------------------
+# --- for the run report (publishers.report.RunReport builds its amendments section from these) -------------------
 
 def summarise_applied(applied: pa.Table) -> list[dict]:
     """Per (guid, label, term) of an :func:`apply_amendments` applied table: ``records`` applied and ``conflicts``
@@ -456,16 +456,3 @@ def merge_applied(summaries: Iterable[list[dict]]) -> list[dict]:
             into["conflicts"] += entry["conflicts"]
     return list(merged.values())
 
-
-def amendment_report(summaries: list[dict], applied: list[dict]) -> dict:
-    """The run report's ``amendments`` section from (merged) :func:`summarise` and :func:`summarise_applied`:
-    ``proposed`` [{guid, label, records}] (rows with an AMENDED or FILLED_IN response, accepted or not),
-    ``applied`` [{guid, label, term, records}] and ``conflicts`` [{guid, label, term, records}]."""
-    proposed = [{"guid": s["guid"], "label": s["label"],
-                 "records": sum(s["status"].get(status, 0) for status in AMENDMENT_STATUSES)}
-                for s in summaries if s["kind"] == "Amendment"]
-    return {"proposed": [p for p in proposed if p["records"]],
-            "applied": [{"guid": a["guid"], "label": a["label"], "term": a["term"], "records": a["records"]}
-                        for a in applied if a["records"]],
-            "conflicts": [{"guid": a["guid"], "label": a["label"], "term": a["term"], "records": a["conflicts"]}
-                          for a in applied if a["conflicts"]]}

@@ -1,0 +1,97 @@
+"""The steps of a run, wiring only: each loads its inputs from the run catalog, calls a stage function and saves
+what it returns to the catalog (Kedro's runner model). The Prefect tasks (flows/publish.py) call these, and so do
+bench/pipeline.py and the tests, so a run is the same with or without Prefect.
+
+Steps take and return catalog entries (:class:`mobilise.catalog.Entry`), small and picklable, never frames; the
+mapping plan is built once per run by the caller and handed to every step.
+"""
+from __future__ import annotations
+
+from datetime import date
+
+from mobilise.catalog import CORE, Entry, RunCatalog, batch_name
+from mobilise.extractors.partitions import Partition
+from mobilise.extractors.stage import extract as extract_stage
+from mobilise.flags import severities
+from mobilise.mappers.mapping import MappingPlan, map_batch
+from mobilise.publishers.dwca import core_terms, deflate_rows
+from mobilise.publishers.eml import batch_coverage
+from mobilise.publishers.publish import RunResult, ValidatedBatch
+from mobilise.publishers.publish import publish as publish_stage
+from mobilise.publishers.report import batch_fragment
+from mobilise.settings import DatasetConfig
+from mobilise.validators.dataset import duplicate_ids
+from mobilise.validators.quality import quarantine_table
+from mobilise.validators.quality import validate as validate_stage
+from mobilise.validators.registry import CheckContext
+
+
+def task_groups(entries: list[Entry], partitions: list[Partition | None]) -> list[list[Entry]]:
+    """The batches one map or validate task takes: a partition's batches together (each task costs the
+    orchestrator a few hundred milliseconds), or one batch per task when the source is read as a whole."""
+    if partitions == [None]:
+        return [[entry] for entry in entries]
+    groups: dict[str, list[Entry]] = {}
+    for entry in sorted(entries):
+        groups.setdefault(entry.partition, []).append(entry)
+    return list(groups.values())
+
+
+def extract(config: DatasetConfig, plan: MappingPlan, catalog: RunCatalog,
+            partition: Partition | None = None) -> list[Entry]:
+    """extracted/<batch> of the core for each batch of the source (or of one partition of it)."""
+    number = partition.number if partition is not None else None
+    return [catalog.save(Entry("extracted", CORE, batch_name(n, number)), table)
+            for n, table in enumerate(extract_stage(config.source, partition, plan.check_columns), start=1)]
+
+
+def map_batches(plan: MappingPlan, catalog: RunCatalog, extracted: list[Entry]) -> list[Entry]:
+    """extracted/<batch> -> mapped/<batch> and mapping_issues/<batch>; returns the mapped entries."""
+    mapped = []
+    for entry in extracted:
+        table, issues = map_batch(catalog.load(entry), plan)
+        catalog.save(entry.of("mapping_issues"), issues)
+        mapped.append(catalog.save(entry.of("mapped"), table))
+    return mapped
+
+
+def find_duplicates(catalog: RunCatalog, table: str = CORE) -> Entry:
+    """mapped/* of `table` -> duplicates: the occurrenceIDs more than one record uses, over the whole table."""
+    files = catalog.files(catalog.entries("mapped", table))
+    return catalog.save(Entry("duplicates", table), duplicate_ids(files, catalog.scratch("duckdb")))
+
+
+def validate_batches(config: DatasetConfig, plan: MappingPlan, catalog: RunCatalog, mapped: list[Entry],
+                     duplicates: Entry, today: date | None = None) -> list[ValidatedBatch]:
+    """mapped/<batch>, mapping_issues/<batch> (and extracted/<batch> when records are rejected) -> valid, issues,
+    quarantine, amendments (when any) and archive_parts of each batch; returns what the publish step needs."""
+    duplicate_values = catalog.load(duplicates)["occurrenceID"].combine_chunks()
+    severity = severities(config.validation.severity)
+    results = []
+    for entry in mapped:
+        context = CheckContext(duplicate_ids=duplicate_values, today=today or date.today(),
+                               earliest_year=config.validation.earliest_year)
+        checked = validate_stage(catalog.load(entry), catalog.load(entry.of("mapping_issues")), context,
+                                 config.validation, severity, dataset_license=config.metadata.licence.info.url)
+        valid = catalog.save(entry.of("valid"), checked.valid)
+        catalog.save(entry.of("issues"), checked.issues)
+        extracted = entry.of("extracted")
+        # the source columns are only needed for rejected records; an empty table keeps the quarantine's columns
+        source = catalog.load(extracted) if checked.rejected.size else catalog.schema(extracted).empty_table()
+        catalog.save(entry.of("quarantine"), quarantine_table(checked, source))
+        if checked.amendments is not None:
+            catalog.save(entry.of("amendments"), checked.amendments)
+        # the archive's part for this batch, deflated here so that workers share the compression
+        part = deflate_rows(checked.valid, core_terms(plan.terms, checked.table.column_names),
+                            catalog.path(entry.of("archive_parts")))
+        results.append(ValidatedBatch(
+            valid=valid, quality=checked.quality, coverage=batch_coverage(checked.valid), part=part,
+            fragment=batch_fragment(checked.valid, checked.issues, checked.table["occurrenceID"].combine_chunks())))
+    return results
+
+
+def publish(config: DatasetConfig, plan: MappingPlan, catalog: RunCatalog, batches: list[ValidatedBatch],
+            dry_run: bool = False) -> RunResult:
+    """valid, archive_parts, quarantine and amendments of every batch -> the publication directory (in batch
+    order, whatever order the validate tasks finished in)."""
+    return publish_stage(config, catalog, sorted(batches, key=lambda b: b.valid), plan.terms, dry_run=dry_run)

@@ -1,0 +1,157 @@
+"""The run catalog: one object owns a run's folder and names every dataset the run reads and writes.
+
+Kedro's DataCatalog is the model: stages are handed :class:`Entry` keys (small and picklable, so Prefect and Dask
+tasks pass them between processes) and load or save through the catalog; no stage builds a path. Every per-batch
+dataset is keyed by table as well as batch, so the core (``occurrence``), its extensions and, later, the tables
+of a Darwin Core Data Package each have their own batches.
+
+Run folder ``<work directory>/<run id>/``::
+
+    <table>/extracted/<batch>.parquet       source rows as read (one Arrow batch per file)
+    <table>/mapped/<batch>.parquet          Darwin Core terms as text
+    <table>/mapping_issues/<batch>.parquet  what the interpreters flagged (mappers.mapping.ISSUE_SCHEMA)
+    <table>/issues/<batch>.parquet          every flag of the batch after validation (validators.validate)
+    <table>/valid/<batch>.parquet           the published rows, after accepted amendments
+    <table>/quarantine/<batch>.parquet      rejected rows with reasons and source columns
+    <table>/amendments/<batch>.parquet      amendments applied (only batches that have any)
+    <table>/archive_parts/<batch>.deflate   the published rows as deflated archive text (publishers.dwca)
+    <table>/duplicates.parquet              ids used by more than one row of the table (whole-table dataset)
+    scratch/<name>/                         working space of a query that spills to disk (DuckDB)
+
+Batch names sort in source order: ``000007`` (the seventh batch of a source read whole) or ``p000003-000002``
+(the second batch of the third partition).
+"""
+from __future__ import annotations
+
+import shutil
+import uuid
+from dataclasses import dataclass, replace
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+if TYPE_CHECKING:
+    from mobilise.settings import DatasetConfig
+
+CORE = "occurrence"  # the core table of an occurrence dataset (Darwin Core class Occurrence)
+
+#: every dataset a run keeps, with its file suffix; a dataset in WHOLE_TABLE has one file per table, not per batch
+DATASETS = {"extracted": ".parquet", "mapped": ".parquet", "mapping_issues": ".parquet", "issues": ".parquet",
+            "valid": ".parquet", "quarantine": ".parquet", "amendments": ".parquet", "archive_parts": ".deflate",
+            "duplicates": ".parquet"}
+WHOLE_TABLE = frozenset({"duplicates"})
+
+
+@dataclass(frozen=True, order=True)
+class Entry:
+    """One dataset's file in the catalog: ``dataset`` (a key of :data:`DATASETS`), ``table`` and ``batch``
+    (``""`` for a whole-table dataset)."""
+
+    dataset: str
+    table: str = CORE
+    batch: str = ""
+
+    def __post_init__(self) -> None:
+        if self.dataset not in DATASETS:
+            raise KeyError(f"no dataset {self.dataset!r} in the run catalog (known: {', '.join(DATASETS)})")
+        if (self.dataset in WHOLE_TABLE) == bool(self.batch):
+            raise ValueError(f"{self.dataset} is {'a whole-table' if self.dataset in WHOLE_TABLE else 'a per-batch'}"
+                             f" dataset: batch {self.batch!r} does not fit it")
+
+    def of(self, dataset: str) -> "Entry":
+        """The same table and batch in another dataset: ``mapped.of("issues")``."""
+        return replace(self, dataset=dataset)
+
+    @property
+    def partition(self) -> str:
+        """The partition the batch was read from (``p000003``), ``""`` for a source read whole."""
+        return self.batch.split("-")[0] if "-" in self.batch else ""
+
+
+def batch_name(number: int, partition: int | None = None) -> str:
+    """The name of the `number`-th batch (from 1) of a source, or of its partition `partition`."""
+    return (f"p{partition:06d}-" if partition is not None else "") + f"{number:06d}"
+
+
+@dataclass(frozen=True)
+class RunCatalog:
+    """The datasets of one run, in the folder ``folder`` (picklable: a path and nothing else)."""
+
+    folder: Path
+
+    @classmethod
+    def create(cls, config: "DatasetConfig") -> "RunCatalog":
+        """A new, empty run folder under the config's ``work_directory``, named by the UTC time and a random
+        suffix, e.g. ``20260601T120000Z-3fa2c1``."""
+        run_id = f"{datetime.now(timezone.utc):%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:6]}"
+        folder = config.work_directory / run_id
+        folder.mkdir(parents=True)
+        return cls(folder)
+
+    # --- where ---------------------------------------------------------------------------------------------------
+
+    def path(self, entry: Entry) -> Path:
+        """The file of `entry` (its folder is created, so a writer that takes a path can write it)."""
+        suffix = DATASETS[entry.dataset]
+        if entry.dataset in WHOLE_TABLE:
+            path = self.folder / entry.table / f"{entry.dataset}{suffix}"
+        else:
+            path = self.folder / entry.table / entry.dataset / f"{entry.batch}{suffix}"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return path
+
+    def scratch(self, name: str) -> Path:
+        """A working folder of the run for a tool that spills to disk (removed with the run)."""
+        path = self.folder / "scratch" / name
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+    # --- what ----------------------------------------------------------------------------------------------------
+
+    def entries(self, dataset: str, table: str = CORE) -> list[Entry]:
+        """The batches of a dataset of `table` that exist, in batch (= source) order."""
+        if dataset in WHOLE_TABLE:
+            entry = Entry(dataset, table)
+            return [entry] if self.exists(entry) else []
+        folder = self.folder / table / dataset
+        suffix = DATASETS[dataset]
+        return sorted(Entry(dataset, table, path.name[:-len(suffix)]) for path in folder.glob(f"*{suffix}"))
+
+    def tables(self, dataset: str = "extracted") -> list[str]:
+        """The tables that have batches in `dataset`, the core first."""
+        found = sorted(p.name for p in self.folder.iterdir() if p.is_dir() and p.name != "scratch"
+                       and (p / dataset).is_dir())
+        return sorted(found, key=lambda table: table != CORE)
+
+    def exists(self, entry: Entry) -> bool:
+        suffix = DATASETS[entry.dataset]
+        if entry.dataset in WHOLE_TABLE:
+            return (self.folder / entry.table / f"{entry.dataset}{suffix}").exists()
+        return (self.folder / entry.table / entry.dataset / f"{entry.batch}{suffix}").exists()
+
+    def files(self, entries: list[Entry]) -> list[str]:
+        """The files of `entries`, for a reader that takes a list of files (DuckDB's read_parquet)."""
+        return [str(self.path(entry)) for entry in entries]
+
+    # --- Arrow tables --------------------------------------------------------------------------------------------
+
+    def save(self, entry: Entry, table: pa.Table) -> Entry:
+        """Write `table` as `entry` (Parquet; zstd for large batches, snappy for small ones) and return `entry`."""
+        if DATASETS[entry.dataset] != ".parquet":
+            raise ValueError(f"{entry.dataset} is not a table dataset")
+        pq.write_table(table, self.path(entry), compression="zstd" if table.num_rows > 10_000 else "snappy")
+        return entry
+
+    def load(self, entry: Entry) -> pa.Table:
+        return pq.read_table(self.path(entry))
+
+    def schema(self, entry: Entry) -> pa.Schema:
+        """The columns of `entry` without reading its rows."""
+        return pq.read_schema(self.path(entry))
+
+    def remove(self) -> None:
+        """Delete the run folder and everything in it."""
+        shutil.rmtree(self.folder, ignore_errors=True)

@@ -1,0 +1,186 @@
+"""The publish stage: the validated batches of a run as the dataset's next archive version, with its quarantine,
+amendments and run report, or, in a dry run or when a gate fails, the quarantine and report alone.
+
+I/O at the edge: reads the run's batches through the run catalog and writes the files the
+:class:`~mobilise.publishers.publication.PublicationDirectory` names; builds no path of its own.
+"""
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Iterable, Iterator, Sequence
+
+import pyarrow as pa
+import pyarrow.csv as pacsv
+
+from mobilise.catalog import CORE, Entry, RunCatalog
+from mobilise.publishers.dwca import DeflatedRows, core_terms, write_archive
+from mobilise.publishers.eml import BatchCoverage, build_eml, merge_coverage
+from mobilise.publishers.publication import (Publication, PublicationDirectory, atomic_path, evaluate_gates, now_utc,
+                                             sha256_of)
+from mobilise.publishers.report import ReportFragment, RunReport, merge_fragments
+from mobilise.settings import DatasetConfig
+from mobilise.validators.quality import QualitySummary
+
+
+@dataclass
+class ValidatedBatch:
+    """What the validate stage hands the publish stage for one batch, in small typed pieces (picklable)."""
+
+    valid: Entry  # the batch's published rows in the run catalog
+    quality: QualitySummary
+    coverage: BatchCoverage  # for the EML
+    fragment: ReportFragment  # for the run report
+    part: DeflatedRows  # the published rows as the archive's core-file part
+
+
+class PublicationGateError(RuntimeError):
+    """A publication gate failed: nothing was published and the last good version stays current. ``report`` is
+    the run report, ``html`` where its page was written (under ``validation/``)."""
+
+    def __init__(self, message: str, report: RunReport | None = None, html: Path | None = None):
+        super().__init__(message)
+        self.report = report
+        self.html = html
+
+
+@dataclass
+class RunResult:
+    """What a run did; :meth:`as_dict` is what the flow and ``mobilise run --json`` return."""
+
+    dataset: str
+    version: str | None  # None: nothing was published
+    archive: str | None
+    current: str | None
+    records: int
+    rejected: int
+    extracted: int
+    quarantine: str | None
+    issues: dict[str, int]
+    severity: dict[str, str]
+    published: str | None = None
+    report: str | None = None  # the HTML report; the JSON one sits beside it
+    amendments: str | None = None  # CSV of the amendments applied to published records
+    gates: list[dict] = field(default_factory=list)
+    run_report: RunReport | None = field(default=None, repr=False, compare=False)  # the report itself
+
+    def as_dict(self) -> dict:
+        return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "run_report"} | {
+            "issues": dict(self.issues), "severity": dict(self.severity), "gates": list(self.gates)}
+
+
+def write_quarantine(tables: Iterable[pa.Table], target: Path) -> int:
+    """The quarantined records of all batches as one CSV (RFC 4180 quoting: values are kept exactly); a file with
+    the ``reasons`` header alone when there are none. Returns the records written."""
+    written = 0
+    with atomic_path(target) as temporary:
+        writer = schema = None
+        for table in tables:
+            if writer is None:
+                schema = table.schema
+                writer = pacsv.CSVWriter(str(temporary), schema)
+            writer.write_table(table.cast(schema))
+            written += table.num_rows
+        if writer is None:
+            temporary.write_text("reasons\n", encoding="utf-8")
+        else:
+            writer.close()
+    return written
+
+
+def write_amendments(tables: Iterable[pa.Table], target: Path) -> str | None:
+    """The applied amendments of all batches as one CSV; None (and no file) when no batch had any."""
+    tables = list(tables)
+    if not tables:
+        return None
+    with atomic_path(target) as temporary:
+        pacsv.write_csv(pa.concat_tables(tables, promote_options="permissive"), str(temporary))
+    return str(target)
+
+
+def package_id(config: DatasetConfig) -> str:
+    """The EML packageId stem: the dataset's UUID as the IPT uses it, else its short name."""
+    try:
+        return str(uuid.UUID(str(config.metadata.dataset_id)))
+    except ValueError:
+        return config.shortname
+
+
+def _core_parts(catalog: RunCatalog, batches: Sequence[ValidatedBatch], terms: list[str]
+                ) -> Iterator[pa.Table | DeflatedRows]:
+    """The published batches in order: the part the validate stage deflated, or, when an amendment added a
+    column in another batch, the batch's rows again (write_archive leaves the added columns empty)."""
+    for batch in batches:
+        yield batch.part if batch.part.terms == terms else catalog.load(batch.valid)
+
+
+def publish(config: DatasetConfig, catalog: RunCatalog, batches: Sequence[ValidatedBatch], mapped_terms: list[str],
+            dry_run: bool = False, table: str = CORE) -> RunResult:
+    """Write the archive as the next version and make it current, unless a gate fails or it is a dry run.
+
+    `batches` in batch order; `mapped_terms` the mapping's terms (MappingPlan.terms), the archive's first columns.
+    The quarantine file and the reports are written in every case, under ``validation/`` when nothing is
+    published, so the data manager can always see why. Raises :class:`PublicationGateError` when a gate fails;
+    a failure while writing removes what this attempt wrote and leaves the current version as it was.
+    """
+    quality = QualitySummary.combine(b.quality for b in batches)
+    fragment = merge_fragments(b.fragment for b in batches)
+    directory = PublicationDirectory(config.publication_directory)
+    previous = directory.log.latest()
+    gates = evaluate_gates(config.gates, quality.records, quality.rejected, quality.published,
+                           previous.records if previous else None)
+    published = now_utc()
+    failed = [gate for gate in gates if not gate.passed]
+
+    def quarantine_batches() -> Iterator[pa.Table]:
+        return (catalog.load(e) for e in catalog.entries("quarantine", table))
+
+    def amendment_batches() -> Iterator[pa.Table]:
+        return (catalog.load(e) for e in catalog.entries("amendments", table))
+
+    def result(version: str | None, run_report: RunReport, records: int, **published_files) -> RunResult:
+        return RunResult(config.shortname, version, records=records, rejected=quality.rejected,
+                         extracted=quality.records, issues=quality.flags, severity=quality.severity_of,
+                         gates=[g.model_dump() for g in gates], run_report=run_report, **published_files)
+
+    if dry_run or failed:
+        quarantine = directory.quarantine(None)
+        write_quarantine(quarantine_batches(), quarantine)
+        amendments = write_amendments(amendment_batches(), directory.amendments(None))
+        report = RunReport.build(config, version=None, generated=published.isoformat(), gates=gates,
+                                 quality=quality, fragment=fragment)
+        json_path, html = directory.report(None)
+        report.write(json_path, html)
+        if failed:
+            raise PublicationGateError("; ".join(f"{g.name}: {g.detail}" for g in failed)
+                                       + f". Nothing was published; see {html}", report=report, html=html)
+        return result(None, report, quality.published, archive=None, current=None, quarantine=str(quarantine),
+                      report=str(html), amendments=amendments)
+
+    version = directory.log.next_version()
+    archive = directory.archive(version)
+    try:
+        eml = build_eml(config.metadata, package_id=package_id(config), version=version,
+                        pub_date=published.date(), coverage=merge_coverage(b.coverage for b in batches), now=published)
+        terms = core_terms(mapped_terms, quality.added_terms)
+        with atomic_path(archive) as temporary:
+            written = write_archive(temporary, terms, _core_parts(catalog, batches, terms), eml)
+        write_quarantine(quarantine_batches(), directory.quarantine(version))
+        amendments = write_amendments(amendment_batches(), directory.amendments(version))
+        report = RunReport.build(config, version=version, generated=published.isoformat(), gates=gates,
+                                 quality=quality, fragment=fragment)
+        json_path, html = directory.report(version)
+        report.write(json_path, html)
+    except BaseException:
+        # A version is all or nothing: remove what this attempt wrote; the current one was never touched.
+        for path in directory.files(version):
+            path.unlink(missing_ok=True)
+        raise
+    directory.promote(version, eml)
+    directory.log.append(Publication(version=version, published=published.isoformat(), records=written.records,
+                                     rejected=quality.rejected, archive=archive.name, sha256=sha256_of(archive),
+                                     bytes=written.bytes))
+    return result(version, report, written.records, archive=str(archive), current=str(directory.current_archive),
+                  quarantine=str(directory.quarantine(version)), published=published.isoformat(), report=str(html),
+                  amendments=amendments)
