@@ -8,7 +8,7 @@ import re
 import sys
 from collections import Counter
 
-STAGES = ("extract", "map_file", "find_duplicate_ids", "validate_file", "publish", "clean_up")
+STAGES = ("extract", "map_batches", "find_duplicates", "validate_batches", "publish", "remove")  # flows/steps.py
 
 
 def main() -> None:

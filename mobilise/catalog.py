@@ -120,12 +120,6 @@ class RunCatalog:
         suffix = DATASETS[dataset]
         return sorted(Entry(dataset, table, path.name[:-len(suffix)]) for path in folder.glob(f"*{suffix}"))
 
-    def tables(self, dataset: str = "extracted") -> list[str]:
-        """The tables that have batches in `dataset`, the core first."""
-        found = sorted(p.name for p in self.folder.iterdir() if p.is_dir() and p.name != "scratch"
-                       and (p / dataset).is_dir())
-        return sorted(found, key=lambda table: table != CORE)
-
     def exists(self, entry: Entry) -> bool:
         suffix = DATASETS[entry.dataset]
         if entry.dataset in WHOLE_TABLE:

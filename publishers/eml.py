@@ -283,14 +283,6 @@ def _paras(parent: etree._Element, tag: str, paragraphs: Iterable[str]) -> etree
     return el
 
 
-def _description(parent: etree._Element, tag: str, text: str | None) -> None:
-    el = etree.SubElement(parent, tag)
-    desc = etree.SubElement(el, "description")
-    s = _nonempty(text)
-    if s:
-        _sub(desc, "para", s)
-
-
 def _coverage(parent: etree._Element, cov: Coverage) -> None:
     if cov.is_empty():
         return

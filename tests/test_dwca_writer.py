@@ -43,3 +43,14 @@ def test_a_part_written_with_other_columns_is_refused(tmp_path):
     part = deflate_rows(_table(0, 10), TERMS, tmp_path / "p.deflate")
     with pytest.raises(ValueError, match="other columns"):
         write_archive(tmp_path / "a.zip", TERMS + ["country"], [part], b"<eml/>")
+
+
+def test_a_table_without_a_column_another_batch_added_writes_it_empty(tmp_path):
+    """An accepted amendment may add a column in one batch only: the other batches' rows have it empty."""
+    amended = _table(10, 2).append_column("country", pa.array(["Belgium", None]))
+    written = write_archive(tmp_path / "a.zip", TERMS + ["country"], [_table(0, 2), amended], b"<eml/>")
+    assert written.records == 4
+    with zipfile.ZipFile(tmp_path / "a.zip") as archive:
+        rows = [line.split("\t") for line in archive.read("occurrence.txt").decode().splitlines()]
+    assert rows[0] == TERMS + ["country"]
+    assert [row[3] for row in rows[1:]] == ["", "", "Belgium", ""]
