@@ -1,4 +1,8 @@
-"""Everything Mobilise knows about one mapped batch's quality, in one pure function.
+"""The validate stage: everything Mobilise knows about one mapped batch's quality, in pure functions.
+
+:func:`validate` judges a batch (:func:`assess`) and summarises it (:class:`QualitySummary`, which adds up over
+batches); :func:`quarantine_table` builds its rejected records with their reasons. Checks over a whole table
+(duplicate occurrenceIDs; later, across tables) are in :mod:`mobilise.validators.dataset`.
 
 Order matters: the TDWG BDQ tests run on the mapped values and propose amendments; the amendments the dataset
 accepts are applied; then the record checks (Mobilise's and GBIF's flags) and DiSSCo's readiness rules judge
