@@ -167,9 +167,15 @@ class SourceConfig(Strict):
     @classmethod
     def _parseable_url(cls, value: str) -> str:
         try:
-            make_url(value)
+            backend = make_url(value).get_backend_name()
         except Exception as exc:  # sqlalchemy raises ArgumentError with a terse message
             raise ValueError(f"not a SQLAlchemy database URL ({exc})") from None
+        from mobilise.extractors import sql  # noqa: F401  (registers the SQL backends; it imports this module)
+        from mobilise.extractors.base import BACKENDS
+
+        if backend not in BACKENDS:
+            raise ValueError(f"no extractor reads '{backend}' sources{_suggest(backend, sorted(BACKENDS))}; "
+                             f"available: {', '.join(sorted(BACKENDS))}")
         return value
 
     @field_validator("engine")
@@ -453,7 +459,7 @@ def runtime_problems(config: DatasetConfig) -> list[tuple[tuple, str]]:
     load_config raises on them, so that `mobilise validate --config-only` passing means the config runs.
     """
     from mobilise.mappers.interpreters import interpreters
-    from mobilise.mappers.vocabularies import VOCABULARY_OF_TERM, Translator
+    from mobilise.mappers.vocabularies import VOCABULARY_OF_TERM, Translator, concepts
 
     problems: list[tuple[tuple, str]] = []
     own = interpreters()
@@ -474,7 +480,12 @@ def runtime_problems(config: DatasetConfig) -> list[tuple[tuple, str]]:
             used.add(source.vocabulary)
         elif term in VOCABULARY_OF_TERM:
             used.add(VOCABULARY_OF_TERM[term])
-    for name in config.vocabularies:
+    for name, table in config.vocabularies.items():
+        known = sorted(concepts(name))
+        for value, concept in table.items():
+            if concept not in known:
+                problems.append((("vocabularies", name, value), f"'{concept}' is not a {name} concept"
+                                 f"{_suggest(concept, known)}; the concepts are {', '.join(known)}"))
         if name not in used:
             terms = [t for t, v in VOCABULARY_OF_TERM.items() if v == name]
             problems.append((("vocabularies", name), f"no mapped term uses the {name} vocabulary (map "

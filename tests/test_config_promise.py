@@ -60,6 +60,9 @@ CASES = [
      f"unknown vocabulary 'colour'; the vocabularies are {VOCABULARIES}"),
     ("vocabularies:\n  lifeStage:\n    L3: larva\n", 1, "vocabularies.lifeStage",
      "no mapped term uses the lifeStage vocabulary (map lifeStage, or remove this table)"),
+    ("  sex: sex\nvocabularies:\n  sex:\n    m/f: undeterminde\n", 3, "vocabularies.sex.m/f",
+     "'undeterminde' is not a sex concept (did you mean 'undetermined'?); the concepts are female, "
+     "hermaphrodite, male, undetermined"),
     ("  typeStatus: {column: type_status, vocabulary: typestatus}\n", 0, "mapping.typeStatus.vocabulary",
      f"unknown vocabulary 'typestatus' (did you mean 'typeStatus'?); the vocabularies are {VOCABULARIES}"),
     ("  countryCode: {column: country, vocabulary: sex}\n", 0, "mapping.countryCode.vocabulary",
@@ -124,6 +127,8 @@ def test_settings_a_run_cannot_honour_are_errors_with_file_line_and_key(tmp_path
 
 
 @pytest.mark.parametrize("source, url, key, message", [
+    ("", "duckdb:///specimens.duckdb", "source.url",  # (on line 2, the url's)
+     "no extractor reads 'duckdb' sources; available: mariadb, mssql, mysql, oracle, postgresql, sqlite"),
     ("  partition: {keys: 1000}\n", "sqlite:///specimens.sqlite", "source.partition.column",
      "required key is missing"),
     ("  partition: {column: ' '}\n", "sqlite:///specimens.sqlite", "source.partition.column",
@@ -137,7 +142,7 @@ def test_settings_a_run_cannot_honour_are_errors_with_file_line_and_key(tmp_path
 ])
 def test_source_settings_a_run_cannot_honour(tmp_path, source, url, key, message):
     path = _write(tmp_path, source=source, url=url)
-    assert f"  {path}:4: {key}: {message}" in _problems(path).splitlines()
+    assert f"  {path}:{4 if source else 2}: {key}: {message}" in _problems(path).splitlines()
 
 
 def test_the_cli_says_so_before_anything_runs(tmp_path):
