@@ -186,8 +186,9 @@ class SourceConfig(Strict):
         url = make_url(info.data["url"])
         backend = url.get_backend_name()
         if backend not in NATIVE_BACKENDS[engine]:
+            others = [other for other, backends in NATIVE_BACKENDS.items() if backend in backends]
             raise ValueError(f"engine {engine} reads {', '.join(NATIVE_BACKENDS[engine])} sources, not {backend} "
-                             f"(use engine: sqlalchemy)")
+                             f"(use engine: {' or '.join(others + ['sqlalchemy'])})")
         if backend == "sqlite" and (not url.database or url.database == ":memory:"):
             raise ValueError(f"engine {engine} cannot read an in-memory SQLite database (use engine: sqlalchemy)")
         return engine

@@ -134,7 +134,7 @@ def test_settings_a_run_cannot_honour_are_errors_with_file_line_and_key(tmp_path
     ("  partition: {column: ' '}\n", "sqlite:///specimens.sqlite", "source.partition.column",
      "name the integer key column of the query's result, e.g. column: object_id"),
     ("  engine: adbc\n", "mysql+pymysql://reader@db.example.org/darwin", "source.engine",
-     "engine adbc reads sqlite, postgresql sources, not mysql (use engine: sqlalchemy)"),
+     "engine adbc reads sqlite, postgresql sources, not mysql (use engine: connectorx or sqlalchemy)"),
     ("  engine: connectorx\n", "mssql+pyodbc://reader@db.example.org/darwin", "source.engine",
      "engine connectorx reads sqlite, postgresql, mysql, mariadb sources, not mssql (use engine: sqlalchemy)"),
     ("  engine: adbc\n", "sqlite://", "source.engine",
