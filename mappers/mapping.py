@@ -20,7 +20,8 @@ from mobilise.mappers.coordinates import interpret_coordinate
 from mobilise.mappers.dates import interpret_date, interpret_event_date
 from mobilise.mappers.interpreters import VERBATIM_TERM, Interpreter, interpreters
 from mobilise.mappers.vocabularies import Translator
-from mobilise.settings import TEMPLATE_FIELD, DatasetConfig, TermSource
+from mobilise.settings import JOIN_SEPARATOR, DatasetConfig, TemplatePart, TermSource, template_columns
+from mobilise.terms import is_identifier_term
 
 ISSUE_SCHEMA = pa.schema([("row", pa.int64()), ("term", pa.string()), ("flag", pa.string()),
                           ("value", pa.string())])
@@ -83,19 +84,55 @@ def _coalesce(arrays: list[pa.Array]) -> pa.Array:
     return arrays[0] if len(arrays) == 1 else pc.coalesce(*arrays)
 
 
-def _template(batch: pa.RecordBatch, template: str) -> pa.Array:
-    """'https://x.org/{guid}' over the batch; null where any named column is null (so a missing key shows)."""
-    parts: list = []
-    position = 0
-    for match in TEMPLATE_FIELD.finditer(template):
-        if match.start() > position:
-            parts.append(template[position:match.start()])
-        parts.append(as_text(batch.column(match.group(1))))
-        position = match.end()
-    if position < len(template):
-        parts.append(template[position:])
-    arrays = [p if isinstance(p, pa.Array) else pa.array([p] * batch.num_rows, pa.string()) for p in parts]
-    return pc.binary_join_element_wise(*arrays, "")
+def _template(batch: pa.RecordBatch, parts: tuple[TemplatePart, ...], identifier: bool
+              ) -> tuple[pa.Array, np.ndarray, pa.Array]:
+    """A parsed template over the batch: (values, rows that got no value, the empty columns of each row).
+
+    ``identifier``: a column outside an optional group that is empty leaves the value empty (a missing key
+    shows); otherwise an empty column is left out. An optional group is left out whole when a column in it is
+    empty. A row where no column gave anything gets no value (and is listed), whatever the literal text.
+    """
+    texts = {name: as_text(batch.column(name)) for name in template_columns(parts)}
+    pieces: list = []
+    contributed: list[pa.Array] = []
+    for kind, value in parts:
+        if kind == "text":
+            pieces.append(pa.scalar(value, pa.string()))
+        elif kind == "column":
+            pieces.append(texts[value] if identifier else pc.fill_null(texts[value], ""))
+            contributed.append(pc.is_valid(texts[value]))
+        else:  # an optional group: null when any of its columns is
+            inner = [texts[v] if k == "column" else pa.scalar(v, pa.string()) for k, v in value]
+            group = pc.binary_join_element_wise(*inner, pa.scalar("", pa.string()))
+            pieces.append(pc.fill_null(group, ""))
+            contributed.append(pc.is_valid(group))
+    values = pc.binary_join_element_wise(*pieces, pa.scalar("", pa.string()))
+    anything = contributed[0]
+    for more in contributed[1:]:
+        anything = pc.or_(anything, more)
+    values = pc.if_else(anything, values, pa.scalar(None, pa.string()))
+    empty_rows = np.flatnonzero(pc.is_null(values).to_numpy(zero_copy_only=False))
+    marks = [pc.if_else(pc.is_null(text), pa.scalar(f"{{{name}}}"), pa.scalar(None, pa.string()))
+             for name, text in texts.items()]
+    empty_columns = _join_present(marks, " ")
+    return values, empty_rows, empty_columns.take(pa.array(empty_rows, pa.int64()))
+
+
+def _join_present(arrays: list[pa.Array], separator: str) -> pa.Array:
+    """Per row, the non-null values of `arrays` in order joined with `separator`; null where all are null.
+
+    (Not binary_join_element_wise(null_handling="skip"): pyarrow 26 drops the rows where every value is null.)
+    """
+    joined = arrays[0]
+    for more in arrays[1:]:
+        both = pc.binary_join_element_wise(joined, more, pa.scalar(separator, pa.string()))
+        joined = pc.coalesce(both, joined, more)
+    return joined
+
+
+def _join(batch: pa.RecordBatch, columns: list[str], separator: str) -> pa.Array:
+    """The non-empty values of `columns`, in order, joined with `separator`; null where all are empty."""
+    return _join_present([as_text(batch.column(name)) for name in columns], separator)
 
 
 def _uuid5(values: pa.Array, namespace: uuid.UUID) -> pa.Array:
@@ -105,15 +142,24 @@ def _uuid5(values: pa.Array, namespace: uuid.UUID) -> pa.Array:
     return minted.take(encoded.indices)
 
 
-def source_values(batch: pa.RecordBatch, source: TermSource, namespace: uuid.UUID) -> pa.Array:
+def source_values(batch: pa.RecordBatch, term: str, source: TermSource, namespace: uuid.UUID
+                  ) -> tuple[pa.Array, list[tuple[int, str, str, str]]]:
+    """(the term's values from its source, issue rows): a template or uuid5 that yields nothing is flagged
+    TEMPLATE_EMPTY with the empty columns as the value ('{code} {code_suffix}')."""
     if source.constant is not None:
-        return pa.array([source.constant] * batch.num_rows, pa.string())
-    if source.template is not None:
-        return _template(batch, source.template)
-    if source.uuid5 is not None:
-        return _uuid5(_template(batch, source.uuid5), namespace)
+        return pa.array([source.constant] * batch.num_rows, pa.string()), []
+    if source.join is not None:
+        return _join(batch, source.join, source.separator if source.separator is not None else JOIN_SEPARATOR), []
+    if source.template is not None or source.uuid5 is not None:
+        identifier = source.uuid5 is not None or is_identifier_term(term)
+        values, empty_rows, empty_columns = _template(batch, source.parts, identifier)
+        if source.uuid5 is not None:
+            values = _uuid5(values, namespace)
+        issues = [(int(row), term, "TEMPLATE_EMPTY", columns)
+                  for row, columns in zip(empty_rows.tolist(), empty_columns.to_pylist())]
+        return values, issues
     names = [source.column] if isinstance(source.column, str) else source.column
-    return _coalesce([as_text(batch.column(name)) for name in names])
+    return _coalesce([as_text(batch.column(name)) for name in names]), []
 
 
 # Dates already in ISO 8601 that the date interpreters would give back unchanged (or with the date-time separator
@@ -300,7 +346,8 @@ def map_batch(batch: pa.RecordBatch | pa.Table, plan: MappingPlan) -> tuple[pa.T
     columns: dict[str, pa.Array] = {}
     issues: list[tuple[int, str, str, str]] = []
     for term, source in plan.sources.items():
-        values = source_values(batch, source, plan.namespace)
+        values, found = source_values(batch, term, source, plan.namespace)
+        issues.extend(found)
         interpreter = plan.interpreters.get(term)
         if interpreter is None:
             columns[term] = values

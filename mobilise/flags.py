@@ -45,6 +45,8 @@ _FLAGS = [
     Flag("INDIVIDUAL_COUNT_INVALID", "warning", "individualCount is not a whole number of zero or more", True),
     Flag("ELEVATION_NON_NUMERIC", "warning", "elevation could not be read as a number of metres", True),
     Flag("ELEVATION_MIN_MAX_SWAPPED", "warning", "minimum elevation is greater than maximum elevation", True),
+    Flag("TEMPLATE_EMPTY", "warning", "the term's template gave no value: the columns shown are empty (an "
+         "identifier term's template gives none when any column outside an optional [group] is)", False),
     Flag("VOCABULARY_UNMATCHED", "info", "value kept as given: no concept in the vocabulary matched it", False),
     # GBIF occurrence issues a publisher can check offline (validators/gbif/; docs/gbif-issue-flags.md)
     Flag("COORDINATE_ROUNDED", "info", "a coordinate has more than 5 decimals: GBIF rounds it to 5", True),

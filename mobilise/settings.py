@@ -11,18 +11,103 @@ import re
 from pathlib import Path
 from typing import Annotated, Any, Literal, get_args, get_origin
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
+from pydantic import (AfterValidator, BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, ValidationInfo,
+                      field_validator, model_validator)
+from pydantic_core import InitErrorDetails, PydanticCustomError
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import YAMLError
 from sqlalchemy.engine import make_url
 
 from mobilise.metadata import DatasetMetadata
-from mobilise.terms import is_occurrence_term, term_iri
+from mobilise.terms import get_term, is_identifier_term, is_occurrence_term, term_iri
 
 ENV_PATTERN = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 TEMPLATE_FIELD = re.compile(r"\{([^{}]+)\}")
 Severity = Literal["error", "warning", "info"]
+JOIN_SEPARATOR = " | "  # Darwin Core's recommended separator of list values (recordedBy, associatedMedia, ...)
+
+
+def _suggest(name: str, choices: list[str] | tuple[str, ...]) -> str:
+    """' (did you mean 'x'?)' for the closest choice (case-insensitive), or ''."""
+    folded = {choice.casefold(): choice for choice in choices}
+    close = difflib.get_close_matches(name.casefold(), list(folded), n=1, cutoff=0.6)
+    return f" (did you mean '{folded[close[0]]}'?)" if close else ""
+
+
+# --- templates ---------------------------------------------------------------------------------------------------
+
+TemplatePart = tuple  # ("text", "IG."), ("column", "code") or ("group", (parts...))
+
+
+def parse_template(text: str) -> tuple[TemplatePart, ...]:
+    """A template's parts, read left to right, or ValueError saying what is wrong and where.
+
+    ``{name}`` is a source column; ``[...]`` is an optional group, left out whole (with its literal text) when a
+    column in it is empty; ``[[`` and ``]]`` are a literal ``[`` and ``]``; anything else is literal text.
+    ``"{code_prefix}[.{code}]"`` -> ``(("column", "code_prefix"), ("group", (("text", "."), ("column", "code"))))``.
+    Groups do not nest, each names a column, and the template names at least one column.
+    """
+    top: list[TemplatePart] = []
+    group: list[TemplatePart] | None = None
+    literal, position = "", 0
+
+    def flush() -> None:
+        nonlocal literal
+        if literal:
+            (top if group is None else group).append(("text", literal))
+            literal = ""
+
+    while position < len(text):
+        char = text[position]
+        if text[position:position + 2] in ("[[", "]]"):
+            literal += char
+            position += 2
+            continue
+        if char == "{":
+            end = text.find("}", position)
+            name = text[position + 1:end].strip() if end > 0 else ""
+            if not name or any(c in name for c in "{[]"):
+                raise ValueError(f"'{{' at character {position + 1} opens no {{column}} (write {{column_name}})")
+            flush()
+            (top if group is None else group).append(("column", name))
+            position = end + 1
+            continue
+        if char == "}":
+            raise ValueError(f"'}}' at character {position + 1} closes no '{{'")
+        if char == "[":
+            if group is not None:
+                raise ValueError(f"'[' at character {position + 1}: optional groups do not nest")
+            flush()
+            group = []
+        elif char == "]":
+            if group is None:
+                raise ValueError(f"']' at character {position + 1} closes no '[' (a literal ']' is written ']]')")
+            flush()
+            if not any(kind == "column" for kind, _ in group):
+                raise ValueError(f"the optional group ending at character {position + 1} names no {{column}}")
+            top.append(("group", tuple(group)))
+            group = None
+        else:
+            literal += char
+        position += 1
+    if group is not None:
+        raise ValueError("an optional group '[' is not closed with ']' (a literal '[' is written '[[')")
+    flush()
+    if not template_columns(top):
+        raise ValueError("names no {column} (for a fixed value use 'constant')")
+    return tuple(top)
+
+
+def template_columns(parts: tuple[TemplatePart, ...] | list[TemplatePart]) -> list[str]:
+    """The columns a parsed template names, in order, each once."""
+    names: list[str] = []
+    for kind, value in parts:
+        for name in ([value] if kind == "column" else [v for k, v in value if k == "column"] if kind == "group"
+                     else []):
+            if name not in names:
+                names.append(name)
+    return names
 
 
 class ConfigError(ValueError):
@@ -46,6 +131,17 @@ class PartitionConfig(Strict):
     bounds_query: str | None = Field(None, description=(
         "SQL returning the smallest and largest key in one row, e.g. SELECT MIN(id), MAX(id) FROM specimen; "
         "without it they are read as MIN/MAX over the whole query, which costs one pass over the source"))
+
+    @field_validator("column")
+    @classmethod
+    def _named_column(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("name the integer key column of the query's result, e.g. column: object_id")
+        return value
+
+
+# What the Arrow-native engines read (extractors/arrow_native.py).
+NATIVE_BACKENDS = {"adbc": ("sqlite", "postgresql"), "connectorx": ("sqlite", "postgresql", "mysql", "mariadb")}
 
 
 class SourceConfig(Strict):
@@ -71,10 +167,31 @@ class SourceConfig(Strict):
     @classmethod
     def _parseable_url(cls, value: str) -> str:
         try:
-            make_url(value)
+            backend = make_url(value).get_backend_name()
         except Exception as exc:  # sqlalchemy raises ArgumentError with a terse message
             raise ValueError(f"not a SQLAlchemy database URL ({exc})") from None
+        from mobilise.extractors import sql  # noqa: F401  (registers the SQL backends; it imports this module)
+        from mobilise.extractors.base import BACKENDS
+
+        if backend not in BACKENDS:
+            raise ValueError(f"no extractor reads '{backend}' sources{_suggest(backend, sorted(BACKENDS))}; "
+                             f"available: {', '.join(sorted(BACKENDS))}")
         return value
+
+    @field_validator("engine")
+    @classmethod
+    def _engine_reads_backend(cls, engine: str, info: ValidationInfo) -> str:
+        if engine == "sqlalchemy" or "url" not in info.data:
+            return engine
+        url = make_url(info.data["url"])
+        backend = url.get_backend_name()
+        if backend not in NATIVE_BACKENDS[engine]:
+            others = [other for other, backends in NATIVE_BACKENDS.items() if backend in backends]
+            raise ValueError(f"engine {engine} reads {', '.join(NATIVE_BACKENDS[engine])} sources, not {backend} "
+                             f"(use engine: {' or '.join(others + ['sqlalchemy'])})")
+        if backend == "sqlite" and (not url.database or url.database == ":memory:"):
+            raise ValueError(f"engine {engine} cannot read an in-memory SQLite database (use engine: sqlalchemy)")
+        return engine
 
     @property
     def safe_url(self) -> str:
@@ -83,34 +200,82 @@ class SourceConfig(Strict):
 
 
 class TermSource(Strict):
-    """Where one Darwin Core term's value comes from: a column, a constant or a template over columns."""
+    """Where one Darwin Core term's value comes from: a column, a constant, a template over columns or a join.
+
+    Templates: ``{column}`` is a column's value, ``[...]`` an optional group (left out, literal text and all, when
+    a column in it is empty). For an identifier term (its name ends in ``ID``: occurrenceID, institutionID...)
+    and for ``uuid5``, a column outside a group that is empty leaves the value empty, so a missing key shows; for
+    any other term, empty columns are left out (``{prefix}{separator}{code}{suffix}`` with no suffix gives
+    ``IG.1``). A template that yields nothing is flagged TEMPLATE_EMPTY.
+    """
 
     column: str | list[str] | None = Field(None, description="source column; a list means first non-empty")
     constant: str | None = None
-    template: str | None = Field(None, description="e.g. 'https://data.example.org/specimen/{guid}'")
+    template: str | None = Field(None, description="e.g. 'https://data.example.org/specimen/{guid}'; "
+                                                   "'{prefix}[-{number}]' leaves '-{number}' out when empty")
     uuid5: str | None = Field(None, description="template whose text is hashed to a name-based UUID (urn:uuid:)")
+    join: list[str] | None = Field(None, description="columns whose non-empty values are joined with 'separator'")
+    separator: str | None = Field(None, description=f"join only: text between the values (default '{JOIN_SEPARATOR}')")
     end: str | None = Field(None, description="eventDate only: column holding the end of the interval")
     vocabulary: str | None = Field(None, description="translation table name (default: the term's own)")
 
     @model_validator(mode="after")
     def _exactly_one_source(self) -> "TermSource":
-        given = [k for k in ("column", "constant", "template", "uuid5") if getattr(self, k) is not None]
+        given = [k for k in ("column", "constant", "template", "uuid5", "join") if getattr(self, k) is not None]
         if len(given) != 1:
-            raise ValueError("give exactly one of 'column', 'constant', 'template' or 'uuid5'"
+            raise ValueError("give exactly one of 'column', 'constant', 'template', 'uuid5' or 'join'"
                              + (f" (got {', '.join(given)})" if given else ""))
-        for key in ("template", "uuid5"):
-            text = getattr(self, key)
-            if text is not None and not TEMPLATE_FIELD.search(text) and key == "uuid5":
-                raise ValueError("a uuid5 template must name at least one {column}")
         return self
+
+    @field_validator("column")
+    @classmethod
+    def _named_columns(cls, value: str | list[str] | None) -> str | list[str] | None:
+        names = [value] if isinstance(value, str) else value or []
+        if value is not None and (not names or not all(name.strip() for name in names)):
+            raise ValueError("name a column (or a list of columns, the first non-empty wins)")
+        return value
+
+    @field_validator("join")
+    @classmethod
+    def _joined_columns(cls, value: list[str] | None) -> list[str] | None:
+        if value is not None and (not value or not all(name.strip() for name in value)):
+            raise ValueError("join needs a list of columns, e.g. join: [collector_1, collector_2]")
+        return value
+
+    @field_validator("template", "uuid5")
+    @classmethod
+    def _parseable_template(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_template(value)
+        return value
+
+    @field_validator("separator")
+    @classmethod
+    def _separator_of_join(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is not None and info.data.get("join") is None:
+            raise ValueError("'separator' applies to join only (join: [column_a, column_b], separator: ' | ')")
+        return value
+
+    @field_validator("vocabulary")
+    @classmethod
+    def _known_vocabulary(cls, value: str | None) -> str | None:
+        return None if value is None else _vocabulary_name(value)
+
+    @property
+    def parts(self) -> tuple[TemplatePart, ...]:
+        """The parsed template (or uuid5 template); () for other sources."""
+        text = self.template if self.template is not None else self.uuid5
+        return parse_template(text) if text is not None else ()
 
     @property
     def columns(self) -> list[str]:
         """Source columns this term reads."""
         if self.column is not None:
             names = [self.column] if isinstance(self.column, str) else list(self.column)
+        elif self.join is not None:
+            names = list(self.join)
         else:
-            names = TEMPLATE_FIELD.findall(self.template or self.uuid5 or "")
+            names = template_columns(self.parts)
         return names + ([self.end] if self.end else [])
 
 
@@ -132,21 +297,81 @@ class ExecutionConfig(Strict):
     dask_address: str | None = Field(None, description="scheduler address, e.g. tcp://10.0.0.5:8786")
     workers: int | None = Field(None, gt=0, description="local workers (default: one per core)")
 
+    @field_validator("dask_address")
+    @classmethod
+    def _address_of_dask(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is not None and info.data.get("runner") == "threads":
+            raise ValueError("a Dask scheduler address needs runner: dask (runner: threads runs in this process)")
+        return value
+
+    @field_validator("workers")
+    @classmethod
+    def _local_workers(cls, value: int | None, info: ValidationInfo) -> int | None:
+        if value is not None and info.data.get("dask_address"):
+            raise ValueError("workers sets the size of a local cluster; the cluster at dask_address has its own")
+        return value
+
+
+def _vocabulary_name(name: str) -> str:
+    from mobilise.mappers.vocabularies import available
+
+    if name not in available():
+        raise ValueError(f"unknown vocabulary '{name}'{_suggest(name, available())}; "
+                         f"the vocabularies are {', '.join(available())}")
+    return name
+
+
+def _flag_name(name: str) -> str:
+    from mobilise.flags import FLAGS  # imported here: flags imports the validators, which import this module
+
+    if name not in FLAGS:
+        raise ValueError(f"unknown flag '{name}'{_suggest(name, list(FLAGS))} (mobilise/flags.py lists them)")
+    return name
+
+
+def _bdq_test(name: str):
+    import mobilise.validators.bdq  # noqa: F401  (registers the tests)
+    from mobilise.validators.bdq.core import REGISTRY
+
+    by_label = {test.label: test for test in REGISTRY.values()}
+    test = REGISTRY.get(name) or by_label.get(name)
+    if test is None:
+        raise ValueError(f"no BDQ test with label or GUID '{name}'{_suggest(name, list(by_label))}")
+    return test
+
+
+def _bdq_test_name(name: str) -> str:
+    _bdq_test(name)
+    return name
+
+
+def _bdq_amendment_name(name: str) -> str:
+    test = _bdq_test(name)
+    if test.kind != "Amendment":
+        raise ValueError(f"{test.label} is a {test.kind}, not an amendment: only amendments can be accepted")
+    return name
+
+
+VocabularyName = Annotated[str, AfterValidator(_vocabulary_name)]
+FlagName = Annotated[str, AfterValidator(_flag_name)]
+BdqTestName = Annotated[str, AfterValidator(_bdq_test_name)]
+BdqAmendmentName = Annotated[str, AfterValidator(_bdq_amendment_name)]
+
 
 class BdqConfig(Strict):
     """The TDWG BDQ core tests run on every record; amendments are only proposed unless accepted here."""
 
     enabled: bool = True
-    tests: list[str] | None = Field(None, description="labels or GUIDs to run (default: all)")
-    parameters: dict[str, dict[str, str]] = Field(default_factory=dict,
-                                                  description="test label/GUID -> {bdqval:name: value}")
-    amendments: list[str] = Field(default_factory=list,
-                                  description="amendments (labels or GUIDs) applied to the published records")
+    tests: list[BdqTestName] | None = Field(None, description="labels or GUIDs to run (default: all)")
+    parameters: dict[BdqTestName, dict[str, str]] = Field(default_factory=dict,
+                                                          description="test label/GUID -> {bdqval:name: value}")
+    amendments: list[BdqAmendmentName] = Field(
+        default_factory=list, description="amendments (labels or GUIDs) applied to the published records")
     offline: bool = Field(True, description="never call remote authorities (GBIF backbone, Getty TGN, WoRMS)")
 
 
 class ValidationConfig(Strict):
-    severity: dict[str, Severity] = Field(default_factory=dict, description="override a flag's severity")
+    severity: dict[FlagName, Severity] = Field(default_factory=dict, description="override a flag's severity")
     earliest_year: int = Field(1600, description="event dates before this year are flagged unlikely")
     discipline: Literal["biology", "geology", "palaeontology"] = Field(
         "biology", description="which MIDS mapping sets the records' MIDS levels")
@@ -171,6 +396,9 @@ def _occurrence_term(name: str) -> str:
         except KeyError as exc:  # unknown term: the message carries close matches
             raise ValueError(str(exc.args[0])) from None
         raise ValueError(f"'{name}' is a Darwin Core term but not one of GBIF's Occurrence core")
+    local_name = get_term(name).local_name
+    if name != local_name:  # the archive's columns, the interpreters and the checks go by the bare name
+        raise ValueError(f"write the term's bare name '{local_name}'")
     return name
 
 
@@ -181,7 +409,7 @@ class DatasetConfig(Strict):
     source: SourceConfig
     metadata: DatasetMetadata
     mapping: dict[OccurrenceTerm, TermSource]
-    vocabularies: dict[str, dict[str, str]] = Field(default_factory=dict,
+    vocabularies: dict[VocabularyName, dict[str, str]] = Field(default_factory=dict,
                                                     description="extra source value -> concept per vocabulary")
     output: OutputConfig = Field(default_factory=OutputConfig)
     execution: ExecutionConfig = Field(default_factory=ExecutionConfig)
@@ -223,6 +451,71 @@ class DatasetConfig(Strict):
         return self.output.work_directory or (self.output.directory / ".work" / self.shortname)
 
 
+# --- what a run cannot honour ------------------------------------------------------------------------------------
+
+def runtime_problems(config: DatasetConfig) -> list[tuple[tuple, str]]:
+    """(key path, message) for every setting that is well-formed on its own but that a run cannot honour with the
+    rest of the config (an interval end on a term that is a single date, a vocabulary table no term uses...).
+
+    load_config raises on them, so that `mobilise validate --config-only` passing means the config runs.
+    """
+    from mobilise.mappers.interpreters import interpreters
+    from mobilise.mappers.vocabularies import VOCABULARY_OF_TERM, Translator, concepts
+
+    problems: list[tuple[tuple, str]] = []
+    own = interpreters()
+    used: set[str] = set()
+    for term, source in config.mapping.items():
+        where = ("mapping", term)
+        if source.end is not None and term != "eventDate":
+            problems.append((where + ("end",), f"'end' applies to eventDate only (the end of the collecting "
+                                               f"interval); {term} takes one value: remove 'end'"))
+        if source.uuid5 is not None and not is_identifier_term(term):
+            problems.append((where + ("uuid5",), f"uuid5 mints identifiers, for identifier terms (their name ends in "
+                                                 f"ID, e.g. occurrenceID); {term} is not one: use template"))
+        if source.vocabulary is not None:
+            interpreter = own.get(term)
+            if interpreter is not None and not isinstance(interpreter, Translator):
+                problems.append((where + ("vocabulary",), f"{term} has an interpreter of its own, which a "
+                                                          f"vocabulary would replace: remove 'vocabulary'"))
+            used.add(source.vocabulary)
+        elif term in VOCABULARY_OF_TERM:
+            used.add(VOCABULARY_OF_TERM[term])
+    for name, table in config.vocabularies.items():
+        known = sorted(concepts(name))
+        for value, concept in table.items():
+            if concept not in known:
+                problems.append((("vocabularies", name, value), f"'{concept}' is not a {name} concept"
+                                 f"{_suggest(concept, known)}; the concepts are {', '.join(known)}"))
+        if name not in used:
+            terms = [t for t, v in VOCABULARY_OF_TERM.items() if v == name]
+            problems.append((("vocabularies", name), f"no mapped term uses the {name} vocabulary (map "
+                                                     f"{' or '.join(terms)}, or remove this table)"))
+    bdq = config.validation.bdq
+    if bdq.tests is not None:
+        run = {_bdq_test(name).guid for name in bdq.tests}
+        for index, name in enumerate(bdq.amendments):
+            if _bdq_test(name).guid not in run:
+                problems.append((("validation", "bdq", "amendments", index),
+                                 f"{name} is accepted but not run: add it to validation.bdq.tests"))
+    for name, values in bdq.parameters.items():
+        test = _bdq_test(name)
+        for parameter in values:
+            if parameter not in test.parameters and f"bdqval:{parameter}" not in test.parameters:
+                known = list(test.parameters)
+                problems.append((("validation", "bdq", "parameters", name, parameter),
+                                 f"{test.label} has no parameter '{parameter}'{_suggest(parameter, known)}" +
+                                 (f"; its parameters are {', '.join(known)}" if known else "; it takes none")))
+    return problems
+
+
+def _problems_as_error(problems: list[tuple[tuple, str]]) -> ValidationError:
+    """runtime_problems as a ValidationError, so that they are rendered as pydantic's own are."""
+    return ValidationError.from_exception_data("DatasetConfig", [
+        InitErrorDetails(type=PydanticCustomError("inapplicable", "{message}", {"message": message}), loc=loc,
+                         input=None) for loc, message in problems])
+
+
 # --- loading -----------------------------------------------------------------------------------------------------
 
 def load_config(path: str | Path) -> DatasetConfig:
@@ -241,6 +534,9 @@ def load_config(path: str | Path) -> DatasetConfig:
         config = DatasetConfig.model_validate(_plain(tree))
     except ValidationError as exc:
         raise ConfigError(_describe(exc, tree, path)) from None
+    problems = runtime_problems(config)
+    if problems:
+        raise ConfigError(_describe(_problems_as_error(problems), tree, path))
     return _resolve_paths(config, path)
 
 

@@ -28,6 +28,7 @@ __all__ = [
     "get_term",
     "all_terms",
     "is_occurrence_term",
+    "is_identifier_term",
     "OCCURRENCE_CORE_TERMS",
     "OCCURRENCE_CORE_IRIS",
     "OCCURRENCE_ROW_TYPE",
@@ -180,3 +181,12 @@ def _core() -> tuple[Term, ...]:
 
 OCCURRENCE_CORE_TERMS: tuple[str, ...] = tuple(t.local_name for t in _core())
 OCCURRENCE_CORE_IRIS: Mapping[str, str] = MappingProxyType({t.local_name: t.iri for t in _core()})
+
+
+def is_identifier_term(name: str) -> bool:
+    """True for an identifier term: its local name ends in ``ID`` (occurrenceID, institutionID, recordedByID,
+    taxonID...). Such a value must be whole or absent: a template with an empty part gives no value at all."""
+    try:
+        return get_term(name).local_name.endswith("ID")
+    except (UnknownTermError, TypeError):
+        return name.rsplit(":", 1)[-1].endswith("ID")

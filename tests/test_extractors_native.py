@@ -65,7 +65,9 @@ def test_sqlite_mixed_types_name_the_remedy(engine, tmp_path):
 
 
 def test_adbc_does_not_read_mariadb():
-    source = SourceConfig(url="mysql+pymysql://root@127.0.0.1/test", table="t", engine="adbc")
+    with pytest.raises(ValueError, match="connectorx or sqlalchemy"):  # the config says so (issue 9 item 10)
+        SourceConfig(url="mysql+pymysql://root@127.0.0.1/test", table="t", engine="adbc")
+    source = SourceConfig(url="mysql+pymysql://root@127.0.0.1/test", table="t").model_copy(update={"engine": "adbc"})
     with pytest.raises(NativeEngineError, match="connectorx or sqlalchemy"):
         list(extract_batches(source))
 

@@ -134,7 +134,8 @@ def test_map_batch_applies_sources_interpreters_and_verbatim_terms():
     assert found == {(1, "eventDate", "RECORDED_DATE_INVALID", "1887-02-30"),
                      (1, "countryCode", "COUNTRY_INVALID", "Atlantis"),
                      (2, "basisOfRecord", "BASIS_OF_RECORD_INVALID", "oops"),
-                     (2, "decimalLatitude", "COORDINATE_INVALID", "nonsense")}
+                     (2, "decimalLatitude", "COORDINATE_INVALID", "nonsense"),
+                     (2, "occurrenceID", "TEMPLATE_EMPTY", "{guid}")}  # the empty column is named
 
 
 def test_uuid5_identifiers_are_stable_and_distinct():
