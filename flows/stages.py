@@ -31,7 +31,7 @@ from mobilise.flags import severities
 from mobilise.mappers.mapping import MappingPlan, as_text, map_batch
 from mobilise.publishers.dwca import DeflatedRows, deflate_rows, write_archive
 from mobilise.flows.reporting import batch_fragment, build_report, evaluate_gates, merge_counts, merge_fragments
-from mobilise.publishers.eml import Coverage, build_eml
+from mobilise.publishers.eml import Coverage, build_eml, event_date_range
 from mobilise.publishers.publication import (CURRENT_ARCHIVE, Publication, PublicationLog, atomic_path, now_utc,
                                              promote, sha256_of)
 from mobilise.publishers.report import write_reports
@@ -179,10 +179,7 @@ def _coverage(table: pa.Table, summary: BatchSummary) -> None:
         summary.south, summary.north = pc.min(latitude).as_py(), pc.max(latitude).as_py()
         summary.west, summary.east = pc.min(longitude).as_py(), pc.max(longitude).as_py()
     if "eventDate" in table.column_names:
-        dates = table["eventDate"]
-        starts = pc.utf8_slice_codeunits(dates, 0, 10)
-        ends = pc.utf8_slice_codeunits(pc.replace_substring_regex(dates, "^[^/]*/", ""), 0, 10)
-        summary.first_date, summary.last_date = pc.min(starts).as_py(), pc.max(ends).as_py()
+        summary.first_date, summary.last_date = event_date_range(table["eventDate"])
     if "kingdom" in table.column_names:
         summary.kingdoms = sorted(k for k in pc.unique(table["kingdom"]).to_pylist() if k)
 

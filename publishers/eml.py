@@ -22,12 +22,15 @@ from datetime import date, datetime, timezone
 from decimal import Decimal
 from typing import Any, Iterable
 
+import pyarrow as pa
+import pyarrow.compute as pc
 from lxml import etree
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from mobilise.mappers.dates import bounds
 from mobilise.metadata import LICENCES, Agent, AssociatedParty, DatasetMetadata, Publisher
 
-__all__ = ["build_eml", "Coverage", "TaxonCoverage", "xml_text", "EML_NS", "EML_SCHEMA_LOCATION"]
+__all__ = ["build_eml", "Coverage", "TaxonCoverage", "event_date_range", "xml_text", "EML_NS", "EML_SCHEMA_LOCATION"]
 
 EML_NS = "https://eml.ecoinformatics.org/eml-2.2.0"
 XSI_NS = "http://www.w3.org/2001/XMLSchema-instance"
@@ -82,6 +85,29 @@ def _year_date(value: Any, *, end: bool) -> str:
         except ValueError:
             pass
     raise ValueError(f"{value!r} is not a date, a year-month (YYYY-MM) or a year (YYYY)")
+
+
+_ISO_DAY_OR_PERIOD = r"^[0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?$"
+
+
+def event_date_range(event_dates: pa.Array | pa.ChunkedArray) -> tuple[str | None, str | None]:
+    """(first day, last day) as 'YYYY-MM-DD' of published eventDate values: ISO 8601 dates, date-times or
+    intervals of any precision (mappers/dates.py writes them). A partial start counts from the first day of its
+    period and a partial end to the last (``1970/1984`` covers 1970-01-01 to 1984-12-31, ``2009-02/2010-01``
+    2009-02-01 to 2010-01-31, ``2012-02`` ends 2012-02-29). Values that are not ISO dates are left out;
+    (None, None) when none is left.
+    """
+    starts = pc.utf8_slice_codeunits(pc.replace_substring_regex(event_dates, "/.*$", ""), 0, 10)
+    ends = pc.utf8_slice_codeunits(pc.replace_substring_regex(event_dates, "^[^/]*/", ""), 0, 10)
+    # Padded, a period sorts before its own days as a start (' ' < '-' < digits) and after them as an end ('~'):
+    # the smallest padded start and the largest padded end are the values with the earliest first day and the
+    # latest last day, so only those two are read as dates.
+    first = pc.min(pc.utf8_rpad(starts.filter(pc.fill_null(pc.match_substring_regex(starts, _ISO_DAY_OR_PERIOD),
+                                                          False)), 10, " ")).as_py()
+    last = pc.max(pc.utf8_rpad(ends.filter(pc.fill_null(pc.match_substring_regex(ends, _ISO_DAY_OR_PERIOD),
+                                                       False)), 10, "~")).as_py()
+    return (bounds(first.rstrip(" "))[0].isoformat() if first else None,
+            bounds(last.rstrip("~"))[1].isoformat() if last else None)
 
 
 def _sort_key(text: str, *, end: bool) -> str:

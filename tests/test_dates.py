@@ -184,3 +184,30 @@ def test_a_wrong_date_order_is_a_config_error_with_its_line(tmp_path, monkeypatc
 ])
 def test_temporal_coverage_at_the_real_precision(values, begin, end):
     assert event_date_range(pa.chunked_array([pa.array(values, pa.string())])) == (begin, end)
+
+
+def test_a_run_with_year_and_month_intervals_publishes_their_temporal_coverage(sample_db, tmp_path, monkeypatch):
+    """A year range or a month range as the earliest date crashed `mobilise run` in the EML coverage."""
+    import shutil
+    import sqlite3
+    import zipfile
+
+    from lxml import etree
+
+    from tests.conftest import sample_config
+    from tests.pipeline_helpers import read_core_with_pandas, run_stages
+
+    database = tmp_path / "sample.sqlite"
+    shutil.copy(sample_db, database)
+    with sqlite3.connect(database) as connection:
+        connection.execute("UPDATE collecting_event SET start_date = '1990-05-01', end_date = NULL")
+        connection.execute("UPDATE collecting_event SET start_date = '1970/1984' WHERE event_id <= 20")
+        connection.execute("UPDATE collecting_event SET start_date = '2009-02', end_date = '2012-02' "
+                           "WHERE event_id BETWEEN 21 AND 40")
+    result = run_stages(sample_config(f"sqlite:///{database}", tmp_path / "output", monkeypatch))
+    published = set(read_core_with_pandas(result.archive)["eventDate"])
+    assert {"1970/1984", "2009-02/2012-02", "1990-05-01"} <= published
+    with zipfile.ZipFile(result.archive) as archive:
+        eml = etree.fromstring(archive.read("eml.xml"))
+    dates = [e.text for e in eml.iter("calendarDate")]
+    assert dates == ["1970-01-01", "2012-02-29"]  # the first day of 1970, the last of February 2012
