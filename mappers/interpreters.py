@@ -12,7 +12,7 @@ from typing import Callable, Mapping
 
 from mobilise.mappers.coordinates import interpret_coordinate
 from mobilise.mappers.countries import interpret_country_code
-from mobilise.mappers.dates import interpret_date, interpret_event_date
+from mobilise.mappers.dates import DEFAULT_DATE_ORDER, interpret_date, interpret_event_date
 from mobilise.mappers.measurements import parse_metres
 from mobilise.mappers.vocabularies import VOCABULARY_OF_TERM, Translator
 
@@ -53,16 +53,18 @@ def interpret_count(text: str | None) -> tuple[str | None, tuple[str, ...]]:
     return str(int(value)), ()
 
 
-def interpreters(vocabularies: Mapping[str, Mapping[str, str]] | None = None) -> dict[str, Interpreter]:
-    """The interpreter of every term that has one; `vocabularies` are the dataset's own translation tables."""
+def interpreters(vocabularies: Mapping[str, Mapping[str, str]] | None = None,
+                 date_order: str = DEFAULT_DATE_ORDER) -> dict[str, Interpreter]:
+    """The interpreter of every term that has one; `vocabularies` are the dataset's own translation tables,
+    `date_order` how the source writes non-ISO dates (source.date_order: day-first, month-first, iso-only)."""
     vocabularies = vocabularies or {}
     table: dict[str, Interpreter] = {
-        "eventDate": interpret_event_date,
+        "eventDate": partial(interpret_event_date, order=date_order),
         "decimalLatitude": partial(interpret_coordinate, axis="lat"),
         "decimalLongitude": partial(interpret_coordinate, axis="lon"),
         "countryCode": interpret_country_code,
-        "dateIdentified": partial(interpret_date, invalid_flag="IDENTIFIED_DATE_INVALID"),
-        "modified": partial(interpret_date, invalid_flag="MODIFIED_DATE_INVALID"),
+        "dateIdentified": partial(interpret_date, invalid_flag="IDENTIFIED_DATE_INVALID", order=date_order),
+        "modified": partial(interpret_date, invalid_flag="MODIFIED_DATE_INVALID", order=date_order),
         "individualCount": interpret_count,
         "minimumElevationInMeters": partial(interpret_metres, flag="ELEVATION_NON_NUMERIC"),
         "maximumElevationInMeters": partial(interpret_metres, flag="ELEVATION_NON_NUMERIC"),

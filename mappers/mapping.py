@@ -17,7 +17,7 @@ import pyarrow.compute as pc
 
 from mobilise.mappers.columns import as_text
 from mobilise.mappers.coordinates import interpret_coordinate
-from mobilise.mappers.dates import interpret_date, interpret_event_date
+from mobilise.mappers.dates import DEFAULT_DATE_ORDER, interpret_date, interpret_event_date
 from mobilise.mappers.interpreters import VERBATIM_TERM, Interpreter, interpreters
 from mobilise.mappers.vocabularies import Translator
 from mobilise.settings import JOIN_SEPARATOR, DatasetConfig, TemplatePart, TermSource, template_columns
@@ -48,7 +48,7 @@ class MappingPlan:
 
     @classmethod
     def from_config(cls, config: DatasetConfig) -> "MappingPlan":
-        available = interpreters(config.vocabularies)
+        available = interpreters(config.vocabularies, config.source.date_order)
         chosen: dict[str, Interpreter] = {}
         for term, source in config.mapping.items():
             if source.vocabulary:
@@ -166,13 +166,24 @@ def source_values(batch: pa.RecordBatch, term: str, source: TermSource, namespac
 # made a "T"): recognised in Arrow, so that per-record timestamps (``modified``) do not cost a Python call each.
 # Anything else, including a well-formed date that does not exist, goes through the interpreter as before.
 _ISO_DATE = r"^[1-9][0-9]{3}(-(0[1-9]|1[0-2])(-[0-9]{2})?)?$"
-_ISO_DATE_TIME = (r"^[1-9][0-9]{3}-(0[1-9]|1[0-2])-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?"
-                  r"(Z|[+-][0-9]{2}:?[0-9]{2})?$")
+_ISO_DATE_TIME = (r"^[1-9][0-9]{3}-(0[1-9]|1[0-2])-[0-9]{2}[T ]([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]+)?)?"
+                  r"(Z|[+-]([01][0-9]|2[0-3])(:?[0-5][0-9])?)?$")
 
 
-def _takes_iso_dates(interpreter: Callable) -> bool:
+def _date_order(interpreter: Callable) -> str | None:
+    """The date order of a date interpreter (interpret_event_date, or either with keyword arguments only), else
+    None: the fast paths below give what such an interpreter gives."""
+    if interpreter is interpret_event_date:
+        return DEFAULT_DATE_ORDER
+    if isinstance(interpreter, partial) and interpreter.func in (interpret_date, interpret_event_date) \
+            and not interpreter.args:
+        return interpreter.keywords.get("order", DEFAULT_DATE_ORDER)
+    return None
+
+
+def _takes_pairs(interpreter: Callable) -> bool:
     return interpreter is interpret_event_date or (
-        isinstance(interpreter, partial) and interpreter.func is interpret_date and not interpreter.args)
+        isinstance(interpreter, partial) and interpreter.func is interpret_event_date)
 
 
 def _iso_dates(values: pa.Array) -> tuple[np.ndarray, pa.Array]:
@@ -205,10 +216,10 @@ def _exists(days: pa.Array) -> np.ndarray:
     return pc.fill_null(real_day, False).to_numpy(zero_copy_only=False)
 
 
-# Full dates that parse_single reads to 'YYYY-MM-DD' with nothing to flag: ISO, and numeric day-first dates
-# ('12.05.1887', '12/05/1887', '5-7-1887'), when the day exists.
+# Full dates that parse_date reads to 'YYYY-MM-DD' with nothing to flag: ISO, and numeric dates ('12.05.1887',
+# '12/05/1887', '5-7-1887') in the source's date order, day or month first, when the day exists.
 _FULL_ISO_DATE = r"^[1-9][0-9]{3}-(0[1-9]|1[0-2])-[0-9]{2}$"
-_DAY_FIRST_DATE = r"^(?P<day>[0-9]{1,2})[./-](?P<month>[0-9]{1,2})[./-](?P<year>[1-9][0-9]{3})$"
+_NUMERIC_DATE = r"^(?P<a>[0-9]{1,2})[./-](?P<b>[0-9]{1,2})[./-](?P<year>[1-9][0-9]{3})$"
 
 
 def _spread(values: pa.Array, rows: np.ndarray, size: int) -> pa.Array:
@@ -218,12 +229,12 @@ def _spread(values: pa.Array, rows: np.ndarray, size: int) -> pa.Array:
     return values.take(pa.array(positions, mask=positions < 0))
 
 
-def _full_dates(values: pa.Array) -> tuple[np.ndarray, pa.Array]:
+def _full_dates(values: pa.Array, order: str) -> tuple[np.ndarray, pa.Array]:
     """(mask of the full dates the date interpreters read without a flag, those dates as 'YYYY-MM-DD')."""
     size = len(values)
     iso_day = pc.fill_null(pc.match_substring_regex(values, _FULL_ISO_DATE), False).to_numpy(zero_copy_only=False)
-    day_first = pc.fill_null(pc.match_substring_regex(values, _DAY_FIRST_DATE), False).to_numpy(
-        zero_copy_only=False)
+    day_first = np.zeros(size, dtype=bool) if order == "iso-only" else pc.fill_null(
+        pc.match_substring_regex(values, _NUMERIC_DATE), False).to_numpy(zero_copy_only=False)
     ok = np.zeros(size, dtype=bool)
     texts = pa.nulls(size, pa.string())
     rows = np.flatnonzero(iso_day)
@@ -232,18 +243,20 @@ def _full_dates(values: pa.Array) -> tuple[np.ndarray, pa.Array]:
         texts = values
     rows = np.flatnonzero(day_first)
     if rows.size:
-        parts = pc.extract_regex(values.take(pa.array(rows)), _DAY_FIRST_DATE)
-        days = pc.binary_join_element_wise(parts.field("year"), pc.utf8_lpad(parts.field("month"), 2, "0"),
-                                           pc.utf8_lpad(parts.field("day"), 2, "0"), "-")
+        parts = pc.extract_regex(values.take(pa.array(rows)), _NUMERIC_DATE)
+        day, month = ("a", "b") if order == "day-first" else ("b", "a")
+        days = pc.binary_join_element_wise(parts.field("year"), pc.utf8_lpad(parts.field(month), 2, "0"),
+                                           pc.utf8_lpad(parts.field(day), 2, "0"), "-")
         ok[rows] = _exists(days)
         texts = pc.if_else(pa.array(day_first), _spread(days, rows, size), texts)
     return ok, texts
 
 
-def _fast_dates(values: pa.Array, end: pa.Array | None, pairs: bool) -> tuple[np.ndarray, pa.Array]:
-    """(mask of the rows whose interpretation Arrow can give, that interpretation), for the date interpreters:
-    ISO dates and date-times and full day-first dates without an end, and (`pairs`: interpret_event_date) a
-    start and end that are full dates in order."""
+def _fast_dates(values: pa.Array, end: pa.Array | None, pairs: bool, order: str = DEFAULT_DATE_ORDER
+                ) -> tuple[np.ndarray, pa.Array]:
+    """(mask of the rows whose interpretation Arrow can give, that interpretation), for the date interpreters
+    of date order `order`: ISO dates and date-times and full numeric dates without an end, and (`pairs`:
+    interpret_event_date) a start and end that are full dates in order."""
     size = len(values)
     no_end = np.ones(size, dtype=bool) if end is None else pc.is_null(end).to_numpy(zero_copy_only=False)
     fast, iso = _iso_dates(values)
@@ -252,12 +265,12 @@ def _fast_dates(values: pa.Array, end: pa.Array | None, pairs: bool) -> tuple[np
     rest = np.flatnonzero(~fast & pc.is_valid(values).to_numpy(zero_copy_only=False))
     if rest.size == 0:
         return fast, iso
-    full, dates = _full_dates(values.take(pa.array(rest)))
+    full, dates = _full_dates(values.take(pa.array(rest)), order)
     use = full & no_end[rest]
     if pairs and end is not None:
         with_end = np.flatnonzero(full & ~no_end[rest])
         if with_end.size:
-            last_full, last = _full_dates(end.take(pa.array(rest[with_end])))
+            last_full, last = _full_dates(end.take(pa.array(rest[with_end])), order)
             first = dates.take(pa.array(with_end))
             in_order = last_full & pc.fill_null(pc.greater_equal(last, first), False).to_numpy(zero_copy_only=False)
             interval = pc.if_else(pc.equal(last, first), first, pc.binary_join_element_wise(first, last, "/"))
@@ -302,8 +315,9 @@ def interpret(values: pa.Array, interpreter: Callable, term: str, extra: pa.Arra
               ) -> tuple[pa.Array, list[tuple[int, str, str, str]]]:
     """Run `interpreter` once per distinct value; return the interpreted column and (row, term, flag, value)."""
     fast = None
-    if _takes_iso_dates(interpreter) and len(values):
-        fast, iso = _fast_dates(values, extra, pairs=interpreter is interpret_event_date)
+    order = _date_order(interpreter)
+    if order is not None and len(values):
+        fast, iso = _fast_dates(values, extra, pairs=_takes_pairs(interpreter), order=order)
         if not fast.any():
             fast = None
     key = values if extra is None else pc.binary_join_element_wise(
@@ -326,9 +340,14 @@ def interpret(values: pa.Array, interpreter: Callable, term: str, extra: pa.Arra
         indices = encoded.indices.to_numpy(zero_copy_only=False)
         for row in np.flatnonzero(np.isin(indices, flagged)):
             index = int(indices[row])
-            original = distinct[index].replace("\x1f", " / ").strip(" /")
+            original = distinct[index] if extra is None else _pair_text(*distinct[index].split("\x1f", 1))
             issues.extend((int(row), term, flag, original) for flag in results[index][1])
     return interpreted, issues
+
+
+def _pair_text(start: str, end: str) -> str:
+    """A start and end column's values as an issue shows them: 'start / end', 'start', or '/ end' (no start)."""
+    return (f"{start} / {end}" if end else start).strip()
 
 
 def _changed(original: pa.Array, interpreted: pa.Array) -> pa.Array:

@@ -70,7 +70,7 @@ _FLAGS = [
     Flag("CONTINENT_COORDINATE_MISMATCH", "warning", "the coordinates lie on land outside the stated continent", True),
     Flag("CONTINENT_DERIVED_FROM_COORDINATES", "warning", "no continent given: GBIF derives it from the coordinates", True),
     Flag("CONTINENT_DERIVED_FROM_COUNTRY", "warning", "no continent or coordinates given: GBIF derives the continent from the country", True),
-    Flag("RECORDED_DATE_MISMATCH", "warning", "eventDate contradicts year, month, day, startDayOfYear or endDayOfYear", True),
+    Flag("RECORDED_DATE_MISMATCH", "warning", "eventDate contradicts year, month, day, startDayOfYear or endDayOfYear, or is an interval with only a start or only an end (/1967-06-17), which GBIF does not read either", True),
     Flag("MODIFIED_DATE_UNLIKELY", "warning", "modified lies in the future or before 1970", True),
     Flag("IDENTIFIED_DATE_UNLIKELY", "warning", "dateIdentified lies in the future or before 1700", True),
     Flag("GEOREFERENCED_DATE_INVALID", "warning", "georeferencedDate could not be interpreted", True),

@@ -19,6 +19,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import YAMLError
 from sqlalchemy.engine import make_url
 
+from mobilise.mappers.dates import DEFAULT_DATE_ORDER, DateOrder
 from mobilise.metadata import DatasetMetadata
 from mobilise.terms import get_term, is_identifier_term, is_occurrence_term, term_iri
 
@@ -156,6 +157,10 @@ class SourceConfig(Strict):
     partition: PartitionConfig | None = Field(None, description=(
         "read the source in key ranges, in parallel (see extractors/partitions.py); without it one reader "
         "streams the whole query"))
+    date_order: DateOrder = Field(DEFAULT_DATE_ORDER, description=(
+        "how the source writes dates that are not ISO 8601 (03/04/2020, 03.04.2020, 3-4-2020): day-first "
+        "(3 April), month-first (4 March) or iso-only (such dates are flagged); a value the order cannot read "
+        "(04/13/2020 under day-first) is flagged, never read another way (see mappers/dates.py)"))
 
     @model_validator(mode="after")
     def _one_of_query_or_table(self) -> "SourceConfig":

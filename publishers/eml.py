@@ -31,9 +31,11 @@ import pyarrow.compute as pc
 from lxml import etree
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from mobilise.mappers.dates import bounds
 from mobilise.metadata import LICENCES, Agent, AssociatedParty, DatasetMetadata, Publisher
 
-__all__ = ["build_eml", "Coverage", "TaxonCoverage", "BatchCoverage", "batch_coverage", "merge_coverage", "xml_text", "EML_NS", "EML_SCHEMA_LOCATION"]
+__all__ = ["build_eml", "Coverage", "TaxonCoverage", "BatchCoverage", "batch_coverage", "merge_coverage",
+           "event_date_range", "xml_text", "EML_NS", "EML_SCHEMA_LOCATION"]
 
 EML_NS = "https://eml.ecoinformatics.org/eml-2.2.0"
 XSI_NS = "http://www.w3.org/2001/XMLSchema-instance"
@@ -88,6 +90,29 @@ def _year_date(value: Any, *, end: bool) -> str:
         except ValueError:
             pass
     raise ValueError(f"{value!r} is not a date, a year-month (YYYY-MM) or a year (YYYY)")
+
+
+_ISO_DAY_OR_PERIOD = r"^[0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?$"
+
+
+def event_date_range(event_dates: pa.Array | pa.ChunkedArray) -> tuple[str | None, str | None]:
+    """(first day, last day) as 'YYYY-MM-DD' of published eventDate values: ISO 8601 dates, date-times or
+    intervals of any precision (mappers/dates.py writes them). A partial start counts from the first day of its
+    period and a partial end to the last (``1970/1984`` covers 1970-01-01 to 1984-12-31, ``2009-02/2010-01``
+    2009-02-01 to 2010-01-31, ``2012-02`` ends 2012-02-29). Values that are not ISO dates are left out;
+    (None, None) when none is left.
+    """
+    starts = pc.utf8_slice_codeunits(pc.replace_substring_regex(event_dates, "/.*$", ""), 0, 10)
+    ends = pc.utf8_slice_codeunits(pc.replace_substring_regex(event_dates, "^[^/]*/", ""), 0, 10)
+    # Padded, a period sorts before its own days as a start (' ' < '-' < digits) and after them as an end ('~'):
+    # the smallest padded start and the largest padded end are the values with the earliest first day and the
+    # latest last day, so only those two are read as dates.
+    first = pc.min(pc.utf8_rpad(starts.filter(pc.fill_null(pc.match_substring_regex(starts, _ISO_DAY_OR_PERIOD),
+                                                          False)), 10, " ")).as_py()
+    last = pc.max(pc.utf8_rpad(ends.filter(pc.fill_null(pc.match_substring_regex(ends, _ISO_DAY_OR_PERIOD),
+                                                       False)), 10, "~")).as_py()
+    return (bounds(first.rstrip(" "))[0].isoformat() if first else None,
+            bounds(last.rstrip("~"))[1].isoformat() if last else None)
 
 
 def _sort_key(text: str, *, end: bool) -> str:
@@ -169,8 +194,8 @@ class BatchCoverage:
 
 
 def batch_coverage(table: pa.Table) -> BatchCoverage:
-    """The bounding box (decimalLatitude/decimalLongitude), the eventDate range (the first ten characters of the
-    start and of the end of an interval) and the kingdoms of `table`'s rows; a term the table lacks is None."""
+    """The bounding box (decimalLatitude/decimalLongitude), the eventDate range (event_date_range: the first day
+    of the earliest start and the last day of the latest end, at each value's precision) and the kingdoms of `table`'s rows; a term the table lacks is None."""
     coverage = BatchCoverage()
     if "decimalLatitude" in table.column_names and "decimalLongitude" in table.column_names:
         latitude = pc.cast(table["decimalLatitude"], pa.float64())
@@ -178,10 +203,7 @@ def batch_coverage(table: pa.Table) -> BatchCoverage:
         coverage.south, coverage.north = pc.min(latitude).as_py(), pc.max(latitude).as_py()
         coverage.west, coverage.east = pc.min(longitude).as_py(), pc.max(longitude).as_py()
     if "eventDate" in table.column_names:
-        dates = table["eventDate"]
-        starts = pc.utf8_slice_codeunits(dates, 0, 10)
-        ends = pc.utf8_slice_codeunits(pc.replace_substring_regex(dates, "^[^/]*/", ""), 0, 10)
-        coverage.first_date, coverage.last_date = pc.min(starts).as_py(), pc.max(ends).as_py()
+        coverage.first_date, coverage.last_date = event_date_range(table["eventDate"])
     if "kingdom" in table.column_names:
         coverage.kingdoms = sorted(k for k in pc.unique(table["kingdom"]).to_pylist() if k)
     return coverage
