@@ -229,7 +229,7 @@ def _validate_file(config: DatasetConfig, mapped_path: str, duplicates_path: str
         frame = assessment.applied.to_pandas()
         frame.insert(0, "occurrenceID", occurrence_ids.take(pa.array(frame["row"].to_numpy())).to_pylist())
         _write(pa.Table.from_pandas(frame, preserve_index=False), _sibling(mapped_path, "amendments"))
-        done = frame[~frame["conflict"].fillna(False).astype(bool)] if "conflict" in frame else frame
+        done = frame[frame["applied"].fillna(False).astype(bool)]
         applied = {f"{label}|{term}": int(n) for (label, term), n in done.groupby(["label", "term"]).size().items()}
     flags = issues["flag"].to_pylist()
     summary = BatchSummary(batch=Path(mapped_path).stem, records=mapped.num_rows, published=valid.num_rows,
