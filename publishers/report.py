@@ -126,6 +126,9 @@ class AppliedAmendment(_Section):
 class Amendments(_Section):
     proposed: list[ProposedAmendment] = Field(default_factory=list)
     applied: list[AppliedAmendment] = Field(default_factory=list)
+    # accepted coordinate amendments not applied because they would make a good point worse (within the buffer of
+    # the stated country, or onto another continent): records per label and term, the reasons in amendments-*.csv
+    refused: list[AppliedAmendment] = Field(default_factory=list)
 
 
 class RunReport(_Section):
@@ -196,15 +199,16 @@ def flag_rows(flags: dict[str, int], severity_of: dict[str, str]) -> list[FlagRo
 
 def amendments_section(bdq: list[dict], applied: list[dict]) -> Amendments:
     """The report's amendments from the run's BDQ summaries (validators.bdq.batch.merge_summaries) and applied
-    amendments (validators.bdq.batch.merge_applied): those proposed for any record, those applied (conflicting
-    proposals, applied to no record, are left out)."""
+    amendments (validators.bdq.batch.merge_applied): those proposed for any record, those applied and those refused
+    (conflicting proposals, applied to no record, are left out)."""
     proposed = [ProposedAmendment(guid=t["guid"], label=t["label"],
                                   records=sum(t.get("status", {}).get(s, 0) for s in ("AMENDED", "FILLED_IN")))
                 for t in bdq if t.get("kind") == "Amendment"]
-    applied_rows = sorted((a for a in applied if a["records"]), key=lambda a: f"{a['label']}|{a['term']}")
-    return Amendments(proposed=[p for p in proposed if p.records],
-                      applied=[AppliedAmendment(label=a["label"], term=a["term"], records=a["records"])
-                               for a in applied_rows])
+    def rows(count: str) -> list[AppliedAmendment]:
+        chosen = sorted((a for a in applied if a.get(count)), key=lambda a: f"{a['label']}|{a['term']}")
+        return [AppliedAmendment(label=a["label"], term=a["term"], records=a[count]) for a in chosen]
+
+    return Amendments(proposed=[p for p in proposed if p.records], applied=rows("records"), refused=rows("refused"))
 
 
 # --- what each batch contributes ------------------------------------------------------------------------------------
@@ -450,11 +454,13 @@ def _amendments(report: dict) -> dict:
     amendments = _dict(report.get("amendments"))
     proposed = [{"guid": _text(_dict(a).get("guid")), "label": _text(_dict(a).get("label")),
                  "records": _int(_dict(a).get("records"))} for a in _list(amendments.get("proposed"))]
-    applied = [{"label": _text(_dict(a).get("label")), "term": _text(_dict(a).get("term")),
-                "records": _int(_dict(a).get("records"))} for a in _list(amendments.get("applied"))]
+    def per_term(key: str) -> list[dict]:
+        rows = [{"label": _text(_dict(a).get("label")), "term": _text(_dict(a).get("term")),
+                 "records": _int(_dict(a).get("records"))} for a in _list(amendments.get(key))]
+        return sorted(rows, key=lambda a: (-a["records"], a["label"]))
+
     proposed.sort(key=lambda a: (-a["records"], a["label"]))
-    applied.sort(key=lambda a: (-a["records"], a["label"]))
-    return {"proposed": proposed, "applied": applied}
+    return {"proposed": proposed, "applied": per_term("applied"), "refused": per_term("refused")}
 
 
 def _view(report: dict, json_name: str | None = None) -> dict:

@@ -64,6 +64,44 @@ def test_unreadable_coordinates_are_flagged(text, axis):
     assert interpret_coordinate(text, axis) == (None, ("COORDINATE_INVALID",))
 
 
+@pytest.mark.parametrize("text, axis, expected", [
+    ("N 30.7041", "lat", "30.7041"), ("W 6.4531", "lon", "-6.4531"), ("30.7041N", "lat", "30.7041"),
+    ("6.4531 W", "lon", "-6.4531"), ("6.4531W", "lon", "-6.4531"), ("n 30.7041", "lat", "30.7041"),
+    ("30.7041n", "lat", "30.7041"), ("w6.4531", "lon", "-6.4531"), ("S 1.5", "lat", "-1.5"), ("1.5 s", "lat", "-1.5"),
+    ("E 5.25", "lon", "5.25"), ("5,25e", "lon", "5.25"), ("51°19'N", "lat", "51.3166667"),
+    ("N 51°19'", "lat", "51.3166667"), ("51°19′30″ n", "lat", "51.325"), ("51:19:30 S", "lat", "-51.325"),
+    ("51 19 30 s", "lat", "-51.325"), ("51d19m30s", "lat", "51.325"),  # letter-style units: that 's' is seconds
+    ("-30.7041 S", "lat", "-30.7041"), ("+30.7041 N", "lat", "30.7041"), ("-6.4531 W", "lon", "-6.4531"),
+    ("−6.4531", "lon", "-6.4531"),
+])
+def test_hemisphere_letters_before_or_after_the_number(text, axis, expected):
+    assert interpret_coordinate(text, axis) == (expected, ())
+
+
+@pytest.mark.parametrize("text, axis", [
+    ("-30.7041 N", "lat"), ("+6.4531 W", "lon"), ("-6.4531 E", "lon"), ("S +1.5", "lat"),  # sign against letter
+    ("E 5.25", "lat"), ("30.7041 W", "lat"), ("N 6.4531", "lon"),  # a letter of the other axis
+    ("N 30.7 S", "lat"), ("N 30.7 N", "lat"), ("30.7 NS", "lat"),  # two letters
+    ("51.5°19'N", "lat"), ("51°19.5'30\"N", "lat"),  # decimals on a part that is not the last
+    ("N", "lat"), ("30.7 X", "lat"), ("1e-05", "lat"),
+])
+def test_contradicting_or_misplaced_hemisphere_letters_are_flagged(text, axis):
+    assert interpret_coordinate(text, axis) == (None, ("COORDINATE_INVALID",))
+
+
+def test_hemisphere_letters_through_map_batch():
+    batch = pa.RecordBatch.from_pydict({"guid": ["a", "b", "c", "d"],
+                                        "lat": ["N 30.7041", "30.7041N", "-30.7041 N", "E 5"],
+                                        "lon": ["W 6.4531", "6.4531 W", "6.4531", "5 E"]})
+    plan = _plan(occurrenceID="guid", decimalLatitude="lat", decimalLongitude="lon")
+    table, issues = map_batch(batch, plan)
+    assert table["decimalLatitude"].to_pylist() == ["30.7041", "30.7041", None, None]
+    assert table["decimalLongitude"].to_pylist() == ["-6.4531", "-6.4531", "6.4531", "5"]
+    assert table["verbatimLatitude"].to_pylist() == ["N 30.7041", "30.7041N", "-30.7041 N", "E 5"]
+    assert {(r["row"], r["flag"], r["value"]) for r in issues.to_pylist()} == {
+        (2, "COORDINATE_INVALID", "-30.7041 N"), (3, "COORDINATE_INVALID", "E 5")}
+
+
 @pytest.mark.parametrize("text, code", [
     ("België", "BE"), ("Belgique", "BE"), ("Belgium", "BE"), ("be", "BE"), ("BEL", "BE"),
     ("Frankrijk", "FR"), ("Allemagne", "DE"), ("Duitsland", "DE"), ("République démocratique du Congo", "CD"),

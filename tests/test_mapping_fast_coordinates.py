@@ -32,7 +32,8 @@ def test_plain_degrees_as_interpret_coordinate():
 def test_interpret_coordinates_row_for_row():
     rng = random.Random(17)
     other = [None, "", 'N 51° 12\' 30"', '51°12\'30"S', "1e-05", "12.345678912", "1234.5", "abc", "٥١.٢",
-             "5 E", "-", "+-1", ".5", "5.", "51 12 30 N"]
+             "5 E", "-", "+-1", ".5", "5.", "51 12 30 N", "N 30.7041", "30.7041N", "6.4531 W", "w 6.4531",
+             "-30.7041 N", "-6.4531 W", "51°19'n", "−6.4531"]
     values = [_random_degrees(rng) if rng.random() < 0.7 else rng.choice(other) for _ in range(5000)]
     for axis in ("lat", "lon"):
         interpreter = partial(interpret_coordinate, axis=axis)

@@ -34,7 +34,7 @@ class Assessment:
     publishable: np.ndarray
     issues: pa.Table  # one row per (row, term, flag), with severity and message
     bdq: list[dict] = field(default_factory=list)  # per-test counts of statuses and results
-    applied: pa.Table | None = None  # amendments applied: row, guid, label, term, old, new, conflict
+    applied: pa.Table | None = None  # amendments proposed: row, guid, label, term, old, new, conflict, applied, note
     mids: dict[str, dict[int, int]] = field(default_factory=dict)  # variant -> level -> publishable records
 
 
@@ -42,8 +42,7 @@ def _drop_amended(mapping_issues: pa.Table, applied: pa.Table | None) -> pa.Tabl
     """An interpreter's complaint about a value that an accepted amendment replaced no longer applies."""
     if applied is None or applied.num_rows == 0 or mapping_issues.num_rows == 0:
         return mapping_issues
-    done = applied.filter(pc.invert(pc.fill_null(applied["conflict"], False))) if "conflict" in \
-        applied.column_names else applied
+    done = applied.filter(pc.fill_null(applied["applied"], False))
     amended = set(zip(done["row"].to_pylist(), done["term"].to_pylist()))
     keep = [(row, term) not in amended for row, term in
             zip(mapping_issues["row"].to_pylist(), mapping_issues["term"].to_pylist())]
@@ -60,7 +59,7 @@ def assess(table: pa.Table, mapping_issues: pa.Table, context: CheckContext, val
         results = run_bdq(table, validation.bdq.tests, validation.bdq.parameters, offline=validation.bdq.offline)
         bdq = summarise(results)
         if validation.bdq.amendments:
-            table, applied = apply_amendments(table, results, validation.bdq.amendments)
+            table, applied = apply_amendments(table, results, validation.bdq.amendments, validation.bdq.parameters)
     prior = _drop_amended(mapping_issues, applied)
     severity = dict(severity)
     if validation.dissco != "ignore":

@@ -229,15 +229,21 @@ def test_amendments_only_when_accepted(batch, results):
 
     sex_standardized = "33c45ae1-e2db-462a-a59e-7169bb01c5d6"  # accepted by GUID, the other by label
     amended_table, applied = apply_amendments(batch, results, ["AMENDMENT_EVENTDATE_STANDARDIZED", sex_standardized])
-    # only the accepted amendments' terms change
+    # only the accepted amendments' terms change, and the verbatim term of an amended eventDate where it was empty
     for name in batch.column_names:
-        if name not in ("eventDate", "sex"):
+        if name not in ("eventDate", "sex", "verbatimEventDate"):
             assert amended_table[name].equals(batch[name]), name
+    assert batch["verbatimEventDate"][5].as_py() is None and batch["eventDate"][5].as_py() == "\xa01999"
+    assert amended_table["verbatimEventDate"][5].as_py() == "\xa01999"
+    assert amended_table["verbatimEventDate"].to_pylist()[:5] == batch["verbatimEventDate"].to_pylist()[:5]
     rows = applied.to_pylist()
     assert {r["label"] for r in rows} <= {"AMENDMENT_EVENTDATE_STANDARDIZED", "AMENDMENT_SEX_STANDARDIZED"}
     assert {"row": 1, "guid": _guid_of()["AMENDMENT_EVENTDATE_STANDARDIZED"],
             "label": "AMENDMENT_EVENTDATE_STANDARDIZED", "term": "eventDate", "old": "1887-5-12",
-            "new": "1887-05-12", "conflict": False} in rows
+            "new": "1887-05-12", "conflict": False, "applied": True,
+            "note": "verbatimEventDate already holds '12.V.1887', kept; the original is only in this file"} in rows
+    assert [r["note"] for r in rows if r["row"] == 5 and r["term"] == "eventDate"] == [
+        "original kept in verbatimEventDate"]
     for r in rows:
         assert batch[r["term"]][r["row"]].as_py() == r["old"]
         assert amended_table[r["term"]][r["row"]].as_py() == r["new"]

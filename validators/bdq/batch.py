@@ -23,6 +23,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from mobilise.mappers.interpreters import VERBATIM_TERM
 from mobilise.terms import UnknownTermError, get_term
 from mobilise.validators.bdq.core import REGISTRY, BdqTest, Status
 
@@ -31,7 +32,7 @@ RESULT_SCHEMA = pa.schema([("row", pa.int64()), ("guid", TEXT), ("label", TEXT),
                            ("status", TEXT), ("result", TEXT), ("comment", TEXT)])
 APPLIED_SCHEMA = pa.schema([("row", pa.int64()), ("guid", pa.string()), ("label", pa.string()),
                             ("term", pa.string()), ("old", pa.string()), ("new", pa.string()),
-                            ("conflict", pa.bool_())])
+                            ("conflict", pa.bool_()), ("applied", pa.bool_()), ("note", pa.string())])
 AMENDMENT_STATUSES = (Status.AMENDED.value, Status.FILLED_IN.value)
 OFFLINE_COMMENT = ("not run: {label} consults a remote authority and the run is offline "
                    "(skipped offline; run with offline=False to consult it)")
@@ -361,16 +362,30 @@ def _column_name(term: str, columns_for: Mapping[str, str]) -> str:
     return columns_for.get(key) or get_term(key).local_name
 
 
-def apply_amendments(table: pa.Table, results: pa.Table, accepted: Collection[str]
-                     ) -> tuple[pa.Table, pa.Table]:
+def apply_amendments(table: pa.Table, results: pa.Table, accepted: Collection[str],
+                     parameters: Mapping[str, Mapping[str, str]] | None = None) -> tuple[pa.Table, pa.Table]:
     """Apply the AMENDED/FILLED_IN proposals of the accepted amendment tests (GUIDs or labels) to the batch.
 
     Returns (the amended table, the applied table with :data:`APPLIED_SCHEMA`: row, guid, label, term (the
-    batch column), old, new, conflict). When accepted amendments propose different values for the same term of
-    the same row, none of them is applied and each is listed with ``conflict`` true. A proposed term the batch
-    lacks becomes a new column (null elsewhere); an empty proposed value is written as null, the batch's empty.
-    Proposals of tests not accepted are never applied.
+    batch column), old, new, conflict, applied, note), one row per proposed cell of an accepted test:
+
+    - When accepted amendments propose different values for the same term of the same row, none of them is
+      applied (``conflict`` true).
+    - A proposal that moves a point (decimalLatitude/decimalLongitude) is not applied where
+      :func:`space_amend.refusal` says why: the original point lies within the configured buffer
+      (``parameters``: ``validation.bdq.parameters``, bdqval:spatialBufferInMeters of
+      VALIDATION_COORDINATESCOUNTRYCODE_CONSISTENT) of the stated countryCode, or the move takes a point on a
+      continent of that country to another continent. ``applied`` false, ``note`` the reason.
+    - An applied value that replaces a different original keeps the original in the term's verbatim term
+      (decimalLatitude -> verbatimLatitude, decimalLongitude -> verbatimLongitude, eventDate ->
+      verbatimEventDate) when that is empty; a verbatim value already there is kept, and ``note`` says so. A
+      term without a verbatim term keeps its original only in the applied table (the amendments CSV).
+
+    A proposed or verbatim term the batch lacks becomes a new column (null elsewhere); an empty proposed value is
+    written as null, the batch's empty. Proposals of tests not accepted are never applied.
     """
+    from mobilise.validators.bdq.space_amend import refusal, spatial_buffer
+
     guids = _accepted_guids(accepted)
     empty = pa.table({f.name: pa.array([], f.type) for f in APPLIED_SCHEMA}, schema=APPLIED_SCHEMA)
     if not guids or not results.num_rows:
@@ -391,26 +406,70 @@ def apply_amendments(table: pa.Table, results: pa.Table, accepted: Collection[st
     # Each distinct proposal (JSON) is parsed once: column -> [(distinct proposal, proposed value)]
     by_column: dict[str, list[tuple[int, str]]] = defaultdict(list)
     column_of: dict[str, str] = {}
+    parsed: list[dict[str, str]] = []
     for index, text in enumerate(result_values):
+        parsed.append({})
         for term, value in (json.loads(text) if text else {}).items():
             if term not in column_of:
                 column_of[term] = _column_name(term, columns_for)
             by_column[column_of[term]].append((index, "" if value is None else str(value)))
+            parsed[index][column_of[term]] = "" if value is None else str(value)
+
+    def cells(column: str) -> np.ndarray:
+        array = (table.column(column).combine_chunks() if column in table.column_names
+                 else pa.nulls(table.num_rows, pa.string()))
+        return array.cast(pa.string()).to_numpy(zero_copy_only=False)
+
+    # proposals that move a point, judged once per distinct (old point, new point, country)
+    refused = np.full(len(rows), None, dtype=object)  # per proposal row: why it is not applied
+    moving = [i for i, p in enumerate(parsed) if {"decimalLatitude", "decimalLongitude"} & set(p)]
+    if moving:
+        lat, lon = cells(columns_for.get("dwc:decimalLatitude", "decimalLatitude")), cells(
+            columns_for.get("dwc:decimalLongitude", "decimalLongitude"))
+        country = cells(columns_for.get("dwc:countryCode", "countryCode"))
+        buffer_m = spatial_buffer(parameters)
+        judged: dict[tuple, str | None] = {}
+        for position in np.flatnonzero(np.isin(result_codes, moving)):
+            row, proposal = int(rows[position]), parsed[result_codes[position]]
+            key = (lat[row], lon[row], proposal.get("decimalLatitude", lat[row]),
+                   proposal.get("decimalLongitude", lon[row]), country[row])
+            if key not in judged:
+                judged[key] = refusal(*key, buffer_m)
+            refused[position] = judged[key]
     parts: list[pa.Table] = []
+    verbatim_updates: dict[str, dict[int, str]] = defaultdict(dict)
     for column, proposed in by_column.items():
         value_of = np.full(len(result_values) + 1, None, dtype=object)  # last slot: a null result (never used)
         for index, value in proposed:
             value_of[index] = value
         selected = np.flatnonzero(np.isin(result_codes, [index for index, _ in proposed]))
         cell_rows, new = rows[selected], value_of[result_codes[selected]]
-        # conflict: more than one distinct value proposed for the same row
-        value_codes = np.unique(new.astype(str), return_inverse=True)[1].reshape(-1)
-        pairs = np.unique(cell_rows * (int(value_codes.max()) + 1) + value_codes)  # distinct (row, value)
-        distinct_rows, values_per_row = np.unique(pairs // (int(value_codes.max()) + 1), return_counts=True)
-        conflict = np.isin(cell_rows, distinct_rows[values_per_row > 1])
-        old_array = (table.column(column).combine_chunks() if column in table.column_names
-                     else pa.nulls(table.num_rows, pa.string()))
-        old_values = old_array.cast(pa.string()).to_numpy(zero_copy_only=False)
+        notes = refused[selected].copy()
+        kept = np.array([note is None for note in notes], dtype=bool)
+        # conflict: more than one distinct value proposed for the same row (among the proposals not refused)
+        conflict = np.zeros(len(selected), dtype=bool)
+        if kept.any():
+            value_codes = np.unique(new[kept].astype(str), return_inverse=True)[1].reshape(-1)
+            radix = int(value_codes.max()) + 1
+            pairs = np.unique(cell_rows[kept] * radix + value_codes)  # distinct (row, value)
+            distinct_rows, values_per_row = np.unique(pairs // radix, return_counts=True)
+            conflict[kept] = np.isin(cell_rows[kept], distinct_rows[values_per_row > 1])
+        notes[conflict] = "not applied: another accepted amendment proposes a different value"
+        old_values = cells(column)
+        apply = kept & ~conflict
+        verbatim = VERBATIM_TERM.get(column)
+        if verbatim is not None and apply.any():
+            held = cells(verbatim)
+            for position in np.flatnonzero(apply):
+                row, original = int(cell_rows[position]), old_values[cell_rows[position]]
+                if original is None or original == "" or original == (new[position] or None):
+                    continue
+                if held[row] is None or held[row] == "":
+                    verbatim_updates[verbatim][row] = original
+                    notes[position] = f"original kept in {verbatim}"
+                else:
+                    notes[position] = (f"{verbatim} already holds {held[row]!r}, kept; the original is only "
+                                       "in this file")
         parts.append(pa.table({
             "row": pa.array(cell_rows, pa.int64()),
             "guid": pa.array(np.asarray(guid_values, dtype=object)[guid_codes[selected]], pa.string()),
@@ -418,32 +477,40 @@ def apply_amendments(table: pa.Table, results: pa.Table, accepted: Collection[st
             "term": pa.array([column] * len(selected), pa.string()),
             "old": pa.array(old_values[cell_rows], pa.string()),
             "new": pa.array(new, pa.string()),
-            "conflict": pa.array(conflict, pa.bool_())}, schema=APPLIED_SCHEMA))
-        apply = ~conflict
+            "conflict": pa.array(conflict, pa.bool_()),
+            "applied": pa.array(apply, pa.bool_()),
+            "note": pa.array(notes, pa.string())}, schema=APPLIED_SCHEMA))
         if apply.any():
             updated = old_values.copy()
             updated[cell_rows[apply]] = [value or None for value in new[apply]]  # "" is the batch's empty: null
-            array = pa.array(updated, pa.string())
-            if column in table.column_names:
-                table = table.set_column(table.column_names.index(column), column, array)
-            else:
-                table = table.append_column(column, array)
+            table = _set_column(table, column, updated)
+    for verbatim, originals in verbatim_updates.items():
+        updated = cells(verbatim)
+        updated[list(originals)] = list(originals.values())
+        table = _set_column(table, verbatim, updated)
     applied = pa.concat_tables(parts) if parts else empty
     return table, applied.sort_by([("row", "ascending"), ("term", "ascending")])
+
+
+def _set_column(table: pa.Table, column: str, values: np.ndarray) -> pa.Table:
+    array = pa.array(values, pa.string())
+    if column in table.column_names:
+        return table.set_column(table.column_names.index(column), column, array)
+    return table.append_column(column, array)
 
 
 # --- for the run report (publishers.report.RunReport builds its amendments section from these) -------------------
 
 def summarise_applied(applied: pa.Table) -> list[dict]:
-    """Per (guid, label, term) of an :func:`apply_amendments` applied table: ``records`` applied and ``conflicts``
-    (proposals left out because another accepted amendment disagreed). Add batches up with
-    :func:`merge_applied`."""
+    """Per (guid, label, term) of an :func:`apply_amendments` applied table: ``records`` applied, ``conflicts``
+    (proposals left out because another accepted amendment disagreed) and ``refused`` (coordinate moves not
+    applied, see apply_amendments). Add batches up with :func:`merge_applied`."""
     counts: dict[tuple[str, str, str], dict] = {}
-    for guid, label, term, conflict in zip(*(applied.column(n).to_pylist()
-                                             for n in ("guid", "label", "term", "conflict"))):
+    for guid, label, term, conflict, done in zip(*(applied.column(n).to_pylist()
+                                                   for n in ("guid", "label", "term", "conflict", "applied"))):
         entry = counts.setdefault((guid, label, term), {"guid": guid, "label": label, "term": term, "records": 0,
-                                                        "conflicts": 0})
-        entry["conflicts" if conflict else "records"] += 1
+                                                        "conflicts": 0, "refused": 0})
+        entry["records" if done else "conflicts" if conflict else "refused"] += 1
     return list(counts.values())
 
 
@@ -451,8 +518,9 @@ def merge_applied(summaries: Iterable[list[dict]]) -> list[dict]:
     merged: dict[tuple[str, str], dict] = {}
     for batch in summaries:
         for entry in batch:
-            into = merged.setdefault((entry["guid"], entry["term"]), {**entry, "records": 0, "conflicts": 0})
-            into["records"] += entry["records"]
-            into["conflicts"] += entry["conflicts"]
+            into = merged.setdefault((entry["guid"], entry["term"]), {**entry, "records": 0, "conflicts": 0,
+                                                                      "refused": 0})
+            for count in ("records", "conflicts", "refused"):
+                into[count] += entry.get(count, 0)
     return list(merged.values())
 
