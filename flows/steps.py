@@ -20,7 +20,7 @@ from mobilise.publishers.publish import RunResult, ValidatedBatch
 from mobilise.publishers.publish import publish as publish_stage
 from mobilise.publishers.report import batch_fragment
 from mobilise.settings import DatasetConfig
-from mobilise.validators.dataset import duplicate_ids
+from mobilise.validators.dataset import duplicate_ids, duplicate_triplets, triplet_keys
 from mobilise.validators.quality import quarantine_table
 from mobilise.validators.quality import validate as validate_stage
 from mobilise.validators.registry import CheckContext
@@ -56,8 +56,11 @@ def map_batches(plan: MappingPlan, catalog: RunCatalog, extracted: list[Entry]) 
 
 
 def find_duplicates(catalog: RunCatalog, table: str = CORE) -> Entry:
-    """mapped/* of `table` -> duplicates: the occurrenceIDs more than one record uses, over the whole table."""
+    """mapped/* of `table` -> duplicates (the occurrenceIDs more than one record uses) and duplicate_triplets (the
+    institutionCode + collectionCode + catalogNumber more than one record uses), over the whole table; returns
+    the duplicates entry (its ``.of("duplicate_triplets")`` is the other)."""
     files = catalog.files(catalog.entries("mapped", table))
+    catalog.save(Entry("duplicate_triplets", table), duplicate_triplets(files, catalog.scratch("duckdb")))
     return catalog.save(Entry("duplicates", table), duplicate_ids(files, catalog.scratch("duckdb")))
 
 
@@ -66,10 +69,12 @@ def validate_batches(config: DatasetConfig, plan: MappingPlan, catalog: RunCatal
     """mapped/<batch>, mapping_issues/<batch> (and extracted/<batch> when records are rejected) -> valid, issues,
     quarantine, amendments (when any) and archive_parts of each batch; returns what the publish step needs."""
     duplicate_values = catalog.load(duplicates)["occurrenceID"].combine_chunks()
+    duplicated_triplets = triplet_keys(catalog.load(duplicates.of("duplicate_triplets")))
     severity = severities(config.validation.severity)
     results = []
     for entry in mapped:
-        context = CheckContext(duplicate_ids=duplicate_values, today=today or date.today(),
+        context = CheckContext(duplicate_ids=duplicate_values, duplicate_triplets=duplicated_triplets,
+                               today=today or date.today(),
                                earliest_year=config.validation.earliest_year)
         checked = validate_stage(catalog.load(entry), catalog.load(entry.of("mapping_issues")), context,
                                  config.validation, severity, dataset_license=config.metadata.licence.info.url)

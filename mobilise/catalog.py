@@ -16,6 +16,8 @@ Run folder ``<work directory>/<run id>/``::
     <table>/amendments/<batch>.parquet      amendments applied (only batches that have any)
     <table>/archive_parts/<batch>.deflate   the published rows as deflated archive text (publishers.dwca)
     <table>/duplicates.parquet              ids used by more than one row of the table (whole-table dataset)
+    <table>/duplicate_triplets.parquet      institutionCode + collectionCode + catalogNumber used by more than one
+                                            row of the table (whole-table dataset)
     scratch/<name>/                         working space of a query that spills to disk (DuckDB)
 
 Batch names sort in source order: ``000007`` (the seventh batch of a source read whole) or ``p000003-000002``
@@ -41,8 +43,8 @@ CORE = "occurrence"  # the core table of an occurrence dataset (Darwin Core clas
 #: every dataset a run keeps, with its file suffix; a dataset in WHOLE_TABLE has one file per table, not per batch
 DATASETS = {"extracted": ".parquet", "mapped": ".parquet", "mapping_issues": ".parquet", "issues": ".parquet",
             "valid": ".parquet", "quarantine": ".parquet", "amendments": ".parquet", "archive_parts": ".deflate",
-            "duplicates": ".parquet"}
-WHOLE_TABLE = frozenset({"duplicates"})
+            "duplicates": ".parquet", "duplicate_triplets": ".parquet"}
+WHOLE_TABLE = frozenset({"duplicates", "duplicate_triplets"})
 
 
 @dataclass(frozen=True, order=True)

@@ -48,6 +48,18 @@ _FLAGS = [
     Flag("TEMPLATE_EMPTY", "warning", "the term's template gave no value: the columns shown are empty (an "
          "identifier term's template gives none when any column outside an optional [group] is)", False),
     Flag("VOCABULARY_UNMATCHED", "info", "value kept as given: no concept in the vocabulary matched it", False),
+    # record checks GBIF has no flag for (validators/occurrence.py; docs/gbif-issue-flags.md)
+    Flag("CATALOG_NUMBER_DUPLICATED", "warning", "another record of this dataset has the same catalogNumber within the "
+         "same institutionCode and collectionCode (GBIF's occurrence triplet): two specimens share a label, or one "
+         "specimen is published twice", False),
+    Flag("RECORDED_BY_ID_INVALID", "warning", "recordedByID holds an ORCID iD (https://orcid.org/… or 16 digits) in the "
+         "wrong form or with a wrong check digit (ISO 7064 MOD 11-2)", False),
+    Flag("IDENTIFIED_BY_ID_INVALID", "warning", "identifiedByID holds an ORCID iD (https://orcid.org/… or 16 digits) "
+         "in the wrong form or with a wrong check digit (ISO 7064 MOD 11-2)", False),
+    Flag("ELEVATION_SENTINEL", "warning", "an elevation is a number databases use for 'unknown' (9999, -9999, 99999, "
+         "…: only nines, four or more): it is no elevation", False),
+    Flag("DEPTH_SENTINEL", "warning", "a depth is a number databases use for 'unknown' (9999, -9999, 99999, …: only "
+         "nines, four or more): it is no depth", False),
     # GBIF occurrence issues a publisher can check offline (validators/gbif/; docs/gbif-issue-flags.md)
     Flag("COORDINATE_ROUNDED", "info", "a coordinate has more than 5 decimals: GBIF rounds it to 5", True),
     Flag("GEODETIC_DATUM_INVALID", "warning", "geodeticDatum could not be read as a datum or EPSG code", True),
@@ -83,6 +95,8 @@ _FLAGS = [
     Flag("ELEVATION_UNLIKELY", "warning", "elevation is above 17,000 m or below -11,000 m", True),
     Flag("SUSPECTED_TYPE", "warning", "typeStatus contains words expressing uncertainty ('?', possible, probable, ...)", True),
     Flag("REFERENCES_URI_INVALID", "warning", "references is not a valid URI", True),
+    Flag("MULTIMEDIA_URI_INVALID", "warning", "a URI in associatedMedia (several separated by '|' or ',') is not a "
+         "valid URI", True),
     Flag("OCCURRENCE_STATUS_UNPARSABLE", "warning", "occurrenceStatus is neither present nor absent", True),
     Flag("INDIVIDUAL_COUNT_CONFLICTS_WITH_OCCURRENCE_STATUS", "warning", "individualCount contradicts occurrenceStatus (0 and present, or more and absent)", True),
     Flag("OCCURRENCE_STATUS_INFERRED_FROM_INDIVIDUAL_COUNT", "warning", "no usable occurrenceStatus: GBIF infers it from individualCount", True),

@@ -85,6 +85,9 @@ CASES = {
     "ELEVATION_UNLIKELY": ({"maximumElevationInMeters": "17001"}, {"maximumElevationInMeters": "8848"}),
     "SUSPECTED_TYPE": ({"typeStatus": "possible holotype"}, {"typeStatus": "Holotype"}),
     "REFERENCES_URI_INVALID": ({"references": "see label"}, {"references": "www.example.org/specimen/1"}),
+    "MULTIMEDIA_URI_INVALID": ({"associatedMedia": "https://example.org/media/1.jpg | photo on file"},
+                               {"associatedMedia": "https://example.org/media/1.jpg | https://example.org/media/2.tif,"
+                                                   " www.example.org/media/3.jpg"}),
     "OCCURRENCE_STATUS_UNPARSABLE": ({"occurrenceStatus": "seen"}, {"occurrenceStatus": "absent"}),
     "INDIVIDUAL_COUNT_CONFLICTS_WITH_OCCURRENCE_STATUS": ({"occurrenceStatus": "absent", "individualCount": "3"},
                                                           {"occurrenceStatus": "absent", "individualCount": "0"}),

@@ -1,12 +1,18 @@
-"""The record checks of an Occurrence core, named as GBIF names its issue flags."""
+"""The record checks of an Occurrence core, named as GBIF names its issue flags (or, where GBIF has none, in the
+same style: CATALOG_NUMBER_DUPLICATED, RECORDED_BY_ID_INVALID, IDENTIFIED_BY_ID_INVALID, ELEVATION_SENTINEL,
+DEPTH_SENTINEL)."""
 from __future__ import annotations
+
+import re
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from mobilise.identifiers import normalise_orcid
 from mobilise.mappers.countries import ISO_CODES
 from mobilise.mappers.vocabularies import concepts
-from mobilise.mappers.columns import column
+from mobilise.mappers.columns import column, per_distinct_predicate, text
+from mobilise.validators.dataset import TRIPLET, triplet_keys
 from mobilise.validators.registry import CheckContext, check
 
 
@@ -88,3 +94,63 @@ def type_status_invalid(table: pa.Table, context: CheckContext):
 @check("ELEVATION_MIN_MAX_SWAPPED", "minimumElevationInMeters")
 def elevation_min_max_swapped(table: pa.Table, context: CheckContext):
     return pc.greater(_number(table, "minimumElevationInMeters"), _number(table, "maximumElevationInMeters"))
+
+
+@check("CATALOG_NUMBER_DUPLICATED", "catalogNumber", terms=TRIPLET)
+def catalog_number_duplicated(table: pa.Table, context: CheckContext):
+    """Another record of the whole dataset has the same triplet (found by mobilise.validators.dataset)."""
+    return pc.is_in(triplet_keys(table), value_set=context.duplicate_triplets)
+
+
+# --- agent identifiers ---------------------------------------------------------------------------------------------
+
+_ORCID_LIKE = re.compile(r"orcid\.org/|^\d{4}-?\d{4}-?\d{4}-?\d{3}[\dXx]$", re.IGNORECASE)
+
+
+def orcid_list_invalid(value: str | None) -> bool:
+    """Some of the ids in `value` (separated by '|', as Darwin Core recommends for lists) is meant as an ORCID iD
+    (it names orcid.org or is 16 digits) but is not one: wrong form or wrong check digit. Other ids (Wikidata,
+    VIAF, local ids) are not judged."""
+    if value is None:
+        return False
+    for part in value.split("|"):
+        part = part.strip()
+        if part and _ORCID_LIKE.search(part):
+            try:
+                normalise_orcid(part)
+            except ValueError:
+                return True
+    return False
+
+
+@check("RECORDED_BY_ID_INVALID", "recordedByID")
+def recorded_by_id_invalid(table: pa.Table, context: CheckContext):
+    return per_distinct_predicate(text(table, "recordedByID"), orcid_list_invalid)
+
+
+@check("IDENTIFIED_BY_ID_INVALID", "identifiedByID")
+def identified_by_id_invalid(table: pa.Table, context: CheckContext):
+    return per_distinct_predicate(text(table, "identifiedByID"), orcid_list_invalid)
+
+
+# --- sentinel numbers in elevation and depth ---------------------------------------------------------------------
+
+#: a number of four or more nines (either sign, '.0' allowed) alone or within a range or unit: 9999, -9999,
+#: 99999 m, 10-9999; not 999 (a real elevation or depth), 1999 or 9999.5
+SENTINEL = r"(?:^|[^\d.])9{4,}(?:\.0*)?(?:$|[^\d.])"
+
+
+def _sentinel(table: pa.Table, term: str) -> pa.Array:
+    return pc.match_substring_regex(text(table, term), SENTINEL)
+
+
+def _register_sentinel(flag: str, term: str) -> None:
+    @check(flag, term)
+    def sentinel(table: pa.Table, context: CheckContext):
+        return _sentinel(table, term)
+
+
+for _term in ("minimumElevationInMeters", "maximumElevationInMeters"):
+    _register_sentinel("ELEVATION_SENTINEL", _term)
+for _term in ("minimumDepthInMeters", "maximumDepthInMeters"):
+    _register_sentinel("DEPTH_SENTINEL", _term)

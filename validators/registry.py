@@ -52,6 +52,8 @@ class CheckContext:
     """What a check may know beyond its own batch."""
 
     duplicate_ids: pa.Array = field(default_factory=lambda: pa.array([], pa.string()))
+    #: the triplets more than one record of the dataset uses, as keys (mobilise.validators.dataset.triplet_keys)
+    duplicate_triplets: pa.Array = field(default_factory=lambda: pa.array([], pa.string()))
     today: date = field(default_factory=date.today)
     earliest_year: int = 1600
     mapping_issues: pa.Table = field(default_factory=ISSUE_SCHEMA.empty_table)

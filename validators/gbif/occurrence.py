@@ -1,12 +1,14 @@
-"""GBIF occurrence flags: occurrenceStatus against individualCount and basisOfRecord, suspected types and the
-references URI, as GBIF's BasicInterpreter raises them."""
+"""GBIF occurrence flags: occurrenceStatus against individualCount and basisOfRecord, suspected types, the
+references URI and the associatedMedia URIs, as GBIF's BasicInterpreter raises them."""
 from __future__ import annotations
+
+import re
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from mobilise.mappers.columns import given, text, to_mask
+from mobilise.mappers.columns import given, per_distinct_predicate, text, to_mask
 from mobilise.mappers.vocabularies import concepts
 from mobilise.validators.gbif.batch import term_numbers
 from mobilise.validators.registry import CheckContext, check
@@ -29,6 +31,21 @@ _URI = r"^(?:[A-Za-z][A-Za-z0-9+.\-]*:[^\s]+|[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)+
 @check("REFERENCES_URI_INVALID", "references")
 def references_uri_invalid(table: pa.Table, context: CheckContext):
     return pc.invert(pc.match_substring_regex(text(table, "references"), _URI))
+
+
+_URI_LIST_SEPARATOR = re.compile(r"\s*[|,]\s*")
+
+
+def _uri_list_invalid(value: str | None) -> bool:
+    """associatedMedia: some of its URIs (separated by '|' or ',') is not a URI."""
+    if value is None:
+        return False
+    return any(not re.match(_URI, part) for part in _URI_LIST_SEPARATOR.split(value.strip()) if part)
+
+
+@check("MULTIMEDIA_URI_INVALID", "associatedMedia")
+def multimedia_uri_invalid(table: pa.Table, context: CheckContext):
+    return per_distinct_predicate(text(table, "associatedMedia"), _uri_list_invalid)
 
 
 def _status(table: pa.Table) -> tuple[pa.Array, np.ndarray, np.ndarray]:
