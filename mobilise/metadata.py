@@ -70,7 +70,7 @@ import difflib
 import re
 import uuid
 from enum import Enum
-from typing import Annotated, Any, Iterable, Mapping, get_args, get_origin
+from typing import Annotated, Any, Iterable, Mapping
 
 import pycountry
 from pydantic import (
@@ -84,6 +84,7 @@ from pydantic import (
     model_validator,
 )
 
+from mobilise import config_errors
 from mobilise.identifiers import normalise_doi, normalise_orcid, normalise_ror
 
 __all__ = [
@@ -651,82 +652,9 @@ def load_metadata(data: Any, *, root: str = "metadata") -> DatasetMetadata:
     try:
         return DatasetMetadata.model_validate(data)
     except ValidationError as exc:
-        problems = _problems(exc, DatasetMetadata, root)
+        problems = [f"{p.where(root)}: {p.message}" for p in config_errors.problems(exc, DatasetMetadata)]
         raise MetadataError(
             f"the dataset metadata has {len(problems)} problem{'s' if len(problems) != 1 else ''}:\n"
             + "\n".join(f"  - {p}" for p in problems),
             problems,
         ) from None
-
-
-def _loc_str(root: str, loc: tuple[Any, ...]) -> str:
-    out = root
-    for part in loc:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out
-
-
-def _model_at(model: type[BaseModel], loc: tuple[Any, ...]) -> type[BaseModel] | None:
-    """The model class that owns the last key of ``loc`` (for 'did you mean')."""
-    current: Any = model
-    for part in loc:
-        if isinstance(part, int):
-            continue
-        if not (isinstance(current, type) and issubclass(current, BaseModel)):
-            return None
-        field = current.model_fields.get(part)
-        if field is None:
-            field = next(
-                (f for f in current.model_fields.values()
-                 if isinstance(f.validation_alias, AliasChoices) and part in f.validation_alias.choices),
-                None,
-            )
-        if field is None:
-            return None
-        current = _inner_model(field.annotation)
-    return current if isinstance(current, type) and issubclass(current, BaseModel) else None
-
-
-def _inner_model(tp: Any) -> Any:
-    if isinstance(tp, type) and issubclass(tp, BaseModel):
-        return tp
-    for arg in get_args(tp):
-        found = _inner_model(arg)
-        if found is not None:
-            return found
-    if get_origin(tp) is Annotated:
-        return _inner_model(get_args(tp)[0])
-    return None
-
-
-def _keys_of(model: type[BaseModel]) -> list[str]:
-    return list(model.model_fields)
-
-
-def _problems(exc: ValidationError, model: type[BaseModel], root: str) -> list[str]:
-    out: list[str] = []
-    for err in exc.errors(include_url=False):
-        loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and ("[" in p or p.startswith("function-"))))
-        where = _loc_str(root, loc)
-        kind = err["type"]
-        if kind == "extra_forbidden":
-            key = loc[-1] if loc else "?"
-            owner = _model_at(model, loc[:-1]) if loc else model
-            msg = f"unknown key {key!r}"
-            if owner is not None:
-                close = difflib.get_close_matches(str(key), _keys_of(owner), n=3, cutoff=0.6)
-                if close:
-                    msg += f" — did you mean {', '.join(repr(c) for c in close)}?"
-                else:
-                    msg += f" (allowed keys: {', '.join(_keys_of(owner))})"
-            out.append(f"{where}: {msg}")
-        elif kind == "missing":
-            out.append(f"{where}: required but missing")
-        elif kind == "too_short" and isinstance(err.get("input"), list):
-            out.append(f"{where}: needs at least {err['ctx'].get('min_length', 1)} entry")
-        elif kind == "value_error":
-            out.append(f"{where}: {err['ctx']['error']}")
-        else:
-            out.append(f"{where}: {err['msg']}")
-    # a union/alias can report the same problem twice
-    return list(dict.fromkeys(out))

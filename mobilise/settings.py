@@ -9,7 +9,7 @@ import difflib
 import os
 import re
 from pathlib import Path
-from typing import Annotated, Any, Literal, get_args, get_origin
+from typing import Annotated, Any, Literal
 
 from pydantic import (AfterValidator, BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, ValidationInfo,
                       field_validator, model_validator)
@@ -20,6 +20,7 @@ from ruamel.yaml.error import YAMLError
 from sqlalchemy.engine import make_url
 
 from mobilise.mappers.dates import DEFAULT_DATE_ORDER, DateOrder
+from mobilise import config_errors
 from mobilise.metadata import DatasetMetadata
 from mobilise.terms import get_term, is_identifier_term, is_occurrence_term, term_iri
 
@@ -556,7 +557,7 @@ def _interpolate_env(node: Any, path: Path, keys: tuple) -> None:
                 if default is not None:
                     return default
                 line = _line_of(node, key)
-                raise ConfigError(f"{path}:{line}: {_dotted(keys + (key,))}: environment variable {name} is not set")
+                raise ConfigError(f"{path}:{line}: {config_errors.Problem(keys + (key,), '').where()}: environment variable {name} is not set")
             node[key] = ENV_PATTERN.sub(substitute, value)
         else:
             _interpolate_env(value, path, keys + (key,))
@@ -595,48 +596,12 @@ def _locate(tree: Any, loc: tuple) -> int | str:
     return line
 
 
-def _dotted(loc: tuple) -> str:
-    return ".".join(str(k) for k in loc if k != "[key]") or "(top level)"
-
-
 def _describe(exc: ValidationError, tree: Any, path: Path) -> str:
-    lines = [f"{path}: {exc.error_count()} problem(s) in the config:"]
-    for error in exc.errors():
-        loc = tuple(error["loc"])
-        message = error["msg"].removeprefix("Value error, ")
-        if error["type"] == "extra_forbidden":
-            allowed = _allowed_keys(loc[:-1])
-            hint = difflib.get_close_matches(str(loc[-1]), allowed, n=1)
-            message = "unknown key" + (f" (did you mean '{hint[0]}'?)" if hint else
-                                       f" (allowed: {', '.join(allowed)})" if allowed else "")
-        elif error["type"] == "missing":
-            message = "required key is missing"
-        lines.append(f"  {path}:{_locate(tree, loc)}: {_dotted(loc)}: {message}")
+    found = config_errors.problems(exc, DatasetConfig)
+    lines = [f"{path}: {len(found)} problem(s) in the config:"]
+    for problem in found:
+        lines.append(f"  {path}:{_locate(tree, problem.loc)}: {problem.where()}: {problem.message}")
     return "\n".join(lines)
-
-
-def _allowed_keys(loc: tuple) -> list[str]:
-    """Field names of the model that sits at `loc` in DatasetConfig, for 'did you mean' hints."""
-    annotation: Any = DatasetConfig
-    for key in loc:
-        if get_origin(annotation) is dict:
-            annotation = get_args(annotation)[1]
-            continue
-        model = _model_of(annotation)
-        if model is None or str(key) not in model.model_fields:
-            return []
-        annotation = model.model_fields[str(key)].annotation
-    model = None if get_origin(annotation) is dict else _model_of(annotation)
-    return list(model.model_fields) if model else []
-
-
-def _model_of(annotation: Any) -> type[BaseModel] | None:
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return annotation
-    for arg in get_args(annotation):
-        if isinstance(arg, type) and issubclass(arg, BaseModel):
-            return arg
-    return None
 
 
 def _resolve_paths(config: DatasetConfig, path: Path) -> DatasetConfig:

@@ -91,17 +91,17 @@ CASES = [
     ("validation:\n  severity:\n    ZERO_COORDINATE: fatal\n", 2, "validation.severity.ZERO_COORDINATE",
      "Input should be 'error', 'warning' or 'info'"),
     ("validation:\n  bdq:\n    tests:\n      - VALIDATION_COUNTRYCODE_STANDARD\n"
-     "      - VALIDATION_COUNTRYCODE_STANDRD\n", 4, "validation.bdq.tests.1",
+     "      - VALIDATION_COUNTRYCODE_STANDRD\n", 4, "validation.bdq.tests[1]",
      "no BDQ test with label or GUID 'VALIDATION_COUNTRYCODE_STANDRD' "
      "(did you mean 'VALIDATION_COUNTRYCODE_STANDARD'?)"),
     ("validation:\n  bdq:\n    amendments:\n      - AMENDMENT_COORDINATES_TRANSPOSD\n", 3,
-     "validation.bdq.amendments.0", "no BDQ test with label or GUID 'AMENDMENT_COORDINATES_TRANSPOSD' "
+     "validation.bdq.amendments[0]", "no BDQ test with label or GUID 'AMENDMENT_COORDINATES_TRANSPOSD' "
                                     "(did you mean 'AMENDMENT_COORDINATES_TRANSPOSED'?)"),
     ("validation:\n  bdq:\n    amendments:\n      - VALIDATION_COUNTRYCODE_STANDARD\n", 3,
-     "validation.bdq.amendments.0",
+     "validation.bdq.amendments[0]",
      "VALIDATION_COUNTRYCODE_STANDARD is a Validation, not an amendment: only amendments can be accepted"),
     ("validation:\n  bdq:\n    tests: [VALIDATION_COUNTRYCODE_STANDARD]\n    amendments:\n"
-     "      - AMENDMENT_COORDINATES_TRANSPOSED\n", 4, "validation.bdq.amendments.0",
+     "      - AMENDMENT_COORDINATES_TRANSPOSED\n", 4, "validation.bdq.amendments[0]",
      "AMENDMENT_COORDINATES_TRANSPOSED is accepted but not run: add it to validation.bdq.tests"),
     ("validation:\n  bdq:\n    parameters:\n      VALIDATION_TAXONRANK_STANDARD:\n"
      "        bdqval:sourceAuthorty: GBIF TaxonRank Vocabulary\n", 4,

@@ -246,8 +246,8 @@ def test_metadata_errors_are_readable():
         load_metadata(bad)
     problems = exc.value.problems
     text = "\n".join(problems)
-    assert "metadata.titel: unknown key 'titel' — did you mean 'title'?" in problems
-    assert "metadata.creators[0].emial: unknown key 'emial' — did you mean 'email'?" in problems
+    assert "metadata.titel: unknown key (did you mean 'title'?)" in problems
+    assert "metadata.creators[0].emial: unknown key (did you mean 'email'?)" in problems
     assert "metadata.creators[0].orcid: ORCID iD '0000-0002-1825-0098' has a wrong check digit" in text
     assert "metadata.contacts[0]: each person/organisation needs at least a surname" in text
     assert "metadata.shortname: shortname 'my dataset!' may contain only letters, digits" in text
@@ -260,7 +260,7 @@ def test_metadata_model_rejects_unknown_keys_and_reads_config():
         DatasetMetadata.from_config({"source": {}})
     md = DatasetMetadata.from_config({"metadata": MINIMAL, "source": {}})
     assert md.licence is Licence.CC0 and md.metadata_language == "en"
-    with pytest.raises(MetadataError, match="unknown key 'colour'"):
+    with pytest.raises(MetadataError, match=r"collections\[0\]\.colour: unknown key \(allowed: "):
         load_metadata(dict(MINIMAL, collections=[{"collection_name": "C", "colour": "red"}]))
 
 
