@@ -96,28 +96,73 @@ def is_wikidata_iri(value: str | None) -> bool:
 
 
 # --- Creative Commons -------------------------------------------------------------------------------------------
+# The three licences GBIF accepts (CC0 1.0, CC BY 4.0, CC BY-NC 4.0), by SPDX id. DiSSCo accepts the first two.
+
+CC0, CC_BY, CC_BY_NC = "CC0-1.0", "CC-BY-4.0", "CC-BY-NC-4.0"
 
 _CC_IRI = re.compile(
-    r"^https?://(?:www\.)?creativecommons\.org/(publicdomain/zero/1\.0|licenses/by/4\.0)"
+    r"^https?://(?:www\.)?creativecommons\.org/(publicdomain/zero/1\.0|licenses/by/4\.0|licenses/by-nc/4\.0)"
     r"(?:/(?:legalcode(?:\.[a-z]{2,3}(?:-[a-z]+)?)?|deed(?:\.[a-z]{2,3}(?:-[a-z]+)?)?)?)?/?$")
-_CC_IRI_PATHS = {"publicdomain/zero/1.0": "CC0-1.0", "licenses/by/4.0": "CC-BY-4.0"}
+_CC_IRI_PATHS = {"publicdomain/zero/1.0": CC0, "licenses/by/4.0": CC_BY, "licenses/by-nc/4.0": CC_BY_NC}
 _CC_NAMES = {
     # SPDX ids and GBIF/IPT spellings, with spaces, hyphens, underscores and brackets removed, lower-cased
     **dict.fromkeys(("cc0", "cc01.0", "cc010", "cc01.0universal", "cc0universal",
                      "cc01.0universalpublicdomaindedication", "creativecommonszero1.0universal",
-                     "publicdomaincc01.0"), "CC0-1.0"),
+                     "creativecommonszerov1.0universal", "publicdomaincc01.0"), CC0),
     **dict.fromkeys(("ccby4.0", "ccby40", "ccby4.0international", "creativecommonsattribution4.0international",
-                     "creativecommonsattribution4.0", "ccattribution4.0international"), "CC-BY-4.0"),
+                     "creativecommonsattribution4.0", "ccattribution4.0international",
+                     "creativecommonsattributionccby4.0license"), CC_BY),
+    **dict.fromkeys(("ccbync4.0", "ccbync40", "ccbync4.0international",
+                     "creativecommonsattributionnoncommercial4.0international",
+                     "creativecommonsattributionnoncommercial4.0",
+                     "creativecommonsattributionnoncommercialccbync4.0license"), CC_BY_NC),
+}
+# Shorthands a person types in a config ('CC BY', 'cc-by-nc', 'by 4.0'): the text reduced by licence_key
+_CC_SHORTHANDS = {
+    CC0: {"0", "01.0", "010", "0.1.0", "01", "0v1.0", "0v1"},
+    CC_BY: {"by", "by4.0", "by40", "by4", "by.4.0", "byv4.0"},
+    CC_BY_NC: {"bync", "bync4.0", "bync40", "bync4", "bync.4.0", "byncv4.0"},
 }
 
 
-def open_licence(value: str | None) -> str | None:
-    """'CC0-1.0' or 'CC-BY-4.0' for CC0 1.0 / CC BY 4.0 written as an IRI or an SPDX-like id or name (the
-    licences DiSSCo accepts), else None."""
+def licence_key(text: str) -> str:
+    """A licence as typed, reduced to its kind and version: 'CC BY-NC 4.0' -> 'bync4.0', 'CC0' -> '0',
+    'CC BY-SA 3.0' -> 'bysa3.0' (for shorthands and for saying why a licence is refused)."""
+    s = text.strip().lower()
+    s = re.sub(r"^https?://(www\.)?", "", s)
+    s = s.replace("creativecommons.org", "cc")
+    for word in ("legalcode", "deed.en", "deed", "licenses", "license", "licence", "international",
+                 "creative commons", "creativecommons", "public domain dedication", "universal",
+                 "publicdomain", "public domain", "dedication"):
+        s = s.replace(word, " cc " if word.startswith("creative") else " ")
+    s = s.replace("attribution", "by").replace("noncommercial", "nc").replace("non commercial", "nc")
+    s = s.replace("non-commercial", "nc").replace("zero", "0")
+    s = re.sub(r"[^a-z0-9.]", "", s)
+    s = s.replace("ccby", "by").replace("cc0", "0")
+    s = re.sub(r"^cc", "", s)
+    return s.strip(".")
+
+
+def creative_commons_licence(value: str | None, *, shorthand: bool = False) -> str | None:
+    """The SPDX id ('CC0-1.0', 'CC-BY-4.0', 'CC-BY-NC-4.0') of one of the three licences GBIF accepts, written as
+    its legal code or deed IRI (http or https), SPDX id or name; else None. With ``shorthand`` (a dataset config's
+    licence, typed by a person) also 'CC BY', 'cc-by-nc', 'CC0' and the like. Version and kind are never guessed:
+    CC BY 3.0 or CC BY-SA 4.0 give None."""
     if value is None:
         return None
     value = value.strip()
     match = _CC_IRI.match(value.lower())
     if match:
         return _CC_IRI_PATHS[match.group(1)]
-    return _CC_NAMES.get(re.sub(r"[\s_\-()]", "", value.lower()))
+    found = _CC_NAMES.get(re.sub(r"[\s_\-()]", "", value.lower()))
+    if found is None and shorthand:
+        key = licence_key(value)
+        found = next((spdx for spdx, keys in _CC_SHORTHANDS.items() if key in keys), None)
+    return found
+
+
+def open_licence(value: str | None) -> str | None:
+    """'CC0-1.0' or 'CC-BY-4.0' for CC0 1.0 / CC BY 4.0 written as an IRI or an SPDX-like id or name (the
+    licences DiSSCo accepts), else None."""
+    found = creative_commons_licence(value)
+    return found if found in (CC0, CC_BY) else None

@@ -85,7 +85,7 @@ from pydantic import (
 )
 
 from mobilise import config_errors
-from mobilise.identifiers import normalise_doi, normalise_orcid, normalise_ror
+from mobilise.identifiers import licence_key, creative_commons_licence, normalise_doi, normalise_orcid, normalise_ror
 
 __all__ = [
     "Licence",
@@ -180,45 +180,16 @@ _LICENCE_HELP = (
 )
 
 
-def _licence_key(text: str) -> str:
-    s = text.strip().lower()
-    s = re.sub(r"^https?://(www\.)?", "", s)
-    s = s.replace("creativecommons.org", "cc")
-    for word in ("legalcode", "deed.en", "deed", "licenses", "license", "licence", "international",
-                 "creative commons", "creativecommons", "public domain dedication", "universal",
-                 "publicdomain", "public domain", "dedication"):
-        s = s.replace(word, " cc " if word.startswith("creative") else " ")
-    s = s.replace("attribution", "by").replace("noncommercial", "nc").replace("non commercial", "nc")
-    s = s.replace("non-commercial", "nc").replace("zero", "0")
-    s = re.sub(r"[^a-z0-9.]", "", s)
-    s = s.replace("ccby", "by").replace("cc0", "0")
-    s = re.sub(r"^cc", "", s)
-    return s.strip(".")
-
-
-_LICENCE_KEYS = {
-    Licence.CC0: {"0", "01.0", "010", "0.1.0", "01", "0v1.0", "0v1"},
-    Licence.CC_BY: {"by", "by4.0", "by40", "by4", "by.4.0", "byv4.0"},
-    Licence.CC_BY_NC: {"bync", "bync4.0", "bync40", "bync4", "bync.4.0", "byncv4.0"},
-}
-
-
 def normalise_licence(value: Any) -> Licence:
     """Normalise a licence spelling to one of the three GBIF licences, or raise ValueError."""
     if isinstance(value, Licence):
         return value
     if not isinstance(value, str) or not value.strip():
         raise ValueError(f"licence is missing; {_LICENCE_HELP}")
-    text = value.strip().lower().rstrip("/")
-    for lic, info in LICENCES.items():
-        known = {info.spdx, info.name, info.title, info.url, info.canonical_url,
-                 info.url.removesuffix("/legalcode"), info.canonical_url.removesuffix("/legalcode")}
-        if text in {k.lower() for k in known}:
-            return lic
-    key = _licence_key(value)
-    for lic, keys in _LICENCE_KEYS.items():
-        if key in keys:
-            return lic
+    spdx = creative_commons_licence(value, shorthand=True)
+    if spdx is not None:
+        return Licence(spdx)
+    key = licence_key(value)
     hint = ""
     if re.match(r"^(by|bync)\d", key) or re.match(r"^(by|bync)v?\d", key):
         hint = " Only version 4.0 of CC BY / CC BY-NC is accepted by GBIF."
