@@ -18,11 +18,19 @@ from mobilise.mappers.vocabularies import VOCABULARY_OF_TERM, Translator
 
 Interpreter = Callable[..., tuple[str | None, tuple[str, ...]]]
 
-VERBATIM_TERM = {
+#: Darwin Core's verbatim term of each interpreted term that has one (the original as the source gave it).
+DWC_VERBATIM_TERM = {
     "eventDate": "verbatimEventDate",
     "decimalLatitude": "verbatimLatitude",
     "decimalLongitude": "verbatimLongitude",
+    "minimumElevationInMeters": "verbatimElevation",
+    "maximumElevationInMeters": "verbatimElevation",
+    "minimumDepthInMeters": "verbatimDepth",
+    "maximumDepthInMeters": "verbatimDepth",
+    "locality": "verbatimLocality",
 }
+#: the verbatim terms the mapper fills (with the original, where its interpreter changed the value)
+VERBATIM_TERM = {term: DWC_VERBATIM_TERM[term] for term in ("eventDate", "decimalLatitude", "decimalLongitude")}
 
 def _format_number(value: float) -> str:
     return str(int(value)) if value == int(value) else f"{value:.3f}".rstrip("0").rstrip(".")

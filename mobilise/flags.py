@@ -18,6 +18,10 @@ class Flag:
     severity: str  # error, warning, info
     description: str
     gbif: bool  # True when GBIF's OccurrenceIssue has this exact name
+    # True when the flag means "this value is wrong": it is not published in its term (the validate stage,
+    # mobilise.validators.quality.remove_flagged_values, moves it to the verbatim term or a dynamicProperties note;
+    # for the interpreters' flags the interpreter has already emptied the term).
+    removes_value: bool = False
 
 
 _FLAGS = [
@@ -25,25 +29,25 @@ _FLAGS = [
     Flag("OCCURRENCE_ID_MISSING", "error", "occurrenceID is empty: GBIF cannot track the record across versions", False),
     Flag("OCCURRENCE_ID_NOT_UNIQUE", "error", "occurrenceID is shared with another record of this dataset", False),
     Flag("BASIS_OF_RECORD_MISSING", "error", "basisOfRecord is empty", False),
-    Flag("BASIS_OF_RECORD_INVALID", "error", "basisOfRecord is not a Darwin Core basisOfRecord concept", True),
-    Flag("SCIENTIFIC_NAME_MISSING", "error", "scientificName is empty", False),
-    Flag("RECORDED_DATE_MISSING", "error", "eventDate is empty", False),
+    Flag("BASIS_OF_RECORD_INVALID", "warning", "basisOfRecord is not a Darwin Core basisOfRecord concept", True),
+    Flag("SCIENTIFIC_NAME_MISSING", "warning", "scientificName is empty", False),
+    Flag("RECORDED_DATE_MISSING", "warning", "eventDate is empty", False),
     # dates
-    Flag("RECORDED_DATE_INVALID", "error", "eventDate could not be interpreted as a date or interval", True),
-    Flag("RECORDED_DATE_UNLIKELY", "error", "eventDate lies in the future or before validation.earliest_year", True),
-    Flag("IDENTIFIED_DATE_INVALID", "warning", "dateIdentified could not be interpreted", True),
-    Flag("MODIFIED_DATE_INVALID", "warning", "modified could not be interpreted", True),
+    Flag("RECORDED_DATE_INVALID", "warning", "eventDate could not be interpreted as a date or interval", True, removes_value=True),
+    Flag("RECORDED_DATE_UNLIKELY", "warning", "eventDate lies in the future or before validation.earliest_year", True, removes_value=True),
+    Flag("IDENTIFIED_DATE_INVALID", "warning", "dateIdentified could not be interpreted", True, removes_value=True),
+    Flag("MODIFIED_DATE_INVALID", "warning", "modified could not be interpreted", True, removes_value=True),
     # coordinates
-    Flag("COORDINATE_INVALID", "warning", "a coordinate is given but could not be interpreted", True),
-    Flag("COORDINATE_OUT_OF_RANGE", "error", "latitude beyond ±90 or longitude beyond ±180", True),
-    Flag("ZERO_COORDINATE", "warning", "coordinates are exactly 0,0, often a stand-in for 'unknown'", True),
-    Flag("COORDINATE_UNCERTAINTY_METERS_INVALID", "warning", "coordinateUncertaintyInMeters is not a positive number", True),
+    Flag("COORDINATE_INVALID", "warning", "a coordinate is given but could not be interpreted", True, removes_value=True),
+    Flag("COORDINATE_OUT_OF_RANGE", "warning", "latitude beyond ±90 or longitude beyond ±180", True, removes_value=True),
+    Flag("ZERO_COORDINATE", "warning", "coordinates are exactly 0,0, often a stand-in for 'unknown'", True, removes_value=True),
+    Flag("COORDINATE_UNCERTAINTY_METERS_INVALID", "warning", "coordinateUncertaintyInMeters is not a positive number", True, removes_value=True),
     # country
-    Flag("COUNTRY_INVALID", "warning", "the country could not be resolved to an ISO 3166-1 alpha-2 code", True),
+    Flag("COUNTRY_INVALID", "warning", "the country could not be resolved to an ISO 3166-1 alpha-2 code", True, removes_value=True),
     # other terms
     Flag("TYPE_STATUS_INVALID", "warning", "typeStatus is not in GBIF's type status vocabulary", True),
-    Flag("INDIVIDUAL_COUNT_INVALID", "warning", "individualCount is not a whole number of zero or more", True),
-    Flag("ELEVATION_NON_NUMERIC", "warning", "elevation could not be read as a number of metres", True),
+    Flag("INDIVIDUAL_COUNT_INVALID", "warning", "individualCount is not a whole number of zero or more", True, removes_value=True),
+    Flag("ELEVATION_NON_NUMERIC", "warning", "elevation could not be read as a number of metres", True, removes_value=True),
     Flag("ELEVATION_MIN_MAX_SWAPPED", "warning", "minimum elevation is greater than maximum elevation", True),
     Flag("TEMPLATE_EMPTY", "warning", "the term's template gave no value: the columns shown are empty (an "
          "identifier term's template gives none when any column outside an optional [group] is)", False),
@@ -57,9 +61,9 @@ _FLAGS = [
     Flag("IDENTIFIED_BY_ID_INVALID", "warning", "identifiedByID holds an ORCID iD (https://orcid.org/… or 16 digits) "
          "in the wrong form or with a wrong check digit (ISO 7064 MOD 11-2)", False),
     Flag("ELEVATION_SENTINEL", "warning", "an elevation is a number databases use for 'unknown' (9999, -9999, 99999, "
-         "…: only nines, four or more): it is no elevation", False),
+         "…: only nines, four or more): it is no elevation", False, removes_value=True),
     Flag("DEPTH_SENTINEL", "warning", "a depth is a number databases use for 'unknown' (9999, -9999, 99999, …: only "
-         "nines, four or more): it is no depth", False),
+         "nines, four or more): it is no depth", False, removes_value=True),
     # GBIF occurrence issues a publisher can check offline (validators/gbif/; docs/gbif-issue-flags.md)
     Flag("COORDINATE_ROUNDED", "info", "a coordinate has more than 5 decimals: GBIF rounds it to 5", True),
     Flag("GEODETIC_DATUM_INVALID", "warning", "geodeticDatum could not be read as a datum or EPSG code", True),
@@ -67,9 +71,9 @@ _FLAGS = [
     Flag("COORDINATE_REPROJECTED", "info", "the datum is not WGS84: GBIF reprojects the coordinates to WGS84", True),
     Flag("COORDINATE_REPROJECTION_FAILED", "warning", "the coordinates cannot be reprojected from the given datum to WGS84", True),
     Flag("COORDINATE_REPROJECTION_SUSPICIOUS", "warning", "reprojecting from the given datum shifts the point by more than 0.1 degree", True),
-    Flag("COORDINATE_PRECISION_INVALID", "warning", "coordinatePrecision is not a number between 0 and 1", True),
-    Flag("FOOTPRINT_SRS_INVALID", "warning", "footprintSRS could not be read as a coordinate reference system", True),
-    Flag("FOOTPRINT_WKT_INVALID", "warning", "footprintWKT is not valid Well-Known Text", True),
+    Flag("COORDINATE_PRECISION_INVALID", "warning", "coordinatePrecision is not a number between 0 and 1", True, removes_value=True),
+    Flag("FOOTPRINT_SRS_INVALID", "warning", "footprintSRS could not be read as a coordinate reference system", True, removes_value=True),
+    Flag("FOOTPRINT_WKT_INVALID", "warning", "footprintWKT is not valid Well-Known Text", True, removes_value=True),
     Flag("FOOTPRINT_WKT_MISMATCH", "warning", "the coordinates lie outside the footprintWKT geometry", True),
     Flag("PRESUMED_SWAPPED_COORDINATE", "warning", "latitude and longitude appear swapped: swapped, the point lies in the stated country", True),
     Flag("PRESUMED_NEGATED_LATITUDE", "warning", "latitude appears negated: negated, the point lies in the stated country", True),
@@ -77,27 +81,27 @@ _FLAGS = [
     Flag("COUNTRY_COORDINATE_MISMATCH", "warning", "the coordinates lie outside the stated country (land or 200 nautical miles sea)", True),
     Flag("COUNTRY_MISMATCH", "warning", "country and countryCode name different countries", True),
     Flag("COUNTRY_DERIVED_FROM_COORDINATES", "warning", "no country given: GBIF derives it from the coordinates", True),
-    Flag("CONTINENT_INVALID", "warning", "continent is not one of GBIF's seven continents", True),
+    Flag("CONTINENT_INVALID", "warning", "continent is not one of GBIF's seven continents", True, removes_value=True),
     Flag("CONTINENT_COUNTRY_MISMATCH", "warning", "the stated country does not lie on the stated continent", True),
     Flag("CONTINENT_COORDINATE_MISMATCH", "warning", "the coordinates lie on land outside the stated continent", True),
     Flag("CONTINENT_DERIVED_FROM_COORDINATES", "warning", "no continent given: GBIF derives it from the coordinates", True),
     Flag("CONTINENT_DERIVED_FROM_COUNTRY", "warning", "no continent or coordinates given: GBIF derives the continent from the country", True),
     Flag("RECORDED_DATE_MISMATCH", "warning", "eventDate contradicts year, month, day, startDayOfYear or endDayOfYear, or is an interval with only a start or only an end (/1967-06-17), which GBIF does not read either", True),
-    Flag("MODIFIED_DATE_UNLIKELY", "warning", "modified lies in the future or before 1970", True),
-    Flag("IDENTIFIED_DATE_UNLIKELY", "warning", "dateIdentified lies in the future or before 1700", True),
-    Flag("GEOREFERENCED_DATE_INVALID", "warning", "georeferencedDate could not be interpreted", True),
-    Flag("GEOREFERENCED_DATE_UNLIKELY", "warning", "georeferencedDate lies in the future or before 1700", True),
-    Flag("DEPTH_NON_NUMERIC", "warning", "depth could not be read as a number (with a unit)", True),
+    Flag("MODIFIED_DATE_UNLIKELY", "warning", "modified lies in the future or before 1970", True, removes_value=True),
+    Flag("IDENTIFIED_DATE_UNLIKELY", "warning", "dateIdentified lies in the future or before 1700", True, removes_value=True),
+    Flag("GEOREFERENCED_DATE_INVALID", "warning", "georeferencedDate could not be interpreted", True, removes_value=True),
+    Flag("GEOREFERENCED_DATE_UNLIKELY", "warning", "georeferencedDate lies in the future or before 1700", True, removes_value=True),
+    Flag("DEPTH_NON_NUMERIC", "warning", "depth could not be read as a number (with a unit)", True, removes_value=True),
     Flag("DEPTH_NOT_METRIC", "warning", "depth is given in feet, fathoms or another non-metric unit", True),
-    Flag("DEPTH_UNLIKELY", "warning", "depth is negative or more than 11,000 m", True),
+    Flag("DEPTH_UNLIKELY", "warning", "depth is negative or more than 11,000 m", True, removes_value=True),
     Flag("DEPTH_MIN_MAX_SWAPPED", "warning", "minimum depth is greater than maximum depth", True),
     Flag("ELEVATION_NOT_METRIC", "warning", "elevation is given in feet or another non-metric unit (GBIF converts it)", True),
-    Flag("ELEVATION_UNLIKELY", "warning", "elevation is above 17,000 m or below -11,000 m", True),
+    Flag("ELEVATION_UNLIKELY", "warning", "elevation is above 17,000 m or below -11,000 m", True, removes_value=True),
     Flag("SUSPECTED_TYPE", "warning", "typeStatus contains words expressing uncertainty ('?', possible, probable, ...)", True),
-    Flag("REFERENCES_URI_INVALID", "warning", "references is not a valid URI", True),
+    Flag("REFERENCES_URI_INVALID", "warning", "references is not a valid URI", True, removes_value=True),
     Flag("MULTIMEDIA_URI_INVALID", "warning", "a URI in associatedMedia (several separated by '|' or ',') is not a "
          "valid URI", True),
-    Flag("OCCURRENCE_STATUS_UNPARSABLE", "warning", "occurrenceStatus is neither present nor absent", True),
+    Flag("OCCURRENCE_STATUS_UNPARSABLE", "warning", "occurrenceStatus is neither present nor absent", True, removes_value=True),
     Flag("INDIVIDUAL_COUNT_CONFLICTS_WITH_OCCURRENCE_STATUS", "warning", "individualCount contradicts occurrenceStatus (0 and present, or more and absent)", True),
     Flag("OCCURRENCE_STATUS_INFERRED_FROM_INDIVIDUAL_COUNT", "warning", "no usable occurrenceStatus: GBIF infers it from individualCount", True),
     Flag("OCCURRENCE_STATUS_INFERRED_FROM_BASIS_OF_RECORD", "warning", "no usable occurrenceStatus or individualCount: GBIF infers present from the specimen basisOfRecord", True),

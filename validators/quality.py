@@ -10,6 +10,7 @@ the final values, and the MIDS levels of the publishable records are computed.
 """
 from __future__ import annotations
 
+import json
 import threading
 from collections import Counter
 from dataclasses import dataclass, field
@@ -19,7 +20,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from mobilise.flags import FLAGS
 from mobilise.mappers.columns import as_text
+from mobilise.mappers.interpreters import DWC_VERBATIM_TERM
 from mobilise.mappers.mapping import ISSUE_SCHEMA
 from mobilise.settings import ValidationConfig
 from mobilise.validators.dissco import DISSCO_FLAGS, dissco_issues
@@ -67,10 +70,84 @@ def assess(table: pa.Table, mapping_issues: pa.Table, context: CheckContext, val
         for flag in DISSCO_FLAGS:
             severity[flag] = "error" if validation.dissco == "fail" else "warning"
     publishable, issues = validate_batch(table, prior, context, severity)
+    table = remove_flagged_values(table, issues, publishable)
     published = table.filter(pa.array(publishable))
     mids = {variant: mids_distribution(mids_levels(published, validation.discipline, variant, dataset_license))
             for variant in ("tdwg", "dissco")}
     return Assessment(table, publishable, issues, bdq, applied, mids)
+
+
+# --- the publication policy: a wrong value is not published, its record is -----------------------------------------
+
+REMOVED_NOTE = "mobilise:removed"  # the key of the dynamicProperties note that keeps the removed originals
+_COORDINATE_PAIR = {"decimalLatitude": "decimalLongitude", "decimalLongitude": "decimalLatitude"}
+
+
+def remove_flagged_values(table: pa.Table, issues: pa.Table, publishable: np.ndarray) -> pa.Table:
+    """The batch with every value a ``removes_value`` flag (mobilise.flags) names emptied in the publishable rows.
+
+    `issues` is validate_batch's (row, term, flag, value, ...); quarantined rows keep their values as found. A
+    removed coordinate takes the other one of its pair with it (a point is both). The original is kept once:
+    in Darwin Core's verbatim term of the term (``DWC_VERBATIM_TERM``: verbatimLatitude, verbatimEventDate,
+    verbatimElevation, ...) where that is empty, else (or where Darwin Core has none) in a JSON object in
+    ``dynamicProperties``, ``{"mobilise:removed": {"countryCode": "XX"}}``, merged into the record's own JSON
+    object (a dynamicProperties that is not one is kept as ``"mobilise:text"``). Nothing is recorded when the
+    verbatim term already holds the original, as the mapper puts it there for the values its interpreters
+    could not read (they empty the term themselves; the issue's value is then the original). Columns are added
+    only when a row needs them. Pure: the same batch always gives the same table.
+    """
+    removing = [name for name, flag in FLAGS.items() if flag.removes_value]
+    chosen = issues.filter(pc.fill_null(pc.is_in(issues["flag"], pa.array(removing, pa.string())), False))
+    if chosen.num_rows == 0:
+        return table
+    # (row, term) -> the original value, in issue order (one per row and term, whatever the number of flags)
+    originals: dict[tuple[int, str], str | None] = {}
+    for row, term, value in zip(chosen["row"].to_pylist(), chosen["term"].to_pylist(), chosen["value"].to_pylist()):
+        if publishable[row] and term in table.column_names:
+            originals.setdefault((row, term), value)
+    for row, term in list(originals):
+        if _COORDINATE_PAIR.get(term) in table.column_names:
+            originals.setdefault((row, _COORDINATE_PAIR[term]), None)
+    if not originals:
+        return table
+    columns = {name: table[name].to_pylist() for name in
+               {term for _, term in originals} | {DWC_VERBATIM_TERM[t] for _, t in originals if t in DWC_VERBATIM_TERM}
+               | {"dynamicProperties"} if name in table.column_names}
+    notes: dict[int, dict[str, str]] = {}
+    for (row, term), flagged in sorted(originals.items()):
+        value = columns[term][row]
+        original = value if value is not None else flagged
+        columns[term][row] = None
+        if original is None or original == "":
+            continue
+        verbatim = DWC_VERBATIM_TERM.get(term)
+        kept = columns.get(verbatim, [None] * table.num_rows)[row] if verbatim else None
+        if verbatim and kept in (None, ""):
+            columns.setdefault(verbatim, [None] * table.num_rows)[row] = original
+        elif kept is None or kept.replace(" ", "") != original.replace(" ", ""):
+            notes.setdefault(row, {})[term] = original
+    if notes:
+        properties = columns.setdefault("dynamicProperties", [None] * table.num_rows)
+        for row, removed in notes.items():
+            properties[row] = _with_note(properties[row], removed)
+    for name, values in columns.items():
+        if name in table.column_names:
+            table = table.set_column(table.column_names.index(name), name, pa.array(values, pa.string()))
+        elif any(value is not None for value in values):
+            table = table.append_column(name, pa.array(values, pa.string()))
+    return table
+
+
+def _with_note(properties: str | None, removed: dict[str, str]) -> str:
+    """`properties` (a record's dynamicProperties) with `removed` under "mobilise:removed", as compact JSON."""
+    try:
+        merged = json.loads(properties) if properties else {}
+    except ValueError:
+        merged = None
+    if not isinstance(merged, dict):
+        merged = {"mobilise:text": properties}
+    merged[REMOVED_NOTE] = {**merged.get(REMOVED_NOTE, {}), **removed}
+    return json.dumps(merged, ensure_ascii=False, separators=(",", ":"))
 
 
 # --- the validate stage -------------------------------------------------------------------------------------------
