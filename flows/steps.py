@@ -21,7 +21,7 @@ from mobilise.publishers.publish import publish as publish_stage
 from mobilise.publishers.report import batch_fragment
 from mobilise.settings import DatasetConfig
 from mobilise.validators.dataset import duplicate_ids, duplicate_triplets, triplet_keys
-from mobilise.validators.quality import quarantine_table
+from mobilise.validators.quality import quarantine_table, warnings_table
 from mobilise.validators.quality import validate as validate_stage
 from mobilise.validators.registry import CheckContext
 
@@ -66,8 +66,9 @@ def find_duplicates(catalog: RunCatalog, table: str = CORE) -> Entry:
 
 def validate_batches(config: DatasetConfig, plan: MappingPlan, catalog: RunCatalog, mapped: list[Entry],
                      duplicates: Entry, today: date | None = None) -> list[ValidatedBatch]:
-    """mapped/<batch>, mapping_issues/<batch> (and extracted/<batch> when records are rejected) -> valid, issues,
-    quarantine, amendments (when any) and archive_parts of each batch; returns what the publish step needs."""
+    """mapped/<batch>, mapping_issues/<batch> (and extracted/<batch>: its key columns, and all of it when records
+    are rejected) -> valid, issues, quarantine, warnings, amendments (when any) and archive_parts of each batch;
+    returns what the publish step needs."""
     duplicate_values = catalog.load(duplicates)["occurrenceID"].combine_chunks()
     duplicated_triplets = triplet_keys(catalog.load(duplicates.of("duplicate_triplets")))
     severity = severities(config.validation.severity)
@@ -84,6 +85,9 @@ def validate_batches(config: DatasetConfig, plan: MappingPlan, catalog: RunCatal
         # the source columns are only needed for rejected records; an empty table keeps the quarantine's columns
         source = catalog.load(extracted) if checked.rejected.size else catalog.schema(extracted).empty_table()
         catalog.save(entry.of("quarantine"), quarantine_table(checked, source))
+        # the source columns the occurrenceID is made from, so a data manager finds a warned record in the source
+        keys = list(plan.sources["occurrenceID"].columns) if "occurrenceID" in plan.sources else []
+        catalog.save(entry.of("warnings"), warnings_table(checked, catalog.load(extracted, columns=keys)))
         if checked.amendments is not None:
             catalog.save(entry.of("amendments"), checked.amendments)
         # the archive's part for this batch, deflated here so that workers share the compression

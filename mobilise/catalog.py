@@ -13,6 +13,8 @@ Run folder ``<work directory>/<run id>/``::
     <table>/issues/<batch>.parquet          every flag of the batch after validation (validators.validate)
     <table>/valid/<batch>.parquet           the published rows, after accepted amendments
     <table>/quarantine/<batch>.parquet      rejected rows with reasons and source columns
+    <table>/warnings/<batch>.parquet        published rows with a warning or info flag, their flags and messages
+                                            and source key columns (validators.quality.warnings_table)
     <table>/amendments/<batch>.parquet      amendments applied (only batches that have any)
     <table>/archive_parts/<batch>.deflate   the published rows as deflated archive text (publishers.dwca)
     <table>/duplicates.parquet              ids used by more than one row of the table (whole-table dataset)
@@ -42,8 +44,8 @@ CORE = "occurrence"  # the core table of an occurrence dataset (Darwin Core clas
 
 #: every dataset a run keeps, with its file suffix; a dataset in WHOLE_TABLE has one file per table, not per batch
 DATASETS = {"extracted": ".parquet", "mapped": ".parquet", "mapping_issues": ".parquet", "issues": ".parquet",
-            "valid": ".parquet", "quarantine": ".parquet", "amendments": ".parquet", "archive_parts": ".deflate",
-            "duplicates": ".parquet", "duplicate_triplets": ".parquet"}
+            "valid": ".parquet", "quarantine": ".parquet", "warnings": ".parquet", "amendments": ".parquet",
+            "archive_parts": ".deflate", "duplicates": ".parquet", "duplicate_triplets": ".parquet"}
 WHOLE_TABLE = frozenset({"duplicates", "duplicate_triplets"})
 
 
@@ -141,8 +143,9 @@ class RunCatalog:
         pq.write_table(table, self.path(entry), compression="zstd" if table.num_rows > 10_000 else "snappy")
         return entry
 
-    def load(self, entry: Entry) -> pa.Table:
-        return pq.read_table(self.path(entry))
+    def load(self, entry: Entry, columns: list[str] | None = None) -> pa.Table:
+        """The table of `entry`, or only its `columns` (read from the file alone, so a few are cheap)."""
+        return pq.read_table(self.path(entry), columns=columns)
 
     def schema(self, entry: Entry) -> pa.Schema:
         """The columns of `entry` without reading its rows."""

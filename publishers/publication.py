@@ -6,10 +6,12 @@ Layout of ``OUTPUT/<shortname>/`` (the IPT keeps the same things per resource)::
     eml.xml                  the current metadata on its own
     dwca-<version>.zip       every published version
     quarantine-<version>.csv records that were kept out of that version, with reasons
+    warnings-<version>.csv   the published records of that version that carry a warning or info flag, with
+                             their flags and messages
     amendments-<version>.csv the BDQ amendments applied to that version's records
     report-<version>.json    the run report (publishers.report.RunReport), and .html for people
-    validation/              the same quarantine.csv, amendments.csv and report.json/.html of a dry run or of a
-                             run stopped by a gate (replaced each time)
+    validation/              the same quarantine.csv, warnings.csv, amendments.csv and report.json/.html of a
+                             dry run or of a run stopped by a gate (replaced each time)
     publications.json        the version log: when, how many records, checksum
 
 :class:`PublicationDirectory` names these files; nothing else builds their paths.
@@ -148,6 +150,9 @@ class PublicationDirectory:
     def quarantine(self, version: str | None) -> Path:
         return self._versioned("quarantine", ".csv", version)
 
+    def warnings(self, version: str | None) -> Path:
+        return self._versioned("warnings", ".csv", version)
+
     def amendments(self, version: str | None) -> Path:
         return self._versioned("amendments", ".csv", version)
 
@@ -157,7 +162,8 @@ class PublicationDirectory:
 
     def files(self, version: str) -> list[Path]:
         """Every file a version writes besides the log and the current copies: removed if the version fails."""
-        return [self.archive(version), self.quarantine(version), self.amendments(version), *self.report(version)]
+        return [self.archive(version), self.quarantine(version), self.warnings(version), self.amendments(version),
+                *self.report(version)]
 
     @property
     def current_archive(self) -> Path:

@@ -1,5 +1,5 @@
 """The publish stage: the validated batches of a run as the dataset's next archive version, with its quarantine,
-amendments and run report, or, in a dry run or when a gate fails, the quarantine and report alone.
+warnings, amendments and run report, or, in a dry run or when a gate fails, those files alone.
 
 I/O at the edge: reads the run's batches through the run catalog and writes the files the
 :class:`~mobilise.publishers.publication.PublicationDirectory` names; builds no path of its own.
@@ -57,11 +57,12 @@ class RunResult:
     rejected: int
     extracted: int
     quarantine: str | None
-    issues: dict[str, int]
+    issues: dict[str, int]  # flag -> records flagged (a record with the same flag on two terms counts once)
     severity: dict[str, str]
     published: str | None = None
     report: str | None = None  # the HTML report; the JSON one sits beside it
     amendments: str | None = None  # CSV of the amendments applied to published records
+    warnings: str | None = None  # CSV of the published records that carry a warning or info flag
     gates: list[dict] = field(default_factory=list)
     run_report: RunReport | None = field(default=None, repr=False, compare=False)  # the report itself
 
@@ -70,9 +71,10 @@ class RunResult:
             "issues": dict(self.issues), "severity": dict(self.severity), "gates": list(self.gates)}
 
 
-def write_quarantine(tables: Iterable[pa.Table], target: Path) -> int:
-    """The quarantined records of all batches as one CSV (RFC 4180 quoting: values are kept exactly); a file with
-    the ``reasons`` header alone when there are none. Returns the records written."""
+def write_quarantine(tables: Iterable[pa.Table], target: Path, empty: str = "reasons") -> int:
+    """The quarantined records of all batches as one CSV (RFC 4180 quoting: values are kept exactly), streamed a
+    batch at a time; a file with the header `empty` alone when there are no batches. Returns the records written.
+    The warnings file is written the same way (:func:`write_warnings`)."""
     written = 0
     with atomic_path(target) as temporary:
         writer = schema = None
@@ -83,10 +85,17 @@ def write_quarantine(tables: Iterable[pa.Table], target: Path) -> int:
             writer.write_table(table.cast(schema))
             written += table.num_rows
         if writer is None:
-            temporary.write_text("reasons\n", encoding="utf-8")
+            temporary.write_text(f"{empty}\n", encoding="utf-8")
         else:
             writer.close()
     return written
+
+
+def write_warnings(tables: Iterable[pa.Table], target: Path) -> int:
+    """The published records of all batches that carry a warning or info flag
+    (:func:`mobilise.validators.quality.warnings_table`) as one CSV, streamed a batch at a time; the header alone
+    when there are none. Returns the records written."""
+    return write_quarantine(tables, target, empty="occurrenceID,severity,flags,messages")
 
 
 def write_amendments(tables: Iterable[pa.Table], target: Path) -> str | None:
@@ -115,14 +124,23 @@ def _core_parts(catalog: RunCatalog, batches: Sequence[ValidatedBatch], terms: l
         yield batch.part if batch.part.terms == terms else catalog.load(batch.valid)
 
 
+def _files(directory: PublicationDirectory, version: str | None, amendments: bool) -> dict[str, str]:
+    """The names of the CSV files beside the report (they sit in the same folder), for its links."""
+    files = {"quarantine": directory.quarantine(version).name, "warnings": directory.warnings(version).name}
+    if amendments:
+        files["amendments"] = directory.amendments(version).name
+    return files
+
+
 def publish(config: DatasetConfig, catalog: RunCatalog, batches: Sequence[ValidatedBatch], mapped_terms: list[str],
             dry_run: bool = False, table: str = CORE) -> RunResult:
     """Write the archive as the next version and make it current, unless a gate fails or it is a dry run.
 
     `batches` in batch order; `mapped_terms` the mapping's terms (MappingPlan.terms), the archive's first columns.
-    The quarantine file and the reports are written in every case, under ``validation/`` when nothing is
-    published, so the data manager can always see why. Raises :class:`PublicationGateError` when a gate fails;
-    a failure while writing removes what this attempt wrote and leaves the current version as it was.
+    The quarantine, warnings and amendments files and the reports are written in every case, under
+    ``validation/`` when nothing is published, so the data manager can always see why. Raises
+    :class:`PublicationGateError` when a gate fails; a failure while writing removes what this attempt wrote and
+    leaves the current version as it was.
     """
     quality = QualitySummary.combine(b.quality for b in batches)
     fragment = merge_fragments(b.fragment for b in batches)
@@ -136,6 +154,9 @@ def publish(config: DatasetConfig, catalog: RunCatalog, batches: Sequence[Valida
     def quarantine_batches() -> Iterator[pa.Table]:
         return (catalog.load(e) for e in catalog.entries("quarantine", table))
 
+    def warning_batches() -> Iterator[pa.Table]:
+        return (catalog.load(e) for e in catalog.entries("warnings", table))
+
     def amendment_batches() -> Iterator[pa.Table]:
         return (catalog.load(e) for e in catalog.entries("amendments", table))
 
@@ -147,16 +168,18 @@ def publish(config: DatasetConfig, catalog: RunCatalog, batches: Sequence[Valida
     if dry_run or failed:
         quarantine = directory.quarantine(None)
         write_quarantine(quarantine_batches(), quarantine)
+        write_warnings(warning_batches(), directory.warnings(None))
         amendments = write_amendments(amendment_batches(), directory.amendments(None))
         report = RunReport.build(config, version=None, generated=published.isoformat(), gates=gates,
-                                 quality=quality, fragment=fragment)
+                                 quality=quality, fragment=fragment,
+                                 files=_files(directory, None, amendments is not None))
         json_path, html = directory.report(None)
         report.write(json_path, html)
         if failed:
             raise PublicationGateError("; ".join(f"{g.name}: {g.detail}" for g in failed)
                                        + f". Nothing was published; see {html}", report=report, html=html)
         return result(None, report, quality.published, archive=None, current=None, quarantine=str(quarantine),
-                      report=str(html), amendments=amendments)
+                      report=str(html), amendments=amendments, warnings=str(directory.warnings(None)))
 
     version = directory.log.next_version()
     archive = directory.archive(version)
@@ -167,9 +190,11 @@ def publish(config: DatasetConfig, catalog: RunCatalog, batches: Sequence[Valida
         with atomic_path(archive) as temporary:
             written = write_archive(temporary, terms, _core_parts(catalog, batches, terms), eml)
         write_quarantine(quarantine_batches(), directory.quarantine(version))
+        write_warnings(warning_batches(), directory.warnings(version))
         amendments = write_amendments(amendment_batches(), directory.amendments(version))
         report = RunReport.build(config, version=version, generated=published.isoformat(), gates=gates,
-                                 quality=quality, fragment=fragment)
+                                 quality=quality, fragment=fragment,
+                                 files=_files(directory, version, amendments is not None))
         json_path, html = directory.report(version)
         report.write(json_path, html)
     except BaseException:
@@ -183,4 +208,4 @@ def publish(config: DatasetConfig, catalog: RunCatalog, batches: Sequence[Valida
                                      bytes=written.bytes))
     return result(version, report, written.records, archive=str(archive), current=str(directory.current_archive),
                   quarantine=str(directory.quarantine(version)), published=published.isoformat(), report=str(html),
-                  amendments=amendments)
+                  amendments=amendments, warnings=str(directory.warnings(version)))

@@ -77,12 +77,14 @@ class Totals(_Section):
     extracted: int = 0
     published: int = 0
     rejected: int = 0
+    # severity -> records with at least one flag of that severity (each record once, however many flags it has)
+    flagged: dict[str, int] = Field(default_factory=dict)
 
 
 class FlagRow(_Section):
     flag: str
     severity: str  # error / warning / info
-    records: int
+    records: int  # records with this flag (once each, on however many terms)
     description: str = ""
     gbif: bool = False  # a flag GBIF's own interpretation also raises
 
@@ -97,7 +99,7 @@ class Example(_Section):
 class Dissco(_Section):
     policy: str  # validation.dissco: ignore / warn / fail
     flags: dict[str, int]  # DiSSCo flag -> records
-    records_dropped: int
+    records_dropped: int  # records with at least one DiSSCo flag (each once)
 
 
 class BdqTestSummary(_Section):
@@ -147,7 +149,8 @@ class RunReport(_Section):
     totals: Totals = Field(default_factory=Totals)
     gates: list[Gate] = Field(default_factory=list)
     flags: list[FlagRow] = Field(default_factory=list)
-    terms: dict[str, dict[str, int]] = Field(default_factory=dict)  # term -> severity -> records
+    # term -> severity -> records with a flag of that severity on the term (a record counts under each term)
+    terms: dict[str, dict[str, int]] = Field(default_factory=dict)
     examples: dict[str, list[Example]] = Field(default_factory=dict)  # flag -> a few flagged values
     years: dict[str, int] = Field(default_factory=dict)  # event year -> published records
     coordinates: list[list[float]] = Field(default_factory=list)
@@ -155,25 +158,29 @@ class RunReport(_Section):
     dissco: Dissco | None = None
     bdq: list[BdqTestSummary] = Field(default_factory=list)
     amendments: Amendments = Field(default_factory=Amendments)
+    # the run's files beside the report, by name: quarantine, warnings, amendments (when any were applied)
+    files: dict[str, str] = Field(default_factory=dict)
 
     @classmethod
     def build(cls, config: DatasetConfig, *, version: str | None, generated: str, gates: list[Gate],
-              quality: QualitySummary, fragment: ReportFragment) -> "RunReport":
+              quality: QualitySummary, fragment: ReportFragment, files: dict[str, str] | None = None
+              ) -> "RunReport":
         """The report of a run from its combined quality summary and report fragment (the one place a report is
-        assembled)."""
+        assembled); `files` names the CSV files written beside it (``quarantine``, ``warnings``, ``amendments``)."""
         from mobilise.validators.dissco import DISSCO_FLAGS
 
         dissco_flags = {flag: quality.flags.get(flag, 0) for flag in DISSCO_FLAGS}
         return cls(
             dataset=config.shortname, title=config.metadata.title, version=version, generated=generated,
             source=config.source.safe_url,
-            totals=Totals(extracted=quality.records, published=quality.published, rejected=quality.rejected),
+            totals=Totals(extracted=quality.records, published=quality.published, rejected=quality.rejected,
+                          flagged=quality.flagged),
             gates=gates, flags=flag_rows(quality.flags, quality.severity_of), terms=fragment.terms,
             examples=fragment.examples, years=fragment.years, coordinates=fragment.coordinates,
             mids={variant: {str(level): n for level, n in counts.items()} for variant, counts in quality.mids.items()},
             dissco=Dissco(policy=config.validation.dissco, flags=dissco_flags,
-                          records_dropped=sum(dissco_flags.values())),
-            bdq=quality.bdq, amendments=amendments_section(quality.bdq, quality.applied))
+                          records_dropped=quality.dissco_flagged),
+            bdq=quality.bdq, amendments=amendments_section(quality.bdq, quality.applied), files=dict(files or {}))
 
     def as_dict(self) -> dict:
         return self.model_dump(mode="json")
@@ -217,7 +224,7 @@ def amendments_section(bdq: list[dict], applied: list[dict]) -> Amendments:
 class ReportFragment:
     """Counts and samples of one batch (:func:`batch_fragment`) or of the run (:func:`merge_fragments`): published
     records per event year, a sample of coordinates, the first flagged values per flag, records per term and
-    severity."""
+    severity (a record once per term and severity, however many flags it has there)."""
 
     years: dict[str, int] = dataclass_field(default_factory=dict)
     coordinates: list[list[float]] = dataclass_field(default_factory=list)
@@ -245,7 +252,8 @@ def batch_fragment(published: pa.Table, issues: pa.Table, occurrence_ids: pa.Arr
             fragment.examples[flag] = [
                 {"occurrenceID": r.occurrenceID, "term": r.term, "value": None if r.value != r.value else r.value,
                  "message": r.message} for r in group.head(EXAMPLES_PER_FLAG).itertuples()]
-        for (term, severity), count in frame.groupby(["term", "severity"]).size().items():
+        per_term = frame.drop_duplicates(["term", "severity", "row"])  # a record once per term and severity
+        for (term, severity), count in per_term.groupby(["term", "severity"]).size().items():
             fragment.terms.setdefault(term, {})[severity] = int(count)
     return fragment
 
@@ -470,6 +478,7 @@ def _view(report: dict, json_name: str | None = None) -> dict:
     gates = [{"name": _text(_dict(g).get("name")), "passed": bool(_dict(g).get("passed")),
               "detail": _text(_dict(g).get("detail"))} for g in _list(report.get("gates"))]
     flags = _flags(report)
+    flagged = _dict(totals.get("flagged"))
     version = report.get("version")
     coordinates = _list(report.get("coordinates"))
     return {
@@ -487,8 +496,10 @@ def _view(report: dict, json_name: str | None = None) -> dict:
         "gates": gates,
         "gates_failed": sum(not g["passed"] for g in gates),
         "flags": flags,
-        "severity_totals": {s: sum(f["records"] for f in flags if f["severity"] == s)
-                            for s in ("error", "warning", "info")},
+        # records with at least one flag of each severity, as the report counted them (never a sum over flags,
+        # which counts a record once per flag); none shown for a report without them
+        "severity_totals": {s: _int(flagged[s]) for s in ("error", "warning", "info") if s in flagged},
+        "files": {key: _text(_dict(report.get("files")).get(key)) for key in ("quarantine", "warnings", "amendments")},
         "terms": _terms(report),
         "examples": _examples(report, flags),
         "years_chart": Markup(years_svg(report.get("years"))) if _dict(report.get("years")) else None,

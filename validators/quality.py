@@ -1,7 +1,8 @@
 """The validate stage: everything Mobilise knows about one mapped batch's quality, in pure functions.
 
 :func:`validate` judges a batch (:func:`assess`) and summarises it (:class:`QualitySummary`, which adds up over
-batches); :func:`quarantine_table` builds its rejected records with their reasons. Checks over a whole table
+batches); :func:`quarantine_table` builds its rejected records with their reasons, :func:`warnings_table` its
+published records that carry a warning or info flag, with their messages. Checks over a whole table
 (duplicate occurrenceIDs; later, across tables) are in :mod:`mobilise.validators.dataset`.
 
 Order matters: the TDWG BDQ tests run on the mapped values and propose amendments; the amendments the dataset
@@ -160,7 +161,9 @@ class QualitySummary:
     records: int = 0  # rows validated (= extracted)
     published: int = 0
     rejected: int = 0
-    flags: dict[str, int] = field(default_factory=dict)  # flag -> rows flagged
+    flags: dict[str, int] = field(default_factory=dict)  # flag -> records flagged (a record counts once per flag)
+    flagged: dict[str, int] = field(default_factory=dict)  # severity -> records with at least one flag of it
+    dissco_flagged: int = 0  # records with at least one DiSSCo readiness flag
     severity_of: dict[str, str] = field(default_factory=dict)  # flag -> error / warning / info, as applied
     added_terms: list[str] = field(default_factory=list)  # columns that accepted amendments added
     bdq: list[dict] = field(default_factory=list)  # validators.bdq.batch.summarise
@@ -174,13 +177,16 @@ class QualitySummary:
 
         summaries = list(summaries)
         flags: Counter = Counter()
+        flagged: Counter = Counter()
         mids: dict[str, Counter] = {variant: Counter() for variant in ("tdwg", "dissco")}
-        for summary in summaries:
+        for summary in summaries:  # batches hold different records, so records add up
             flags.update(summary.flags)
+            flagged.update(summary.flagged)
             for variant, counter in mids.items():
                 counter.update(summary.mids.get(variant, {}))
         return cls(records=sum(s.records for s in summaries), published=sum(s.published for s in summaries),
-                   rejected=sum(s.rejected for s in summaries), flags=dict(flags),
+                   rejected=sum(s.rejected for s in summaries), flags=dict(flags), flagged=dict(flagged),
+                   dissco_flagged=sum(s.dissco_flagged for s in summaries),
                    severity_of={flag: severity for s in summaries for flag, severity in s.severity_of.items()},
                    added_terms=sorted({t for s in summaries for t in s.added_terms}),
                    bdq=merge_summaries(s.bdq for s in summaries), applied=merge_applied(s.applied for s in summaries),
@@ -227,11 +233,27 @@ def validate(mapped: pa.Table, mapping_issues: pa.Table, context: CheckContext, 
         amendments = pa.Table.from_pandas(frame, preserve_index=False)
         applied = summarise_applied(assessment.applied)
     flags = issues["flag"].to_pylist()
+    dissco = issues.filter(pc.is_in(issues["flag"], pa.array(sorted(DISSCO_FLAGS), pa.string())))
     quality = QualitySummary(records=mapped.num_rows, published=valid.num_rows, rejected=int(rejected.size),
-                             flags=dict(Counter(flags)), severity_of=dict(zip(flags, issues["severity"].to_pylist())),
+                             flags=records_per(issues, "flag"), flagged=records_per(issues, "severity"),
+                             dissco_flagged=len(set(dissco["row"].to_pylist())),
+                             severity_of=dict(zip(flags, issues["severity"].to_pylist())),
                              added_terms=[c for c in table.column_names if c not in mapped.column_names],
                              bdq=assessment.bdq, applied=applied, mids=assessment.mids)
     return ValidatedBatch(table, valid, issues, rejected, amendments, quality)
+
+
+def records_per(issues: pa.Table, column: str) -> dict[str, int]:
+    """Distinct records (``row``) per value of `column` of an issues table (``flag`` or ``severity``): a record
+    with the same flag on two terms counts once. {} when there are no issues."""
+    if not issues.num_rows:
+        return {}
+    pairs = issues.select([column, "row"]).group_by([column, "row"], use_threads=False).aggregate([])
+    counts = pairs.group_by(column, use_threads=False).aggregate([("row", "count")])
+    return dict(zip(counts[column].to_pylist(), counts["row_count"].to_pylist()))
+
+
+WARNING_SEVERITIES = ("warning", "info")  # the flags a published record can carry
 
 
 def quarantine_table(batch: ValidatedBatch, source: pa.Table) -> pa.Table:
@@ -244,4 +266,36 @@ def quarantine_table(batch: ValidatedBatch, source: pa.Table) -> pa.Table:
         columns[name] = batch.table[name].combine_chunks().take(indices)
     for name in source.column_names:
         columns[f"source.{name}"] = as_text(source[name].take(indices))
+    return pa.table(columns)
+
+
+def warnings_table(batch: ValidatedBatch, keys: pa.Table) -> pa.Table:
+    """The batch's published records that carry a warning or info flag, one row each in batch order:
+    ``occurrenceID``; ``severity`` (``warning`` when any flag is a warning, else ``info``); ``flags`` (each flag
+    once, ``; ``-joined, in the order of the issues: by term, then flag); ``messages`` (one per flag and term,
+    naming the term and the value as :func:`mobilise.validators.validate.describe` does, ``; ``-joined, as the
+    quarantine's reasons); then every column of `keys` (the batch's source key columns, all its rows; none is
+    fine) as ``source.<column>`` text. The columns are the same for every batch, so an empty batch keeps them."""
+    issues = batch.issues
+    published = np.ones(batch.table.num_rows, dtype=bool)
+    published[batch.rejected] = False
+    wanted = pc.fill_null(pc.is_in(issues["severity"], pa.array(WARNING_SEVERITIES, pa.string())), False)
+    chosen = issues.filter(pc.and_(wanted, pa.array(published[issues["row"].to_numpy()], pa.bool_())))
+    grouped: dict[int, tuple[list[str], set[str], list[str]]] = {}
+    for row, flag, severity, message in zip(chosen["row"].to_pylist(), chosen["flag"].to_pylist(),
+                                            chosen["severity"].to_pylist(), chosen["message"].to_pylist()):
+        flags, severities, messages = grouped.setdefault(row, ([], set(), []))
+        if flag not in flags:
+            flags.append(flag)
+        severities.add(severity)
+        messages.append(message)
+    rows = sorted(grouped)
+    indices = pa.array(rows, pa.int64())
+    columns = {
+        "occurrenceID": batch.table["occurrenceID"].combine_chunks().take(indices).cast(pa.string()),
+        "severity": pa.array(["warning" if "warning" in grouped[r][1] else "info" for r in rows], pa.string()),
+        "flags": pa.array(["; ".join(grouped[r][0]) for r in rows], pa.string()),
+        "messages": pa.array(["; ".join(grouped[r][2]) for r in rows], pa.string())}
+    for name in keys.column_names:
+        columns[f"source.{name}"] = as_text(keys[name].take(indices))
     return pa.table(columns)
