@@ -29,7 +29,7 @@ _FLAGS = [
     Flag("OCCURRENCE_ID_MISSING", "error", "occurrenceID is empty: GBIF cannot track the record across versions", False),
     Flag("OCCURRENCE_ID_NOT_UNIQUE", "error", "occurrenceID is shared with another record of this dataset", False),
     Flag("BASIS_OF_RECORD_MISSING", "error", "basisOfRecord is empty", False),
-    Flag("BASIS_OF_RECORD_INVALID", "warning", "basisOfRecord is not a Darwin Core basisOfRecord concept", True),
+    Flag("BASIS_OF_RECORD_INVALID", "error", "basisOfRecord is not a Darwin Core basisOfRecord concept", True),
     Flag("SCIENTIFIC_NAME_MISSING", "warning", "scientificName is empty", False),
     Flag("RECORDED_DATE_MISSING", "warning", "eventDate is empty", False),
     # dates

@@ -56,8 +56,9 @@ def test_every_check_fires_on_its_defect_and_only_there():
         (7, "RECORDED_DATE_UNLIKELY"), (8, "RECORDED_DATE_UNLIKELY"), (9, "COORDINATE_OUT_OF_RANGE"),
         (10, "ZERO_COORDINATE"), (11, "COUNTRY_INVALID"), (12, "TYPE_STATUS_INVALID"),
         (13, "ELEVATION_MIN_MAX_SWAPPED")}
-    # errors (no or a shared occurrenceID, no basisOfRecord) keep a record out; the rest is published, flagged
-    assert publishable.tolist() == [True, False, False, True, False] + [True] * 9
+    # errors (no or a shared occurrenceID, no or an invalid basisOfRecord) keep a record out; the rest is
+    # published, flagged
+    assert publishable.tolist() == [True] + [False] * 4 + [True] * 9
     assert {c.flag for c in CHECKS} <= set(FLAGS)
 
 
@@ -75,8 +76,7 @@ def test_interpreter_flags_join_the_issues_without_double_reports():
          {"row": 1, "term": "basisOfRecord", "flag": "BASIS_OF_RECORD_INVALID", "value": "oops"}],
         schema=ISSUE_SCHEMA)
     publishable, issues = validate_batch(table, mapping_issues, CheckContext(),
-                                         severities({"RECORDED_DATE_INVALID": "error",
-                                                     "BASIS_OF_RECORD_INVALID": "error"}))
+                                         severities({"RECORDED_DATE_INVALID": "error"}))
     assert _flags(issues) == {(0, "RECORDED_DATE_INVALID"), (1, "BASIS_OF_RECORD_INVALID")}
     reasons = quarantine_reasons(issues)
     assert reasons[0] == ("RECORDED_DATE_INVALID: eventDate = '1887-02-30' "
