@@ -87,6 +87,19 @@ def test_sentinel_numbers_in_elevation_and_depth_are_flagged(term, flag):
     assert _flagged(issues, flag) == {row: (term, values[row]) for row in range(len(sentinels))}
 
 
+def test_a_sentinel_is_not_published_as_an_elevation_or_depth():
+    table = _table({"minimumElevationInMeters": "-9999", "maximumElevationInMeters": "120",
+                    "maximumDepthInMeters": "9999"},
+                   {"minimumElevationInMeters": "999", "maximumDepthInMeters": "999"})
+    result = _assess(table)
+    published = result.table.to_pylist()
+    assert [(r["minimumElevationInMeters"], r["maximumElevationInMeters"], r["maximumDepthInMeters"])
+            for r in published] == [(None, "120", None), ("999", None, "999")]
+    # the originals are kept in Darwin Core's verbatim terms
+    assert [(r["verbatimElevation"], r["verbatimDepth"]) for r in published] == [("-9999", "9999"), (None, None)]
+    assert result.publishable.tolist() == [True, True]
+
+
 def test_duplicate_catalogue_numbers_within_institution_and_collection_are_flagged():
     table = _table(
         {"institutionCode": "RBINS", "collectionCode": "ENT", "catalogNumber": "RBINS-ENT-000123"},   # 0
