@@ -39,6 +39,8 @@ def _print_result(result: dict, as_json: bool) -> None:
     typer.echo(f"  rejected:   {result['rejected']} (reasons in {result['quarantine']})")
     if result.get("report"):
         typer.echo(f"  report:     {result['report']}")
+    if result.get("warnings"):
+        typer.echo(f"  warnings:   {result['warnings']} (published records with a warning or info flag)")
     if result.get("amendments"):
         typer.echo(f"  amendments: {result['amendments']}")
     if result["issues"]:

@@ -116,6 +116,9 @@ def test_run_counts_records_and_the_warnings_file_lists_them(sqlite_config):
     html = render_html(report)
     for severity, count in per_severity.items():
         assert f"{count:,} record{'s' if count != 1 else ''} with at least one {severity}" in html
+    per_term = issues.drop_duplicates(["record", "term", "severity"]).groupby(["term", "severity"]).size()
+    assert {(t, s): n for t, counts in report.terms.items() for s, n in counts.items()} == per_term.to_dict()
+    assert "Records flagged per term" in html
     assert report.dissco.records_dropped == issues[issues["flag"].str.startswith("DISSCO_")]["record"].nunique()
 
     # warnings-<version>.csv beside the quarantine: exactly the published records with a warning or info flag
