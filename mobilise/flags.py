@@ -3,8 +3,10 @@
 Names follow GBIF's OccurrenceIssue enum where GBIF has one, so that what a data manager sees before publishing
 is what GBIF would show after indexing. Flags GBIF has no name for (it refuses such records outright or never
 sees them) use the same style. ``error`` keeps a record out of the archive (it goes to quarantine with its
-reasons); ``warning`` and ``info`` are reported and published. Every default can be changed per dataset under
-``validation.severity`` in the config.
+reasons); ``warning`` and ``info`` are reported and published. By default only what would break the archive is
+an error (no or a duplicate occurrenceID; no basisOfRecord or one outside the Darwin Core Type Vocabulary, which
+the IPT refuses): GBIF indexes the rest. A flag with ``removes_value`` says the value is wrong, so it is not
+published in its term (the record is). Every default can be changed per dataset under ``validation.severity``.
 """
 from __future__ import annotations
 
