@@ -90,6 +90,11 @@ def test_a_removed_value_merges_into_the_records_own_dynamic_properties():
     first, second = (json.loads(r["dynamicProperties"]) for r in result.table.to_pylist())
     assert first == {"sexRatio": "1:1", "mobilise:removed": {"countryCode": "Atlantis"}}
     assert second == {"mobilise:text": "sexRatio=1:1", "mobilise:removed": {"countryCode": "Atlantis"}}
+    # the same name published as the record's country is kept there: nothing to add
+    both = _assess([{"countryCode": None, "country": "Atlantis"}, {"countryCode": None, "country": "Atlantide"}],
+                   mapping_issues).table.to_pylist()
+    assert both[0]["dynamicProperties"] is None
+    assert json.loads(both[1]["dynamicProperties"]) == {"mobilise:removed": {"countryCode": "Atlantis"}}
 
 
 def test_identifier_faults_still_keep_the_record_out_and_an_error_override_too():

@@ -82,6 +82,9 @@ def assess(table: pa.Table, mapping_issues: pa.Table, context: CheckContext, val
 
 REMOVED_NOTE = "mobilise:removed"  # the key of the dynamicProperties note that keeps the removed originals
 _COORDINATE_PAIR = {"decimalLatitude": "decimalLongitude", "decimalLongitude": "decimalLatitude"}
+# a term whose original, when published unchanged in this other term, is kept there already (a country name
+# mapped to both country and countryCode)
+_SAME_VALUE_IN = {"countryCode": "country"}
 
 
 def remove_flagged_values(table: pa.Table, issues: pa.Table, publishable: np.ndarray) -> pa.Table:
@@ -94,7 +97,8 @@ def remove_flagged_values(table: pa.Table, issues: pa.Table, publishable: np.nda
     ``dynamicProperties``, ``{"mobilise:removed": {"countryCode": "XX"}}``, merged into the record's own JSON
     object (a dynamicProperties that is not one is kept as ``"mobilise:text"``). Nothing is recorded when the
     verbatim term already holds the original, as the mapper puts it there for the values its interpreters
-    could not read (they empty the term themselves; the issue's value is then the original). Columns are added
+    could not read (they empty the term themselves; the issue's value is then the original), nor for a
+    countryCode whose original is the record's country as published. Columns are added
     only when a row needs them. Pure: the same batch always gives the same table.
     """
     removing = [name for name, flag in FLAGS.items() if flag.removes_value]
@@ -113,13 +117,16 @@ def remove_flagged_values(table: pa.Table, issues: pa.Table, publishable: np.nda
         return table
     columns = {name: table[name].to_pylist() for name in
                {term for _, term in originals} | {DWC_VERBATIM_TERM[t] for _, t in originals if t in DWC_VERBATIM_TERM}
-               | {"dynamicProperties"} if name in table.column_names}
+               | {_SAME_VALUE_IN[t] for _, t in originals if t in _SAME_VALUE_IN} | {"dynamicProperties"}
+               if name in table.column_names}
     notes: dict[int, dict[str, str]] = {}
     for (row, term), flagged in sorted(originals.items()):
         value = columns[term][row]
         original = value if value is not None else flagged
         columns[term][row] = None
         if original is None or original == "":
+            continue
+        if term in _SAME_VALUE_IN and columns.get(_SAME_VALUE_IN[term], [None] * table.num_rows)[row] == original:
             continue
         verbatim = DWC_VERBATIM_TERM.get(term)
         kept = columns.get(verbatim, [None] * table.num_rows)[row] if verbatim else None
