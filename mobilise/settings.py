@@ -60,12 +60,34 @@ class SourceConfig(Strict):
     partition: PartitionConfig | None = Field(None, description=(
         "read the source in key ranges, in parallel (see extractors/partitions.py); without it one reader "
         "streams the whole query"))
+    encoding: str | None = Field(None, description=(
+        "Python codec name (e.g. cp1252, latin-1) for text and binary values that are not valid UTF-8, as "
+        "legacy databases hold them; without it such a value is kept with its undecodable bytes shown escaped "
+        "(Li\\xe8ge) and its record flagged TEXT_ENCODING_INVALID (see extractors/base.py decode_text)"))
 
     @model_validator(mode="after")
     def _one_of_query_or_table(self) -> "SourceConfig":
         if bool(self.query) == bool(self.table):
             raise ValueError("give exactly one of 'query' or 'table'")
         return self
+
+    @field_validator("encoding")
+    @classmethod
+    def _known_encoding(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        import codecs
+
+        try:
+            info = codecs.lookup(value)
+        except LookupError:
+            raise ValueError(f"unknown encoding '{value}' (a Python codec name such as cp1252, latin-1 or "
+                             f"iso8859-15)") from None
+        try:
+            "".encode(info.name)
+        except (LookupError, TypeError):
+            raise ValueError(f"'{value}' is not a text encoding") from None
+        return info.name
 
     @field_validator("url")
     @classmethod
