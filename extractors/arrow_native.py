@@ -12,12 +12,15 @@ engine keeps such a column as text. The error says so; ``engine: sqlalchemy`` is
 """
 from __future__ import annotations
 
+import logging
 from typing import Iterator
 
 import pyarrow as pa
 from sqlalchemy.engine import make_url
 
 from mobilise.settings import SourceConfig
+
+log = logging.getLogger(__name__)
 
 
 class NativeEngineError(RuntimeError):
@@ -110,17 +113,47 @@ def _connectorx_uri(url) -> str:
     raise NativeEngineError(f"engine connectorx reads SQLite, PostgreSQL and MySQL/MariaDB sources, not {backend}")
 
 
+def _undecodable_text(error: BaseException) -> bool:
+    """ConnectorX's error for a SQLite TEXT value that is not UTF-8 (rusqlite's FromSqlConversionFailure)."""
+    message = str(error)
+    return "Utf8Error" in message or "invalid utf-8" in message
+
+
+def _rest_with_sqlalchemy(source: SourceConfig, skip: int) -> Iterator[pa.RecordBatch]:
+    """The source's rows after the first `skip`, read by the SQLAlchemy engine (which reads undecodable text)."""
+    from mobilise.extractors.sql import extract_sql
+
+    rest = source.model_copy(update={"engine": "sqlalchemy", "table": None,
+                                     "query": f"SELECT * FROM ({_sql(source)}) LIMIT -1 OFFSET {int(skip)}"})
+    return extract_sql(rest)
+
+
 def extract_connectorx(source: SourceConfig) -> Iterator[pa.RecordBatch]:
+    """ConnectorX's stream in batches of `batch_size` rows.
+
+    ConnectorX stops with an error at a SQLite TEXT value that is not UTF-8 (SQLite stores whatever bytes it is
+    given); the rows from there on are then read with the SQLAlchemy engine (SQLite returns the rows of one query
+    over unchanged data in the same order), so that decode_text escapes and flags that value as with the other
+    engines, and a warning says so."""
     import connectorx
 
     url = make_url(source.url)
+    yielded = 0
     try:
         reader = connectorx.read_sql(_connectorx_uri(url), _sql(source), return_type="arrow_stream",
                                      batch_size=source.batch_size)
-        yield from _batches_of(reader, source.batch_size)
+        for batch in _batches_of(reader, source.batch_size):
+            yield batch
+            yielded += batch.num_rows
     except BaseException as error:  # ConnectorX's Rust panics arrive as pyo3 PanicException (a BaseException)
         if isinstance(error, (GeneratorExit, KeyboardInterrupt, SystemExit, NativeEngineError)):
             raise
+        if url.get_backend_name() == "sqlite" and _undecodable_text(error):
+            log.warning("connectorx cannot read SQLite text that is not UTF-8 (%s); rows %d and later of %s are "
+                        "read with the sqlalchemy engine", str(error).strip().splitlines()[0], yielded + 1,
+                        source.safe_url)
+            yield from _rest_with_sqlalchemy(source, yielded)
+            return
         raise _mismatch(error, "connectorx") from error
 
 

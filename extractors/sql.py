@@ -21,12 +21,25 @@ def _query(source: SourceConfig) -> sa.TextClause | sa.Select:
     return sa.select(sa.text("*")).select_from(sa.table(source.table))
 
 
+def _text(value) -> str:
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return bytes(value).decode("utf-8", "surrogateescape")
+    return str(value)
+
+
 def _column(values: list, name: str) -> pa.Array:
     try:
         return pa.array(values)
-    except (pa.ArrowInvalid, pa.ArrowTypeError):
+    except (pa.ArrowInvalid, pa.ArrowTypeError, UnicodeEncodeError):
         # Mixed types in one column (SQLite is dynamically typed): keep every value, as text.
-        return pa.array([None if v is None else str(v) for v in values], type=pa.string())
+        texts = [None if v is None else _text(v) for v in values]
+        try:
+            return pa.array(texts, type=pa.string())
+        except UnicodeEncodeError:
+            # Text that is not UTF-8 (SQLite hands it over surrogate-escaped, see _tolerate_undecodable_text):
+            # the column's bytes as they are, for decode_text to decode or escape and flag, value by value.
+            return pa.array([None if t is None else t.encode("utf-8", "surrogateescape") for t in texts],
+                            type=pa.binary())
 
 
 def rows_to_batch(columns: list[str], rows: list) -> pa.RecordBatch:
@@ -75,6 +88,13 @@ def _assemble(chunks: list[pa.RecordBatch], columns: list[str]) -> pa.RecordBatc
                                       names=columns)
 
 
+def _tolerate_undecodable_text(dbapi_connection, _record) -> None:
+    """SQLite stores TEXT as given; sqlite3 fails the whole fetch ('Could not decode to UTF-8 column ...') on one
+    value that is not UTF-8. Surrogate escapes keep such a value's bytes (losslessly) for decode_text instead; a
+    value that is UTF-8 reads as before (at about 0.1 us more per text value)."""
+    dbapi_connection.text_factory = lambda data: data.decode("utf-8", "surrogateescape")
+
+
 @register("sqlite", "postgresql", "mysql", "mariadb", "mssql", "oracle")
 def extract_sql(source: SourceConfig) -> Iterator[pa.RecordBatch]:
     if source.engine != "sqlalchemy":
@@ -83,6 +103,8 @@ def extract_sql(source: SourceConfig) -> Iterator[pa.RecordBatch]:
         yield from extract_native(source)
         return
     engine = sa.create_engine(source.url)
+    if engine.dialect.name == "sqlite":
+        sa.event.listen(engine, "connect", _tolerate_undecodable_text)
     try:
         with engine.connect() as connection:
             result = connection.execute(_query(source), execution_options={

@@ -3,9 +3,16 @@
 Pure: no I/O, no global state, the same batch always gives the same result. Interpreters run once per distinct
 value of a batch (columns such as country, basisOfRecord or dates repeat a great deal), so the cost follows the
 number of distinct values, not rows.
+
+Hostile text is contained to its record: a source value the extractor could not decode (listed in the batch's
+UNDECODABLE_COLUMN, see extractors/base.py) flags TEXT_ENCODING_INVALID on every term its column feeds (an error by
+default: the record goes to quarantine with the escaped bytes), and control characters are removed from every
+term's value and flagged CONTROL_CHARACTERS_REMOVED (a warning: the record is published without them).
 """
 from __future__ import annotations
 
+import json
+import re
 import uuid
 from dataclasses import dataclass, field
 from functools import partial
@@ -15,6 +22,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from mobilise.extractors.base import UNDECODABLE_COLUMN
 from mobilise.mappers.columns import as_text
 from mobilise.mappers.coordinates import interpret_coordinate
 from mobilise.mappers.dates import DEFAULT_DATE_ORDER, interpret_date, interpret_event_date
@@ -66,8 +74,9 @@ class MappingPlan:
         missing = sorted(self.source_columns - set(columns))
         if missing:
             where = [f"mapping.{t}" for t, s in self.sources.items() if set(s.columns) & set(missing)]
+            present = [column for column in columns if column != UNDECODABLE_COLUMN]
             raise MappingError(f"{', '.join(where)}: column(s) {', '.join(missing)} not in the source "
-                               f"(the source has: {', '.join(columns)})")
+                               f"(the source has: {', '.join(present)})")
 
 
 def dataset_namespace(config: DatasetConfig) -> uuid.UUID:
@@ -350,6 +359,77 @@ def _pair_text(start: str, end: str) -> str:
     return (f"{start} / {end}" if end else start).strip()
 
 
+# --- hostile text -----------------------------------------------------------------------------------------------
+
+# C0 controls but tab, line feed and carriage return (the archive writer folds those to a space), DEL and the C1
+# controls: invisible in most tools, never meant in a Darwin Core value, and NUL ends a string in C readers.
+CONTROL_CHARACTERS = "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]"
+_CONTROL = re.compile(CONTROL_CHARACTERS)
+
+
+def _may_hold_controls(values: pa.Array) -> bool:
+    """Whether the column's UTF-8 bytes may hold a control character (a pass of NumPy over the raw bytes, several
+    times quicker than the regex; bytes outside a slice can only say yes needlessly). C1 controls are U+0080-U+009F:
+    0xC2 then 0x80-0x9F in UTF-8."""
+    data = values.buffers()[2] if pa.types.is_string(values.type) else None
+    if data is None or data.size == 0:
+        return False
+    raw = np.frombuffer(data, np.uint8)
+    if raw.min() < 0x20:
+        low = raw[raw < 0x20]
+        if np.any((low != 9) & (low != 10) & (low != 13)):
+            return True
+    if np.any(raw == 0x7F):
+        return True
+    lead = np.flatnonzero(raw[:-1] == 0xC2)
+    return bool(lead.size and np.any(raw[lead + 1] < 0xA0))
+
+
+def _shown(value: str) -> str:
+    """A value with its control characters written as escapes ('a\\x00b'), for issue rows and reports."""
+    return _CONTROL.sub(lambda match: f"\\x{ord(match.group()):02x}", value)
+
+
+def without_controls(values: pa.Array, term: str) -> tuple[pa.Array, list[tuple[int, str, str, str]]]:
+    """`values` with CONTROL_CHARACTERS removed (a value left empty becomes null), and a
+    CONTROL_CHARACTERS_REMOVED issue (row, term, flag, original with the controls escaped) per changed row."""
+    if not _may_hold_controls(values):
+        return values, []
+    found = pc.fill_null(pc.match_substring_regex(values, CONTROL_CHARACTERS), False)
+    rows = np.flatnonzero(found.to_numpy(zero_copy_only=False))
+    if rows.size == 0:
+        return values, []
+    originals = values.take(pa.array(rows)).to_pylist()
+    cleaned = pc.utf8_trim_whitespace(pc.replace_substring_regex(values, CONTROL_CHARACTERS, ""))
+    cleaned = pc.if_else(pc.equal(cleaned, ""), pa.scalar(None, pa.string()), cleaned)
+    issues = [(int(row), term, "CONTROL_CHARACTERS_REMOVED", _shown(original))
+              for row, original in zip(rows.tolist(), originals)]
+    return pc.if_else(found, cleaned, values), issues
+
+
+def undecodable_issues(batch: pa.RecordBatch, plan: MappingPlan) -> list[tuple[int, str, str, str]]:
+    """TEXT_ENCODING_INVALID (row, term, flag, the value with its undecodable bytes escaped) for every term fed by
+    a column that UNDECODABLE_COLUMN lists for that row (the extractor's record of what it could not decode)."""
+    if UNDECODABLE_COLUMN not in batch.schema.names:
+        return []
+    marks = batch.column(UNDECODABLE_COLUMN)
+    if marks.null_count == len(marks):
+        return []
+    rows = np.flatnonzero(pc.is_valid(marks).to_numpy(zero_copy_only=False))
+    by_column: dict[str, list[int]] = {}
+    for row, listed in zip(rows.tolist(), marks.take(pa.array(rows)).to_pylist()):
+        for column in json.loads(listed):
+            by_column.setdefault(column, []).append(row)
+    issues = []
+    for term, source in plan.sources.items():
+        for column in source.columns:
+            if column in by_column:
+                values = batch.column(column)
+                issues.extend((row, term, "TEXT_ENCODING_INVALID", str(values[row].as_py()))
+                              for row in by_column[column])
+    return issues
+
+
 def _changed(original: pa.Array, interpreted: pa.Array) -> pa.Array:
     """The original where interpretation changed it (or could not keep it), else null."""
     differs = pc.fill_null(pc.not_equal(original, interpreted), True)
@@ -357,21 +437,29 @@ def _changed(original: pa.Array, interpreted: pa.Array) -> pa.Array:
 
 
 def map_batch(batch: pa.RecordBatch | pa.Table, plan: MappingPlan) -> tuple[pa.Table, pa.Table]:
-    """(Darwin Core table with plan.terms as text columns, issues table with ISSUE_SCHEMA)."""
+    """(Darwin Core table with plan.terms as text columns, issues table with ISSUE_SCHEMA).
+
+    No value in the table holds a control character (see without_controls); the issues include
+    TEXT_ENCODING_INVALID for what the extractor could not decode (see undecodable_issues)."""
     if isinstance(batch, pa.Table):
         batch = batch.combine_chunks().to_batches()[0] if batch.num_rows else pa.RecordBatch.from_pylist(
             [], schema=batch.schema)
     plan.check_columns(batch.schema.names)
     columns: dict[str, pa.Array] = {}
-    issues: list[tuple[int, str, str, str]] = []
+    issues: list[tuple[int, str, str, str]] = undecodable_issues(batch, plan)
     for term, source in plan.sources.items():
         values, found = source_values(batch, term, source, plan.namespace)
+        issues.extend(found)
+        values, found = without_controls(values, term)
         issues.extend(found)
         interpreter = plan.interpreters.get(term)
         if interpreter is None:
             columns[term] = values
             continue
-        end = as_text(batch.column(source.end)) if source.end else None
+        end = None
+        if source.end:
+            end, found = without_controls(as_text(batch.column(source.end)), term)
+            issues.extend(found)
         interpreted, found = interpret(values, interpreter, term, end)
         issues.extend(found)
         columns[term] = interpreted

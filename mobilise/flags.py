@@ -34,6 +34,11 @@ _FLAGS = [
     Flag("BASIS_OF_RECORD_INVALID", "error", "basisOfRecord is not a Darwin Core basisOfRecord concept", True),
     Flag("SCIENTIFIC_NAME_MISSING", "warning", "scientificName is empty", False),
     Flag("RECORDED_DATE_MISSING", "warning", "eventDate is empty", False),
+    # text as stored in the source (extractors/base.py decode_text; mappers/mapping.py)
+    Flag("TEXT_ENCODING_INVALID", "error", "the source value is not valid UTF-8 (nor in source.encoding): its "
+         "undecodable bytes are shown escaped (\\xe8); set source.encoding or fix the value", False),
+    Flag("CONTROL_CHARACTERS_REMOVED", "warning", "the value held control characters (NUL, BEL, ESC, DEL, other "
+         "C0/C1 controls): removed, the archive has the value without them", False),
     # dates
     Flag("RECORDED_DATE_INVALID", "warning", "eventDate could not be interpreted as a date or interval", True, removes_value=True),
     Flag("RECORDED_DATE_UNLIKELY", "warning", "eventDate lies in the future or before validation.earliest_year", True, removes_value=True),

@@ -46,7 +46,8 @@ def parse_template(text: str) -> tuple[TemplatePart, ...]:
     """A template's parts, read left to right, or ValueError saying what is wrong and where.
 
     ``{name}`` is a source column; ``[...]`` is an optional group, left out whole (with its literal text) when a
-    column in it is empty; ``[[`` and ``]]`` are a literal ``[`` and ``]``; anything else is literal text.
+    column in it is empty; ``[[``, ``]]``, ``{{`` and ``}}`` are a literal ``[``, ``]``, ``{`` and ``}`` (a JSON
+    template: ``{{"where": "{locality}"}}``); anything else is literal text.
     ``"{code_prefix}[.{code}]"`` -> ``(("column", "code_prefix"), ("group", (("text", "."), ("column", "code"))))``.
     Groups do not nest, each names a column, and the template names at least one column.
     """
@@ -62,7 +63,7 @@ def parse_template(text: str) -> tuple[TemplatePart, ...]:
 
     while position < len(text):
         char = text[position]
-        if text[position:position + 2] in ("[[", "]]"):
+        if text[position:position + 2] in ("[[", "]]", "{{", "}}"):
             literal += char
             position += 2
             continue
@@ -162,12 +163,34 @@ class SourceConfig(Strict):
         "how the source writes dates that are not ISO 8601 (03/04/2020, 03.04.2020, 3-4-2020): day-first "
         "(3 April), month-first (4 March) or iso-only (such dates are flagged); a value the order cannot read "
         "(04/13/2020 under day-first) is flagged, never read another way (see mappers/dates.py)"))
+    encoding: str | None = Field(None, description=(
+        "Python codec name (e.g. cp1252, latin-1) for text and binary values that are not valid UTF-8, as "
+        "legacy databases hold them; without it such a value is kept with its undecodable bytes shown escaped "
+        "(Li\\xe8ge) and its record flagged TEXT_ENCODING_INVALID (see extractors/base.py decode_text)"))
 
     @model_validator(mode="after")
     def _one_of_query_or_table(self) -> "SourceConfig":
         if bool(self.query) == bool(self.table):
             raise ValueError("give exactly one of 'query' or 'table'")
         return self
+
+    @field_validator("encoding")
+    @classmethod
+    def _known_encoding(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        import codecs
+
+        try:
+            info = codecs.lookup(value)
+        except LookupError:
+            raise ValueError(f"unknown encoding '{value}' (a Python codec name such as cp1252, latin-1 or "
+                             f"iso8859-15)") from None
+        try:
+            "".encode(info.name)
+        except (LookupError, TypeError):
+            raise ValueError(f"'{value}' is not a text encoding") from None
+        return info.name
 
     @field_validator("url")
     @classmethod

@@ -104,3 +104,10 @@ def test_template_syntax():
                           ("{a}[.]", "names no {column}"), ("[{a}[{b}]]]", "do not nest")]:
         with pytest.raises(ValueError, match=message.replace("{", r"\{").replace("[", r"\[")):
             parse_template(text)
+
+
+def test_doubled_braces_are_literal_braces_in_a_template():
+    from mobilise.settings import parse_template
+
+    assert parse_template('{{"where": "{locality}"}}') == (
+        ("text", '{"where": "'), ("column", "locality"), ("text", '"}'))

@@ -1,0 +1,377 @@
+"""Hostile text is contained to its record (issue 9 item 7, issue 14): text that is not UTF-8 and control characters.
+
+A Latin-1 ``Liège`` in a SQLite TEXT column, an invalid-UTF-8 BLOB / bytea / VARBINARY: decoded with
+``source.encoding`` when configured, else the record goes to quarantine with TEXT_ENCODING_INVALID naming the field
+and the escaped bytes, and the rest is published. Control characters are removed from the published value and
+flagged CONTROL_CHARACTERS_REMOVED; the archive never holds them. Every engine (SQLAlchemy, ADBC, ConnectorX) and
+every server (SQLite, PostgreSQL, MariaDB); and a property-based test over random text, bytes and controls.
+"""
+from __future__ import annotations
+
+import re
+import sqlite3
+import textwrap
+import uuid
+import zipfile
+from pathlib import Path
+
+import pyarrow as pa
+import pytest
+import sqlalchemy as sa
+from dwca.read import DwCAReader
+from hypothesis import HealthCheck, given, settings, strategies as st
+
+from mobilise.extractors import sql  # noqa: F401  (registers the SQL backends)
+from mobilise.extractors.base import UNDECODABLE_COLUMN, decode_text, extract_batches
+from mobilise.mappers.interpreters import interpreters
+from mobilise.mappers.mapping import CONTROL_CHARACTERS, MappingPlan, map_batch
+from mobilise.settings import TermSource, load_config
+from tests.pipeline_helpers import read_core_with_pandas, read_quarantine, run_stages
+from tests.services import mariadb_db, postgres_db  # noqa: F401  (fixtures)
+
+DWC = "http://rs.tdwg.org/dwc/terms/"
+LATIN1_LIEGE = b"Li\xe8ge"  # 'Liège' in Latin-1 / cp1252: not UTF-8
+HOSTILE_BLOB = bytes.fromhex("C328A0A1FFFE")  # invalid UTF-8 (issue 14)
+CONTROLS = "a\x00b\x0e\x07\x1b\x7f\x85\x9fc"  # NUL, SO, BEL, ESC, DEL, NEL, APC: never in the archive
+SHOWN_CONTROLS = r"a\x00b\x0e\x07\x1b\x7f\x85\x9fc"
+SQLITE_ENGINES = ["sqlalchemy", "adbc", "connectorx"]
+
+
+def write_config(tmp_path: Path, url: str, table: str = "specimen", encoding: str | None = None,
+                 engine: str = "sqlalchemy") -> Path:
+    """A small dataset config of our own over `table` (id, catalog, name, locality, notes, remarks)."""
+    path = tmp_path / "hostile.yaml"
+    path.write_text(textwrap.dedent(f"""\
+        source:
+          url: "{url}"
+          table: {table}
+          engine: {engine}
+          batch_size: 3
+          encoding: {encoding or "null"}
+        metadata:
+          title: Hostile text
+          shortname: hostile
+          abstract: [Records whose text is not UTF-8 or holds control characters.]
+          licence: CC0-1.0
+          creators: [{{organisation: Test, email: test@example.org}}]
+          contacts: [{{organisation: Test, email: test@example.org}}]
+        mapping:
+          occurrenceID: {{template: "urn:test:{{id}}"}}
+          basisOfRecord: {{constant: PreservedSpecimen}}
+          eventDate: {{constant: "2001-05-06"}}
+          institutionCode: {{constant: TEST}}
+          catalogNumber: catalog
+          scientificName: name
+          locality: locality
+          fieldNotes: notes
+          occurrenceRemarks: remarks
+        validation:
+          bdq: {{enabled: false}}
+          dissco: ignore
+        gates: {{max_rejected_share: null, max_drop_share: null}}
+        output:
+          directory: {tmp_path / "output"}
+        """), encoding="utf-8")
+    return path
+
+
+def sqlite_source(path: Path) -> Path:
+    """Rows 1-2 hostile bytes, row 3 control characters, rows 4-7 clean (the Latin-1 TEXT as SQLite stores it)."""
+    with sqlite3.connect(path) as connection:
+        connection.execute("CREATE TABLE specimen (id INTEGER PRIMARY KEY, catalog TEXT, name TEXT, locality TEXT, "
+                           "notes BLOB, remarks TEXT)")
+        connection.execute("INSERT INTO specimen VALUES (1, 'C-1', 'Quercus robur', CAST(x'4C69E86765' AS TEXT), "
+                           "NULL, NULL)")
+        connection.execute("INSERT INTO specimen VALUES (2, 'C-2', 'Quercus robur', 'Namur', x'C328A0A1FFFE', NULL)")
+        connection.execute("INSERT INTO specimen VALUES (3, 'C-3', 'Quercus robur', 'Gent', NULL, ?)", (CONTROLS,))
+        connection.executemany("INSERT INTO specimen VALUES (?, ?, 'Fagus sylvatica', 'Liège', ?, 'fine')",
+                               [(i, f"C-{i}", "Liège".encode()) for i in range(4, 8)])
+    return path
+
+
+@pytest.fixture
+def hostile_sqlite(tmp_path) -> Path:
+    return sqlite_source(tmp_path / "hostile.sqlite")
+
+
+# --- extraction ---------------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("engine", SQLITE_ENGINES)
+def test_every_engine_escapes_undecodable_text_and_names_the_columns(hostile_sqlite, tmp_path, engine):
+    config = load_config(write_config(tmp_path, f"sqlite:///{hostile_sqlite}", engine=engine))
+    table = pa.Table.from_batches(list(extract_batches(config.source)))
+    assert table.num_rows == 7
+    rows = {row["id"]: row for row in table.to_pylist()}
+    assert rows[1]["locality"] == r"Li\xe8ge" and rows[1][UNDECODABLE_COLUMN] == '["locality"]'
+    assert rows[2]["notes"] == r"\xc3(\xa0\xa1\xff\xfe" and rows[2][UNDECODABLE_COLUMN] == '["notes"]'
+    assert rows[3]["remarks"] == CONTROLS and rows[3][UNDECODABLE_COLUMN] is None  # controls are the mapper's
+    assert all(rows[i]["locality"] == rows[i]["notes"] == "Liège" and rows[i][UNDECODABLE_COLUMN] is None
+               for i in range(4, 8))
+    assert pa.types.is_string(table.schema.field("notes").type)  # valid BLOBs are text, like TEXT
+
+
+@pytest.mark.parametrize("engine", SQLITE_ENGINES)
+def test_with_an_encoding_latin1_text_is_read_right(hostile_sqlite, tmp_path, engine):
+    config = load_config(write_config(tmp_path, f"sqlite:///{hostile_sqlite}", encoding="cp1252", engine=engine))
+    assert config.source.encoding == "cp1252"
+    rows = {row["id"]: row for row in pa.Table.from_batches(list(extract_batches(config.source))).to_pylist()}
+    assert rows[1]["locality"] == "Liège"
+    assert rows[2]["notes"] == HOSTILE_BLOB.decode("cp1252") == "Ã(\xa0¡ÿþ"  # every byte is a cp1252 character
+    assert [row[UNDECODABLE_COLUMN] for row in rows.values()] == [None] * 7
+    assert rows[5]["locality"] == "Liège"  # UTF-8 first: a valid value is never re-read as cp1252
+
+
+def test_connectorx_reads_the_rest_after_undecodable_text_mid_stream(tmp_path):
+    """ConnectorX stops at a SQLite TEXT that is not UTF-8; the rows from there are read by SQLAlchemy, none lost."""
+    path = tmp_path / "long.sqlite"
+    with sqlite3.connect(path) as connection:
+        connection.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, locality TEXT)")
+        connection.executemany("INSERT INTO t VALUES (?, ?)", [(i, f"place {i}") for i in range(1, 2001)])
+        connection.execute("UPDATE t SET locality = CAST(x'4C69E86765' AS TEXT) WHERE id IN (1234, 1999)")
+    config = load_config(write_config(tmp_path, f"sqlite:///{path}", table="t", engine="connectorx"))
+    source = config.source.model_copy(update={"batch_size": 100})
+    batches = list(extract_batches(source))
+    assert [b.num_rows for b in batches] == [100] * 20
+    table = pa.Table.from_batches(batches)
+    assert table["id"].to_pylist() == list(range(1, 2001))
+    flagged = table.filter(table[UNDECODABLE_COLUMN].is_valid())
+    assert flagged["id"].to_pylist() == [1234, 1999] and flagged["locality"].to_pylist() == [r"Li\xe8ge"] * 2
+
+
+def test_decode_text_handles_invalid_utf8_inside_arrow_strings():
+    """A driver may hand over a string column whose bytes are not UTF-8 (ADBC's SQLite does): validated, fixed."""
+    raw = pa.array([b"ok", LATIN1_LIEGE, None, "é".encode()], pa.binary()).view(pa.string())
+    batch = pa.RecordBatch.from_arrays([raw, pa.array([1, 2, 3, 4])], names=["text", "n"])
+    decoded = decode_text(batch)
+    assert decoded.column("text").to_pylist() == ["ok", r"Li\xe8ge", None, "é"]
+    assert decoded.column(UNDECODABLE_COLUMN).to_pylist() == [None, '["text"]', None, None]
+    assert decoded.column("n").to_pylist() == [1, 2, 3, 4]
+    assert decode_text(batch, "latin-1").column("text").to_pylist() == ["ok", "Liège", None, "é"]
+    # cp1252 leaves 0x81, 0x8D, 0x8F, 0x90, 0x9D undefined: such a value is still escaped and flagged
+    undefined = pa.RecordBatch.from_arrays([pa.array([b"x\x81y"])], names=["text"])
+    assert decode_text(undefined, "cp1252").to_pylist() == [{"text": r"x\x81y", UNDECODABLE_COLUMN: '["text"]'}]
+
+
+# --- mapping ------------------------------------------------------------------------------------------------------
+
+def test_map_batch_flags_every_term_an_undecodable_column_feeds_and_removes_controls(hostile_sqlite, tmp_path):
+    config = load_config(write_config(tmp_path, f"sqlite:///{hostile_sqlite}"))
+    config.mapping["dynamicProperties"] = config.mapping["locality"].model_copy(
+        update={"column": None, "template": "{{\"where\": \"{locality}\"}}"})
+    plan = MappingPlan.from_config(config)
+    table, issues = map_batch(pa.Table.from_batches(list(extract_batches(config.source))), plan)
+    found = sorted(zip(issues["row"].to_pylist(), issues["term"].to_pylist(), issues["flag"].to_pylist(),
+                       issues["value"].to_pylist()))
+    assert found == [(0, "dynamicProperties", "TEXT_ENCODING_INVALID", r"Li\xe8ge"),
+                     (0, "locality", "TEXT_ENCODING_INVALID", r"Li\xe8ge"),
+                     (1, "fieldNotes", "TEXT_ENCODING_INVALID", r"\xc3(\xa0\xa1\xff\xfe"),
+                     (2, "occurrenceRemarks", "CONTROL_CHARACTERS_REMOVED", SHOWN_CONTROLS)]
+    assert table["occurrenceRemarks"][2].as_py() == "abc"
+    assert UNDECODABLE_COLUMN not in table.column_names
+
+
+def test_control_characters_are_removed_from_every_kind_of_term_value():
+    """Columns, templates, constants, interval ends and interpreted terms: removed before interpretation."""
+    batch = pa.RecordBatch.from_pydict({
+        "id": ["A\x00-1", "B-2", "C-3"], "date": ["2001-05-06\x07", "2001-05-07", "\x1b"],
+        "end": [None, "2001-05-09\x7f", None], "country": ["Belgi\x0eë", "France", "\x00"]})
+    sources = {"occurrenceID": TermSource(template="urn:{id}"), "eventDate": TermSource(column="date", end="end"),
+               "countryCode": TermSource(column="country"), "locality": TermSource(constant="in\x1bside")}
+    chosen = {term: interpreter for term, interpreter in interpreters().items() if term in sources}
+    table, issues = map_batch(batch, MappingPlan(sources, chosen, {}, uuid.uuid4()))
+    assert table["occurrenceID"].to_pylist() == ["urn:A-1", "urn:B-2", "urn:C-3"]
+    assert table["eventDate"].to_pylist() == ["2001-05-06", "2001-05-07/2001-05-09", None]
+    assert table["countryCode"].to_pylist() == ["BE", "FR", None]
+    assert table["locality"].to_pylist() == ["inside"] * 3
+    flagged = {(row, term) for row, term, flag in zip(issues["row"].to_pylist(), issues["term"].to_pylist(),
+                                                      issues["flag"].to_pylist()) if flag == "CONTROL_CHARACTERS_REMOVED"}
+    assert flagged == {(0, "occurrenceID"), (0, "eventDate"), (1, "eventDate"), (2, "eventDate"),
+                       (0, "countryCode"), (2, "countryCode"), (0, "locality"), (1, "locality"), (2, "locality")}
+    assert set(issues["flag"].to_pylist()) == {"CONTROL_CHARACTERS_REMOVED"}  # '\x1b' alone is empty, not invalid
+    for name in table.column_names:
+        assert not any(value and re.search(CONTROL_CHARACTERS, value) for value in table[name].to_pylist())
+
+
+# --- whole runs ---------------------------------------------------------------------------------------------------
+
+def _archive_text(archive: str) -> str:
+    with zipfile.ZipFile(archive) as handle:
+        return handle.read("occurrence.txt").decode("utf-8")  # strict: the archive is UTF-8
+
+
+def _assert_no_controls(archive: str) -> None:
+    assert not re.search(CONTROL_CHARACTERS, _archive_text(archive))
+
+
+def test_run_quarantines_undecodable_records_and_publishes_the_rest(hostile_sqlite, tmp_path):
+    result = run_stages(load_config(write_config(tmp_path, f"sqlite:///{hostile_sqlite}")))
+    assert result.extracted == 7 and result.records == 5 and result.rejected == 2
+    assert result.records + result.rejected == result.extracted
+    frame = read_core_with_pandas(result.archive).set_index("occurrenceID")
+    assert sorted(frame.index) == ["urn:test:3", "urn:test:4", "urn:test:5", "urn:test:6", "urn:test:7"]
+    assert frame.loc["urn:test:3", "occurrenceRemarks"] == "abc"
+    assert (frame.loc[["urn:test:4", "urn:test:7"], "locality"] == "Liège").all()
+    _assert_no_controls(result.archive)
+    quarantine = read_quarantine(result.quarantine).set_index("occurrenceID")
+    assert sorted(quarantine.index) == ["urn:test:1", "urn:test:2"]
+    assert quarantine.loc["urn:test:1", "reasons"].startswith(r"TEXT_ENCODING_INVALID: locality = 'Li\xe8ge' (")
+    assert quarantine.loc["urn:test:2", "reasons"].startswith(
+        r"TEXT_ENCODING_INVALID: fieldNotes = '\xc3(\xa0\xa1\xff\xfe' (")
+    assert quarantine.loc["urn:test:1", "catalogNumber"] == "C-1"
+    assert quarantine.loc["urn:test:1", f"source.{UNDECODABLE_COLUMN}"] == '["locality"]'
+    assert result.issues["TEXT_ENCODING_INVALID"] == 2 and result.issues["CONTROL_CHARACTERS_REMOVED"] == 1
+    assert result.severity["CONTROL_CHARACTERS_REMOVED"] == "warning"
+
+
+def test_run_with_an_encoding_publishes_every_record(hostile_sqlite, tmp_path):
+    result = run_stages(load_config(write_config(tmp_path, f"sqlite:///{hostile_sqlite}", encoding="cp1252")))
+    assert (result.extracted, result.records, result.rejected) == (7, 7, 0)
+    frame = read_core_with_pandas(result.archive).set_index("occurrenceID")
+    assert frame.loc["urn:test:1", "locality"] == "Liège"
+    assert frame.loc["urn:test:2", "fieldNotes"] == "Ã(\xa0¡ÿþ"
+    assert "TEXT_ENCODING_INVALID" not in result.issues
+    _assert_no_controls(result.archive)
+
+
+# --- PostgreSQL and MariaDB ---------------------------------------------------------------------------------------
+
+def _server_rows(url: str, create: str, insert: str, rows: list[dict]) -> None:
+    engine = sa.create_engine(url, poolclass=sa.NullPool)
+    try:
+        with engine.begin() as connection:
+            connection.execute(sa.text(create))
+            connection.execute(sa.text(insert), rows)
+    finally:
+        engine.dispose()
+
+
+SERVER_ROWS = [
+    {"id": 1, "catalog": "C-1", "locality": "Namur", "notes": LATIN1_LIEGE, "remarks": None},
+    {"id": 2, "catalog": "C-2", "locality": "Namur", "notes": HOSTILE_BLOB, "remarks": None},
+    {"id": 3, "catalog": "C-3", "locality": "Gent", "notes": None, "remarks": CONTROLS.replace("\x00", "")},
+    {"id": 4, "catalog": "C-4", "locality": "Liège", "notes": "Liège".encode(), "remarks": "fine"},
+]
+
+
+def _check_server_run(tmp_path: Path, url: str, engine: str) -> None:
+    for encoding in (None, "cp1252"):
+        output = tmp_path / (encoding or "strict")
+        output.mkdir()
+        config = load_config(write_config(output, url, encoding=encoding, engine=engine))
+        config.mapping.pop("scientificName")
+        config.mapping["scientificName"] = config.mapping["basisOfRecord"].model_copy(
+            update={"constant": "Quercus robur"})
+        result = run_stages(config)
+        assert result.records + result.rejected == result.extracted == 4
+        frame = read_core_with_pandas(result.archive).set_index("occurrenceID")
+        assert frame.loc["urn:test:3", "occurrenceRemarks"] == "abc"
+        assert frame.loc["urn:test:4", "locality"] == frame.loc["urn:test:4", "fieldNotes"] == "Liège"
+        _assert_no_controls(result.archive)
+        if encoding is None:
+            assert result.rejected == 2
+            reasons = read_quarantine(result.quarantine).set_index("occurrenceID")["reasons"]
+            assert reasons["urn:test:1"].startswith(r"TEXT_ENCODING_INVALID: fieldNotes = 'Li\xe8ge' (")
+            assert reasons["urn:test:2"].startswith(r"TEXT_ENCODING_INVALID: fieldNotes = '\xc3(\xa0\xa1\xff\xfe' (")
+        else:
+            assert result.rejected == 0
+            assert frame.loc["urn:test:1", "fieldNotes"] == "Liège"
+            assert frame.loc["urn:test:2", "fieldNotes"] == "Ã(\xa0¡ÿþ"
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("engine", SQLITE_ENGINES)
+def test_postgresql_bytea_and_controls(postgres_db, tmp_path, engine):
+    """PostgreSQL's UTF8 text refuses invalid bytes (and NUL) at insert; a bytea holds any bytes."""
+    _server_rows(postgres_db, "CREATE TABLE specimen (id integer PRIMARY KEY, catalog text, locality text, "
+                              "notes bytea, remarks text)",
+                 "INSERT INTO specimen VALUES (:id, :catalog, :locality, :notes, :remarks)", SERVER_ROWS)
+    _check_server_run(tmp_path, postgres_db, engine)
+
+
+@pytest.mark.mariadb
+@pytest.mark.parametrize("engine", ["sqlalchemy", "connectorx"])
+def test_mariadb_varbinary_latin1_column_and_controls(mariadb_db, tmp_path, engine):
+    """A latin1 column is converted by the server (right); a VARBINARY holds any bytes."""
+    _server_rows(mariadb_db, "CREATE TABLE specimen (id INT PRIMARY KEY, catalog VARCHAR(20), "
+                             "locality VARCHAR(50) CHARACTER SET latin1, notes VARBINARY(50), remarks TEXT)",
+                 "INSERT INTO specimen VALUES (:id, :catalog, :locality, :notes, :remarks)", SERVER_ROWS)
+    _check_server_run(tmp_path, mariadb_db, engine)
+
+
+# --- property-based: random text, bytes and control characters ------------------------------------------------------
+
+_TEXT = st.text(st.characters(exclude_categories=("Cs",)), max_size=12)  # surrogates cannot be stored as text
+_CONTROL_TEXT = st.text(st.sampled_from(list("ab é\t\n\r\x00\x01\x07\x0b\x0c\x0e\x1b\x1f\x7f\x80\x85\x9f\u2028")),
+                        max_size=8)
+_VALUE = st.one_of(st.none(), _TEXT, _CONTROL_TEXT, st.binary(max_size=8))
+_ROW = st.fixed_dictionaries({"name": _VALUE, "locality": _VALUE, "remarks": _VALUE, "raw_text": st.binary(max_size=6)})
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                                                 HealthCheck.too_slow])
+@given(rows=st.lists(_ROW, min_size=1, max_size=6), encoding=st.sampled_from([None, "cp1252"]))
+def test_random_text_bytes_and_controls_never_crash_nor_lose_a_record(tmp_path_factory, rows, encoding):
+    tmp_path = tmp_path_factory.mktemp("hypothesis")
+    path = tmp_path / "random.sqlite"
+    with sqlite3.connect(path) as connection:
+        connection.execute("CREATE TABLE specimen (id INTEGER PRIMARY KEY, catalog TEXT, name, locality, "
+                           "notes TEXT, remarks)")
+        for number, row in enumerate(rows, start=1):
+            # raw bytes stored as TEXT, as a legacy application writes them (CAST keeps the bytes)
+            connection.execute("INSERT INTO specimen VALUES (?, ?, ?, ?, CAST(? AS TEXT), ?)",
+                               (number, f"C-{number}", row["name"], row["locality"], row["raw_text"],
+                                row["remarks"]))
+    config = load_config(write_config(tmp_path, f"sqlite:///{path}", encoding=encoding))
+    config.mapping["recordedBy"] = config.mapping.pop("scientificName")  # random names may be empty: an error
+    config.mapping["scientificName"] = TermSource(constant="Quercus robur")
+    result = run_stages(config)
+    assert result.records + result.rejected == result.extracted == len(rows)
+    text = _archive_text(result.archive)
+    assert not re.search(CONTROL_CHARACTERS, text)
+    frame = read_core_with_pandas(result.archive)
+    with DwCAReader(result.archive) as archive:
+        read = list(archive)
+    assert len(read) == len(frame) == result.records
+    for row, (_, expected) in zip(read, frame.iterrows()):
+        assert row.id == expected["occurrenceID"]
+        for term in ("catalogNumber", "recordedBy", "locality", "fieldNotes", "occurrenceRemarks"):
+            assert row.data[DWC + term] == expected[term]
+    quarantine = read_quarantine(result.quarantine)
+    assert len(quarantine) == result.rejected
+    # exactly the records holding bytes that are neither UTF-8 nor in the encoding are rejected, for that reason
+    expected = {f"urn:test:{number}" for number, row in enumerate(rows, start=1)
+                if not all(_decodable(value, encoding) for value in row.values())}
+    assert set(quarantine["occurrenceID"]) == expected
+    assert quarantine["reasons"].str.startswith("TEXT_ENCODING_INVALID: ").all()
+    assert set(frame["occurrenceID"]) == {f"urn:test:{n}" for n in range(1, len(rows) + 1)} - expected
+    published = frame.set_index("occurrenceID")
+    for number, row in enumerate(rows, start=1):
+        key = f"urn:test:{number}"
+        if key in published.index:  # the value as written: decoded, controls removed, trimmed, tabs/breaks folded
+            for term, column in (("recordedBy", "name"), ("locality", "locality"), ("occurrenceRemarks", "remarks"),
+                                 ("fieldNotes", "raw_text")):
+                assert published.loc[key, term] == _as_published(row[column], encoding)
+
+
+def _as_published(value, encoding: str | None) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bytes):
+        try:
+            value = value.decode("utf-8")
+        except UnicodeDecodeError:
+            value = value.decode(encoding)
+    return re.sub(r"[\t\r\n]+", " ", re.sub(CONTROL_CHARACTERS, "", value).strip())
+
+
+def _decodable(value, encoding: str | None) -> bool:
+    if not isinstance(value, bytes):
+        return True
+    for codec in ("utf-8", encoding):
+        try:
+            if codec:
+                value.decode(codec)
+                return True
+        except UnicodeDecodeError:
+            pass
+    return False
