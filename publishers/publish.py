@@ -151,14 +151,20 @@ def publish(config: DatasetConfig, catalog: RunCatalog, batches: Sequence[Valida
     published = now_utc()
     failed = [gate for gate in gates if not gate.passed]
 
-    def quarantine_batches() -> Iterator[pa.Table]:
-        return (catalog.load(e) for e in catalog.entries("quarantine", table))
+    def batches_of(dataset: str) -> Iterator[pa.Table]:
+        return (catalog.load(e) for e in catalog.entries(dataset, table))
 
-    def warning_batches() -> Iterator[pa.Table]:
-        return (catalog.load(e) for e in catalog.entries("warnings", table))
-
-    def amendment_batches() -> Iterator[pa.Table]:
-        return (catalog.load(e) for e in catalog.entries("amendments", table))
+    def write_run_files(version: str | None) -> tuple[RunReport, Path, str | None]:
+        """The quarantine, warnings and amendments files and the reports of `version` (None: validation/)."""
+        write_quarantine(batches_of("quarantine"), directory.quarantine(version))
+        write_warnings(batches_of("warnings"), directory.warnings(version))
+        amendments = write_amendments(batches_of("amendments"), directory.amendments(version))
+        report = RunReport.build(config, version=version, generated=published.isoformat(), gates=gates,
+                                 quality=quality, fragment=fragment,
+                                 files=_files(directory, version, amendments is not None))
+        json_path, html = directory.report(version)
+        report.write(json_path, html)
+        return report, html, amendments
 
     def result(version: str | None, run_report: RunReport, records: int, **published_files) -> RunResult:
         return RunResult(config.shortname, version, records=records, rejected=quality.rejected,
@@ -167,14 +173,7 @@ def publish(config: DatasetConfig, catalog: RunCatalog, batches: Sequence[Valida
 
     if dry_run or failed:
         quarantine = directory.quarantine(None)
-        write_quarantine(quarantine_batches(), quarantine)
-        write_warnings(warning_batches(), directory.warnings(None))
-        amendments = write_amendments(amendment_batches(), directory.amendments(None))
-        report = RunReport.build(config, version=None, generated=published.isoformat(), gates=gates,
-                                 quality=quality, fragment=fragment,
-                                 files=_files(directory, None, amendments is not None))
-        json_path, html = directory.report(None)
-        report.write(json_path, html)
+        report, html, amendments = write_run_files(None)
         if failed:
             raise PublicationGateError("; ".join(f"{g.name}: {g.detail}" for g in failed)
                                        + f". Nothing was published; see {html}", report=report, html=html)
@@ -189,14 +188,7 @@ def publish(config: DatasetConfig, catalog: RunCatalog, batches: Sequence[Valida
         terms = core_terms(mapped_terms, quality.added_terms)
         with atomic_path(archive) as temporary:
             written = write_archive(temporary, terms, _core_parts(catalog, batches, terms), eml)
-        write_quarantine(quarantine_batches(), directory.quarantine(version))
-        write_warnings(warning_batches(), directory.warnings(version))
-        amendments = write_amendments(amendment_batches(), directory.amendments(version))
-        report = RunReport.build(config, version=version, generated=published.isoformat(), gates=gates,
-                                 quality=quality, fragment=fragment,
-                                 files=_files(directory, version, amendments is not None))
-        json_path, html = directory.report(version)
-        report.write(json_path, html)
+        report, html, amendments = write_run_files(version)
     except BaseException:
         # A version is all or nothing: remove what this attempt wrote; the current one was never touched.
         for path in directory.files(version):

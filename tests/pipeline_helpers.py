@@ -5,6 +5,8 @@ import csv
 import io
 import sqlite3
 import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pandas as pd
@@ -17,8 +19,10 @@ from mobilise.publishers.publish import RunResult
 from mobilise.settings import DatasetConfig
 
 
-def run_stages(config: DatasetConfig, dry_run: bool = False) -> RunResult:
-    """The flow's steps one after the other in this process, on a run catalog removed afterwards."""
+@contextmanager
+def staged_run(config: DatasetConfig, dry_run: bool = False) -> Iterator[tuple[RunCatalog, RunResult]]:
+    """The flow's steps one after the other in this process: (the run catalog, to look into, and the result);
+    the catalog is removed afterwards."""
     plan = MappingPlan.from_config(config)
     catalog = RunCatalog.create(config)
     try:
@@ -27,9 +31,15 @@ def run_stages(config: DatasetConfig, dry_run: bool = False) -> RunResult:
         mapped = steps.map_batches(plan, catalog, extracted)
         duplicates = steps.find_duplicates(catalog)
         batches = steps.validate_batches(config, plan, catalog, mapped, duplicates)
-        return steps.publish(config, plan, catalog, batches, dry_run=dry_run)
+        yield catalog, steps.publish(config, plan, catalog, batches, dry_run=dry_run)
     finally:
         catalog.remove()
+
+
+def run_stages(config: DatasetConfig, dry_run: bool = False) -> RunResult:
+    """The flow's steps one after the other in this process, on a run catalog removed afterwards."""
+    with staged_run(config, dry_run) as (_, result):
+        return result
 
 
 def read_core_with_pandas(archive: str | Path) -> pd.DataFrame:

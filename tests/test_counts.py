@@ -2,7 +2,6 @@
 the warnings file lists exactly the published records that carry a warning or info flag."""
 from __future__ import annotations
 
-from contextlib import contextmanager
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
@@ -11,15 +10,14 @@ import pandas as pd
 import pyarrow as pa
 
 from mobilise.catalog import RunCatalog
-from mobilise.extractors.stage import plan_partitions
 from mobilise.flags import severities
-from mobilise.flows import steps
-from mobilise.mappers.mapping import ISSUE_SCHEMA, MappingPlan
+from mobilise.mappers.mapping import ISSUE_SCHEMA
 from mobilise.publishers.publication import PublicationDirectory
 from mobilise.publishers.report import render_html
 from mobilise.settings import ValidationConfig
 from mobilise.validators.quality import QualitySummary, validate, warnings_table
 from mobilise.validators.registry import CheckContext
+from tests.pipeline_helpers import staged_run
 
 BASE = {"basisOfRecord": "PreservedSpecimen", "scientificName": "Abies alba", "eventDate": "1990-05-01",
         "decimalLatitude": "52.1", "decimalLongitude": "5.1", "countryCode": "NL"}
@@ -74,21 +72,6 @@ def test_warnings_table_lists_each_published_record_once_with_every_message():
     assert empty.num_rows == 0 and empty.column_names == list(table.columns)
 
 
-@contextmanager
-def _run(config, dry_run: bool = False):
-    """The run's steps as tests.pipeline_helpers.run_stages takes them, keeping the run catalog to look into."""
-    plan = MappingPlan.from_config(config)
-    catalog = RunCatalog.create(config)
-    try:
-        extracted = [entry for partition in plan_partitions(config.source)
-                     for entry in steps.extract(config, plan, catalog, partition)]
-        mapped = steps.map_batches(plan, catalog, extracted)
-        batches = steps.validate_batches(config, plan, catalog, mapped, steps.find_duplicates(catalog))
-        yield catalog, steps.publish(config, plan, catalog, batches, dry_run=dry_run)
-    finally:
-        catalog.remove()
-
-
 def _issues_of_run(catalog: RunCatalog) -> tuple[pd.DataFrame, set[str]]:
     """Every issue of the run with its record's occurrenceID (pandas, independent of the stage's counting), and
     the occurrenceIDs published."""
@@ -104,7 +87,7 @@ def _issues_of_run(catalog: RunCatalog) -> tuple[pd.DataFrame, set[str]]:
 
 
 def test_run_counts_records_and_the_warnings_file_lists_them(sqlite_config):
-    with _run(sqlite_config) as (catalog, result):
+    with staged_run(sqlite_config) as (catalog, result):
         issues, published = _issues_of_run(catalog)
     # the sample has records with the same flag on two terms, so issue rows and records differ
     assert len(issues) > len(issues.drop_duplicates(["record", "flag"]))
@@ -140,7 +123,7 @@ def test_run_counts_records_and_the_warnings_file_lists_them(sqlite_config):
 
 
 def test_a_dry_run_writes_the_warnings_under_validation(sqlite_config):
-    with _run(sqlite_config, dry_run=True) as (catalog, result):
+    with staged_run(sqlite_config, dry_run=True) as (catalog, result):
         issues, published = _issues_of_run(catalog)
     assert result.version is None
     assert Path(result.warnings) == Path(sqlite_config.publication_directory) / "validation" / "warnings.csv"
