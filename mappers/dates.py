@@ -138,7 +138,9 @@ class Instant:
 
 
 def _month(text: str) -> int:
-    return ROMAN_MONTHS[text.lower()] if text.isalpha() else int(text)
+    """The month a number or a Roman numeral names; 0 (no month, so the date is flagged) for a Roman numeral that
+    names none (XIII, IIII, VIV)."""
+    return ROMAN_MONTHS.get(text.lower(), 0) if text.isalpha() else int(text)
 
 
 def _int(text: str | None) -> int | None:

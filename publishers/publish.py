@@ -71,14 +71,21 @@ class RunResult:
             "issues": dict(self.issues), "severity": dict(self.severity), "gates": list(self.gates)}
 
 
-def write_quarantine(tables: Iterable[pa.Table], target: Path, empty: str = "reasons") -> int:
+def write_quarantine(tables: Iterable[pa.Table], target: Path, empty: str = "reasons",
+                     columns: Sequence[str] | None = None) -> int:
     """The quarantined records of all batches as one CSV (RFC 4180 quoting: values are kept exactly), streamed a
     batch at a time; a file with the header `empty` alone when there are no batches. Returns the records written.
-    The warnings file is written the same way (:func:`write_warnings`)."""
+
+    `columns`: the CSV's columns, in order, when batches may differ (a batch whose records needed
+    dynamicProperties or a verbatim term another batch did not): a batch's missing columns are written empty.
+    Without it, the first batch's columns. The warnings file is written the same way (:func:`write_warnings`)."""
     written = 0
     with atomic_path(target) as temporary:
         writer = schema = None
         for table in tables:
+            if columns is not None:
+                table = pa.table({name: table[name] if name in table.column_names
+                                  else pa.nulls(table.num_rows, pa.string()) for name in columns})
             if writer is None:
                 schema = table.schema
                 writer = pacsv.CSVWriter(str(temporary), schema)
@@ -91,11 +98,11 @@ def write_quarantine(tables: Iterable[pa.Table], target: Path, empty: str = "rea
     return written
 
 
-def write_warnings(tables: Iterable[pa.Table], target: Path) -> int:
+def write_warnings(tables: Iterable[pa.Table], target: Path, columns: Sequence[str] | None = None) -> int:
     """The published records of all batches that carry a warning or info flag
     (:func:`mobilise.validators.quality.warnings_table`) as one CSV, streamed a batch at a time; the header alone
     when there are none. Returns the records written."""
-    return write_quarantine(tables, target, empty="occurrenceID,severity,flags,messages")
+    return write_quarantine(tables, target, empty="occurrenceID,severity,flags,messages", columns=columns)
 
 
 def write_amendments(tables: Iterable[pa.Table], target: Path) -> str | None:
@@ -154,10 +161,18 @@ def publish(config: DatasetConfig, catalog: RunCatalog, batches: Sequence[Valida
     def batches_of(dataset: str) -> Iterator[pa.Table]:
         return (catalog.load(e) for e in catalog.entries(dataset, table))
 
+    def columns_of(dataset: str) -> list[str]:
+        """Every column any batch of `dataset` has, in the order they first appear (batches may differ), the
+        source columns (``source.*``) last."""
+        names: dict[str, None] = {}
+        for entry in catalog.entries(dataset, table):
+            names.update(dict.fromkeys(catalog.schema(entry).names))
+        return sorted(names, key=lambda name: name.startswith("source."))  # stable: first appearance within each
+
     def write_run_files(version: str | None) -> tuple[RunReport, Path, str | None]:
         """The quarantine, warnings and amendments files and the reports of `version` (None: validation/)."""
-        write_quarantine(batches_of("quarantine"), directory.quarantine(version))
-        write_warnings(batches_of("warnings"), directory.warnings(version))
+        write_quarantine(batches_of("quarantine"), directory.quarantine(version), columns=columns_of("quarantine"))
+        write_warnings(batches_of("warnings"), directory.warnings(version), columns=columns_of("warnings"))
         amendments = write_amendments(batches_of("amendments"), directory.amendments(version))
         report = RunReport.build(config, version=version, generated=published.isoformat(), gates=gates,
                                  quality=quality, fragment=fragment,

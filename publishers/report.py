@@ -232,6 +232,11 @@ class ReportFragment:
     terms: dict[str, dict[str, int]] = dataclass_field(default_factory=dict)
 
 
+def _missing_as_none(value):
+    """pandas gives NaN for a missing text (an empty occurrenceID, an empty value): the report says None."""
+    return None if value is None or value != value else value
+
+
 def batch_fragment(published: pa.Table, issues: pa.Table, occurrence_ids: pa.Array) -> ReportFragment:
     """The fragment of one validated batch: `published` its publishable rows, `issues` its issues
     (validators.validate.REPORT_SCHEMA, rows numbered in the whole batch), `occurrence_ids` the whole batch's."""
@@ -250,8 +255,8 @@ def batch_fragment(published: pa.Table, issues: pa.Table, occurrence_ids: pa.Arr
         frame["occurrenceID"] = occurrence_ids.take(pa.array(frame["row"].to_numpy())).to_pylist()
         for flag, group in frame.groupby("flag", sort=False):
             fragment.examples[flag] = [
-                {"occurrenceID": r.occurrenceID, "term": r.term, "value": None if r.value != r.value else r.value,
-                 "message": r.message} for r in group.head(EXAMPLES_PER_FLAG).itertuples()]
+                {key: _missing_as_none(getattr(r, key)) for key in ("occurrenceID", "term", "value", "message")}
+                for r in group.head(EXAMPLES_PER_FLAG).itertuples()]
         per_term = frame.drop_duplicates(["term", "severity", "row"])  # a record once per term and severity
         for (term, severity), count in per_term.groupby(["term", "severity"]).size().items():
             fragment.terms.setdefault(term, {})[severity] = int(count)

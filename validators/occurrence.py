@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -74,6 +75,24 @@ def recorded_date_unlikely(table: pa.Table, context: CheckContext):
 def coordinate_out_of_range(table: pa.Table, context: CheckContext):
     latitude, longitude = _number(table, "decimalLatitude"), _number(table, "decimalLongitude")
     return pc.or_(pc.greater(pc.abs(latitude), 90), pc.greater(pc.abs(longitude), 180))
+
+
+def _half_point(table: pa.Table, context: CheckContext, given: str, other: str) -> np.ndarray:
+    """`given` has a value and `other` none, and not because an interpreter already flagged `other` (whose removal
+    takes the pair anyway): half a point, which no map can place."""
+    half = pc.and_(pc.invert(_missing(table, given)), _missing(table, other)).to_numpy(zero_copy_only=False)
+    half[context.flagged_rows(other)] = False
+    return half
+
+
+@check("COORDINATE_INVALID", "decimalLatitude")
+def latitude_without_longitude(table: pa.Table, context: CheckContext):
+    return _half_point(table, context, "decimalLatitude", "decimalLongitude")
+
+
+@check("COORDINATE_INVALID", "decimalLongitude")
+def longitude_without_latitude(table: pa.Table, context: CheckContext):
+    return _half_point(table, context, "decimalLongitude", "decimalLatitude")
 
 
 @check("ZERO_COORDINATE", "decimalLatitude")
