@@ -502,6 +502,14 @@ def runtime_problems(config: DatasetConfig) -> list[tuple[tuple, str]]:
         if source.uuid5 is not None and not is_identifier_term(term):
             problems.append((where + ("uuid5",), f"uuid5 mints identifiers, for identifier terms (their name ends in "
                                                  f"ID, e.g. occurrenceID); {term} is not one: use template"))
+        vocabulary = source.vocabulary or VOCABULARY_OF_TERM.get(term)
+        if source.constant is not None and vocabulary is not None:
+            # a constant is the same for every record: one that its vocabulary does not know would flag them all
+            translate = Translator(vocabulary, config.vocabularies.get(vocabulary))
+            if translate(source.constant)[1]:
+                known = sorted(concepts(vocabulary))
+                problems.append((where + ("constant",), f"'{source.constant}' is not a {vocabulary} concept"
+                                 f"{_suggest(source.constant, known)}; the concepts are {', '.join(known)}"))
         if source.vocabulary is not None:
             interpreter = own.get(term)
             if interpreter is not None and not isinstance(interpreter, Translator):

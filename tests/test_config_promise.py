@@ -218,3 +218,20 @@ def test_a_config_that_passes_runs_through_map_batch_and_the_bdq_tests(tmp_path)
     amended, applied = apply_amendments(table.append_column("taxonRank", pa.array(["Species", "sp."])), results,
                                         bdq.amendments)
     assert amended["taxonRank"].to_pylist() == ["species", "species"] and applied.num_rows == 2
+
+
+def test_a_constant_its_vocabulary_does_not_know_is_a_config_error(tmp_path):
+    """`occurrenceStatus: {constant: presnt}` would flag every record; it is refused when the config is loaded."""
+    from mobilise.settings import ConfigError, load_config
+
+    base = (Path(__file__).resolve().parents[1] / "config" / "sample.yaml").read_text(encoding="utf-8")
+    path = tmp_path / "dataset.yaml"
+    path.write_text(base.replace("occurrenceStatus: {constant: present}", "occurrenceStatus: {constant: presnt}"),
+                    encoding="utf-8")
+    with pytest.raises(ConfigError) as failure:
+        load_config(path)
+    message = str(failure.value)
+    assert "mapping.occurrenceStatus.constant: 'presnt' is not a occurrenceStatus concept (did you mean 'present'?)" \
+        in message
+    line = next(n for n, text in enumerate(path.read_text().splitlines(), 1) if "presnt" in text)
+    assert f"{path}:{line}: mapping.occurrenceStatus.constant" in message
