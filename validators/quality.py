@@ -172,7 +172,9 @@ class QualitySummary:
     flagged: dict[str, int] = field(default_factory=dict)  # severity -> records with at least one flag of it
     dissco_flagged: int = 0  # records with at least one DiSSCo readiness flag
     severity_of: dict[str, str] = field(default_factory=dict)  # flag -> error / warning / info, as applied
-    added_terms: list[str] = field(default_factory=list)  # columns the batch gained in validation: by accepted amendments, or by a removed value kept in a verbatim term or dynamicProperties (the archive and the quarantine take the union over batches)
+    # columns the batch gained in validation (accepted amendments; a removed value kept in a verbatim term or in
+    # dynamicProperties): the archive and the quarantine take their union over batches
+    added_terms: list[str] = field(default_factory=list)
     bdq: list[dict] = field(default_factory=list)  # validators.bdq.batch.summarise
     applied: list[dict] = field(default_factory=list)  # validators.bdq.batch.summarise_applied
     mids: dict[str, dict[int, int]] = field(default_factory=dict)  # variant -> MIDS level -> published records
