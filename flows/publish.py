@@ -20,8 +20,9 @@ from mobilise.extractors.partitions import Partition
 from mobilise.extractors.stage import plan_partitions
 from mobilise.flows import steps
 from mobilise.mappers.mapping import MappingPlan
+from mobilise.publishers.publication import PublicationDirectory
 from mobilise.publishers.publish import PublicationGateError, ValidatedBatch
-from mobilise.settings import ExecutionConfig, load_config
+from mobilise.settings import DatasetConfig, ExecutionConfig, load_config
 
 
 @task(name="plan partitions")
@@ -137,6 +138,25 @@ def run_publication(config_path: str, dry_run: bool = False, dask_address: str |
         return configured(config_path, dry_run=dry_run)
 
 
+@contextmanager
+def exclusive_run(config: DatasetConfig, keep_run_files: bool = False):
+    """The run's catalog, under the dataset lock: what a killed run left is repaired first (the publication
+    folder recovered, stale run folders purged), and the run folder is removed however the run ends."""
+    logger = get_run_logger()
+    directory = PublicationDirectory(config.publication_directory)
+    with directory.lock(config.execution.lock_wait_seconds):
+        for line in directory.recover(getattr(config.output, "base_url", None)):
+            logger.warning("recovered from an earlier run: %s", line)
+        for folder in RunCatalog.purge_stale(config.work_directory):
+            logger.warning("removed the run folder %s of a run that is no longer alive", folder)
+        catalog = RunCatalog.create(config)
+        try:
+            yield catalog
+        finally:
+            if not keep_run_files:
+                catalog.remove()
+
+
 @flow(name="publish_dataset", log_prints=True)
 def publish_dataset(config_path: str, dry_run: bool = False, keep_run_files: bool = False) -> dict:
     """Publish the dataset described by the YAML config at `config_path` as the next archive version.
@@ -144,11 +164,16 @@ def publish_dataset(config_path: str, dry_run: bool = False, keep_run_files: boo
     With ``dry_run`` nothing is published: the records are extracted, mapped and validated, and the quarantine
     file and counts are produced, as a data manager wants before the real run.
     """
-    logger = get_run_logger()
     config_path = str(Path(config_path).resolve())
     config = load_config(config_path)  # fail here, before any work, on a config error
+    with exclusive_run(config, keep_run_files) as catalog:
+        return _publish(config_path, config, catalog, dry_run)
+
+
+def _publish(config_path: str, config: DatasetConfig, catalog: RunCatalog, dry_run: bool) -> dict:
+    """The flow's stages on `catalog`, in the flow run."""
+    logger = get_run_logger()
     plan = MappingPlan.from_config(config)  # once per run: every task is handed it
-    catalog = RunCatalog.create(config)
     logger.info("run folder %s; source %s", catalog.folder, config.source.safe_url)
     # Each partition of the source is extracted on a worker of its own; a partition's batches are mapped, and
     # later validated, together by one task as soon as it is extracted, while other partitions are still being
@@ -164,8 +189,6 @@ def publish_dataset(config_path: str, dry_run: bool = False, keep_run_files: boo
                          for group in steps.task_groups(mapped, partitions)]
     batches = [batch for future in validated_futures for batch in future.result()]
     result = publish_task(config_path, plan, catalog, batches, dry_run)
-    if not keep_run_files:
-        catalog.remove()
     logger.info("%s: %s records published, %s rejected, version %s", result["dataset"], result["records"],
                 result["rejected"], result["version"])
     return result

@@ -21,13 +21,18 @@ Run folder ``<work directory>/<run id>/``::
     <table>/duplicate_triplets.parquet      institutionCode + collectionCode + catalogNumber used by more than one
                                             row of the table (whole-table dataset)
     scratch/<name>/                         working space of a query that spills to disk (DuckDB)
+    .alive                                  the live-run marker: flock'd by the process that created the run
+                                            as long as it lives (:meth:`RunCatalog.purge_stale`)
 
 Batch names sort in source order: ``000007`` (the seventh batch of a source read whole) or ``p000003-000002``
 (the second batch of the third partition).
 """
 from __future__ import annotations
 
+import fcntl
+import os
 import shutil
+import time
 import uuid
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
@@ -47,6 +52,10 @@ DATASETS = {"extracted": ".parquet", "mapped": ".parquet", "mapping_issues": ".p
             "valid": ".parquet", "quarantine": ".parquet", "warnings": ".parquet", "amendments": ".parquet",
             "archive_parts": ".deflate", "duplicates": ".parquet", "duplicate_triplets": ".parquet"}
 WHOLE_TABLE = frozenset({"duplicates", "duplicate_triplets"})
+ALIVE = ".alive"  # the live-run marker in a run folder
+#: a run folder without a marker (one being created, or left by an older Mobilise) is stale after this long
+UNMARKED_STALE_SECONDS = 600
+_markers: dict[Path, int] = {}  # run folder -> the open, flock'd marker of a run this process created
 
 
 @dataclass(frozen=True, order=True)
@@ -93,7 +102,42 @@ class RunCatalog:
         run_id = f"{datetime.now(timezone.utc):%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:6]}"
         folder = config.work_directory / run_id
         folder.mkdir(parents=True)
+        # held (shared flock) until remove() or this process ends, however it ends: purge_stale() leaves the
+        # folder of a live run alone
+        marker = os.open(folder / ALIVE, os.O_RDWR | os.O_CREAT, 0o644)
+        fcntl.flock(marker, fcntl.LOCK_SH)
+        _markers[folder] = marker
         return cls(folder)
+
+    @staticmethod
+    def purge_stale(work_directory: Path) -> list[Path]:
+        """Remove the run folders under `work_directory` whose run is no longer alive (killed, or crashed before
+        its clean-up); returns them. A live run's folder is never removed: its marker is flock'd by the process
+        that created it (:meth:`create`), wherever in the folder tree that run is. A folder without a marker is
+        removed only when older than :data:`UNMARKED_STALE_SECONDS`."""
+        removed = []
+        work_directory = Path(work_directory)
+        if not work_directory.is_dir():
+            return removed
+        for folder in sorted(work_directory.iterdir()):
+            if not folder.is_dir() or folder in _markers:
+                continue
+            try:
+                fd = os.open(folder / ALIVE, os.O_RDWR)
+            except FileNotFoundError:
+                if time.time() - folder.stat().st_mtime > UNMARKED_STALE_SECONDS:
+                    shutil.rmtree(folder, ignore_errors=True)
+                    removed.append(folder)
+                continue
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:  # held: the run is alive
+                continue
+            finally:
+                os.close(fd)
+            shutil.rmtree(folder, ignore_errors=True)
+            removed.append(folder)
+        return removed
 
     # --- where ---------------------------------------------------------------------------------------------------
 
@@ -152,5 +196,8 @@ class RunCatalog:
         return pq.read_schema(self.path(entry))
 
     def remove(self) -> None:
-        """Delete the run folder and everything in it."""
+        """Delete the run folder and everything in it, and release its live-run marker."""
         shutil.rmtree(self.folder, ignore_errors=True)
+        marker = _markers.pop(self.folder, None)
+        if marker is not None:
+            os.close(marker)

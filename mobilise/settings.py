@@ -325,6 +325,8 @@ class ExecutionConfig(Strict):
     runner: Literal["dask", "threads"] = "dask"
     dask_address: str | None = Field(None, description="scheduler address, e.g. tcp://10.0.0.5:8786")
     workers: int | None = Field(None, gt=0, description="local workers (default: one per core)")
+    lock_wait_seconds: float = Field(0, ge=0, description="how long a run waits for another run of the same dataset "
+                                     "to end (0: fail at once, naming the run that holds the dataset lock)")
 
     @field_validator("dask_address")
     @classmethod

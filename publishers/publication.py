@@ -1,10 +1,13 @@
-"""Versioned publications in a dataset's folder, replaced atomically so harvesters never see a broken archive.
+"""Versioned publications in a dataset's folder, committed by one write of the version log, so harvesters never
+see a broken archive and a crash never leaves a half-made version.
 
 Layout of ``OUTPUT/<shortname>/`` (the IPT keeps the same things per resource)::
 
-    dwca.zip                 the current archive, what GBIF and DiSSCo harvest
-    eml.xml                  the current metadata on its own
+    dwca.zip                 the current archive, what GBIF and DiSSCo harvest (a hard link to the latest
+                             dwca-<version>.zip)
+    eml.xml                  the current metadata on its own (a hard link to the latest eml-<version>.xml)
     dwca-<version>.zip       every published version
+    eml-<version>.xml        its metadata (the IPT keeps versioned EML too)
     quarantine-<version>.csv records that were kept out of that version, with reasons
     warnings-<version>.csv   the published records of that version that carry a warning or info flag, with
                              their flags and messages
@@ -12,20 +15,44 @@ Layout of ``OUTPUT/<shortname>/`` (the IPT keeps the same things per resource)::
     report-<version>.json    the run report (publishers.report.RunReport), and .html for people
     validation/              the same quarantine.csv, warnings.csv, amendments.csv and report.json/.html of a
                              dry run or of a run stopped by a gate (replaced each time)
-    publications.json        the version log: when, how many records, checksum
+    publications.json        the version log: when, how many records, checksum; the COMMIT POINT
+    .lock                    the dataset lock (:meth:`PublicationDirectory.lock`), naming the run that holds it
 
 :class:`PublicationDirectory` names these files; nothing else builds their paths.
 
-Every file is written under a temporary name in the same folder, flushed to disk and renamed over the old one,
-and the log is written last: a crash at any point leaves the previous publication complete and current.
+What a crash (kill -9, power cut, full disk) can and cannot do:
+
+1. A run holds the dataset lock (``fcntl.flock`` on ``.lock``) from its start to its end, so two runs of a
+   dataset never interleave; the kernel releases the lock when the process dies, however it dies.
+2. Under the lock, :meth:`PublicationDirectory.recover` first repairs what a killed run left: it makes the
+   current copies match the log's latest version (roll forward), removes ``.partial`` files and the files of every
+   version the log does not list (a killed attempt's, or one retention was removing).
+3. The next version number is reserved before any file of it is written (:meth:`PublicationLog.reserve`): it is
+   recorded in the log (``"reserved"``, beside ``"versions"``) and is higher than every version in the log, every
+   version reserved before and every versioned file on disk. **Numbers are never reused**: a version that was
+   written in part and then lost (a kill, a full disk, an error) leaves a gap (1.3, 1.5), never a second, different
+   1.4 that a harvester may already have fetched as dwca-1.4.zip.
+4. Every file of the version (archive, EML, CSVs, reports) is written under a temporary ``.partial`` name in the
+   same folder, flushed to disk and renamed; then the version is COMMITTED by one atomic rename of the log
+   (:meth:`PublicationLog.append`). A version exists if and only if it is in the log.
+5. Only then are ``dwca.zip`` and ``eml.xml`` swapped (a hard link each, renamed over the old one) and the site
+   files refreshed; both are derived from the log, and a crash between the commit and the end of the swap is
+   rolled forward by the next run's :meth:`~PublicationDirectory.recover`.
+6. Retention (``output.keep_versions``) marks old versions ``removed`` in the log first, then deletes their files.
 """
 from __future__ import annotations
 
+import errno
+import fcntl
 import hashlib
 import json
 import os
+import re
+import socket
+import time
+import zipfile
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterator
@@ -38,17 +65,38 @@ LOG_NAME = "publications.json"
 CURRENT_ARCHIVE = "dwca.zip"
 CURRENT_EML = "eml.xml"
 VALIDATION = "validation"  # the folder of what a run that published nothing wrote
+STATE = ".state"  # hidden folder for per-version state harvesters need not see
+LOCK_NAME = ".lock"
+PARTIAL = ".partial"  # the suffix of every file being written (atomic_path)
+#: a versioned file's name: <stem>-<major>.<minor><suffix>
+VERSIONED = re.compile(r"^[a-z-]+-(\d+\.\d+)\.[a-z]+$")
 
 
 @dataclass
 class Publication:
+    """One committed version in the log. Fields added later have defaults, so older logs load; unknown keys are
+    ignored (:meth:`from_dict`)."""
+
     version: str
     published: str  # ISO timestamp, UTC
     records: int
     rejected: int
     archive: str  # file name within the dataset folder
-    sha256: str
+    sha256: str  # of the archive
     bytes: int
+    eml: str | None = None  # the versioned EML file name (None in logs written before it existed)
+    removed: bool = False  # retention deleted its files; kept in the log for history
+
+    @classmethod
+    def from_dict(cls, entry: dict) -> "Publication":
+        known = {f.name for f in fields(cls)}
+        return cls(**{key: value for key, value in entry.items() if key in known})
+
+
+def version_key(version: str) -> tuple[int, int]:
+    """``"1.10"`` -> ``(1, 10)``: versions in order."""
+    major, minor = version.split(".")
+    return int(major), int(minor)
 
 
 def _fsync_directory(directory: Path) -> None:
@@ -64,9 +112,10 @@ def _fsync_directory(directory: Path) -> None:
 
 @contextmanager
 def atomic_path(target: Path) -> Iterator[Path]:
-    """Yield a temporary path beside `target`; on success it replaces `target` in one rename, else vanishes."""
+    """Yield a temporary path beside `target`; on success it replaces `target` in one rename, else vanishes
+    (a killed process leaves it: :meth:`PublicationDirectory.recover` removes it)."""
     target.parent.mkdir(parents=True, exist_ok=True)
-    temporary = target.with_name(f".{target.name}.{os.getpid()}.partial")
+    temporary = target.with_name(f".{target.name}.{os.getpid()}{PARTIAL}")
     try:
         yield temporary
         with open(temporary, "rb+") as handle:
@@ -82,6 +131,13 @@ def atomic_write(target: Path, data: bytes) -> None:
         temporary.write_bytes(data)
 
 
+def atomic_link(source: Path, target: Path) -> None:
+    """Make `target` a hard link to `source` in one rename (a reader sees the old file or the new, never none)."""
+    with atomic_path(target) as temporary:
+        temporary.unlink(missing_ok=True)
+        os.link(source, temporary)
+
+
 def sha256_of(path: Path) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
@@ -91,41 +147,102 @@ def sha256_of(path: Path) -> str:
 
 
 class PublicationLog:
+    """``publications.json``: ``{"versions": [Publication, ...], "reserved": "1.4"}``, oldest first.
+
+    Written only by atomic rename, by a run that holds the dataset lock."""
+
     def __init__(self, directory: Path):
         self.directory = directory
         self.path = directory / LOG_NAME
 
-    def entries(self) -> list[Publication]:
+    def _read(self) -> dict:
         if not self.path.exists():
-            return []
-        return [Publication(**entry) for entry in json.loads(self.path.read_text(encoding="utf-8"))["versions"]]
+            return {"versions": []}
+        return json.loads(self.path.read_text(encoding="utf-8"))
+
+    def _write(self, entries: list[Publication], reserved: str | None) -> None:
+        document: dict = {"versions": [asdict(e) for e in entries]}
+        if reserved is not None:
+            document["reserved"] = reserved
+        atomic_write(self.path, json.dumps(document, indent=2).encode("utf-8"))
+
+    def entries(self) -> list[Publication]:
+        """Every committed version, oldest first, including those retention removed (``removed`` True)."""
+        return [Publication.from_dict(entry) for entry in self._read()["versions"]]
+
+    def live(self) -> list[Publication]:
+        """The committed versions whose files are kept, oldest first."""
+        return [entry for entry in self.entries() if not entry.removed]
 
     def latest(self) -> Publication | None:
-        entries = self.entries()
+        """The current version: the newest one not removed (None: nothing published yet)."""
+        entries = self.live()
         return entries[-1] if entries else None
 
-    def next_version(self) -> str:
-        """IPT-style versions: 1.0 first, then 1.1, 1.2, ..."""
-        latest = self.latest()
-        if latest is None:
+    def reserved(self) -> str | None:
+        """The last version number reserved (committed or not)."""
+        return self._read().get("reserved")
+
+    def next_version(self, on_disk: list[str] = ()) -> str:
+        """IPT-style versions: 1.0 first, then 1.1, 1.2, ...: one above every version in the log, the last one
+        reserved and every version in `on_disk` (versions with files in the folder)."""
+        used = [e.version for e in self.entries()] + list(on_disk)
+        if self.reserved():
+            used.append(self.reserved())
+        if not used:
             return "1.0"
-        major, minor = latest.version.split(".")
-        return f"{major}.{int(minor) + 1}"
+        major, minor = max(version_key(v) for v in used)
+        return f"{major}.{minor + 1}"
+
+    def reserve(self, on_disk: list[str] = ()) -> str:
+        """Reserve the next version (:meth:`next_version`) durably, before any file of it is written: it is never
+        handed out again, whatever happens to this run."""
+        version = self.next_version(on_disk)
+        self._write(self.entries(), version)
+        return version
 
     def append(self, publication: Publication) -> None:
-        entries = [asdict(e) for e in self.entries()] + [asdict(publication)]
-        atomic_write(self.path, json.dumps({"versions": entries}, indent=2).encode("utf-8"))
+        """Commit `publication`: one atomic rename of the log."""
+        self._write(self.entries() + [publication], self.reserved())
+
+    def mark_removed(self, versions: set[str]) -> None:
+        """Mark `versions` removed (retention), in one atomic write."""
+        entries = [Publication.from_dict(asdict(e) | {"removed": e.removed or e.version in versions})
+                   for e in self.entries()]
+        self._write(entries, self.reserved())
 
 
 def now_utc() -> datetime:
     return datetime.now(timezone.utc).replace(microsecond=0)
 
 
-def promote(directory: Path, versioned_archive: Path, eml: bytes) -> None:
-    """Make a written version current: dwca.zip and eml.xml are replaced by rename, never rewritten in place."""
-    with atomic_path(directory / CURRENT_ARCHIVE) as temporary:
-        os.link(versioned_archive, temporary)
-    atomic_write(directory / CURRENT_EML, eml)
+class DatasetLockedError(RuntimeError):
+    """Another run holds the dataset's lock (the message names it: pid, host, start time)."""
+
+
+@dataclass
+class DatasetLock:
+    """A held dataset lock: the open lock file (the kernel releases the lock when it is closed or the process
+    dies)."""
+
+    path: Path
+    fd: int
+
+    def release(self) -> None:
+        try:
+            os.ftruncate(self.fd, 0)
+        finally:
+            os.close(self.fd)
+
+
+def refresh_site(output_directory: Path, base_url: str | None) -> None:
+    """Rebuild the site-level indexes (RSS, DCAT, inventory, index.html) from the logs, when the feeds module is
+    installed (:func:`mobilise.publishers.feeds.refresh_site`)."""
+    try:
+        from mobilise.publishers.feeds import refresh_site as refresh
+    except ImportError:
+        return
+    refresh(output_directory, base_url)
 
 
 class PublicationDirectory:
@@ -147,6 +264,9 @@ class PublicationDirectory:
     def archive(self, version: str) -> Path:
         return self.directory / f"dwca-{version}.zip"
 
+    def eml(self, version: str) -> Path:
+        return self.directory / f"eml-{version}.xml"
+
     def quarantine(self, version: str | None) -> Path:
         return self._versioned("quarantine", ".csv", version)
 
@@ -161,16 +281,153 @@ class PublicationDirectory:
         return self._versioned("report", ".json", version), self._versioned("report", ".html", version)
 
     def files(self, version: str) -> list[Path]:
-        """Every file a version writes besides the log and the current copies: removed if the version fails."""
-        return [self.archive(version), self.quarantine(version), self.warnings(version), self.amendments(version),
-                *self.report(version)]
+        """Every file a version writes besides the log and the current copies: removed if the version fails,
+        when retention drops it, and by :meth:`recover` when the log does not list it."""
+        return [self.archive(version), self.eml(version), self.quarantine(version), self.warnings(version),
+                self.amendments(version), *self.report(version)]
 
     @property
     def current_archive(self) -> Path:
         return self.directory / CURRENT_ARCHIVE
 
-    def promote(self, version: str, eml: bytes) -> None:
-        promote(self.directory, self.archive(version), eml)
+    @property
+    def current_eml(self) -> Path:
+        return self.directory / CURRENT_EML
+
+    @property
+    def lock_path(self) -> Path:
+        return self.directory / LOCK_NAME
+
+    # --- the dataset lock ----------------------------------------------------------------------------------------
+
+    def acquire(self, wait_seconds: float = 0) -> DatasetLock:
+        """Take the dataset lock (``fcntl.flock`` on ``.lock``), waiting up to `wait_seconds` for another run to
+        finish; write this run's pid, host and start time into the lock file for whoever finds it held.
+
+        Raises :class:`DatasetLockedError` naming the holder when it is still held after `wait_seconds`. The
+        lock is released by :meth:`DatasetLock.release` or when the process ends, however it ends (kill -9
+        included): the kernel drops a dead process's flocks, so a killed run never leaves it held. Needs a
+        filesystem with working flock (local disks, NFSv4).
+        """
+        self.directory.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+        deadline = time.monotonic() + wait_seconds
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except OSError as exc:
+                if exc.errno not in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
+                    os.close(fd)
+                    raise
+                if time.monotonic() >= deadline:
+                    holder = os.pread(fd, 4096, 0).decode("utf-8", "replace").strip() or "an unknown process"
+                    os.close(fd)
+                    waited = f" after waiting {wait_seconds:g} s" if wait_seconds else ""
+                    raise DatasetLockedError(
+                        f"{self.directory.name} is being published by another run ({holder}){waited}; "
+                        f"nothing was done. Wait for it to end, or set execution.lock_wait_seconds to wait "
+                        f"(lock file {self.lock_path})") from None
+                time.sleep(min(0.5, max(0.0, deadline - time.monotonic())))
+        holder = (f"pid {os.getpid()} on {socket.gethostname()}, started "
+                  f"{now_utc().isoformat()}").encode("utf-8")
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, holder, 0)
+        return DatasetLock(self.lock_path, fd)
+
+    @contextmanager
+    def lock(self, wait_seconds: float = 0) -> Iterator[DatasetLock]:
+        """:meth:`acquire` for the duration of a ``with`` block."""
+        held = self.acquire(wait_seconds)
+        try:
+            yield held
+        finally:
+            held.release()
+
+    # --- crash recovery ------------------------------------------------------------------------------------------
+
+    def versions_on_disk(self) -> set[str]:
+        """Every version some file in the folder (or in ``.state/``) is named after."""
+        found = set()
+        for folder in (self.directory, self.directory / STATE):
+            if folder.is_dir():
+                found.update(m.group(1) for m in map(VERSIONED.match, os.listdir(folder)) if m)
+        return found
+
+    def reserve(self) -> str:
+        """The next version number, reserved in the log before anything of it is written (never reused)."""
+        return self.log.reserve(sorted(self.versions_on_disk()))
+
+    def recover(self, base_url: str | None = None) -> list[str]:
+        """Repair what a killed run left, under the dataset lock, at the start of every run; returns what it did
+        (one line each, for the run's log).
+
+        - ``.partial`` files in the folder, ``validation/`` and ``.state/`` are removed;
+        - the files of every version the log does not list as kept (a killed attempt's, one retention was
+          removing) are removed; their numbers stay reserved;
+        - ``dwca.zip`` and ``eml.xml`` are made hard links to the latest version's files (roll forward), the
+          EML taken from the archive when an older run wrote no ``eml-<version>.xml``;
+        - the site files are rebuilt (:func:`refresh_site`).
+        """
+        done: list[str] = []
+        if not self.directory.is_dir():
+            return done
+        for folder in (self.directory, self.directory / VALIDATION, self.directory / STATE):
+            for path in folder.glob(f".*{PARTIAL}") if folder.is_dir() else ():
+                path.unlink(missing_ok=True)
+                done.append(f"removed the partial file {path.name}")
+        kept = {entry.version for entry in self.log.live()}
+        orphans = sorted(self.versions_on_disk() - kept, key=version_key)
+        if orphans:
+            self.log.reserve(orphans)  # a number once on disk is never handed out again
+        for version in orphans:
+            for path in self.files(version):
+                if path.exists():
+                    path.unlink()
+                    done.append(f"removed {path.name} (version {version} is not in {LOG_NAME})")
+        latest = self.log.latest()
+        if latest is not None and (self.directory / latest.archive).exists():
+            archive = self.directory / latest.archive
+            if not _same_file(archive, self.current_archive):
+                atomic_link(archive, self.current_archive)
+                done.append(f"made {CURRENT_ARCHIVE} version {latest.version} again")
+            eml = self.eml(latest.version)
+            if not eml.exists():
+                with zipfile.ZipFile(archive) as handle:
+                    atomic_write(eml, handle.read("eml.xml"))
+            if not _same_file(eml, self.current_eml):
+                atomic_link(eml, self.current_eml)
+                done.append(f"made {CURRENT_EML} version {latest.version} again")
+        refresh_site(self.directory.parent, base_url)
+        return done
+
+    # --- making a version current, retention ---------------------------------------------------------------------
+
+    def promote(self, version: str) -> None:
+        """Make a committed version current: dwca.zip and eml.xml become hard links to its files, each in one
+        rename (never rewritten in place)."""
+        atomic_link(self.archive(version), self.current_archive)
+        atomic_link(self.eml(version), self.current_eml)
+
+    def retain(self, keep_versions: int) -> list[str]:
+        """Keep the newest `keep_versions` versions (0: all): older ones are marked ``removed`` in the log, then
+        their files deleted. Returns the versions removed."""
+        live = self.log.live()
+        if keep_versions <= 0 or len(live) <= keep_versions:
+            return []
+        dropped = [entry.version for entry in live[:-keep_versions]]
+        self.log.mark_removed(set(dropped))
+        for version in dropped:
+            for path in self.files(version):
+                path.unlink(missing_ok=True)
+        return dropped
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
 
 
 # --- publication gates ---------------------------------------------------------------------------------------------

@@ -17,8 +17,8 @@ import pyarrow.csv as pacsv
 from mobilise.catalog import CORE, Entry, RunCatalog
 from mobilise.publishers.dwca import DeflatedRows, core_terms, write_archive
 from mobilise.publishers.eml import BatchCoverage, build_eml, merge_coverage
-from mobilise.publishers.publication import (Publication, PublicationDirectory, atomic_path, evaluate_gates, now_utc,
-                                             sha256_of)
+from mobilise.publishers.publication import (Publication, PublicationDirectory, atomic_path, atomic_write,
+                                             evaluate_gates, now_utc, refresh_site, sha256_of)
 from mobilise.publishers.report import ReportFragment, RunReport, merge_fragments
 from mobilise.settings import DatasetConfig
 from mobilise.validators.quality import QualitySummary
@@ -43,6 +43,22 @@ class PublicationGateError(RuntimeError):
         super().__init__(message)
         self.report = report
         self.html = html
+
+
+class PublishedWithErrors(RuntimeError):
+    """The version ``version`` WAS published (committed in publications.json), but a step after the commit failed
+    (making it the current dwca.zip/eml.xml, refreshing the site files, removing old versions); the next run
+    completes it (PublicationDirectory.recover). ``result`` is the run's result as if all had gone well."""
+
+    def __init__(self, version: str, result: "RunResult", problems: list[str]):
+        super().__init__(f"version {version} was published (in publications.json), but " + "; ".join(problems)
+                         + ". The next run completes it.")
+        self.version = version
+        self.result = result
+        self.problems = problems
+
+    def __reduce__(self):  # picklable (Prefect and Dask may carry it between processes)
+        return type(self), (self.version, self.result, self.problems)
 
 
 @dataclass
@@ -147,7 +163,9 @@ def publish(config: DatasetConfig, catalog: RunCatalog, batches: Sequence[Valida
     The quarantine, warnings and amendments files and the reports are written in every case, under
     ``validation/`` when nothing is published, so the data manager can always see why. Raises
     :class:`PublicationGateError` when a gate fails; a failure while writing removes what this attempt wrote and
-    leaves the current version as it was.
+    leaves the current version as it was. The version is committed by one write of publications.json (see
+    :mod:`mobilise.publishers.publication`); a failure after that raises :class:`PublishedWithErrors`, which
+    says the version was published.
     """
     quality = QualitySummary.combine(b.quality for b in batches)
     fragment = merge_fragments(b.fragment for b in batches)
@@ -195,7 +213,7 @@ def publish(config: DatasetConfig, catalog: RunCatalog, batches: Sequence[Valida
         return result(None, report, quality.published, archive=None, current=None, quarantine=str(quarantine),
                       report=str(html), amendments=amendments, warnings=str(directory.warnings(None)))
 
-    version = directory.log.next_version()
+    version = directory.reserve()  # before anything of it is written: never handed out twice
     archive = directory.archive(version)
     try:
         eml = build_eml(config.metadata, package_id=package_id(config), version=version,
@@ -203,16 +221,33 @@ def publish(config: DatasetConfig, catalog: RunCatalog, batches: Sequence[Valida
         terms = core_terms(mapped_terms, quality.added_terms)
         with atomic_path(archive) as temporary:
             written = write_archive(temporary, terms, _core_parts(catalog, batches, terms), eml)
+        atomic_write(directory.eml(version), eml)
         report, html, amendments = write_run_files(version)
+        # the commit point: the version exists from this rename of publications.json on
+        directory.log.append(Publication(version=version, published=published.isoformat(), records=written.records,
+                                         rejected=quality.rejected, archive=archive.name, sha256=sha256_of(archive),
+                                         bytes=written.bytes, eml=directory.eml(version).name))
     except BaseException:
-        # A version is all or nothing: remove what this attempt wrote; the current one was never touched.
-        for path in directory.files(version):
-            path.unlink(missing_ok=True)
+        # A version is all or nothing: remove what this attempt wrote; the current one was never touched. Its
+        # number stays reserved (a gap in the versions, never a second, different archive of the same number).
+        if version not in {entry.version for entry in directory.log.entries()}:  # not committed after all
+            for path in directory.files(version):
+                path.unlink(missing_ok=True)
         raise
-    directory.promote(version, eml)
-    directory.log.append(Publication(version=version, published=published.isoformat(), records=written.records,
-                                     rejected=quality.rejected, archive=archive.name, sha256=sha256_of(archive),
-                                     bytes=written.bytes))
-    return result(version, report, written.records, archive=str(archive), current=str(directory.current_archive),
+    done = result(version, report, written.records, archive=str(archive), current=str(directory.current_archive),
                   quarantine=str(directory.quarantine(version)), published=published.isoformat(), report=str(html),
                   amendments=amendments, warnings=str(directory.warnings(version)))
+    # Derived from the log from here on: a failure (or a kill) leaves the version published, and the next run's
+    # PublicationDirectory.recover() completes what is missing.
+    problems = []
+    for step, action in (("making it current", lambda: directory.promote(version)),
+                         ("refreshing the site files",
+                          lambda: refresh_site(directory.directory.parent, getattr(config.output, "base_url", None))),
+                         ("removing old versions", lambda: directory.retain(config.output.keep_versions))):
+        try:
+            action()
+        except Exception as exc:  # noqa: BLE001 - reported below, with the version that was published
+            problems.append(f"{step} failed: {type(exc).__name__}: {exc}")
+    if problems:
+        raise PublishedWithErrors(version, done, problems)
+    return done
