@@ -70,6 +70,18 @@ def kill_while_writing(function: str) -> None:
     setattr(publish, function, wrapper)
 
 
+def swap_fails() -> None:
+    """Not a kill: making the committed version current fails (as on a disk that filled up just then)."""
+    import errno
+
+    from mobilise.publishers.publication import PublicationDirectory
+
+    def promote(self, version):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    PublicationDirectory.promote = promote
+
+
 def hold_the_lock() -> None:
     """Not a kill: once the dataset lock is taken (recovery runs under it), touch $FAULT_LOCKED and wait for
     $FAULT_RELEASE to exist, so a test can start a second run while this one holds the lock."""
@@ -113,6 +125,7 @@ def arm(moment: str) -> None:
         # the first rename of dwca.zip of a run is the recovery's roll-forward when the last run left one to do
         "during recovery": lambda: kill_around(os, "replace", "before", match=named("dwca.zip")),
         "hold the lock": hold_the_lock,
+        "the swap fails": swap_fails,
     }
     if moment != "none":
         moments[moment]()

@@ -74,3 +74,37 @@ def test_a_run_folder_is_created_and_removed(sqlite_config):
     catalog.save(Entry("extracted", CORE, "000001"), _ids("a"))
     catalog.remove()
     assert not catalog.folder.exists()
+
+
+def test_purge_stale_removes_the_folders_of_dead_runs_only(sqlite_config):
+    """A run folder is purged once the process that created it is gone (its marker's flock released); a live
+    run's folder, in this process or another, is kept."""
+    import os
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    work = sqlite_config.work_directory
+    mine = RunCatalog.create(sqlite_config)
+    child = subprocess.Popen([sys.executable, "-c", (
+        "import sys, time, pathlib; from mobilise.catalog import RunCatalog\n"
+        "class C: work_directory = pathlib.Path(sys.argv[1])\n"
+        "print(RunCatalog.create(C).folder, flush=True); time.sleep(120)"),
+        str(work)], stdout=subprocess.PIPE, text=True)
+    try:
+        other = Path(child.stdout.readline().strip())
+        dead = work / "20200101T000000Z-dead00"
+        dead.mkdir()
+        (dead / ".alive").touch()  # its process is gone: nobody holds the marker
+        unmarked_old, unmarked_new = work / "old", work / "new"
+        unmarked_old.mkdir(), unmarked_new.mkdir()
+        os.utime(unmarked_old, (time.time() - 3600,) * 2)
+        assert sorted(RunCatalog.purge_stale(work)) == sorted([dead, unmarked_old])
+        assert mine.folder.exists() and other.exists() and unmarked_new.exists()
+    finally:
+        child.kill()
+        child.wait()
+    assert RunCatalog.purge_stale(work) == [other]  # killed: its kernel lock went with it
+    mine.remove()
+    assert not mine.folder.exists()

@@ -193,7 +193,24 @@ def test_kill_at_any_moment_leaves_the_previous_version_served(moment, base, fau
     assert directory.log.latest().version == result["version"]
     assert_intact(directory, [e.version for e in directory.log.live()])
     assert len(directory.log.live()) == KEEP_VERSIONS
+    # retention: older versions stay in the log, marked removed, their files gone
+    removed = [entry for entry in directory.log.entries() if entry.removed]
+    assert removed and not any(directory.archive(entry.version).exists() for entry in removed)
     assert_current(directory)
+    assert_clean(dataset)
+
+
+def test_a_failure_after_the_commit_says_the_version_was_published(base, fault_db, api_url, tmp_path,
+                                                                   monkeypatch):
+    dataset = Dataset(tmp_path, base, fault_db, api_url, monkeypatch)
+    failed = dataset.cli("the swap fails")
+    assert failed.returncode == 1
+    assert "version 1.2 was published" in failed.stderr and "No space left on device" in failed.stderr
+    assert "nothing was published" not in failed.stderr
+    assert dataset.directory.log.latest().version == "1.2"
+    assert served_version(dataset.directory.current_archive) == "1.1"  # not swapped yet
+    dataset.directory.recover()  # what the next run does first
+    assert_current(dataset.directory)
     assert_clean(dataset)
 
 
