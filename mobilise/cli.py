@@ -61,7 +61,7 @@ def _run(config: Path, as_json: bool, dry_run: bool, dask_address: str | None, r
     if runner not in (None, "dask", "threads"):
         _fail(f"--runner must be 'dask' or 'threads', not {runner!r}")
     from mobilise.flows.publish import run_publication
-    from mobilise.publishers.publication import PublicationLog
+    from mobilise.publishers.publication import DatasetLockedError, PublicationLog
 
     log = PublicationLog(load_config(config).publication_directory)
     before = log.latest()
@@ -69,7 +69,7 @@ def _run(config: Path, as_json: bool, dry_run: bool, dask_address: str | None, r
         result = run_publication(str(config), dry_run=dry_run, dask_address=dask_address, runner=runner)
     except Exception as exc:  # the flow already logged the traceback; say what failed in one line
         after = log.latest()  # the log is the commit point: a version in it was published, whatever failed later
-        if after is not None and (before is None or after.version != before.version):
+        if not isinstance(exc, DatasetLockedError) and after is not None and after != before:
             _fail(f"mobilise: version {after.version} was published ({log.path}), but the run then failed: "
                   f"{type(exc).__name__}: {exc}", code=1)
         _fail(f"mobilise: the run failed and nothing was published: {type(exc).__name__}: {exc}", code=1)
