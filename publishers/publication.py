@@ -367,7 +367,8 @@ class PublicationDirectory:
           removing) are removed; their numbers stay reserved;
         - ``dwca.zip`` and ``eml.xml`` are made hard links to the latest version's files (roll forward), the
           EML taken from the archive when an older run wrote no ``eml-<version>.xml``;
-        - the site files are rebuilt (:func:`refresh_site`).
+        - the site files are rebuilt (:func:`refresh_site`; a failure there is reported, not raised: they are
+          derived and rebuilt again after the next commit).
         """
         done: list[str] = []
         if not self.directory.is_dir():
@@ -398,7 +399,10 @@ class PublicationDirectory:
             if not _same_file(eml, self.current_eml):
                 atomic_link(eml, self.current_eml)
                 done.append(f"made {CURRENT_EML} version {latest.version} again")
-        refresh_site(self.directory.parent, base_url)
+        try:
+            refresh_site(self.directory.parent, base_url)
+        except Exception as exc:  # noqa: BLE001 - derived files: a failure here must not stop publishing
+            done.append(f"refreshing the site files failed: {type(exc).__name__}: {exc}")
         return done
 
     # --- making a version current, retention ---------------------------------------------------------------------

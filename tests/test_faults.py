@@ -30,11 +30,13 @@ SPECIMENS = 300
 KEEP_VERSIONS = 2  # retention runs in every completing run: the base state has two versions
 
 
-def write_config(target: Path, **execution) -> Path:
+def write_config(target: Path, work_directory: Path | None = None, **execution) -> Path:
     """The shipped sample config for these tests: BDQ off (tested elsewhere), threads, keep_versions."""
     yaml = YAML()
     document = yaml.load(SAMPLE_CONFIG.read_text(encoding="utf-8"))
     document["output"]["keep_versions"] = KEEP_VERSIONS
+    if work_directory is not None:
+        document["output"]["work_directory"] = str(work_directory)
     document["validation"]["bdq"]["enabled"] = False
     document["execution"] = {"runner": "threads", "workers": 2, **execution}
     with open(target, "w", encoding="utf-8") as handle:
@@ -75,32 +77,36 @@ def base(tmp_path_factory, fault_db, api_url) -> Path:
 class Dataset:
     """One test's copy of the base output folder, and the runs on it."""
 
-    def __init__(self, root: Path, base: Path, db: Path, api_url: str, monkeypatch, **execution):
+    def __init__(self, root: Path, base: Path, db: Path, api_url: str, monkeypatch, work: Path | None = None):
         self.root = root
         self.output = root / "output"
         subprocess.run(["cp", "-a", str(base), str(self.output)], check=True)  # -a: keeps the hard links
-        self.config = write_config(root / "config.yaml", **execution)
+        self.config = write_config(root / "config.yaml", work)
         self.env = {**os.environ, "MOBILISE_SAMPLE_URL": f"sqlite:///{db}", "MOBILISE_OUTPUT": str(self.output),
                     "PREFECT_API_URL": api_url}
         monkeypatch.setenv("MOBILISE_SAMPLE_URL", f"sqlite:///{db}")
         monkeypatch.setenv("MOBILISE_OUTPUT", str(self.output))
         self.directory = PublicationDirectory(self.output / "mobilise-sample")
-        self.work = self.output / ".work" / "mobilise-sample"
+        self.work = work or self.output / ".work" / "mobilise-sample"
 
-    def start(self, moment: str, config: Path | None = None, **env) -> subprocess.Popen:
-        return subprocess.Popen([sys.executable, str(LAUNCHER), moment, "run", str(config or self.config)],
+    def start(self, moment: str, config: Path | None = None, command: str = "run", **env) -> subprocess.Popen:
+        return subprocess.Popen([sys.executable, str(LAUNCHER), moment, command, str(config or self.config)],
                                 env={**self.env, **env}, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
-    def cli(self, moment: str, config: Path | None = None, **env) -> subprocess.CompletedProcess:
-        child = self.start(moment, config, **env)
-        stdout, stderr = child.communicate(timeout=300)
-        return subprocess.CompletedProcess(child.args, child.returncode, stdout, stderr)
+    def cli(self, moment: str, config: Path | None = None, command: str = "run", **env
+            ) -> subprocess.CompletedProcess:
+        return finished(self.start(moment, config, command, **env))
 
     def run(self) -> dict:
         """The next run, in this process (the flow as `mobilise run` runs it)."""
         from mobilise.flows.publish import run_publication
 
         return run_publication(str(self.config))
+
+
+def finished(child: subprocess.Popen) -> subprocess.CompletedProcess:
+    stdout, stderr = child.communicate(timeout=300)
+    return subprocess.CompletedProcess(child.args, child.returncode, stdout, stderr)
 
 
 def served_version(archive: Path) -> str:
@@ -239,11 +245,13 @@ def test_two_runs_at_once_one_publishes_the_other_fails_fast_or_waits(base, faul
         time.sleep(0.1)
     waiting = dataset.start("none", waiting_config)
     started = time.monotonic()
-    second = dataset.cli("none")
-    assert second.returncode == 1
-    assert "is being published by another run (pid " in second.stderr
-    assert f"pid {first.pid} on " in second.stderr  # names the holder
-    assert "nothing was published" in second.stderr
+    dry_run = dataset.start("none", command="validate")  # writes validation/: takes the lock too
+    second, dry_run = dataset.cli("none"), finished(dry_run)
+    for refused in (second, dry_run):
+        assert refused.returncode == 1
+        assert "is being published by another run (pid " in refused.stderr
+        assert f"pid {first.pid} on " in refused.stderr  # names the holder
+        assert "nothing was published" in refused.stderr
     assert time.monotonic() - started < 60  # fails fast: it does not wait for the run that holds the lock
     assert waiting.poll() is None  # still waiting for the lock
     release.touch()
@@ -269,21 +277,26 @@ def test_a_full_disk_leaves_the_previous_version_served(base, fault_db, api_url,
     _require_root()
     mount = tmp_path / "small"
     mount.mkdir()
-    used = sum(p.stat().st_size for p in base.rglob("*") if p.is_file())
-    # room for the previous versions and a little more, not for a new version's archive and reports
-    size_kb = (used // 1024) + 256
+    inodes = {p.stat().st_ino: p.stat().st_size for p in base.rglob("*") if p.is_file()}
+    used_kb = sum(-(-size // 4096) * 4 for size in inodes.values()) + 64  # tmpfs allocates pages
+    folder = PublicationDirectory(base / "mobilise-sample")
+    version_kb = sum(p.stat().st_size for p in folder.files("1.1") if p.exists()) // 1024
+    # room for the previous versions and a third of a new one: the disk fills while the version is written (the
+    # run folder is elsewhere, so extraction, mapping and validation complete)
+    size_kb = used_kb + version_kb // 3
     subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size_kb}k", "tmpfs", str(mount)], check=True)
     try:
-        dataset = Dataset(mount, base, fault_db, api_url, monkeypatch)
+        dataset = Dataset(mount, base, fault_db, api_url, monkeypatch, work=tmp_path / "work")
         before = [entry.version for entry in dataset.directory.log.live()]
         failed = dataset.cli("none")
         assert failed.returncode == 1, failed.stdout + failed.stderr[-3000:]
         assert "No space left on device" in failed.stderr
         assert "nothing was published" in failed.stderr
+        assert dataset.directory.log.reserved() == "1.2"  # it failed in the publish stage, as meant
         assert_intact(dataset.directory, before)
         assert served_version(dataset.directory.current_archive) == before[-1]
         assert_clean(dataset)  # a run that fails removes what it wrote: later runs are not starved of space
-        subprocess.run(["mount", "-o", f"remount,size={size_kb * 8}k", str(mount)], check=True)
+        subprocess.run(["mount", "-o", f"remount,size={size_kb + version_kb * 4}k", str(mount)], check=True)
         result = dataset.run()
         assert version_key(result["version"]) > version_key(before[-1])
         assert_current(dataset.directory)
