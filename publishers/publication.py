@@ -201,6 +201,12 @@ class PublicationLog:
         self._write(self.entries(), version)
         return version
 
+    def note_used(self, versions: list[str]) -> None:
+        """Record that `versions` were handed out (files of them were found on disk), so they never are again."""
+        top = max([*versions, *filter(None, [self.reserved()])], key=version_key)
+        if top != self.reserved():
+            self._write(self.entries(), top)
+
     def append(self, publication: Publication) -> None:
         """Commit `publication`: one atomic rename of the log."""
         self._write(self.entries() + [publication], self.reserved())
@@ -380,7 +386,7 @@ class PublicationDirectory:
         kept = {entry.version for entry in self.log.live()}
         orphans = sorted(self.versions_on_disk() - kept, key=version_key)
         if orphans:
-            self.log.reserve(orphans)  # a number once on disk is never handed out again
+            self.log.note_used(orphans)  # a number once on disk is never handed out again
         for version in orphans:
             for path in self.files(version):
                 if path.exists():
