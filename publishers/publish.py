@@ -230,7 +230,8 @@ def publish(config: DatasetConfig, catalog: RunCatalog, batches: Sequence[Valida
     except BaseException:
         # A version is all or nothing: remove what this attempt wrote; the current one was never touched. Its
         # number stays reserved (a gap in the versions, never a second, different archive of the same number).
-        if version not in {entry.version for entry in directory.log.entries()}:  # not committed after all
+        # A failure after the commit's rename (fsync of the folder) keeps the version: it is published.
+        if version not in {entry.version for entry in directory.log.entries()}:
             for path in directory.files(version):
                 path.unlink(missing_ok=True)
         raise
