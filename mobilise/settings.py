@@ -561,9 +561,10 @@ def load_config(path: str | Path) -> DatasetConfig:
     if not path.is_file():
         raise ConfigError(f"{path}: config file not found")
     try:
-        tree = YAML(typ="rt").load(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+        tree = YAML(typ="rt").load(text)
     except YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML: {exc}") from None
+        raise ConfigError(config_errors.yaml_problem(path, exc, text)) from None
     if not isinstance(tree, dict):
         raise ConfigError(f"{path}: expected a mapping with source, metadata and mapping at the top")
     _interpolate_env(tree, path, ())
