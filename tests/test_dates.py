@@ -224,3 +224,11 @@ def test_a_year_slash_next_year_is_not_read_as_a_month(text):
                                             ("2007/08/15", "2007-08-15"), ("2007/2008", "2007/2008")])
 def test_a_year_slash_month_that_is_no_season_is_read(text, expected):
     assert interpret_event_date(text) == (expected, ())
+
+
+@pytest.mark.parametrize("order, text, expected", [
+    ("day-first", "03/04/2020", ("2020-04-03", ())), ("month-first", "03/04/2020", ("2020-03-04", ())),
+    ("iso-only", "03/04/2020", (None, ("GEOREFERENCED_DATE_INVALID",))),
+    ("day-first", "2020-02-30", (None, ("GEOREFERENCED_DATE_INVALID",)))])
+def test_georeferenced_date_is_read_in_the_sources_date_order(order, text, expected):
+    assert interpreters(date_order=order)["georeferencedDate"](text) == expected
