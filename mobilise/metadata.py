@@ -28,6 +28,7 @@ Example (YAML)::
       contacts:
         - position: Collections data manager
           organisation: Example Museum
+          ror: https://ror.org/02mhbdp94   # the organisation's ROR id (checked)
           email: data@example.org
           city: Exampleton
           country: GB
@@ -59,9 +60,33 @@ Example (YAML)::
           collection_identifier: https://scientific-collections.gbif.org/collection/0000
           parent_collection_identifier: EXM
       specimen_preservation_methods: [driedAndPressed]   # rs.gbif.org preservation_method vocabulary
-      homepage: https://example.org/herbarium
+      curatorial_units:            # gbif/jgtiCuratorialUnit: a count (± uncertainty) or a range from-to
+        - {unit_type: sheets, count: 120000, uncertainty: 5000}
+      formation_period: Holocene   # gbif/formationPeriod; living_time_period: gbif/livingTimePeriod
+      homepage: https://example.org/herbarium          # distribution, function information
+      download_url: https://example.org/herbarium/dwca.zip   # distribution, function download
       logo_url: https://example.org/logo.png
-      dataset_id: 10.1234/abcd     # UUID or DOI -> alternateIdentifier
+      dataset_id: 1f6e4a9c-2a35-4b1e-9b0a-3b1c2d3e4f50   # UUID or DOI -> alternateIdentifier (and packageId)
+      doi: 10.1234/abcd            # -> alternateIdentifier, and the citation's identifier when it names none
+      alternate_identifiers: ["https://example.org/ipt/resource?r=exm-herbarium"]
+      additional_info: Loans on request.   # also introduction, getting_started, acknowledgements (paragraphs)
+      project:
+        title: Herbarium digitisation
+        identifier: HD-2024
+        personnel:
+          - {given_name: Ada, surname: Lovelace, orcid: 0000-0002-1825-0097, role: principalInvestigator}
+        description: Digitise every sheet.
+        funding: Example Foundation.
+        awards:
+          - {funder_name: Example Foundation, title: Sheets for all, funder_identifiers: ["https://ror.org/02mhbdp94"]}
+        study_area_description: {value: Western Europe, name: geographic}
+        design_description: Sheets in cabinet order.
+      bibliography:                # gbif/bibliography: text, or text and identifier
+        - Lovelace A. (2023). The herbarium.
+      coverage:                    # how the coverage inferred from the published records is described
+        max_taxa: 100              # the finest of family/order/class/phylum/kingdom that fits is listed
+        geographic_description: Western Europe.    # written before the inferred summary
+        taxonomic_description: Vascular plants.
 """
 
 from __future__ import annotations

@@ -671,8 +671,10 @@ class InvalidEMLError(ValueError):
         self.errors = errors
         lines = "\n".join(f"  line {line}: {message}" for line, message in errors[:20])
         more = f"\n  … and {len(errors) - 20} more" if len(errors) > 20 else ""
-        super().__init__(f"eml.xml is not valid against the GBIF EML profile 1.3 ({EML_XSD.name}); nothing was "
-                         f"published:\n{lines}{more}")
+        super().__init__(f"eml.xml is not valid against the GBIF EML profile 1.3 ({EML_XSD.name}):\n{lines}{more}")
+
+    def __reduce__(self):  # pickled across processes (Dask workers) with its errors, not its message
+        return type(self), (self.errors,)
 
 
 class _ShippedSchemas(etree.Resolver):
