@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import calendar
 import re
+from collections import Counter
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from datetime import date, datetime, timezone
@@ -225,10 +226,7 @@ def _value_counts(column: pa.ChunkedArray | pa.Array) -> dict[str, int]:
     """Non-empty text value -> rows (values are trimmed; nulls and blanks are left out)."""
     text = pc.utf8_trim_whitespace(pc.cast(column, pa.string()))
     text = text.filter(pc.fill_null(pc.not_equal(text, ""), False))
-    counts: dict[str, int] = {}
-    for pair in pc.value_counts(text).to_pylist():
-        counts[pair["values"]] = counts.get(pair["values"], 0) + pair["counts"]
-    return counts
+    return {pair["values"]: pair["counts"] for pair in pc.value_counts(text).to_pylist()}
 
 
 def batch_coverage(table: pa.Table) -> BatchCoverage:
@@ -250,11 +248,6 @@ def batch_coverage(table: pa.Table) -> BatchCoverage:
     return coverage
 
 
-def _add_counts(total: dict[str, int], counts: dict[str, int]) -> None:
-    for name, n in counts.items():
-        total[name] = total.get(name, 0) + n
-
-
 def merge_coverage(batches: Iterable[BatchCoverage]) -> Coverage:
     """The EML coverage of all batches: the box around theirs, the earliest and latest date, the records per
     higher taxon and per country summed."""
@@ -267,15 +260,16 @@ def merge_coverage(batches: Iterable[BatchCoverage]) -> Coverage:
     west, east = pick([b.west for b in batches], min), pick([b.east for b in batches], max)
     south, north = pick([b.south for b in batches], min), pick([b.north for b in batches], max)
     first, last = pick([b.first_date for b in batches], min), pick([b.last_date for b in batches], max)
-    taxa: dict[str, dict[str, int]] = {}
-    countries: dict[str, int] = {}
+    taxa: dict[str, Counter] = {rank: Counter() for rank in TAXON_RANKS}
+    countries: Counter = Counter()
     for b in batches:
         for rank, counts in b.taxa.items():
-            _add_counts(taxa.setdefault(rank, {}), counts)
-        _add_counts(countries, b.countries)
+            taxa[rank].update(counts)
+        countries.update(b.countries)
     return Coverage(west=west, east=east, south=south, north=north, begin=first, end=last,
                     records=sum(b.records for b in batches), georeferenced=sum(b.georeferenced for b in batches),
-                    taxon_counts={rank: counts for rank, counts in taxa.items() if counts}, country_counts=countries)
+                    taxon_counts={rank: dict(counts) for rank, counts in taxa.items() if counts},
+                    country_counts=dict(countries))
 
 
 def inferred_taxa(taxon_counts: dict[str, dict[str, int]], max_taxa: int = DEFAULT_MAX_TAXA
