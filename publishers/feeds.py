@@ -174,7 +174,7 @@ def read_eml(path: Path, fallback_title: str) -> DatasetMetadata:
         licence_url=licence_url or None, licence_name=licence_name or None,
         creator=_agent(dataset.find("creator")),
         contacts=[a for a in (_agent(c) for c in dataset.findall("contact")) if a is not None],
-        keywords=keywords, package_id=package_id.split("/v")[0] if package_id else None,
+        keywords=keywords, package_id=package_id.rsplit("/v", 1)[0] if package_id else None,
         identifier=_text(dataset.find("alternateIdentifier")) or None,
         language=_text(dataset.find("language")) or None, dataset_type=dataset_type)
 
