@@ -284,6 +284,25 @@ def test_only_existing_versions_not_removed_are_listed(site, tmp_path):
     assert not list(copy.rglob("*.partial"))
 
 
+def test_empty_and_damaged_datasets_leave_the_site_up(site, tmp_path):
+    """No dataset: empty indexes; a dataset whose log is unreadable is left out, one without eml.xml is listed by
+    its short name: one damaged folder never takes the site down."""
+    refresh_site(tmp_path / "empty", None)
+    assert json.loads((tmp_path / "empty" / "inventory.json").read_text()) == {"registeredResources": []}
+    assert lxml.etree.parse(str(tmp_path / "empty" / "rss.xml")).findall("channel/item") == []
+    assert "No dataset has been published yet." in (tmp_path / "empty" / "index.html").read_text()
+
+    _, output, _ = site
+    copy = tmp_path / "output"
+    shutil.copytree(output / SHORTNAME, copy / "broken-log", ignore=shutil.ignore_patterns(".*"))
+    (copy / "broken-log" / "publications.json").write_text("{not json")
+    shutil.copytree(output / SHORTNAME, copy / "no-eml", ignore=shutil.ignore_patterns(".*"))
+    (copy / "no-eml" / "eml.xml").unlink()
+    refresh_site(copy, None)
+    inventory = json.loads((copy / "inventory.json").read_text())["registeredResources"]
+    assert [(e["shortname"], e["title"], e["eml"]) for e in inventory] == [("no-eml", "no-eml", None)]
+
+
 def test_base_url_is_an_http_url():
     assert OutputConfig(base_url="https://data.example.org/dwca").base_url == "https://data.example.org/dwca/"
     assert OutputConfig().base_url is None
