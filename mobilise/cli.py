@@ -130,6 +130,29 @@ def bdq_conformance(files: list[Path] = typer.Argument(..., help="TDWG BDQ valid
                f"{result['not_run']:>7}")
 
 
+# --- serve-archives (publishers/server.py) --------------------------------------------------------------------------
+
+@app.command("serve-archives")
+def serve_archives(directory: Path = typer.Argument(..., help="the publication directory (output.directory)"),
+                   port: int = typer.Option(8000, "--port", min=0, max=65535, help="TCP port (0: any free one)"),
+                   host: str = typer.Option("127.0.0.1", "--host",
+                                            help="address to listen on (loopback by default; 0.0.0.0: every "
+                                                 "interface, better behind nginx or Apache)")) -> None:
+    """Serve the publication directory over HTTP as harvesters expect (Last-Modified, ETag, 304, ranges)."""
+    from mobilise.publishers.server import bind, server
+
+    if not directory.is_dir():
+        _fail(f"mobilise: no such directory: {directory}")
+    try:
+        sock = bind(host, port)
+    except OSError as exc:
+        _fail(f"mobilise: cannot listen on {host}:{port}: {exc}")
+    bound_host, bound_port = sock.getsockname()[:2]
+    shown = f"[{bound_host}]" if ":" in bound_host else bound_host
+    typer.echo(f"serving {directory.resolve()} at http://{shown}:{bound_port}/ (Ctrl+C stops)", err=True)
+    server(directory, host=host, port=bound_port).run(sockets=[sock])
+
+
 def main() -> None:  # pragma: no cover - console entry point alias
     app(prog_name="mobilise")
 

@@ -312,6 +312,22 @@ class OutputConfig(Strict):
     directory: Path = Field(Path("output"), description="publications go to DIRECTORY/<shortname>/")
     work_directory: Path | None = Field(None, description="staging area for batches (default DIRECTORY/.work)")
     keep_versions: int = Field(0, ge=0, description="how many old archive versions to keep (0 = all)")
+    base_url: str | None = Field(None, description="the public http(s) URL at which DIRECTORY is served: links in "
+                                 "rss.xml, dcat.ttl and inventory.json are absolute under it; none: relative to "
+                                 "DIRECTORY (what a harvester cannot follow: set it before registering)")
+
+    @field_validator("base_url")
+    @classmethod
+    def _base_url(cls, value: str | None) -> str | None:
+        """An absolute http(s) URL without query or fragment, ending in '/' (so file names append to it)."""
+        if value is None:
+            return None
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(value.strip())
+        if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+            raise ValueError(f"base_url {value!r} is not an http(s) URL such as https://data.example.org/dwca/")
+        return value.strip().rstrip("/") + "/"
 
 
 class ExecutionConfig(Strict):

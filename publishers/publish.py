@@ -213,6 +213,13 @@ def publish(config: DatasetConfig, catalog: RunCatalog, batches: Sequence[Valida
     directory.log.append(Publication(version=version, published=published.isoformat(), records=written.records,
                                      rejected=quality.rejected, archive=archive.name, sha256=sha256_of(archive),
                                      bytes=written.bytes))
+    try:  # the site indexes (rss.xml, dcat.ttl, inventory.json, index.html) are derived from the logs
+        from mobilise.publishers.feeds import refresh_site
+        refresh_site(config.output.directory, config.output.base_url)
+    except Exception:  # rebuilt by the next run; the version itself is committed
+        import logging
+        logging.getLogger(__name__).warning("the version is published but the site indexes were not refreshed",
+                                            exc_info=True)
     return result(version, report, written.records, archive=str(archive), current=str(directory.current_archive),
                   quarantine=str(directory.quarantine(version)), published=published.isoformat(), report=str(html),
                   amendments=amendments, warnings=str(directory.warnings(version)))
