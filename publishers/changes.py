@@ -2,8 +2,8 @@
 hashes with the last version's, and the identifier guard that stops a run before GBIF's occurrenceID check does.
 
 Record hashes (:func:`record_hashes`, in the validate stage, per batch): each published record's core row as the
-archive writes it (values as text, tabs and line breaks folded to one space) is serialised canonically, one
-``<term>\\t<value>\\n`` per term that has a value, the terms other than occurrenceID in term-name order and then
+archive writes it (values as text, tabs and line breaks folded to one space) is serialised canonically as
+``\\n<term>\\t<value>`` for each term that has a value, the terms other than occurrenceID in term-name order, then
 occurrenceID. A term without a value (null, or a column the batch does not have) contributes nothing, so an empty
 value ('') stays distinct from none, and neither the batch boundaries, nor the column order, nor the columns another
 batch's amendments added change a record's hash. The archive never holds a tab or a line break inside a value,
@@ -89,8 +89,8 @@ def record_hashes(published: pa.Table, terms: Sequence[str]) -> pa.Table:
     pieces = []
     for start in range(0, published.num_rows, _SLICE_ROWS):
         part = published.slice(start, _SLICE_ROWS)
-        # "" first: Arrow drops the rows whose pieces are all null when nulls are skipped (pyarrow 26), so every
-        # row gets one piece that is never null
+        # "\n<term>\t<value>" per term with a value: "" joined with each entry by "\n". The "" also keeps every
+        # row: Arrow drops the rows whose pieces are all null when nulls are skipped (pyarrow 26).
         entries = [pa.scalar("")] + [pc.binary_join_element_wise(pa.scalar(term), _archive_text(part[term]), "\t")
                                      for term in others]
         text = pc.binary_join_element_wise(*entries, "\n", null_handling="skip") if others else \
@@ -102,17 +102,13 @@ def record_hashes(published: pa.Table, terms: Sequence[str]) -> pa.Table:
     return pa.concat_tables(pieces) if pieces else HASH_SCHEMA.empty_table()
 
 
-def write_record_hashes(files: Sequence[str], target: Path, spill_directory: Path) -> Path:
-    """This run's record hashes (the batches' Parquet `files`) as one Parquet file at `target`, written atomically
-    (``PublicationDirectory.record_hashes(version)``): what the next run compares with."""
+def write_record_hashes(files: Sequence[str], target: Path) -> Path:
+    """This run's record hashes (the batches' Parquet `files`) as one Parquet file at `target`, a batch at a time,
+    written atomically (``PublicationDirectory.record_hashes(version)``): what the next run compares with."""
     with atomic_path(target) as temporary:
-        if not files:
-            pq.write_table(HASH_SCHEMA.empty_table(), temporary)
-        else:
-            with _connect(spill_directory) as connection:
-                connection.execute("COPY (SELECT occurrenceID, record_hash, content_hash FROM read_parquet($files)) "
-                                   "TO $target (FORMAT parquet, COMPRESSION zstd)",
-                                   {"files": list(files), "target": str(temporary)})
+        with pq.ParquetWriter(temporary, HASH_SCHEMA, compression="zstd") as writer:
+            for file in files:
+                writer.write_table(pq.read_table(file).select(HASH_SCHEMA.names).cast(HASH_SCHEMA))
     return target
 
 

@@ -252,8 +252,7 @@ def publish(config: DatasetConfig, catalog: RunCatalog, batches: Sequence[Valida
         with atomic_path(archive) as temporary:
             written = write_archive(temporary, terms, _core_parts(catalog, batches, terms), eml)
         report, html, amendments = write_run_files(version)
-        write_record_hashes(catalog.files(catalog.entries("record_hashes", table)), directory.record_hashes(version),
-                            catalog.scratch("duckdb"))
+        write_record_hashes(catalog.files(catalog.entries("record_hashes", table)), directory.record_hashes(version))
     except BaseException:
         # A version is all or nothing: remove what this attempt wrote; the current one was never touched.
         for path in directory.files(version):
