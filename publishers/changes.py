@@ -157,16 +157,18 @@ def _connect(spill_directory: Path) -> duckdb.DuckDBPyConnection:
 
 
 def _ids(connection: duckdb.DuckDBPyConnection, name: str, files: Sequence[str]) -> None:
-    """A temporary table `name`: one row per occurrenceID of `files` with its hashes (an id used by several rows:
-    the smallest and largest hash and the count, so any change shows)."""
-    if files:
-        connection.execute(
-            f"CREATE TEMP TABLE {name} AS SELECT occurrenceID AS id, min(record_hash) AS low, "
-            f"max(record_hash) AS high, count(*) AS n, min(content_hash) AS content "
-            f"FROM read_parquet($files) WHERE occurrenceID IS NOT NULL GROUP BY occurrenceID",
-            {"files": list(files)})
-    else:
+    """A temporary table `name`: one row per occurrenceID of `files` with its hashes. An id several rows use (only
+    when OCCURRENCE_ID_NOT_UNIQUE is not an error) gets its smallest and largest hash and its row count, so any
+    change shows; grouping is done only then, as it costs several times the plain read."""
+    if not files:
         connection.execute(f"CREATE TEMP TABLE {name} (id VARCHAR, low BLOB, high BLOB, n BIGINT, content BLOB)")
+        return
+    connection.execute(
+        f"CREATE TEMP TABLE {name} AS SELECT occurrenceID AS id, record_hash AS low, record_hash AS high, 1 AS n, "
+        f"content_hash AS content FROM read_parquet($files) WHERE occurrenceID IS NOT NULL", {"files": list(files)})
+    if connection.execute(f"SELECT count(*) > count(DISTINCT id) FROM {name}").fetchone()[0]:
+        connection.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT id, min(low) AS low, max(high) AS high, "
+                           f"count(*) AS n, min(content) AS content FROM {name} GROUP BY id")
 
 
 def compare(current: Sequence[str], previous: Path | None, previous_version: str | None, spill_directory: Path,

@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 
 from mobilise.catalog import CORE
 from mobilise.cli import _print_result, app
-from mobilise.publishers.changes import HASH_SCHEMA, record_hashes
+from mobilise.publishers.changes import HASH_SCHEMA, compare, record_hashes
 from mobilise.publishers.publication import PublicationDirectory, sha256_of
 from mobilise.publishers.publish import PublicationGateError
 from mobilise.settings import load_config
@@ -97,8 +97,11 @@ def test_first_run_adds_every_record_and_a_rerun_publishes_nothing_new(config, c
         "archive": first.archive, "records": first.records, "rejected": first.rejected, "version": "1.0",
         "unchanged": True}
 
+    config.metadata.title += " (revised)"  # new metadata, the same records: a new version
+    revised = run_stages(config)
+    assert revised.version == "1.1" and not revised.unchanged and revised.changes["unchanged"] == first.records
     forced = run_stages(config, force=True)
-    assert forced.version == "1.1" and not forced.unchanged and forced.changes["unchanged"] == first.records
+    assert forced.version == "1.2" and not forced.unchanged and forced.changes["unchanged"] == first.records
 
 
 def test_added_removed_and_changed_records_are_counted_by_id(config, source):
@@ -205,3 +208,22 @@ def test_the_record_hash_is_the_documented_serialisation():
 def test_the_command_line_offers_the_guard_override_and_force():
     result = CliRunner().invoke(app, ["run", "--help"], env={"COLUMNS": "200"})
     assert "--accept-id-changes" in result.output and "--force" in result.output
+
+
+def test_an_id_used_twice_counts_once_and_changes_when_its_rows_do(tmp_path):
+    def hashes(name: str, rows: list[tuple[str, bytes]]) -> str:
+        path = tmp_path / f"{name}.parquet"
+        pq.write_table(pa.table({"occurrenceID": [i for i, _ in rows],
+                                 "record_hash": pa.array([h * 16 for _, h in rows], pa.binary(16)),
+                                 "content_hash": pa.array([h * 16 for _, h in rows], pa.binary(16))},
+                                schema=HASH_SCHEMA), path)
+        return str(path)
+
+    previous = Path(hashes("previous", [("a", b"1"), ("b", b"2"), ("c", b"3"), ("D", b"4")]))
+    now = [hashes("now1", [("a", b"1"), ("a", b"9")]), hashes("now2", [("b", b"2"), ("d", b"4"), ("e", b"5")])]
+    summary = compare(now, previous, "1.0", tmp_path)
+    assert (summary.added, summary.removed, summary.changed, summary.unchanged) == (2, 2, 1, 1)
+    assert (summary.added_ids, summary.removed_ids, summary.changed_ids) == (["d", "e"], ["D", "c"], ["a"])
+    # ids are compared as written: 'D' became 'd' with the same content, found as renamed
+    assert summary.renamed == 1 and summary.renamed_examples[0].model_dump() == {"previous": "D", "current": "d"}
+    assert compare([], previous, "1.0", tmp_path).removed_share == 1.0
