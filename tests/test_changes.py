@@ -227,3 +227,16 @@ def test_an_id_used_twice_counts_once_and_changes_when_its_rows_do(tmp_path):
     # ids are compared as written: 'D' became 'd' with the same content, found as renamed
     assert summary.renamed == 1 and summary.renamed_examples[0].model_dump() == {"previous": "D", "current": "d"}
     assert compare([], previous, "1.0", tmp_path).removed_share == 1.0
+
+
+def test_a_version_without_record_hashes_is_not_compared(config):
+    """A version published before record hashes were kept: the next run publishes, and says why it did not compare."""
+    run_stages(config)
+    directory = PublicationDirectory(config.publication_directory)
+    directory.record_hashes("1.0").unlink()
+    second = run_stages(config)
+    assert second.version == "1.1" and second.changes is None and not second.unchanged
+    gate = next(g for g in second.gates if g["name"] == "max_removed_ids_share")
+    assert gate["passed"] and "version 1.0 has no record hashes" in gate["detail"]
+    assert directory.record_hashes("1.1").exists()  # the next run compares again
+    assert run_stages(config).unchanged
