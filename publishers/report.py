@@ -792,13 +792,19 @@ def _md(value: Any) -> str:
     return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
 
 
+def _not_published(view: dict) -> str:
+    if view["unchanged"] and view["changes"]:
+        return f"unchanged since {_md(view['changes']['previous_version'])} (nothing new published)"
+    return "dry run (not published)"
+
+
 def artifact_markdown(report: RunReport | dict, top: int = 10) -> str:
     view = _view(_plain(report))
     totals = view["totals"]
     rejected_share = f" ({totals['rejected_share']})" if totals["rejected_share"] else ""
     lines = [f"# Run report: {_md(view['title'])}", "",
              f"**Dataset** {_md(view['dataset']) or '–'} · **Version** "
-             f"{_md(view['version']) if view['version'] else 'dry run (not published)'} · "
+             f"{_md(view['version']) if view['version'] else _not_published(view)} · "
              f"**Generated** {_md(view['generated_text']) or '–'}", "",
              "| Extracted | Published | Rejected |", "| ---: | ---: | ---: |",
              f"| {_number(totals['extracted'])} | {_number(totals['published'])} | {_number(totals['rejected'])}"

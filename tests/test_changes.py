@@ -19,6 +19,7 @@ from mobilise.cli import _print_result, app
 from mobilise.publishers.changes import HASH_SCHEMA, compare, record_hashes
 from mobilise.publishers.publication import PublicationDirectory, sha256_of
 from mobilise.publishers.publish import PublicationGateError
+from mobilise.publishers.report import artifact_markdown
 from mobilise.settings import load_config
 from tests.conftest import SAMPLE_CONFIG, sample_config
 from tests.pipeline_helpers import read_core_with_pandas, run_stages, staged_run
@@ -87,6 +88,7 @@ def test_first_run_adds_every_record_and_a_rerun_publishes_nothing_new(config, c
     report = json.loads(Path(again.report).with_suffix(".json").read_text())
     assert report["unchanged"] is True and report["changes"]["unchanged"] == first.records
     assert "unchanged since version 1.0: nothing new published" in Path(again.report).read_text()
+    assert "unchanged since 1.0 (nothing new published)" in artifact_markdown(again.run_report)  # Prefect UI
 
     _print_result(again.as_dict(), as_json=False)
     assert "unchanged since version 1.0: nothing new published" in capsys.readouterr().out
