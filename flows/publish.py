@@ -53,10 +53,11 @@ def validate_task(config_path: str, plan: MappingPlan, catalog: RunCatalog, mapp
 
 @task(name="publish")
 def publish_task(config_path: str, plan: MappingPlan, catalog: RunCatalog, batches: list[ValidatedBatch],
-                 dry_run: bool) -> dict:
+                 dry_run: bool, accept_id_changes: bool = False, force: bool = False) -> dict:
     """Publish, and post the run report to the Prefect UI (from the report itself), whatever the gates said."""
     try:
-        result = steps.publish(load_config(config_path), plan, catalog, batches, dry_run=dry_run)
+        result = steps.publish(load_config(config_path), plan, catalog, batches, dry_run=dry_run,
+                               accept_id_changes=accept_id_changes, force=force)
     except PublicationGateError as failure:
         if failure.report is not None:
             failure.report.post_artifacts(failure.html)
@@ -127,19 +128,23 @@ def _drain_prefect_queues() -> None:
 
 
 def run_publication(config_path: str, dry_run: bool = False, dask_address: str | None = None,
-                    runner: str | None = None) -> dict:
+                    runner: str | None = None, accept_id_changes: bool = False, force: bool = False) -> dict:
     """Run the flow with the task runner the config (or the caller) chooses; what `mobilise run` calls."""
     execution = load_config(config_path).execution
     if runner:
         execution = execution.model_copy(update={"runner": runner})
     configured = publish_dataset.with_options(task_runner=task_runner(execution, dask_address))
     with shared_prefect_api():
-        return configured(config_path, dry_run=dry_run)
+        return configured(config_path, dry_run=dry_run, accept_id_changes=accept_id_changes, force=force)
 
 
 @flow(name="publish_dataset", log_prints=True)
-def publish_dataset(config_path: str, dry_run: bool = False, keep_run_files: bool = False) -> dict:
+def publish_dataset(config_path: str, dry_run: bool = False, keep_run_files: bool = False,
+                    accept_id_changes: bool = False, force: bool = False) -> dict:
     """Publish the dataset described by the YAML config at `config_path` as the next archive version.
+
+    ``accept_id_changes`` lets this run through the identifier gate (gates.max_removed_ids_share); ``force``
+    publishes a new version even when data and metadata are unchanged.
 
     With ``dry_run`` nothing is published: the records are extracted, mapped and validated, and the quarantine
     file and counts are produced, as a data manager wants before the real run.
@@ -163,7 +168,7 @@ def publish_dataset(config_path: str, dry_run: bool = False, keep_run_files: boo
     validated_futures = [validate_task.submit(config_path, plan, catalog, group, duplicates)
                          for group in steps.task_groups(mapped, partitions)]
     batches = [batch for future in validated_futures for batch in future.result()]
-    result = publish_task(config_path, plan, catalog, batches, dry_run)
+    result = publish_task(config_path, plan, catalog, batches, dry_run, accept_id_changes, force)
     if not keep_run_files:
         catalog.remove()
     logger.info("%s: %s records published, %s rejected, version %s", result["dataset"], result["records"],

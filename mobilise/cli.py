@@ -30,7 +30,11 @@ def _print_result(result: dict, as_json: bool) -> None:
     if as_json:
         typer.echo(json.dumps(result, ensure_ascii=False, sort_keys=True))
         return
-    if result.get("version"):
+    if result.get("unchanged"):
+        typer.echo(f"{result['dataset']} unchanged since version {result['version']}: nothing new published "
+                   f"({result['records']} records)")
+        typer.echo(f"  current:    {result['current']}")
+    elif result.get("version"):
         typer.echo(f"Published {result['dataset']} version {result['version']}: {result['records']} records")
         typer.echo(f"  archive:    {result['archive']}")
         typer.echo(f"  current:    {result['current']}")
@@ -53,7 +57,8 @@ DASK_ADDRESS = typer.Option(None, "--dask-address", help="run map/validate on th
 RUNNER = typer.Option(None, "--runner", help="dask (local cluster, the default) or threads; overrides the config")
 
 
-def _run(config: Path, as_json: bool, dry_run: bool, dask_address: str | None, runner: str | None) -> None:
+def _run(config: Path, as_json: bool, dry_run: bool, dask_address: str | None, runner: str | None,
+         **options: bool) -> None:
     try:
         load_config(config)  # config errors stop here, before Prefect starts
     except ConfigError as exc:
@@ -63,7 +68,7 @@ def _run(config: Path, as_json: bool, dry_run: bool, dask_address: str | None, r
     from mobilise.flows.publish import run_publication
 
     try:
-        result = run_publication(str(config), dry_run=dry_run, dask_address=dask_address, runner=runner)
+        result = run_publication(str(config), dry_run=dry_run, dask_address=dask_address, runner=runner, **options)
     except Exception as exc:  # the flow already logged the traceback; say what failed in one line
         _fail(f"mobilise: the run failed and nothing was published: {type(exc).__name__}: {exc}", code=1)
     _print_result(result, as_json)
@@ -72,9 +77,15 @@ def _run(config: Path, as_json: bool, dry_run: bool, dask_address: str | None, r
 @app.command()
 def run(config: Path = typer.Argument(..., help="dataset config (YAML)"),
         as_json: bool = typer.Option(False, "--json", help="print one JSON object with the result"),
-        dask_address: Optional[str] = DASK_ADDRESS, runner: Optional[str] = RUNNER) -> None:
-    """Extract, map, validate and publish the dataset as its next archive version."""
-    _run(config, as_json, dry_run=False, dask_address=dask_address, runner=runner)
+        dask_address: Optional[str] = DASK_ADDRESS, runner: Optional[str] = RUNNER,
+        accept_id_changes: bool = typer.Option(False, "--accept-id-changes", help=(
+            "publish even when more of the last version's occurrenceIDs are gone than gates.max_removed_ids_share "
+            "allows (this run only)")),
+        force: bool = typer.Option(False, "--force", help="publish a new version even when nothing changed")) -> None:
+    """Extract, map, validate and publish the dataset as its next archive version (nothing new when nothing
+    changed)."""
+    _run(config, as_json, dry_run=False, dask_address=dask_address, runner=runner,
+         accept_id_changes=accept_id_changes, force=force)
 
 
 @app.command()

@@ -432,6 +432,11 @@ class GatesConfig(Strict):
                                              description="fail when more than this share of records is rejected")
     max_drop_share: float | None = Field(0.2, ge=0, le=1, description=(
         "fail when the published record count falls by more than this share from the last version"))
+    max_removed_ids_share: float | None = Field(0.3, ge=0, le=1, description=(
+        "fail when more than this share of the last version's occurrenceIDs are gone (the guard before GBIF's: GBIF "
+        "pauses ingestion when more than half of a dataset's occurrenceIDs differ from the version it has, "
+        "https://data-blog.gbif.org/post/improve-identifier-stability/); `mobilise run --accept-id-changes` "
+        "accepts it for one run"))
 
 
 def _occurrence_term(name: str) -> str:

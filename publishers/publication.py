@@ -10,6 +10,8 @@ Layout of ``OUTPUT/<shortname>/`` (the IPT keeps the same things per resource)::
                              their flags and messages
     amendments-<version>.csv the BDQ amendments applied to that version's records
     report-<version>.json    the run report (publishers.report.RunReport), and .html for people
+    .state/record-hashes-<version>.parquet  occurrenceID and hash of each record of that version, compared by
+                             the next run (publishers.changes)
     validation/              the same quarantine.csv, warnings.csv, amendments.csv and report.json/.html of a
                              dry run or of a run stopped by a gate (replaced each time)
     publications.json        the version log: when, how many records, checksum
@@ -38,6 +40,7 @@ LOG_NAME = "publications.json"
 CURRENT_ARCHIVE = "dwca.zip"
 CURRENT_EML = "eml.xml"
 VALIDATION = "validation"  # the folder of what a run that published nothing wrote
+STATE = ".state"  # what later runs need and harvesters do not (the record hashes of each version)
 
 
 @dataclass
@@ -49,6 +52,7 @@ class Publication:
     archive: str  # file name within the dataset folder
     sha256: str
     bytes: int
+    changes: dict | None = None  # publishers.changes.ChangeSummary against the version before
 
 
 def _fsync_directory(directory: Path) -> None:
@@ -160,10 +164,15 @@ class PublicationDirectory:
         """(JSON, HTML) of the run report."""
         return self._versioned("report", ".json", version), self._versioned("report", ".html", version)
 
+    def record_hashes(self, version: str) -> Path:
+        """The occurrenceIDs and record hashes of `version` (publishers.changes), which the next run compares with;
+        in the hidden ``.state/`` folder, which harvesters do not fetch."""
+        return self.directory / STATE / f"record-hashes-{version}.parquet"
+
     def files(self, version: str) -> list[Path]:
         """Every file a version writes besides the log and the current copies: removed if the version fails."""
         return [self.archive(version), self.quarantine(version), self.warnings(version), self.amendments(version),
-                *self.report(version)]
+                *self.report(version), self.record_hashes(version)]
 
     @property
     def current_archive(self) -> Path:
