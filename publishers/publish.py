@@ -6,6 +6,7 @@ I/O at the edge: reads the run's batches through the run catalog and writes the 
 """
 from __future__ import annotations
 
+import logging
 import uuid
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -19,12 +20,15 @@ from mobilise.publishers.changes import (ChangeSummary, compare, diagnose, ident
                                          write_record_hashes)
 from mobilise.publishers.dwca import DeflatedRows, archive_meta_xml, core_terms, write_archive
 from mobilise.publishers.eml import BatchCoverage, build_eml, merge_coverage
+from mobilise.publishers.feeds import refresh_site
 from mobilise.publishers.publication import (Gate, Publication, PublicationDirectory, atomic_path, evaluate_gates,
                                              now_utc, sha256_of)
 from mobilise.publishers.report import ReportFragment, RunReport, merge_fragments
 from mobilise.settings import DatasetConfig
 from mobilise.validators.quality import QualitySummary
 
+
+log = logging.getLogger(__name__)
 
 @dataclass
 class ValidatedBatch:
@@ -264,12 +268,9 @@ def publish(config: DatasetConfig, catalog: RunCatalog, batches: Sequence[Valida
                                      bytes=written.bytes,
                                      changes=changes.model_dump(mode="json") if changes is not None else None))
     try:  # the site indexes (rss.xml, dcat.ttl, inventory.json, index.html) are derived from the logs
-        from mobilise.publishers.feeds import refresh_site
         refresh_site(config.output.directory, config.output.base_url)
     except Exception:  # rebuilt by the next run; the version itself is committed
-        import logging
-        logging.getLogger(__name__).warning("the version is published but the site indexes were not refreshed",
-                                            exc_info=True)
+        log.warning("the version is published but the site indexes were not refreshed", exc_info=True)
     return result(version, report, written.records, archive=str(archive), current=str(directory.current_archive),
                   quarantine=str(directory.quarantine(version)), published=published.isoformat(), report=str(html),
                   amendments=amendments, warnings=str(directory.warnings(version)))
