@@ -54,10 +54,11 @@ def validate_task(config_path: str, plan: MappingPlan, catalog: RunCatalog, mapp
 
 @task(name="publish")
 def publish_task(config_path: str, plan: MappingPlan, catalog: RunCatalog, batches: list[ValidatedBatch],
-                 dry_run: bool) -> dict:
+                 dry_run: bool, accept_id_changes: bool = False, force: bool = False) -> dict:
     """Publish, and post the run report to the Prefect UI (from the report itself), whatever the gates said."""
     try:
-        result = steps.publish(load_config(config_path), plan, catalog, batches, dry_run=dry_run)
+        result = steps.publish(load_config(config_path), plan, catalog, batches, dry_run=dry_run,
+                               accept_id_changes=accept_id_changes, force=force)
     except PublicationGateError as failure:
         if failure.report is not None:
             failure.report.post_artifacts(failure.html)
@@ -128,14 +129,14 @@ def _drain_prefect_queues() -> None:
 
 
 def run_publication(config_path: str, dry_run: bool = False, dask_address: str | None = None,
-                    runner: str | None = None) -> dict:
+                    runner: str | None = None, accept_id_changes: bool = False, force: bool = False) -> dict:
     """Run the flow with the task runner the config (or the caller) chooses; what `mobilise run` calls."""
     execution = load_config(config_path).execution
     if runner:
         execution = execution.model_copy(update={"runner": runner})
     configured = publish_dataset.with_options(task_runner=task_runner(execution, dask_address))
     with shared_prefect_api():
-        return configured(config_path, dry_run=dry_run)
+        return configured(config_path, dry_run=dry_run, accept_id_changes=accept_id_changes, force=force)
 
 
 @contextmanager
@@ -145,7 +146,7 @@ def exclusive_run(config: DatasetConfig, keep_run_files: bool = False):
     logger = get_run_logger()
     directory = PublicationDirectory(config.publication_directory)
     with directory.lock(config.execution.lock_wait_seconds):
-        for line in directory.recover(getattr(config.output, "base_url", None)):
+        for line in directory.recover(config.output.base_url):
             logger.warning("recovered from an earlier run: %s", line)
         for folder in RunCatalog.purge_stale(config.work_directory):
             logger.warning("removed the run folder %s of a run that is no longer alive", folder)
@@ -158,8 +159,12 @@ def exclusive_run(config: DatasetConfig, keep_run_files: bool = False):
 
 
 @flow(name="publish_dataset", log_prints=True)
-def publish_dataset(config_path: str, dry_run: bool = False, keep_run_files: bool = False) -> dict:
+def publish_dataset(config_path: str, dry_run: bool = False, keep_run_files: bool = False,
+                    accept_id_changes: bool = False, force: bool = False) -> dict:
     """Publish the dataset described by the YAML config at `config_path` as the next archive version.
+
+    ``accept_id_changes`` lets this run through the identifier gate (gates.max_removed_ids_share); ``force``
+    publishes a new version even when data and metadata are unchanged.
 
     With ``dry_run`` nothing is published: the records are extracted, mapped and validated, and the quarantine
     file and counts are produced, as a data manager wants before the real run.
@@ -167,10 +172,11 @@ def publish_dataset(config_path: str, dry_run: bool = False, keep_run_files: boo
     config_path = str(Path(config_path).resolve())
     config = load_config(config_path)  # fail here, before any work, on a config error
     with exclusive_run(config, keep_run_files) as catalog:
-        return _publish(config_path, config, catalog, dry_run)
+        return _publish(config_path, config, catalog, dry_run, accept_id_changes, force)
 
 
-def _publish(config_path: str, config: DatasetConfig, catalog: RunCatalog, dry_run: bool) -> dict:
+def _publish(config_path: str, config: DatasetConfig, catalog: RunCatalog, dry_run: bool, accept_id_changes: bool,
+             force: bool) -> dict:
     """The flow's stages on `catalog`, in the flow run."""
     logger = get_run_logger()
     plan = MappingPlan.from_config(config)  # once per run: every task is handed it
@@ -188,7 +194,7 @@ def _publish(config_path: str, config: DatasetConfig, catalog: RunCatalog, dry_r
     validated_futures = [validate_task.submit(config_path, plan, catalog, group, duplicates)
                          for group in steps.task_groups(mapped, partitions)]
     batches = [batch for future in validated_futures for batch in future.result()]
-    result = publish_task(config_path, plan, catalog, batches, dry_run)
+    result = publish_task(config_path, plan, catalog, batches, dry_run, accept_id_changes, force)
     logger.info("%s: %s records published, %s rejected, version %s", result["dataset"], result["records"],
                 result["rejected"], result["version"])
     return result

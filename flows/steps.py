@@ -14,6 +14,7 @@ from mobilise.extractors.partitions import Partition
 from mobilise.extractors.stage import extract as extract_stage
 from mobilise.flags import severities
 from mobilise.mappers.mapping import MappingPlan, map_batch
+from mobilise.publishers.changes import record_hashes
 from mobilise.publishers.dwca import core_terms, deflate_rows
 from mobilise.publishers.eml import batch_coverage
 from mobilise.publishers.publish import RunResult, ValidatedBatch
@@ -91,8 +92,10 @@ def validate_batches(config: DatasetConfig, plan: MappingPlan, catalog: RunCatal
         if checked.amendments is not None:
             catalog.save(entry.of("amendments"), checked.amendments)
         # the archive's part for this batch, deflated here so that workers share the compression
-        part = deflate_rows(checked.valid, core_terms(plan.terms, checked.table.column_names),
-                            catalog.path(entry.of("archive_parts")))
+        terms = core_terms(plan.terms, checked.table.column_names)
+        part = deflate_rows(checked.valid, terms, catalog.path(entry.of("archive_parts")))
+        # a stable hash per published record: what the next version's change summary compares
+        catalog.save(entry.of("record_hashes"), record_hashes(checked.valid, terms))
         results.append(ValidatedBatch(
             valid=valid, quality=checked.quality, coverage=batch_coverage(checked.valid), part=part,
             fragment=batch_fragment(checked.valid, checked.issues, checked.table["occurrenceID"].combine_chunks())))
@@ -100,7 +103,8 @@ def validate_batches(config: DatasetConfig, plan: MappingPlan, catalog: RunCatal
 
 
 def publish(config: DatasetConfig, plan: MappingPlan, catalog: RunCatalog, batches: list[ValidatedBatch],
-            dry_run: bool = False) -> RunResult:
-    """valid, archive_parts, quarantine and amendments of every batch -> the publication directory (in batch
-    order, whatever order the validate tasks finished in)."""
-    return publish_stage(config, catalog, sorted(batches, key=lambda b: b.valid), plan.terms, dry_run=dry_run)
+            dry_run: bool = False, accept_id_changes: bool = False, force: bool = False) -> RunResult:
+    """valid, archive_parts, quarantine, amendments and record_hashes of every batch -> the publication directory
+    (in batch order, whatever order the validate tasks finished in)."""
+    return publish_stage(config, catalog, sorted(batches, key=lambda b: b.valid), plan.terms, dry_run=dry_run,
+                         accept_id_changes=accept_id_changes, force=force)

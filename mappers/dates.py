@@ -192,7 +192,12 @@ def parse_date(text: str, order: str = DEFAULT_DATE_ORDER) -> tuple[Instant, Ins
         elif match := _MONTH_YEAR.match(text):
             instant = Instant(int(match["y"]), _month(match["m"]))
         elif match := _YEAR_FIRST_SLASH.match(text):
-            instant = Instant(int(match["y"]), int(match["m"]), _int(match["d"]))
+            year, month = int(match["y"]), match["m"]
+            if match["d"] is None and "/" in text and int(month) == (year + 1) % 10 ** len(month):
+                # '2007/08', '2007/8', '2011/12': August 2007, or the season 2007-2008 of an expedition? Not
+                # guessed: flagged, the text kept verbatim.
+                raise DateError(f"'{text}' is a year and month or a season of two years")
+            instant = Instant(year, int(month), _int(match["d"]))
         if instant is not None:
             return instant, instant
     raise DateError(f"'{text}' is not a date Mobilise can read" + (" (source.date_order is iso-only)"

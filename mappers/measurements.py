@@ -1,6 +1,7 @@
 """Numbers and measurements with units (depths, elevations, distances), one home for mappers and validators.
 
-- :func:`parse_number` / :func:`numbers`: a decimal number, '1,5' read as 1.5 (decimal comma), NaN/None otherwise.
+- :func:`parse_number` / :func:`numbers`: a decimal number, '1,5' read as 1.5 (decimal comma), NaN/None otherwise;
+  '50,800' (a comma before exactly three digits) is read as neither 50.8 nor 50800: it is not a number.
 - :data:`UNITS`: every length unit Mobilise reads, with its factor to metres (exact, as text) and whether it is
   metric; the GBIF depth/elevation flags and the TDWG BDQ depth/elevation amendments read the same table.
 - :func:`parse_measure`: a depth or elevation as a data manager types it ('10', '10 m', '30 ft', 'ca. 10-20 m')
@@ -23,10 +24,25 @@ import pyarrow.compute as pc
 # --- numbers ----------------------------------------------------------------------------------------------------
 
 
+# '50,800' or '1,500': a comma before exactly three digits, after one to three digits, is as likely a thousands
+# separator (50800) as a decimal comma (50.8). Reading it either way would be a guess, so it is no number (and the
+# term's interpreter flags it); '0,500', '12,5' and '1,5000' are decimal commas whatever the convention.
+_THOUSANDS_OR_DECIMAL = re.compile(r"^\s*[+-]?[1-9]\d{0,2},\d{3}\s*$")
+
+
+def decimal_text(text: str) -> float:
+    """float() of a number that may use a decimal comma ('12,5' -> 12.5); ValueError when it is not one, or when
+    its comma could be a thousands separator ('50,800')."""
+    if _THOUSANDS_OR_DECIMAL.match(text):
+        raise ValueError(f"ambiguous decimal or thousands separator: {text!r}")
+    return float(text.replace(",", "."))
+
+
 def parse_number(text: str | None) -> float | None:
-    """A finite decimal number ('12', '-3.5', '1,5', ' 12 ', '1e3'); None otherwise ('inf', 'x', None)."""
+    """A finite decimal number ('12', '-3.5', '1,5', ' 12 ', '1e3'); None otherwise ('inf', 'x', None, and
+    '50,800', whose comma may separate thousands or decimals)."""
     try:
-        value = float(text.replace(",", ".")) if text is not None else None
+        value = decimal_text(text) if text is not None else None
     except ValueError:
         return None
     return value if value is not None and math.isfinite(value) else None
@@ -101,8 +117,11 @@ def parse_measure(text: str) -> tuple[float, float, bool] | None:
     if unit is None:
         return None
     factor = float(unit[0])
-    first = float(match.group(1).replace(",", "."))
-    second = float(match.group(2).replace(",", ".")) if match.group(2) else first
+    try:
+        first = decimal_text(match.group(1))
+        second = decimal_text(match.group(2)) if match.group(2) else first
+    except ValueError:  # '50,800 m': thousands or decimals, unknown
+        return None
     return min(first, second) * factor, max(first, second) * factor, not unit[1]
 
 
@@ -115,7 +134,10 @@ def parse_metres(text: str) -> float | None:
     match = _METRES.match(text)
     if not match or (match.group(2) is not None and unit_of(match.group(2)) != ("1", True)):
         return None
-    return float(match.group(1).replace(",", "."))
+    try:
+        return decimal_text(match.group(1))
+    except ValueError:  # '1,200 m': thousands or decimals, unknown
+        return None
 
 
 # --- verbatim depth / elevation (TDWG BDQ amendments) ----------------------------------------------------------

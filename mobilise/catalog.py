@@ -17,6 +17,7 @@ Run folder ``<work directory>/<run id>/``::
                                             and source key columns (validators.quality.warnings_table)
     <table>/amendments/<batch>.parquet      amendments applied (only batches that have any)
     <table>/archive_parts/<batch>.deflate   the published rows as deflated archive text (publishers.dwca)
+    <table>/record_hashes/<batch>.parquet   occurrenceID and hashes of each published row (publishers.changes)
     <table>/duplicates.parquet              ids used by more than one row of the table (whole-table dataset)
     <table>/duplicate_triplets.parquet      institutionCode + collectionCode + catalogNumber used by more than one
                                             row of the table (whole-table dataset)
@@ -50,7 +51,8 @@ CORE = "occurrence"  # the core table of an occurrence dataset (Darwin Core clas
 #: every dataset a run keeps, with its file suffix; a dataset in WHOLE_TABLE has one file per table, not per batch
 DATASETS = {"extracted": ".parquet", "mapped": ".parquet", "mapping_issues": ".parquet", "issues": ".parquet",
             "valid": ".parquet", "quarantine": ".parquet", "warnings": ".parquet", "amendments": ".parquet",
-            "archive_parts": ".deflate", "duplicates": ".parquet", "duplicate_triplets": ".parquet"}
+            "archive_parts": ".deflate", "duplicates": ".parquet", "duplicate_triplets": ".parquet",
+            "record_hashes": ".parquet"}
 WHOLE_TABLE = frozenset({"duplicates", "duplicate_triplets"})
 ALIVE = ".alive"  # the live-run marker in a run folder
 #: a run folder without a marker (one being created, or left by an older Mobilise) is stale after this long

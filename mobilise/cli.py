@@ -30,7 +30,11 @@ def _print_result(result: dict, as_json: bool) -> None:
     if as_json:
         typer.echo(json.dumps(result, ensure_ascii=False, sort_keys=True))
         return
-    if result.get("version"):
+    if result.get("unchanged"):
+        typer.echo(f"{result['dataset']} unchanged since version {result['version']}: nothing new published "
+                   f"({result['records']} records)")
+        typer.echo(f"  current:    {result['current']}")
+    elif result.get("version"):
         typer.echo(f"Published {result['dataset']} version {result['version']}: {result['records']} records")
         typer.echo(f"  archive:    {result['archive']}")
         typer.echo(f"  current:    {result['current']}")
@@ -53,7 +57,8 @@ DASK_ADDRESS = typer.Option(None, "--dask-address", help="run map/validate on th
 RUNNER = typer.Option(None, "--runner", help="dask (local cluster, the default) or threads; overrides the config")
 
 
-def _run(config: Path, as_json: bool, dry_run: bool, dask_address: str | None, runner: str | None) -> None:
+def _run(config: Path, as_json: bool, dry_run: bool, dask_address: str | None, runner: str | None,
+         **options: bool) -> None:
     try:
         load_config(config)  # config errors stop here, before Prefect starts
     except ConfigError as exc:
@@ -66,7 +71,7 @@ def _run(config: Path, as_json: bool, dry_run: bool, dask_address: str | None, r
     log = PublicationLog(load_config(config).publication_directory)
     before = log.latest()
     try:
-        result = run_publication(str(config), dry_run=dry_run, dask_address=dask_address, runner=runner)
+        result = run_publication(str(config), dry_run=dry_run, dask_address=dask_address, runner=runner, **options)
     except Exception as exc:  # the flow already logged the traceback; say what failed in one line
         after = log.latest()  # the log is the commit point: a version in it was published, whatever failed later
         if not isinstance(exc, DatasetLockedError) and after is not None and after != before:
@@ -79,9 +84,15 @@ def _run(config: Path, as_json: bool, dry_run: bool, dask_address: str | None, r
 @app.command()
 def run(config: Path = typer.Argument(..., help="dataset config (YAML)"),
         as_json: bool = typer.Option(False, "--json", help="print one JSON object with the result"),
-        dask_address: Optional[str] = DASK_ADDRESS, runner: Optional[str] = RUNNER) -> None:
-    """Extract, map, validate and publish the dataset as its next archive version."""
-    _run(config, as_json, dry_run=False, dask_address=dask_address, runner=runner)
+        dask_address: Optional[str] = DASK_ADDRESS, runner: Optional[str] = RUNNER,
+        accept_id_changes: bool = typer.Option(False, "--accept-id-changes", help=(
+            "publish even when more of the last version's occurrenceIDs are gone than gates.max_removed_ids_share "
+            "allows (this run only)")),
+        force: bool = typer.Option(False, "--force", help="publish a new version even when nothing changed")) -> None:
+    """Extract, map, validate and publish the dataset as its next archive version (nothing new when nothing
+    changed)."""
+    _run(config, as_json, dry_run=False, dask_address=dask_address, runner=runner,
+         accept_id_changes=accept_id_changes, force=force)
 
 
 @app.command()
@@ -135,6 +146,29 @@ def bdq_conformance(files: list[Path] = typer.Argument(..., help="TDWG BDQ valid
                    f"{test['not_run']:>7}")
     typer.echo(f"{'total':<58} {result['rows']:>5} {result['passed']:>5} {result['failed']:>5} "
                f"{result['not_run']:>7}")
+
+
+# --- serve-archives (publishers/server.py) --------------------------------------------------------------------------
+
+@app.command("serve-archives")
+def serve_archives(directory: Path = typer.Argument(..., help="the publication directory (output.directory)"),
+                   port: int = typer.Option(8000, "--port", min=0, max=65535, help="TCP port (0: any free one)"),
+                   host: str = typer.Option("127.0.0.1", "--host",
+                                            help="address to listen on (loopback by default; 0.0.0.0: every "
+                                                 "interface, better behind nginx or Apache)")) -> None:
+    """Serve the publication directory over HTTP as harvesters expect (Last-Modified, ETag, 304, ranges)."""
+    from mobilise.publishers.server import bind, server
+
+    if not directory.is_dir():
+        _fail(f"mobilise: no such directory: {directory}")
+    try:
+        sock = bind(host, port)
+    except OSError as exc:
+        _fail(f"mobilise: cannot listen on {host}:{port}: {exc}")
+    bound_host, bound_port = sock.getsockname()[:2]
+    shown = f"[{bound_host}]" if ":" in bound_host else bound_host
+    typer.echo(f"serving {directory.resolve()} at http://{shown}:{bound_port}/ (Ctrl+C stops)", err=True)
+    server(directory, host=host, port=bound_port).run(sockets=[sock])
 
 
 def main() -> None:  # pragma: no cover - console entry point alias

@@ -101,3 +101,27 @@ def problems(error: ValidationError, model: type[BaseModel]) -> list[Problem]:
         if problem not in found:  # a union can report the same problem once per branch
             found.append(problem)
     return found
+
+
+def yaml_problem(path: object, error: Exception, text: str = "") -> str:
+    """One line a person can act on for a YAML syntax error from ruamel.yaml: ``FILE:LINE:COLUMN: what``; for a
+    duplicate key, the line that first gives it (found in `text`, the file's content). ruamel's own text spans
+    eight lines and ends with a link to its API. Errors without a position keep ruamel's text."""
+    from ruamel.yaml.constructor import DuplicateKeyError
+
+    mark = getattr(error, "problem_mark", None)
+    if mark is None:
+        return f"{path}: not valid YAML: {error}"
+    where = f"{path}:{mark.line + 1}:{mark.column + 1}"
+    if isinstance(error, DuplicateKeyError):
+        key = str(error.problem).split('"')[1] if '"' in str(error.problem) else "?"
+        start = getattr(error.context_mark, "line", 0)
+        lines = text.splitlines()[start:mark.line]
+        first = next((start + n + 1 for n, line in enumerate(lines)
+                      if line[mark.column:].startswith((f"{key}:", f'"{key}":', f"'{key}':"))
+                      and not line[:mark.column].replace("-", " ").strip()), None)
+        earlier = f" (first at line {first})" if first else ""
+        return f"{where}: the key '{key}' is given twice in the same mapping{earlier}: keep one"
+    problem = error.problem or "not valid YAML"
+    context = f" ({error.context})" if getattr(error, "context", None) else ""
+    return f"{where}: not valid YAML: {problem}{context}"

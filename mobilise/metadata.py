@@ -28,6 +28,7 @@ Example (YAML)::
       contacts:
         - position: Collections data manager
           organisation: Example Museum
+          ror: https://ror.org/02mhbdp94   # the organisation's ROR id (checked)
           email: data@example.org
           city: Exampleton
           country: GB
@@ -59,9 +60,33 @@ Example (YAML)::
           collection_identifier: https://scientific-collections.gbif.org/collection/0000
           parent_collection_identifier: EXM
       specimen_preservation_methods: [driedAndPressed]   # rs.gbif.org preservation_method vocabulary
-      homepage: https://example.org/herbarium
+      curatorial_units:            # gbif/jgtiCuratorialUnit: a count (± uncertainty) or a range from-to
+        - {unit_type: sheets, count: 120000, uncertainty: 5000}
+      formation_period: Holocene   # gbif/formationPeriod; living_time_period: gbif/livingTimePeriod
+      homepage: https://example.org/herbarium          # distribution, function information
+      download_url: https://example.org/herbarium/dwca.zip   # distribution, function download
       logo_url: https://example.org/logo.png
-      dataset_id: 10.1234/abcd     # UUID or DOI -> alternateIdentifier
+      dataset_id: 1f6e4a9c-2a35-4b1e-9b0a-3b1c2d3e4f50   # UUID or DOI -> alternateIdentifier (and packageId)
+      doi: 10.1234/abcd            # -> alternateIdentifier, and the citation's identifier when it names none
+      alternate_identifiers: ["https://example.org/ipt/resource?r=exm-herbarium"]
+      additional_info: Loans on request.   # also introduction, getting_started, acknowledgements (paragraphs)
+      project:
+        title: Herbarium digitisation
+        identifier: HD-2024
+        personnel:
+          - {given_name: Ada, surname: Lovelace, orcid: 0000-0002-1825-0097, role: principalInvestigator}
+        description: Digitise every sheet.
+        funding: Example Foundation.
+        awards:
+          - {funder_name: Example Foundation, title: Sheets for all, funder_identifiers: ["https://ror.org/02mhbdp94"]}
+        study_area_description: {value: Western Europe, name: geographic}
+        design_description: Sheets in cabinet order.
+      bibliography:                # gbif/bibliography: text, or text and identifier
+        - Lovelace A. (2023). The herbarium.
+      coverage:                    # how the coverage inferred from the published records is described
+        max_taxa: 100              # the finest of family/order/class/phylum/kingdom that fits is listed
+        geographic_description: Western Europe.    # written before the inferred summary
+        taxonomic_description: Vascular plants.
 """
 
 from __future__ import annotations
@@ -104,6 +129,11 @@ __all__ = [
     "Sampling",
     "Methods",
     "CollectionInfo",
+    "Award",
+    "StudyAreaDescription",
+    "Project",
+    "CuratorialUnit",
+    "CoverageSettings",
     "DatasetMetadata",
     "MetadataError",
     "load_metadata",
@@ -396,6 +426,7 @@ class Agent(_Model):
     phone: str | None = None
     url: Url | None = None
     orcid: str | None = None
+    ror: str | None = None  # the organisation's ROR id (needs `organisation`)
     delivery_point: str | None = Field(None, validation_alias=AliasChoices("delivery_point", "address", "street"))
     city: str | None = None
     administrative_area: str | None = Field(None, validation_alias=AliasChoices("administrative_area", "state", "province", "region"))
@@ -414,8 +445,15 @@ class Agent(_Model):
     def _orcid(cls, v: str | None) -> str | None:
         return None if v is None else normalise_orcid(v)
 
+    @field_validator("ror")
+    @classmethod
+    def _ror(cls, v: str | None) -> str | None:
+        return None if v is None else normalise_ror(v)
+
     @model_validator(mode="after")
     def _has_name(self) -> "Agent":
+        if self.ror and not self.organisation:
+            raise ValueError(f"ror {self.ror!r} identifies an organisation: give its name in 'organisation' too")
         if self.given_name and not self.surname:
             raise ValueError(
                 f"a person needs a surname (EML requires one); given_name {self.given_name!r} has no surname "
@@ -507,6 +545,96 @@ class CollectionInfo(_Model):
     )
 
 
+class Award(_Model):
+    """A grant that funded the project (EML project/award)."""
+
+    funder_name: str = Field(validation_alias=AliasChoices("funder_name", "funderName", "funder"))
+    title: str
+    funder_identifiers: StrList = Field(
+        default_factory=list, validation_alias=AliasChoices("funder_identifiers", "funderIdentifier", "funder_identifier"))
+    award_number: str | None = Field(None, validation_alias=AliasChoices("award_number", "awardNumber", "number"))
+    award_url: Url | None = Field(None, validation_alias=AliasChoices("award_url", "awardUrl", "url"))
+
+    @field_validator("funder_identifiers")
+    @classmethod
+    def _funders(cls, v: list[str]) -> list[str]:
+        # A ROR id or a DOI (Crossref Funder Registry) is checked and written as its canonical IRI.
+        out = []
+        for identifier in v:
+            if re.search(r"ror\.org/", identifier, re.IGNORECASE):
+                out.append(f"https://ror.org/{normalise_ror(identifier)}")
+            else:
+                out.append(normalise_doi(identifier) or identifier)
+        return out
+
+
+class StudyAreaDescription(_Model):
+    """EML project/studyAreaDescription/descriptor."""
+
+    value: str = Field(validation_alias=AliasChoices("value", "descriptorValue", "description"))
+    name: str = "generic"  # thematic | geographic | generic
+    citable_classification_system: bool | None = Field(
+        None, validation_alias=AliasChoices("citable_classification_system", "citableClassificationSystem"))
+
+    @field_validator("name", mode="before")
+    @classmethod
+    def _name(cls, v: Any) -> str:
+        return _from_vocab(v, ("thematic", "geographic", "generic"), "study area descriptor name")
+
+
+class Project(_Model):
+    """The project the dataset comes from (EML dataset/project)."""
+
+    title: str = Field(min_length=1)
+    identifier: str | None = Field(None, validation_alias=AliasChoices("identifier", "id"))
+    personnel: Annotated[list[AssociatedParty], BeforeValidator(_one_or_many)] = Field(min_length=1)
+    description: Paragraphs = Field(default_factory=list, validation_alias=AliasChoices("description", "abstract"))
+    funding: str | None = None
+    awards: Annotated[list[Award], BeforeValidator(_one_or_many)] = Field(default_factory=list)
+    study_area_description: StudyAreaDescription | None = Field(
+        None, validation_alias=AliasChoices("study_area_description", "studyAreaDescription"))
+    design_description: str | None = Field(
+        None, validation_alias=AliasChoices("design_description", "designDescription"))
+
+
+class CuratorialUnit(_Model):
+    """A count of the collection's curatorial units (gbif/jgtiCuratorialUnit): ``count`` give or take
+    ``uncertainty`` units, or a range ``from``-``to``; ``unit_type`` what is counted (specimens, jars, sheets)."""
+
+    unit_type: str = Field(validation_alias=AliasChoices("unit_type", "type", "jgtiUnitType"))
+    count: int | None = Field(None, ge=0, validation_alias=AliasChoices("count", "units", "jgtiUnits"))
+    uncertainty: int = Field(0, ge=0, validation_alias=AliasChoices("uncertainty", "uncertaintyMeasure"))
+    range_from: int | None = Field(None, ge=0, validation_alias=AliasChoices("range_from", "from", "beginRange"))
+    range_to: int | None = Field(None, ge=0, validation_alias=AliasChoices("range_to", "to", "endRange"))
+
+    @model_validator(mode="after")
+    def _count_or_range(self) -> "CuratorialUnit":
+        has_range = self.range_from is not None or self.range_to is not None
+        if (self.count is None) == (not has_range):
+            raise ValueError("a curatorial unit needs either 'count' (with an optional 'uncertainty') "
+                             "or a range 'from' and 'to', not both")
+        if has_range and (self.range_from is None or self.range_to is None):
+            raise ValueError("a range of curatorial units needs both 'from' and 'to'")
+        if has_range and self.range_from > self.range_to:
+            raise ValueError(f"range 'from' ({self.range_from}) is above 'to' ({self.range_to})")
+        return self
+
+
+DEFAULT_MAX_TAXA = 100
+
+
+class CoverageSettings(_Model):
+    """How the coverage inferred from the published records is described (``metadata.coverage``).
+
+    ``max_taxa``: at most this many taxa in the taxonomic coverage; the finest rank of family, order, class,
+    phylum and kingdom whose distinct names fit is listed. ``geographic_description`` and
+    ``taxonomic_description`` come first in their elements, before the summary Mobilise writes."""
+
+    max_taxa: int = Field(DEFAULT_MAX_TAXA, ge=1, le=10_000)
+    geographic_description: str | None = None
+    taxonomic_description: str | None = None
+
+
 def _keyword_sets(value: Any) -> Any:
     if value is None:
         return []
@@ -540,8 +668,23 @@ class DatasetMetadata(_Model):
     collections: Annotated[list[CollectionInfo], BeforeValidator(_one_or_many)] = Field(default_factory=list)
     specimen_preservation_methods: StrList = Field(default_factory=list)
     homepage: Url | None = None
+    download_url: Url | None = None  # where the current archive is fetched (distribution, function download)
     logo_url: Url | None = None
     dataset_id: str | None = None
+    doi: str | None = None  # the dataset's DOI: an alternateIdentifier and the citation's identifier
+    alternate_identifiers: StrList = Field(
+        default_factory=list, validation_alias=AliasChoices("alternate_identifiers", "alternateIdentifier"))
+    additional_info: str | None = Field(None, validation_alias=AliasChoices("additional_info", "additionalInfo"))
+    introduction: Paragraphs = Field(default_factory=list)
+    getting_started: Paragraphs = Field(default_factory=list, validation_alias=AliasChoices("getting_started", "gettingStarted"))
+    acknowledgements: Paragraphs = Field(default_factory=list)
+    project: Project | None = None
+    bibliography: Annotated[list[Citation], BeforeValidator(_one_or_many)] = Field(default_factory=list)
+    curatorial_units: Annotated[list[CuratorialUnit], BeforeValidator(_one_or_many)] = Field(
+        default_factory=list, validation_alias=AliasChoices("curatorial_units", "jgtiCuratorialUnit"))
+    formation_period: str | None = Field(None, validation_alias=AliasChoices("formation_period", "formationPeriod"))
+    living_time_period: str | None = Field(None, validation_alias=AliasChoices("living_time_period", "livingTimePeriod"))
+    coverage: CoverageSettings = Field(default_factory=CoverageSettings)
 
     @field_validator("shortname")
     @classmethod
@@ -588,13 +731,31 @@ class DatasetMetadata(_Model):
             return str(v)
         return None if v is None else normalise_dataset_id(str(v))
 
+    @field_validator("doi", mode="before")
+    @classmethod
+    def _doi(cls, v: Any) -> Any:
+        if v is None:
+            return None
+        doi = normalise_doi(str(v))
+        if doi is None:
+            raise ValueError(f"doi {v!r} is not a DOI (e.g. 10.15468/abcd12, doi:10.15468/abcd12 or "
+                             "https://doi.org/10.15468/abcd12)")
+        return doi
+
     @model_validator(mode="after")
     def _defaults(self) -> "DatasetMetadata":
         if self.metadata_language is None:
             self.metadata_language = self.language
         if not self.metadata_providers:
             self.metadata_providers = list(self.contacts)
+        if self.citation is not None and self.citation.identifier is None and self.doi:
+            self.citation.identifier = self.doi
         return self
+
+    @property
+    def alternate_ids(self) -> list[str]:
+        """The dataset's identifiers other than the packageId, each once: its DOI, dataset_id, the others."""
+        return list(dict.fromkeys(i for i in (self.doi, self.dataset_id, *self.alternate_identifiers) if i))
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> "DatasetMetadata":

@@ -312,6 +312,22 @@ class OutputConfig(Strict):
     directory: Path = Field(Path("output"), description="publications go to DIRECTORY/<shortname>/")
     work_directory: Path | None = Field(None, description="staging area for batches (default DIRECTORY/.work)")
     keep_versions: int = Field(0, ge=0, description="how many old archive versions to keep (0 = all)")
+    base_url: str | None = Field(None, description="the public http(s) URL at which DIRECTORY is served: links in "
+                                 "rss.xml, dcat.ttl and inventory.json are absolute under it; none: relative to "
+                                 "DIRECTORY (what a harvester cannot follow: set it before registering)")
+
+    @field_validator("base_url")
+    @classmethod
+    def _base_url(cls, value: str | None) -> str | None:
+        """An absolute http(s) URL without query or fragment, ending in '/' (so file names append to it)."""
+        if value is None:
+            return None
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(value.strip())
+        if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+            raise ValueError(f"base_url {value!r} is not an http(s) URL such as https://data.example.org/dwca/")
+        return value.strip().rstrip("/") + "/"
 
 
 class ExecutionConfig(Strict):
@@ -418,6 +434,11 @@ class GatesConfig(Strict):
                                              description="fail when more than this share of records is rejected")
     max_drop_share: float | None = Field(0.2, ge=0, le=1, description=(
         "fail when the published record count falls by more than this share from the last version"))
+    max_removed_ids_share: float | None = Field(0.3, ge=0, le=1, description=(
+        "fail when more than this share of the last version's occurrenceIDs are gone (the guard before GBIF's: GBIF "
+        "pauses ingestion when more than half of a dataset's occurrenceIDs differ from the version it has, "
+        "https://data-blog.gbif.org/post/improve-identifier-stability/); `mobilise run --accept-id-changes` "
+        "accepts it for one run"))
 
 
 def _occurrence_term(name: str) -> str:
@@ -563,9 +584,10 @@ def load_config(path: str | Path) -> DatasetConfig:
     if not path.is_file():
         raise ConfigError(f"{path}: config file not found")
     try:
-        tree = YAML(typ="rt").load(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+        tree = YAML(typ="rt").load(text)
     except YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML: {exc}") from None
+        raise ConfigError(config_errors.yaml_problem(path, exc, text)) from None
     if not isinstance(tree, dict):
         raise ConfigError(f"{path}: expected a mapping with source, metadata and mapping at the top")
     _interpolate_env(tree, path, ())

@@ -49,11 +49,16 @@ def _may_hold_structural(values: pa.Array) -> bool:
     return bool(np.any((raw == 9) | (raw == 10) | (raw == 13)))
 
 
-def _fold(values: pa.Array) -> pa.Array:
-    """Tabs and line breaks inside values to one space; the regex runs only on columns that have any."""
+def fold_structural(values: pa.Array) -> pa.Array:
+    """Tabs and line breaks inside values to one space, as the archive writes them (nulls stay null); the regex
+    runs only on columns that have any."""
     if _may_hold_structural(values):
         values = pc.replace_substring_regex(values, _STRUCTURAL, " ")
-    return pc.fill_null(values, "")
+    return values
+
+
+def _fold(values: pa.Array) -> pa.Array:
+    return pc.fill_null(fold_structural(values), "")
 
 
 def text_lines(table: pa.Table) -> memoryview:
@@ -201,6 +206,12 @@ def _write_core(archive: zipfile.ZipFile, header: bytes, slices: Iterator[pa.Tab
     return records
 
 
+def archive_meta_xml(terms: list[str]) -> bytes:
+    """The archive's meta.xml for an Occurrence core whose columns are `terms` (occurrenceID first)."""
+    return build_meta_xml(ArchiveFile(row_type=OCCURRENCE_ROW_TYPE, location=CORE_FILE,
+                                      terms=[term_iri(t) for t in terms], id_index=0))
+
+
 def write_archive(target: BinaryIO | Path, terms: list[str], tables: Iterable[pa.Table | DeflatedRows], eml: bytes,
                   compresslevel: int = 6, threads: int | None = None) -> WrittenArchive:
     """Write a DwC-A zip with an Occurrence core whose columns are `terms` (occurrenceID first, the core id).
@@ -213,8 +224,7 @@ def write_archive(target: BinaryIO | Path, terms: list[str], tables: Iterable[pa
     """
     if not terms or terms[0] != "occurrenceID":
         raise ValueError("the core file's first column must be occurrenceID (meta.xml <id index='0'/>)")
-    meta = build_meta_xml(ArchiveFile(row_type=OCCURRENCE_ROW_TYPE, location=CORE_FILE,
-                                      terms=[term_iri(t) for t in terms], id_index=0))
+    meta = archive_meta_xml(terms)
     with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=compresslevel) as archive:
         records = _write_core(archive, header_line(terms), _slices(tables, terms), compresslevel,
                               threads or os.cpu_count() or 1)

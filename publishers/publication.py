@@ -13,6 +13,8 @@ Layout of ``OUTPUT/<shortname>/`` (the IPT keeps the same things per resource)::
                              their flags and messages
     amendments-<version>.csv the BDQ amendments applied to that version's records
     report-<version>.json    the run report (publishers.report.RunReport), and .html for people
+    .state/record-hashes-<version>.parquet  occurrenceID and hash of each record of that version, compared by
+                             the next run (publishers.changes)
     validation/              the same quarantine.csv, warnings.csv, amendments.csv and report.json/.html of a
                              dry run or of a run stopped by a gate (replaced each time)
     publications.json        the version log: when, how many records, checksum; the COMMIT POINT
@@ -65,7 +67,7 @@ LOG_NAME = "publications.json"
 CURRENT_ARCHIVE = "dwca.zip"
 CURRENT_EML = "eml.xml"
 VALIDATION = "validation"  # the folder of what a run that published nothing wrote
-STATE = ".state"  # hidden folder for per-version state harvesters need not see
+STATE = ".state"  # what later runs need and harvesters do not (the record hashes of each version)
 LOCK_NAME = ".lock"
 PARTIAL = ".partial"  # the suffix of every file being written (atomic_path)
 #: a versioned file's name: <stem>-<major>.<minor><suffix>
@@ -84,6 +86,7 @@ class Publication:
     archive: str  # file name within the dataset folder
     sha256: str  # of the archive
     bytes: int
+    changes: dict | None = None  # publishers.changes.ChangeSummary against the version before
     eml: str | None = None  # the versioned EML file name (None in logs written before it existed)
     removed: bool = False  # retention deleted its files; kept in the log for history
 
@@ -241,16 +244,6 @@ class DatasetLock:
             os.close(self.fd)
 
 
-def refresh_site(output_directory: Path, base_url: str | None) -> None:
-    """Rebuild the site-level indexes (RSS, DCAT, inventory, index.html) from the logs, when the feeds module is
-    installed (:func:`mobilise.publishers.feeds.refresh_site`)."""
-    try:
-        from mobilise.publishers.feeds import refresh_site as refresh
-    except ImportError:
-        return
-    refresh(output_directory, base_url)
-
-
 class PublicationDirectory:
     """A dataset's publication folder (``OUTPUT/<shortname>/``): the name of every file a run writes there.
 
@@ -286,11 +279,16 @@ class PublicationDirectory:
         """(JSON, HTML) of the run report."""
         return self._versioned("report", ".json", version), self._versioned("report", ".html", version)
 
+    def record_hashes(self, version: str) -> Path:
+        """The occurrenceIDs and record hashes of `version` (publishers.changes), which the next run compares with;
+        in the hidden ``.state/`` folder, which harvesters do not fetch."""
+        return self.directory / STATE / f"record-hashes-{version}.parquet"
+
     def files(self, version: str) -> list[Path]:
         """Every file a version writes besides the log and the current copies: removed if the version fails,
         when retention drops it, and by :meth:`recover` when the log does not list it."""
         return [self.archive(version), self.eml(version), self.quarantine(version), self.warnings(version),
-                self.amendments(version), *self.report(version)]
+                self.amendments(version), *self.report(version), self.record_hashes(version)]
 
     @property
     def current_archive(self) -> Path:
@@ -373,8 +371,8 @@ class PublicationDirectory:
           removing) are removed; their numbers stay reserved;
         - ``dwca.zip`` and ``eml.xml`` are made hard links to the latest version's files (roll forward), the
           EML taken from the archive when an older run wrote no ``eml-<version>.xml``;
-        - the site files are rebuilt (:func:`refresh_site`; a failure there is reported, not raised: they are
-          derived and rebuilt again after the next commit).
+        - the site files are rebuilt (:func:`mobilise.publishers.feeds.refresh_site`; a failure there is
+          reported, not raised: they are derived and rebuilt again after the next commit).
         """
         done: list[str] = []
         if not self.directory.is_dir():
@@ -405,6 +403,8 @@ class PublicationDirectory:
             if not _same_file(eml, self.current_eml):
                 atomic_link(eml, self.current_eml)
                 done.append(f"made {CURRENT_EML} version {latest.version} again")
+        from mobilise.publishers.feeds import refresh_site  # feeds imports this module
+
         try:
             refresh_site(self.directory.parent, base_url)
         except Exception as exc:  # noqa: BLE001 - derived files: a failure here must not stop publishing

@@ -6,6 +6,7 @@ I/O at the edge: reads the run's batches through the run catalog and writes the 
 """
 from __future__ import annotations
 
+import logging
 import uuid
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -15,14 +16,19 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from mobilise.catalog import CORE, Entry, RunCatalog
-from mobilise.publishers.dwca import DeflatedRows, core_terms, write_archive
+from mobilise.publishers.changes import (ChangeSummary, compare, diagnose, identifier_gate, metadata_unchanged,
+                                         write_record_hashes)
+from mobilise.publishers.dwca import DeflatedRows, archive_meta_xml, core_terms, write_archive
 from mobilise.publishers.eml import BatchCoverage, build_eml, merge_coverage
-from mobilise.publishers.publication import (Publication, PublicationDirectory, atomic_path, atomic_write,
-                                             evaluate_gates, now_utc, refresh_site, sha256_of)
+from mobilise.publishers.feeds import refresh_site
+from mobilise.publishers.publication import (Gate, Publication, PublicationDirectory, atomic_path, atomic_write,
+                                             evaluate_gates, now_utc, sha256_of)
 from mobilise.publishers.report import ReportFragment, RunReport, merge_fragments
 from mobilise.settings import DatasetConfig
 from mobilise.validators.quality import QualitySummary
 
+
+log = logging.getLogger(__name__)
 
 @dataclass
 class ValidatedBatch:
@@ -80,6 +86,8 @@ class RunResult:
     amendments: str | None = None  # CSV of the amendments applied to published records
     warnings: str | None = None  # CSV of the published records that carry a warning or info flag
     gates: list[dict] = field(default_factory=list)
+    changes: dict | None = None  # publishers.changes.ChangeSummary against the last version (None: not compared)
+    unchanged: bool = False  # nothing new published: data and metadata as in `version`, the current version
     run_report: RunReport | None = field(default=None, repr=False, compare=False)  # the report itself
 
     def as_dict(self) -> dict:
@@ -155,9 +163,30 @@ def _files(directory: PublicationDirectory, version: str | None, amendments: boo
     return files
 
 
+def _changes(catalog: RunCatalog, directory: PublicationDirectory, table: str,
+             extracted: int) -> ChangeSummary | None:
+    """This run's records against the last version's (None: the last version has no record hashes, as one published
+    before they were kept), with the likely causes of removed occurrenceIDs."""
+    previous = directory.log.latest()
+    hashes = directory.record_hashes(previous.version) if previous is not None else None
+    if hashes is not None and not hashes.exists():
+        return None
+    summary = compare(catalog.files(catalog.entries("record_hashes", table)), hashes,
+                      previous.version if previous else None, catalog.scratch("duckdb"),
+                      quarantine=catalog.files(catalog.entries("quarantine", table)))
+    return diagnose(summary, extracted, previous.records + previous.rejected if previous else None)
+
+
 def publish(config: DatasetConfig, catalog: RunCatalog, batches: Sequence[ValidatedBatch], mapped_terms: list[str],
-            dry_run: bool = False, table: str = CORE) -> RunResult:
+            dry_run: bool = False, table: str = CORE, accept_id_changes: bool = False,
+            force: bool = False) -> RunResult:
     """Write the archive as the next version and make it current, unless a gate fails or it is a dry run.
+
+    Records are compared with the last version's (publishers.changes): when none was added, removed or changed and
+    the metadata are the same, nothing new is published (``unchanged``, the current version stays, no file of it
+    is touched; this run's report and CSV files go to ``validation/``) unless `force`. The identifier gate
+    (``gates.max_removed_ids_share``) fails when too many of the last version's occurrenceIDs are gone, unless
+    `accept_id_changes`.
 
     `batches` in batch order; `mapped_terms` the mapping's terms (MappingPlan.terms), the archive's first columns.
     The quarantine, warnings and amendments files and the reports are written in every case, under
@@ -173,6 +202,13 @@ def publish(config: DatasetConfig, catalog: RunCatalog, batches: Sequence[Valida
     previous = directory.log.latest()
     gates = evaluate_gates(config.gates, quality.records, quality.rejected, quality.published,
                            previous.records if previous else None)
+    changes = _changes(catalog, directory, table, quality.records)
+    if previous is not None and changes is None and config.gates.max_removed_ids_share is not None:
+        gates.append(Gate(name="max_removed_ids_share", passed=True,
+                          detail=f"version {previous.version} has no record hashes: changes are counted from this "
+                                 f"version on"))
+    elif (id_gate := identifier_gate(config.gates.max_removed_ids_share, changes, accept_id_changes)) is not None:
+        gates.append(id_gate)
     published = now_utc()
     failed = [gate for gate in gates if not gate.passed]
 
@@ -187,14 +223,15 @@ def publish(config: DatasetConfig, catalog: RunCatalog, batches: Sequence[Valida
             names.update(dict.fromkeys(catalog.schema(entry).names))
         return sorted(names, key=lambda name: name.startswith("source."))  # stable: first appearance within each
 
-    def write_run_files(version: str | None) -> tuple[RunReport, Path, str | None]:
+    def write_run_files(version: str | None, unchanged: bool = False) -> tuple[RunReport, Path, str | None]:
         """The quarantine, warnings and amendments files and the reports of `version` (None: validation/)."""
         write_quarantine(batches_of("quarantine"), directory.quarantine(version), columns=columns_of("quarantine"))
         write_warnings(batches_of("warnings"), directory.warnings(version), columns=columns_of("warnings"))
         amendments = write_amendments(batches_of("amendments"), directory.amendments(version))
         report = RunReport.build(config, version=version, generated=published.isoformat(), gates=gates,
                                  quality=quality, fragment=fragment,
-                                 files=_files(directory, version, amendments is not None))
+                                 files=_files(directory, version, amendments is not None), changes=changes,
+                                 unchanged=unchanged)
         json_path, html = directory.report(version)
         report.write(json_path, html)
         return report, html, amendments
@@ -202,7 +239,8 @@ def publish(config: DatasetConfig, catalog: RunCatalog, batches: Sequence[Valida
     def result(version: str | None, run_report: RunReport, records: int, **published_files) -> RunResult:
         return RunResult(config.shortname, version, records=records, rejected=quality.rejected,
                          extracted=quality.records, issues=quality.flags, severity=quality.severity_of,
-                         gates=[g.model_dump() for g in gates], run_report=run_report, **published_files)
+                         gates=[g.model_dump() for g in gates], run_report=run_report,
+                         changes=changes.model_dump(mode="json") if changes is not None else None, **published_files)
 
     if dry_run or failed:
         quarantine = directory.quarantine(None)
@@ -213,20 +251,37 @@ def publish(config: DatasetConfig, catalog: RunCatalog, batches: Sequence[Valida
         return result(None, report, quality.published, archive=None, current=None, quarantine=str(quarantine),
                       report=str(html), amendments=amendments, warnings=str(directory.warnings(None)))
 
+    terms = core_terms(mapped_terms, quality.added_terms)
+    coverage = merge_coverage(b.coverage for b in batches)
+    if (not force and previous is not None and changes is not None and changes.data_unchanged
+            and metadata_unchanged(directory.current_archive, meta=archive_meta_xml(terms),
+                                   eml=build_eml(config.metadata, package_id=package_id(config),
+                                                 version=previous.version, pub_date=published.date(),
+                                                 coverage=coverage, now=published))):
+        # Nothing new to publish: the current version and its files stay as they are (a harvester's conditional
+        # request keeps getting 304); what this run found is under validation/.
+        report, html, amendments = write_run_files(None, unchanged=True)
+        return result(previous.version, report, previous.records, archive=str(directory.archive(previous.version)),
+                      current=str(directory.current_archive), quarantine=str(directory.quarantine(None)),
+                      published=previous.published, report=str(html), amendments=amendments,
+                      warnings=str(directory.warnings(None)), unchanged=True)
+
     version = directory.reserve()  # before anything of it is written: never handed out twice
     archive = directory.archive(version)
     try:
         eml = build_eml(config.metadata, package_id=package_id(config), version=version,
-                        pub_date=published.date(), coverage=merge_coverage(b.coverage for b in batches), now=published)
-        terms = core_terms(mapped_terms, quality.added_terms)
+                        pub_date=published.date(), coverage=coverage, now=published)
         with atomic_path(archive) as temporary:
             written = write_archive(temporary, terms, _core_parts(catalog, batches, terms), eml)
         atomic_write(directory.eml(version), eml)
         report, html, amendments = write_run_files(version)
+        write_record_hashes(catalog.files(catalog.entries("record_hashes", table)), directory.record_hashes(version))
         # the commit point: the version exists from this rename of publications.json on
-        directory.log.append(Publication(version=version, published=published.isoformat(), records=written.records,
-                                         rejected=quality.rejected, archive=archive.name, sha256=sha256_of(archive),
-                                         bytes=written.bytes, eml=directory.eml(version).name))
+        directory.log.append(Publication(
+            version=version, published=published.isoformat(), records=written.records, rejected=quality.rejected,
+            archive=archive.name, sha256=sha256_of(archive), bytes=written.bytes,
+            changes=changes.model_dump(mode="json") if changes is not None else None,
+            eml=directory.eml(version).name))
     except BaseException:
         # A version is all or nothing: remove what this attempt wrote; the current one was never touched. Its
         # number stays reserved (a gap in the versions, never a second, different archive of the same number).
@@ -242,13 +297,15 @@ def publish(config: DatasetConfig, catalog: RunCatalog, batches: Sequence[Valida
     # PublicationDirectory.recover() completes what is missing.
     problems = []
     for step, action in (("making it current", lambda: directory.promote(version)),
-                         ("refreshing the site files",
-                          lambda: refresh_site(directory.directory.parent, getattr(config.output, "base_url", None))),
                          ("removing old versions", lambda: directory.retain(config.output.keep_versions))):
         try:
             action()
         except Exception as exc:  # noqa: BLE001 - reported below, with the version that was published
             problems.append(f"{step} failed: {type(exc).__name__}: {exc}")
+    try:  # the site indexes (rss.xml, dcat.ttl, inventory.json, index.html) are derived from the logs
+        refresh_site(config.output.directory, config.output.base_url)
+    except Exception:  # rebuilt by the next run; the version itself is committed
+        log.warning("the version is published but the site indexes were not refreshed", exc_info=True)
     if problems:
         raise PublishedWithErrors(version, done, problems)
     return done

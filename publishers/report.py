@@ -37,6 +37,7 @@ from markupsafe import Markup
 from pydantic import BaseModel, ConfigDict, Field
 
 from mobilise.flags import FLAGS
+from mobilise.publishers.changes import ChangeSummary
 from mobilise.publishers.publication import Gate, atomic_write
 
 if TYPE_CHECKING:
@@ -160,11 +161,13 @@ class RunReport(_Section):
     amendments: Amendments = Field(default_factory=Amendments)
     # the run's files beside the report, by name: quarantine, warnings, amendments (when any were applied)
     files: dict[str, str] = Field(default_factory=dict)
+    changes: ChangeSummary | None = None  # the records against the last version's (None: not compared)
+    unchanged: bool = False  # nothing new published: data and metadata as in changes.previous_version
 
     @classmethod
     def build(cls, config: DatasetConfig, *, version: str | None, generated: str, gates: list[Gate],
-              quality: QualitySummary, fragment: ReportFragment, files: dict[str, str] | None = None
-              ) -> "RunReport":
+              quality: QualitySummary, fragment: ReportFragment, files: dict[str, str] | None = None,
+              changes: ChangeSummary | None = None, unchanged: bool = False) -> "RunReport":
         """The report of a run from its combined quality summary and report fragment (the one place a report is
         assembled); `files` names the CSV files written beside it (``quarantine``, ``warnings``, ``amendments``)."""
         from mobilise.validators.dissco import DISSCO_FLAGS
@@ -180,7 +183,8 @@ class RunReport(_Section):
             mids={variant: {str(level): n for level, n in counts.items()} for variant, counts in quality.mids.items()},
             dissco=Dissco(policy=config.validation.dissco, flags=dissco_flags,
                           records_dropped=quality.dissco_flagged),
-            bdq=quality.bdq, amendments=amendments_section(quality.bdq, quality.applied), files=dict(files or {}))
+            bdq=quality.bdq, amendments=amendments_section(quality.bdq, quality.applied), files=dict(files or {}),
+            changes=changes, unchanged=unchanged)
 
     def as_dict(self) -> dict:
         return self.model_dump(mode="json")
@@ -476,6 +480,24 @@ def _amendments(report: dict) -> dict:
     return {"proposed": proposed, "applied": per_term("applied"), "refused": per_term("refused")}
 
 
+def _changes(report: dict) -> dict | None:
+    """The change section's view: counts, shares, id samples (None: the report has no comparison)."""
+    changes = report.get("changes")
+    if not isinstance(changes, dict):
+        return None
+    counts = {key: _int(changes.get(key)) for key in ("added", "removed", "changed", "unchanged", "previous_records",
+                                                       "records", "renamed", "now_rejected")}
+    return counts | {
+        "previous_version": _text(changes.get("previous_version")) or None,
+        "removed_share": _share(counts["removed"], counts["previous_records"]),
+        "samples": [(kind, [_text(i) for i in _list(changes.get(f"{kind}_ids"))]) for kind in
+                    ("added", "removed", "changed")],
+        "renamed_examples": [(_text(_dict(r).get("previous")), _text(_dict(r).get("current")))
+                             for r in _list(changes.get("renamed_examples"))],
+        "causes": [_text(c) for c in _list(changes.get("causes"))],
+    }
+
+
 def _view(report: dict, json_name: str | None = None) -> dict:
     report = _dict(report)
     totals = _dict(report.get("totals"))
@@ -515,6 +537,8 @@ def _view(report: dict, json_name: str | None = None) -> dict:
         "dissco": _dissco(report),
         "bdq": _bdq(report),
         "amendments": _amendments(report),
+        "changes": _changes(report),
+        "unchanged": bool(report.get("unchanged")),
         "json_name": json_name,
     }
 
@@ -768,17 +792,29 @@ def _md(value: Any) -> str:
     return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
 
 
+def _not_published(view: dict) -> str:
+    if view["unchanged"] and view["changes"]:
+        return f"unchanged since {_md(view['changes']['previous_version'])} (nothing new published)"
+    return "dry run (not published)"
+
+
 def artifact_markdown(report: RunReport | dict, top: int = 10) -> str:
     view = _view(_plain(report))
     totals = view["totals"]
     rejected_share = f" ({totals['rejected_share']})" if totals["rejected_share"] else ""
     lines = [f"# Run report: {_md(view['title'])}", "",
              f"**Dataset** {_md(view['dataset']) or '–'} · **Version** "
-             f"{_md(view['version']) if view['version'] else 'dry run (not published)'} · "
+             f"{_md(view['version']) if view['version'] else _not_published(view)} · "
              f"**Generated** {_md(view['generated_text']) or '–'}", "",
              "| Extracted | Published | Rejected |", "| ---: | ---: | ---: |",
              f"| {_number(totals['extracted'])} | {_number(totals['published'])} | {_number(totals['rejected'])}"
              f"{rejected_share} |", ""]
+    changes = view["changes"]
+    if changes and changes["previous_version"]:
+        lines += [f"## Changes since version {_md(changes['previous_version'])}", "",
+                  f"{_number(changes['added'])} added, {_number(changes['removed'])} removed, "
+                  f"{_number(changes['changed'])} changed, {_number(changes['unchanged'])} unchanged"
+                  + (": nothing new published" if view["unchanged"] else ""), ""]
     lines += ["## Publication gates", ""]
     if view["gates"]:
         lines += [f"- {'✅ passed' if g['passed'] else '❌ FAILED'}: **{_md(g['name'])}** {_md(g['detail'])}"

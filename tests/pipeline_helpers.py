@@ -20,9 +20,10 @@ from mobilise.settings import DatasetConfig
 
 
 @contextmanager
-def staged_run(config: DatasetConfig, dry_run: bool = False) -> Iterator[tuple[RunCatalog, RunResult]]:
+def staged_run(config: DatasetConfig, dry_run: bool = False, **options: bool
+               ) -> Iterator[tuple[RunCatalog, RunResult]]:
     """The flow's steps one after the other in this process: (the run catalog, to look into, and the result);
-    the catalog is removed afterwards."""
+    the catalog is removed afterwards. `options`: the publish step's (accept_id_changes, force)."""
     plan = MappingPlan.from_config(config)
     catalog = RunCatalog.create(config)
     try:
@@ -31,14 +32,14 @@ def staged_run(config: DatasetConfig, dry_run: bool = False) -> Iterator[tuple[R
         mapped = steps.map_batches(plan, catalog, extracted)
         duplicates = steps.find_duplicates(catalog)
         batches = steps.validate_batches(config, plan, catalog, mapped, duplicates)
-        yield catalog, steps.publish(config, plan, catalog, batches, dry_run=dry_run)
+        yield catalog, steps.publish(config, plan, catalog, batches, dry_run=dry_run, **options)
     finally:
         catalog.remove()
 
 
-def run_stages(config: DatasetConfig, dry_run: bool = False) -> RunResult:
+def run_stages(config: DatasetConfig, dry_run: bool = False, **options: bool) -> RunResult:
     """The flow's steps one after the other in this process, on a run catalog removed afterwards."""
-    with staged_run(config, dry_run) as (_, result):
+    with staged_run(config, dry_run, **options) as (_, result):
         return result
 
 

@@ -235,3 +235,20 @@ def test_a_constant_its_vocabulary_does_not_know_is_a_config_error(tmp_path):
         in message
     line = next(n for n, text in enumerate(path.read_text().splitlines(), 1) if "presnt" in text)
     assert f"{path}:{line}: mapping.occurrenceStatus.constant" in message
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("source:\n  url: sqlite:///x.db\n  table: t\nmapping: {}\nsource:\n  url: y\n",
+     ":5:1: the key 'source' is given twice in the same mapping (first at line 1): keep one"),
+    ("metadata:\n  creators:\n    - name: A\n      email: a@example.org\n      name: B\n",
+     ":5:7: the key 'name' is given twice in the same mapping (first at line 3): keep one"),
+    ("source:\n  url: [a\n", ":3:1: not valid YAML: expected ',' or ']', but got '<stream end>'"),
+])
+def test_yaml_errors_are_one_line_with_file_line_and_column(tmp_path, text, expected):
+    path = tmp_path / "dataset.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError) as failure:
+        load_config(path)
+    message = str(failure.value)
+    assert message.startswith(f"{path}{expected}")
+    assert "\n" not in message and "yaml.dev" not in message  # not ruamel's eight lines and link

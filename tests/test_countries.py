@@ -187,3 +187,15 @@ def test_congo_democratic_republic_is_published_as_cd_through_map_batch_and_asse
     # the mapping's flag on countryCode; the same name in dwc:country is neither flagged again nor a mismatch
     assert country_flags == {(2, "countryCode", "COUNTRY_INVALID"), (6, "countryCode", "COUNTRY_INVALID")}
     assert assessment.table["country"].to_pylist() == names  # the name as written stays in dwc:country
+
+
+@pytest.mark.parametrize("name, code", [("Netherlands (the)", "NL"), ("Bahamas (the)", "BS"), ("Philippines (the)", "PH"),
+                                        ("United Kingdom of Great Britain and Northern Ireland (the)", "GB"),
+                                        ("Congo (the Democratic Republic of the)", "CD"), ("Korea (Republic of)", "KR")])
+def test_iso_3166_short_names_with_their_trailing_the_are_exact(name, code):
+    # ISO 3166-1's English short names of 2013-2020 ended in '(the)'; databases copied them from the standard
+    assert interpret_country_code(name) == (code, ())
+
+
+def test_a_trailing_the_makes_no_other_name_a_country():
+    assert interpret_country_code("Allemagne (the)") == (None, ("COUNTRY_INVALID",))

@@ -8,6 +8,7 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 
+from mobilise.mappers.dates import interpret_event_date
 from mobilise.mappers.interpreters import interpreters
 from mobilise.mappers.mapping import MappingPlan, map_batch
 from mobilise.publishers.eml import event_date_range
@@ -211,3 +212,23 @@ def test_a_run_with_year_and_month_intervals_publishes_their_temporal_coverage(s
         eml = etree.fromstring(archive.read("eml.xml"))
     dates = [e.text for e in eml.iter("calendarDate")]
     assert dates == ["1970-01-01", "2012-02-29"]  # the first day of 1970, the last of February 2012
+
+
+@pytest.mark.parametrize("text", ["2007/08", "2007/8", "2011/12", "2009/10"])
+def test_a_year_slash_next_year_is_not_read_as_a_month(text):
+    # '2007/08' is August 2007 in a database that writes YYYY/MM, and the season 2007-2008 of an expedition
+    assert interpret_event_date(text) == (None, ("RECORDED_DATE_INVALID",))
+
+
+@pytest.mark.parametrize("text, expected", [("2007/05", "2007-05"), ("2007/5", "2007-05"), ("2007.08", "2007-08"),
+                                            ("2007/08/15", "2007-08-15"), ("2007/2008", "2007/2008")])
+def test_a_year_slash_month_that_is_no_season_is_read(text, expected):
+    assert interpret_event_date(text) == (expected, ())
+
+
+@pytest.mark.parametrize("order, text, expected", [
+    ("day-first", "03/04/2020", ("2020-04-03", ())), ("month-first", "03/04/2020", ("2020-03-04", ())),
+    ("iso-only", "03/04/2020", (None, ("GEOREFERENCED_DATE_INVALID",))),
+    ("day-first", "2020-02-30", (None, ("GEOREFERENCED_DATE_INVALID",)))])
+def test_georeferenced_date_is_read_in_the_sources_date_order(order, text, expected):
+    assert interpreters(date_order=order)["georeferencedDate"](text) == expected

@@ -8,6 +8,7 @@ no version number was handed out twice.
 """
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -70,7 +71,7 @@ def base(tmp_path_factory, fault_db, api_url) -> Path:
         patch.setenv("MOBILISE_OUTPUT", str(output))
         from mobilise.flows.publish import run_publication
 
-        assert [run_publication(str(config))["version"] for _ in range(2)] == ["1.0", "1.1"]
+        assert [run_publication(str(config), force=True)["version"] for _ in range(2)] == ["1.0", "1.1"]
     return output
 
 
@@ -90,7 +91,8 @@ class Dataset:
         self.work = work or self.output / ".work" / "mobilise-sample"
 
     def start(self, moment: str, config: Path | None = None, command: str = "run", **env) -> subprocess.Popen:
-        return subprocess.Popen([sys.executable, str(LAUNCHER), moment, command, str(config or self.config)],
+        force = ["--force"] if command == "run" else []  # the same data each time: publish a new version anyway
+        return subprocess.Popen([sys.executable, str(LAUNCHER), moment, command, str(config or self.config), *force],
                                 env={**self.env, **env}, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
     def cli(self, moment: str, config: Path | None = None, command: str = "run", **env
@@ -101,7 +103,7 @@ class Dataset:
         """The next run, in this process (the flow as `mobilise run` runs it)."""
         from mobilise.flows.publish import run_publication
 
-        return run_publication(str(self.config))
+        return run_publication(str(self.config), force=True)
 
 
 def finished(child: subprocess.Popen) -> subprocess.CompletedProcess:
@@ -136,6 +138,14 @@ def assert_current(directory: PublicationDirectory) -> None:
     assert sha256_of(directory.current_archive) == latest.sha256
     assert directory.current_eml.read_bytes() == directory.eml(latest.version).read_bytes()
     assert f"/v{latest.version}".encode() in directory.current_eml.read_bytes()
+    # the site files agree (issue 11: the RSS feed and the inventory say what dwca.zip is)
+    site = directory.directory.parent
+    [listed] = [r for r in json.loads((site / "inventory.json").read_text())["registeredResources"]
+                if r["shortname"] == directory.directory.name]
+    assert (listed["version"], listed["records"]) == (latest.version, latest.records)
+    rss = (site / "rss.xml").read_text(encoding="utf-8")
+    for entry in directory.log.entries():
+        assert (f"dwca-{entry.version}.zip" in rss) == (not entry.removed), entry.version
 
 
 def assert_clean(dataset: Dataset) -> None:

@@ -75,7 +75,6 @@ CASES = {
                                 "startDayOfYear": "121"}),
     "MODIFIED_DATE_UNLIKELY": ({"modified": "1969-12-31"}, {"modified": "1970"}),
     "IDENTIFIED_DATE_UNLIKELY": ({"dateIdentified": "2027-01"}, {"dateIdentified": "1700-01-01"}),
-    "GEOREFERENCED_DATE_INVALID": ({"georeferencedDate": "2020-02-30"}, {"georeferencedDate": "29/02/2020"}),
     "GEOREFERENCED_DATE_UNLIKELY": ({"georeferencedDate": "1650"}, {"georeferencedDate": "2026-11-22"}),
     "DEPTH_NON_NUMERIC": ({"minimumDepthInMeters": "deep"}, {"minimumDepthInMeters": "ca. 10-20 m"}),
     "DEPTH_NOT_METRIC": ({"maximumDepthInMeters": "30 ft"}, {"maximumDepthInMeters": "30 m"}),

@@ -33,16 +33,21 @@ except ImportError:  # run from a checkout that is not installed
 LANGUAGES = ("nl", "fr", "de", "es", "pt", "it", "da", "sv", "nb", "fi", "cs", "sk", "pl", "hu", "ro", "el", "ru")
 
 
-def variants(name: str, english: bool = True) -> set[str]:
-    """The name and its inverted form ('Korea, Republic of' -> 'Republic of Korea'); an English one also with and
-    without a leading 'the' ('The Gambia', 'Democratic Republic of the Congo')."""
+def variants(name: str, english: bool = True, iso: bool = False) -> set[str]:
+    """The name, its inverted and its parenthesised form ('Korea, Republic of' -> 'Republic of Korea', 'Korea
+    (Republic of)'); an English one also with and without a leading 'the' ('The Gambia', 'Democratic Republic of
+    the Congo'); an English ISO 3166-1 name (`iso`) also with the standard's own trailing '(the)' of its
+    2013-2020 short names ('Netherlands (the)', 'Bahamas (the)'), which databases copied from it."""
     found = {name}
     if ", " in name:
         head, tail = name.split(", ", 1)
         found.add(f"{tail} {head}")
+        found.add(f"{head} ({tail})")
     if english:
         for text in list(found):
             found.add(text[4:] if text.lower().startswith("the ") else f"the {text}")
+            if iso and not text.lower().startswith("the ") and not text.endswith(")"):
+                found.add(f"{text} (the)")
     return found
 
 
@@ -62,7 +67,7 @@ def iso_names() -> dict[str, dict[str, set[str]]]:
             for lang, text in localised:
                 if lang != "en" and text == name:
                     continue  # no translation
-                for variant in variants(text, english=lang == "en"):
+                for variant in variants(text, english=lang == "en", iso=True):
                     key = country_key(variant)
                     if key:
                         found[key][code].add(lang)

@@ -6,8 +6,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from mobilise.mappers.columns import per_distinct, text
-from mobilise.mappers.dates import interpret_date
+from mobilise.mappers.columns import text
 from mobilise.mappers.measurements import numbers
 from mobilise.validators.gbif.batch import term_numbers
 from mobilise.validators.registry import CheckContext, check
@@ -27,24 +26,10 @@ def identified_date_unlikely(table: pa.Table, context: CheckContext):
     return _date_outside(text(table, "dateIdentified"), context.today.isoformat(), 1700)
 
 
-def _georeferenced(table: pa.Table) -> pa.Array:
-    """georeferencedDate (not interpreted by the mapper) as ISO 8601, '' where it cannot be read."""
-    def read(text: str) -> str | None:
-        value, flags = interpret_date(text, "GEOREFERENCED_DATE_INVALID")
-        return "" if flags else value
-    return per_distinct(text(table, "georeferencedDate"), read, pa.string())
-
-
-@check("GEOREFERENCED_DATE_INVALID", "georeferencedDate")
-def georeferenced_date_invalid(table: pa.Table, context: CheckContext):
-    return pc.equal(_georeferenced(table), "")
-
-
 @check("GEOREFERENCED_DATE_UNLIKELY", "georeferencedDate")
 def georeferenced_date_unlikely(table: pa.Table, context: CheckContext):
-    values = _georeferenced(table)
-    values = pc.if_else(pc.equal(values, ""), pa.scalar(None, pa.string()), values)
-    return _date_outside(values, context.today.isoformat(), 1700)
+    # GEOREFERENCED_DATE_INVALID is the mapper's (mappers/interpreters.py), read in the source's date order
+    return _date_outside(text(table, "georeferencedDate"), context.today.isoformat(), 1700)
 
 
 def _ymd(texts: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
