@@ -70,44 +70,35 @@ def _run(config: Path, as_json: bool, dry_run: bool, dask_address: str | None, r
     if runner not in (None, "dask", "threads"):
         _fail(f"--runner must be 'dask' or 'threads', not {runner!r}")
     from mobilise.flows.publish import run_publication
-    from mobilise.publishers.publication import PublicationDirectory
+    from mobilise.publishers.publication import PublicationLog
 
-    current = PublicationDirectory(loaded.publication_directory).current_archive
-    before = _identity(current)
+    log = PublicationLog(loaded.publication_directory)  # the commit point: a version in it was published
+    before = log.latest()
     try:
         with processes.stop_on_signals(exit_within=STOP_SECONDS):
             result = run_publication(str(config), dry_run=dry_run, dask_address=dask_address, runner=runner)
     except BaseException as exc:
-        replaced = _identity(current) != before
         stopped = processes.stop_signal()
         if stopped is not None:
-            _interrupted(stopped, current if replaced else None)
+            after = log.latest()
+            _interrupted(stopped, after.version if after is not None and after != before else None, log.path)
         if not isinstance(exc, Exception):
             raise
         # the flow already logged the traceback; say what failed in one line
-        outcome = f"after {current} was replaced" if replaced else "and nothing was published"
-        _fail(f"mobilise: the run failed {outcome}: {type(exc).__name__}: {exc}", code=1)
+        _fail(f"mobilise: the run failed and nothing was published: {type(exc).__name__}: {exc}", code=1)
     _print_result(result, as_json)
 
 
-def _identity(path: Path) -> tuple | None:
-    """What tells whether `path` was replaced: inode, size and modification time (None: no such file)."""
-    try:
-        status = path.stat()
-    except FileNotFoundError:
-        return None
-    return status.st_ino, status.st_size, status.st_mtime_ns
-
-
-def _interrupted(stopped: signal.Signals, replaced: Path | None) -> None:
-    """Say in one line that a signal stopped the run, and exit with the shell's status for it (130, 143).
+def _interrupted(stopped: signal.Signals, published: str | None, log: Path) -> None:
+    """Say in one line that a signal stopped the run (and whether it had published version `published` first),
+    and exit with the shell's status for the signal: 130 (SIGINT), 143 (SIGTERM).
 
     The process exits at once (os._exit): a worker thread still inside a database query would otherwise hold it
     until the query ends; the run has already cleaned up (flows/publish.py run_publication).
     """
     for signum in processes.STOP_SIGNALS:  # a second signal now would cut the line short
         signal.signal(signum, signal.SIG_IGN)
-    outcome = f"{replaced} had already been replaced" if replaced else "nothing was published"
+    outcome = f"version {published} had been published ({log})" if published else "nothing was published"
     typer.echo(f"mobilise: interrupted ({stopped.name}); {outcome}", err=True)
     sys.stdout.flush()
     sys.stderr.flush()
