@@ -199,7 +199,7 @@ def _mark_cancelled(flow_run_name: str, message: str) -> None:
     """Set the flow run named `flow_run_name`, and its task runs still pending or running, to CANCELLED.
 
     Prefect marks a run stopped by SIGTERM as CRASHED or FAILED (or leaves it RUNNING when the signal came
-    before its flow body), and its tasks on killed workers stay RUNNING.
+    before its flow body), and its tasks on killed workers stay RUNNING. A flow run already COMPLETED is left so.
     """
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import (FlowRunFilter, FlowRunFilterId, FlowRunFilterName, TaskRunFilter,
@@ -212,6 +212,8 @@ def _mark_cancelled(flow_run_name: str, message: str) -> None:
         runs = client.read_flow_runs(flow_run_filter=FlowRunFilter(name=FlowRunFilterName(any_=[flow_run_name])),
                                      sort=FlowRunSort.ID_DESC, limit=10)
         for run in runs:
+            if run.state is not None and run.state.is_completed():  # stopped after it had finished its work
+                continue
             unfinished = TaskRunFilter(state=TaskRunFilterState(type=TaskRunFilterStateType(
                 any_=[StateType.PENDING, StateType.RUNNING, StateType.SCHEDULED])))
             for task_run in client.read_task_runs(flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[run.id])),
