@@ -21,7 +21,6 @@ import signal
 import sys
 import threading
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Callable, Iterator
 
 log = logging.getLogger("mobilise")
@@ -31,29 +30,23 @@ _PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 
 
 class Interrupted(Exception):
-    """The run was stopped by `signal` (SIGTERM or SIGINT); `run_folder` is the run folder it had made, if any.
+    """The run was stopped by `signal` (SIGTERM or SIGINT).
 
     An Exception, not a BaseException: code that undoes a half-done step on ``except Exception`` (a publication
     being written) undoes it on an interrupt too.
     """
 
-    def __init__(self, signum: int, run_folder: Path | None = None):
-        super().__init__(int(signum), run_folder)
+    def __init__(self, signum: int):
+        super().__init__(int(signum))
         self.signal = signal.Signals(signum)
-        self.run_folder = run_folder
 
     def __str__(self) -> str:
         return f"interrupted ({self.signal.name})"
 
-    @property
-    def exit_code(self) -> int:
-        """The shell's status for a process ended by the signal: 130 for SIGINT, 143 for SIGTERM."""
-        return 128 + self.signal
-
 
 _received: list[signal.Signals] = []
 _depth = 0
-_watchdog: dict = {}  # the outermost block's exit_within and exit_message
+_watchdog: dict = {}  # the outermost block's exit_within
 
 
 def stop_signal() -> signal.Signals | None:
@@ -74,14 +67,14 @@ def _handler(signum: int, _frame) -> None:
 
 
 @contextmanager
-def stop_on_signals(exit_within: float | None = None, exit_message: str = "mobilise: interrupted") -> Iterator[None]:
+def stop_on_signals(exit_within: float | None = None) -> Iterator[None]:
     """In the block, the first SIGTERM or SIGINT raises :class:`Interrupted` in the main thread.
 
     Blocks nest (the flow body re-installs the handlers that Prefect's flow engine replaces with its own); the
     previous handlers are back when a block ends. Outside the main thread this does nothing. With `exit_within`
-    (seconds; the outermost block's counts), the first signal also starts a watchdog that prints `exit_message`
-    and ends the process with the signal's exit status if it is still running then: for the command line, never
-    for a library caller.
+    (seconds; the outermost block's counts), the first signal also starts a watchdog that says so and ends the
+    process with the signal's exit status if it is still running then: for the command line, never for a library
+    caller.
     """
     global _depth
     if threading.current_thread() is not threading.main_thread():
@@ -90,7 +83,7 @@ def stop_on_signals(exit_within: float | None = None, exit_message: str = "mobil
     if _depth == 0:
         _received.clear()
         _watchdog.clear()
-        _watchdog.update(seconds=exit_within, message=exit_message)
+        _watchdog.update(seconds=exit_within)
     previous = {signum: signal.signal(signum, _handler) for signum in STOP_SIGNALS}
     _depth += 1
     try:
@@ -113,7 +106,7 @@ def stops_on_signals(function: Callable) -> Callable:
 
 
 def _exit_now(signum: signal.Signals) -> None:
-    sys.stderr.write(f"{_watchdog['message']} ({signum.name}): clean-up unfinished after {_watchdog['seconds']:g} s;"
+    sys.stderr.write(f"mobilise: interrupted ({signum.name}); clean-up unfinished after {_watchdog['seconds']:g} s,"
                      " exiting\n")
     sys.stderr.flush()
     os._exit(128 + signum)

@@ -235,3 +235,27 @@ def test_kill_9_of_the_main_process_takes_the_prefect_api_and_dask_workers_with_
         run.wait_for_no_survivors(timeout=5)
     finally:
         run.end()
+
+
+STUCK_CLEAN_UP = """
+import os, signal, time
+from mobilise import processes
+with processes.stop_on_signals(exit_within=1):
+    try:
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(30)
+    finally:
+        print("cleaning up", flush=True)
+        os.kill(os.getpid(), signal.SIGINT)  # a second signal is ignored while the run cleans up
+        time.sleep(30)  # a clean-up that hangs
+"""
+
+
+def test_a_clean_up_that_hangs_is_cut_short_by_the_watchdog():
+    started = time.monotonic()
+    completed = subprocess.run([sys.executable, "-c", STUCK_CLEAN_UP], capture_output=True, text=True, timeout=20)
+    assert time.monotonic() - started < 10
+    assert completed.returncode == 128 + signal.SIGTERM
+    assert completed.stdout == "cleaning up\n"
+    assert "SIGINT received while stopping" in completed.stderr
+    assert completed.stderr.endswith("mobilise: interrupted (SIGTERM); clean-up unfinished after 1 s, exiting\n")
