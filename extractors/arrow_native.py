@@ -19,7 +19,8 @@ from urllib.parse import quote
 import pyarrow as pa
 from sqlalchemy.engine import make_url
 
-from mobilise.extractors.base import SourceError, check_listening, is_transient, server_url, source_error, table_sql
+from mobilise.extractors.base import (READ_ONLY_WORDS, SourceError, check_listening, is_transient, server_url,
+                                      source_error, table_sql)
 from mobilise.settings import SourceConfig
 
 log = logging.getLogger(__name__)
@@ -69,7 +70,8 @@ def _batches_of(reader: pa.RecordBatchReader, size: int) -> Iterator[pa.RecordBa
 def _mismatch(error: BaseException, engine: str, source: SourceConfig) -> SourceError:
     """The driver's error as a SourceError; for SQLite (whose columns may hold values of different types, which
     the native engines cannot read) with that remedy."""
-    if make_url(source.url).get_backend_name() != "sqlite" or is_transient(error):
+    if make_url(source.url).get_backend_name() != "sqlite" or is_transient(error) \
+            or any(word in str(error).lower() for word in READ_ONLY_WORDS):
         return source_error(error, source)
     return NativeEngineError(
         f"{engine} could not read the source {source.safe_url}: {str(error).strip().splitlines()[0]} (a column "

@@ -16,12 +16,15 @@ from mobilise.extractors.base import register, server_url, table_sql
 from mobilise.settings import SourceConfig
 
 
+READ_TIMEOUT_MARGIN = 10  # seconds the MySQL/MariaDB client waits beyond statement_timeout for the server's own
+
+
 def create_engine(source: SourceConfig) -> sa.Engine:
     """An engine for the source with its time limits, reading in read-only sessions where the database has them.
 
     PostgreSQL: libpq ``connect_timeout``, ``statement_timeout`` and ``default_transaction_read_only``
     (:func:`~mobilise.extractors.base.server_url`). MySQL/MariaDB: the driver's ``connect_timeout`` and
-    ``read_timeout`` (a statement that sends nothing for that long fails), ``SET SESSION TRANSACTION READ ONLY``
+    ``read_timeout`` (a statement that sends nothing for :data:`READ_TIMEOUT_MARGIN` seconds longer fails), ``SET SESSION TRANSACTION READ ONLY``
     and on MariaDB ``max_statement_time``. SQLite: ``timeout`` (how long to wait for a locked file) and
     ``PRAGMA query_only``. Pooled connections are not kept (each read is one connection)."""
     url = server_url(source)
@@ -29,8 +32,8 @@ def create_engine(source: SourceConfig) -> sa.Engine:
     connect_args: dict = {}
     if backend in ("mysql", "mariadb"):
         connect_args = {"connect_timeout": math.ceil(source.connect_timeout)}
-        if source.statement_timeout:
-            connect_args["read_timeout"] = math.ceil(source.statement_timeout)
+        if source.statement_timeout:  # the client's limit, should the server's not apply (older MySQL, locks)
+            connect_args["read_timeout"] = math.ceil(source.statement_timeout) + READ_TIMEOUT_MARGIN
     elif backend == "sqlite":
         connect_args = {"timeout": source.connect_timeout}
     engine = sa.create_engine(url, connect_args=connect_args, poolclass=sa.NullPool)

@@ -172,7 +172,8 @@ class SourceConfig(Strict):
         "connect_timeout; SQLite: how long to wait for a locked database file)"))
     statement_timeout: float | None = Field(None, gt=0, description=(
         "seconds a query may run before the server cancels it (PostgreSQL statement_timeout, MariaDB "
-        "max_statement_time, MySQL/MariaDB read_timeout); none: no limit"))
+        "max_statement_time, MySQL max_execution_time; the MySQL/MariaDB client gives up 10 s later); none: no "
+        "limit"))
     retries: int = Field(3, ge=0, le=20, description=(
         "how often a read that failed for a passing reason (connection refused or reset, a terminated backend, a "
         "timeout) is started again, with exponential backoff; a partition is read again from its start"))

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import pickle
+import re
 import secrets
 import socket
 import threading
@@ -85,7 +86,7 @@ def _fails_readably(source: SourceConfig, match: str, within: float) -> SourceEr
     assert type(error) is type(caught.value) and str(error) == str(caught.value)
     assert f"source {source.safe_url}:" in str(error), str(error)
     assert "s3cr3t" not in str(error) and error.source == source.safe_url
-    assert pytest.importorskip("re").search(match, str(error), flags=2), str(error)  # 2: IGNORECASE
+    assert re.search(match, str(error), flags=re.IGNORECASE), str(error)
     return error
 
 
@@ -150,6 +151,21 @@ def test_a_locked_table_fails_within_statement_timeout_with_a_log_line(specimens
     admin.dispose()
     lines = [r.getMessage() for r in caplog.records if "statement timeout" in r.getMessage()]
     assert len(lines) == 1 and "retry 1 of 1" in lines[0], lines
+
+
+@pytest.mark.mariadb
+def test_a_locked_mariadb_table_fails_within_statement_timeout(mariadb_db, caplog):
+    engine = sa.create_engine(mariadb_db, poolclass=sa.NullPool)
+    with engine.begin() as connection:
+        connection.execute(sa.text("CREATE TABLE specimen (id integer)"))
+    with engine.connect() as locker:
+        locker.execute(sa.text("LOCK TABLES specimen WRITE"))
+        with caplog.at_level(logging.WARNING, logger="mobilise"):
+            _fails_readably(_source(mariadb_db, statement_timeout=1, retries=1),
+                            r"max_statement_time exceeded.*gave up after 2 attempts", within=1 * 2 + 0.1 + 3)
+        locker.execute(sa.text("UNLOCK TABLES"))
+    engine.dispose()
+    assert sum("retry 1 of 1" in r.getMessage() for r in caplog.records) == 1
 
 
 @pytest.mark.postgres
@@ -228,15 +244,19 @@ def test_a_query_that_writes_fails_in_mariadb(mariadb_db):
     engine.dispose()
 
 
-def test_a_query_that_writes_fails_in_sqlite(tmp_path):
+@pytest.mark.parametrize("engine", ["sqlalchemy", "adbc"])
+def test_a_query_that_writes_fails_in_sqlite(tmp_path, engine):
     import sqlite3
+
+    pytest.importorskip({"sqlalchemy": "sqlalchemy", "adbc": "adbc_driver_sqlite"}[engine])
 
     path = tmp_path / "source.sqlite"
     with sqlite3.connect(path) as connection:
         connection.execute("CREATE TABLE keep (id integer)")
         connection.execute("INSERT INTO keep VALUES (1)")
     connection.close()
-    writer = _source(f"sqlite:///{path}", table=None, retries=0, query="DELETE FROM keep RETURNING id")
+    writer = _source(f"sqlite:///{path}", table=None, retries=0, engine=engine,
+                     query="DELETE FROM keep RETURNING id")
     with pytest.raises(SourceError, match=r"source.query must only read"):
         list(extract_batches(writer))
     with sqlite3.connect(path) as connection:
@@ -250,6 +270,28 @@ def test_an_output_path_with_an_apostrophe_and_a_space(sample_db, tmp_path, monk
     result = run_stages(sample_config(f"sqlite:///{sample_db}", output, monkeypatch))
     assert str(output) in str(result.archive)
     assert result.records == len(read_core_with_pandas(result.archive)) > 0
+
+
+def test_env_values_land_in_the_url_as_one_user_and_one_password(tmp_path, monkeypatch):
+    from mobilise.settings import load_config
+    from tests.conftest import SAMPLE_CONFIG
+
+    config = tmp_path / "dataset.yaml"
+    config.write_text(SAMPLE_CONFIG.read_text().replace(
+        "url: ${MOBILISE_SAMPLE_URL:-sqlite:///../data/sample.sqlite}",
+        "url: postgresql+psycopg://${DB_USER}:${DB_PASSWORD}@db.example.org:5433/${DB_NAME}?sslmode=require"))
+    monkeypatch.setenv("MOBILISE_OUTPUT", str(tmp_path))
+    monkeypatch.setenv("DB_USER", "reader@museum")
+    monkeypatch.setenv("DB_PASSWORD", "p@ss:w/rd?#%&+ 1")
+    monkeypatch.setenv("DB_NAME", "collection")
+    source = load_config(config).source
+    url = sa.make_url(source.url)
+    assert (url.username, url.password, url.host, url.port, url.database, dict(url.query)) == (
+        "reader@museum", "p@ss:w/rd?#%&+ 1", "db.example.org", 5433, "collection", {"sslmode": "require"})
+    assert source.safe_url == "postgresql+psycopg://reader%40museum:***@db.example.org:5433/collection?sslmode=require"
+    # a whole URL from one variable is taken as it is (it must be encoded already)
+    monkeypatch.setenv("MOBILISE_SAMPLE_URL", "postgresql+psycopg://reader:p%40ss@db.example.org/collection")
+    assert sa.make_url(load_config(SAMPLE_CONFIG).source.url).password == "p@ss"
 
 
 def _forms(secret: str) -> set[str]:
