@@ -158,11 +158,21 @@ def with_retries(source: SourceConfig, read: Callable[[], T], what: str = "readi
     try:
         return retrying(read)
     except SourceError as error:
-        if not error.transient:
-            raise
-        attempts = source.retries + 1
-        raise SourceError(f"{error} (gave up after {attempts} attempt{'s' if attempts > 1 else ''})",
-                          source=error.source, transient=False) from None
+        failure = error
+        if error.transient:
+            attempts = source.retries + 1
+            failure = SourceError(f"{error} (gave up after {attempts} attempt{'s' if attempts > 1 else ''})",
+                                  source=error.source, transient=False)
+    raise detached(failure)
+
+
+def detached(error: SourceError) -> SourceError:
+    """`error` without the driver's exception chained to it, to be raised outside an ``except`` block.
+
+    Dask pickles an exception with its causes and context (tblib), and some drivers' exceptions cannot be
+    unpickled (ADBC's need a keyword-only status_code): the flow would get a TypeError instead of the error."""
+    error.__cause__ = error.__context__ = None
+    return error
 
 
 def check_reachable(source: SourceConfig) -> None:
@@ -315,7 +325,7 @@ def _read(source: SourceConfig) -> Iterator[pa.RecordBatch]:
     chained: it may not pickle, and its text may hold what the message masks)."""
     try:
         yield from extractor_for(source)(source)
-    except SourceError:
-        raise
+        return
     except Exception as error:  # noqa: BLE001  (every driver's errors, one class)
-        raise source_error(error, source) from None
+        failure = source_error(error, source)
+    raise detached(failure)

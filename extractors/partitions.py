@@ -17,7 +17,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
-from mobilise.extractors.base import check_reachable, mask_secrets, source_error, table_sql
+from mobilise.extractors.base import SourceError, check_reachable, mask_secrets, source_error, table_sql
 from mobilise.settings import SourceConfig
 
 
@@ -36,7 +36,7 @@ class Partition:
         return " AND ".join(parts) or f"{column} IS NOT NULL"
 
 
-class PartitionError(ValueError):
+class PartitionError(SourceError):
     """The partition settings cannot split this source; the message names the setting to fix."""
 
 

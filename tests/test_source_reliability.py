@@ -76,14 +76,24 @@ def _refused_port() -> int:
     return port
 
 
+def _across_dask(error: BaseException) -> BaseException:
+    """`error` as a Dask worker sends it (with its causes, through tblib) and the client unpacks it."""
+    from distributed.core import clean_exception, error_message
+
+    message = error_message(error)
+    _, arrived, _ = clean_exception(message["exception"].data)
+    assert type(arrived) is type(error) and str(arrived) == str(error), arrived
+    assert pickle.loads(pickle.dumps(arrived)).__dict__ == error.__dict__
+    return arrived
+
+
 def _fails_readably(source: SourceConfig, match: str, within: float) -> SourceError:
     started = time.monotonic()
     with pytest.raises(SourceError) as caught:
         extract_partition(source, None, lambda number, table: number)
     elapsed = time.monotonic() - started
     assert elapsed < within, elapsed
-    error = pickle.loads(pickle.dumps(caught.value))  # crosses from a Dask worker as it is
-    assert type(error) is type(caught.value) and str(error) == str(caught.value)
+    error = _across_dask(caught.value)
     assert f"source {source.safe_url}:" in str(error), str(error)
     assert "s3cr3t" not in str(error) and error.source == source.safe_url
     assert re.search(match, str(error), flags=re.IGNORECASE), str(error)
@@ -205,8 +215,9 @@ def test_a_backend_terminated_mid_fetch_is_read_again_without_duplicates(specime
 def test_a_hostile_table_name_is_an_identifier_not_sql(specimens, engine):
     _engine_installed(engine)
     hostile = _source(specimens, table="specimen; DROP TABLE keep; --", engine=engine, retries=0)
-    with pytest.raises(SourceError, match=r'(relation|table).*does not exist'):
+    with pytest.raises(SourceError, match=r'(relation|table).*does not exist') as caught:
         list(extract_batches(hostile))
+    _across_dask(caught.value)  # a driver's error (ADBC's do not unpickle) arrives as the SourceError
     partitioned = hostile.model_copy(update={"partition": PartitionConfig(column="id", keys=100)})
     with pytest.raises(Exception, match=r"does not exist"):
         for part in plan_partitions(partitioned):
@@ -372,3 +383,16 @@ def test_a_password_from_env_reaches_the_database_and_nothing_else(prefect_api, 
             connection.execute(sa.text(f"DROP OWNED BY {role}"))
             connection.execute(sa.text(f"DROP ROLE {role}"))
         admin.dispose()
+
+
+def test_a_source_that_stays_down_fails_the_run_clearly_and_publishes_nothing(tmp_path, monkeypatch, caplog):
+    config = sample_config(f"postgresql+psycopg://reader:s3cr3t@127.0.0.1:{_refused_port()}/collection",
+                           tmp_path / "output", monkeypatch)
+    config.source = config.source.model_copy(update={"retries": 2, "retry_wait": 0.1})
+    with caplog.at_level(logging.WARNING, logger="mobilise"), \
+            pytest.raises(SourceError, match=r"^source postgresql\+psycopg://reader:\*\*\*@127\.0\.0\.1:\d+/collection: "
+                                             r".*refused.*\(gave up after 3 attempts\)$") as caught:
+        run_stages(config)
+    assert "s3cr3t" not in str(caught.value) + caplog.text
+    assert sum("again in" in r.getMessage() for r in caplog.records) == 2
+    assert not list((tmp_path / "output").rglob("*.zip")) and not list((tmp_path / "output").rglob("eml.xml"))
