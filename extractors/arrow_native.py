@@ -80,7 +80,7 @@ def _mismatch(error: BaseException, engine: str, source: SourceConfig) -> Source
 
 
 def extract_adbc(source: SourceConfig) -> Iterator[pa.RecordBatch]:
-    url = server_url(source)
+    url = server_url(source, native=True)
     backend = url.get_backend_name()
     if backend == "sqlite":
         import adbc_driver_sqlite.dbapi as driver
@@ -176,7 +176,7 @@ def extract_connectorx(source: SourceConfig) -> Iterator[pa.RecordBatch]:
     engines, and a warning says so."""
     import connectorx
 
-    url = server_url(source)
+    url = server_url(source, native=True)
     check_listening(source)
     _check_connects(source)
     yielded = 0

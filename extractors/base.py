@@ -210,16 +210,20 @@ def check_listening(source: SourceConfig) -> None:
                           f"{error.strerror or error}", source=source.safe_url, transient=True) from None
 
 
-def server_url(source: SourceConfig):
+LIBPQ_DRIVERS = ("psycopg", "psycopg2", "psycopg2cffi")  # SQLAlchemy drivers that pass the URL's query to libpq
+
+
+def server_url(source: SourceConfig, native: bool = False):
     """The source's URL (a sqlalchemy URL) with its time limits and read-only sessions for the server:
     PostgreSQL ``connect_timeout`` and ``options=-c default_transaction_read_only=on -c statement_timeout=...``
-    (every engine reads PostgreSQL through such a libpq URL). Settings the URL gives itself are kept."""
+    for libpq (the native engines, and the SQLAlchemy drivers in :data:`LIBPQ_DRIVERS`; other drivers such as
+    pg8000 take the URL as it is). Settings the URL gives itself are kept."""
     import math
 
     from sqlalchemy.engine import make_url
 
     url = make_url(source.url)
-    if url.get_backend_name() != "postgresql":
+    if url.get_backend_name() != "postgresql" or not (native or url.get_driver_name() in LIBPQ_DRIVERS):
         return url
     query = dict(url.query)
     query.setdefault("connect_timeout", str(max(2, math.ceil(source.connect_timeout))))

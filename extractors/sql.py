@@ -24,13 +24,14 @@ def create_engine(source: SourceConfig) -> sa.Engine:
 
     PostgreSQL: libpq ``connect_timeout``, ``statement_timeout`` and ``default_transaction_read_only``
     (:func:`~mobilise.extractors.base.server_url`). MySQL/MariaDB: the driver's ``connect_timeout`` and
-    ``read_timeout`` (a statement that sends nothing for :data:`READ_TIMEOUT_MARGIN` seconds longer fails), ``SET SESSION TRANSACTION READ ONLY``
-    and on MariaDB ``max_statement_time``. SQLite: ``timeout`` (how long to wait for a locked file) and
-    ``PRAGMA query_only``. Pooled connections are not kept (each read is one connection)."""
+    ``read_timeout`` (:data:`READ_TIMEOUT_MARGIN` seconds beyond ``statement_timeout``), ``SET SESSION
+    TRANSACTION READ ONLY`` and the server's ``max_statement_time`` (MariaDB) or ``max_execution_time`` (MySQL).
+    SQLite: ``timeout`` (how long to wait for a locked file) and ``PRAGMA query_only``. Connections are not
+    pooled (each read is one connection)."""
     url = server_url(source)
     backend = url.get_backend_name()
     connect_args: dict = {}
-    if backend in ("mysql", "mariadb"):
+    if backend in ("mysql", "mariadb") and url.get_driver_name() in ("pymysql", "mysqldb", "mariadbconnector"):
         connect_args = {"connect_timeout": math.ceil(source.connect_timeout)}
         if source.statement_timeout:  # the client's limit, should the server's not apply (older MySQL, locks)
             connect_args["read_timeout"] = math.ceil(source.statement_timeout) + READ_TIMEOUT_MARGIN
