@@ -7,6 +7,11 @@ Every batch leaves :func:`extract_batches` as valid UTF-8 (:func:`decode_text`):
 not UTF-8 are decoded with the source's ``encoding`` when one is configured, else kept with their undecodable bytes
 escaped (``Li\\xe8ge``) and named, per row, in the reserved column :data:`UNDECODABLE_COLUMN`, which the mapper
 turns into TEXT_ENCODING_INVALID flags on the terms those columns feed. One bad value never stops a run.
+
+What cannot be read arrives as one exception class, :class:`SourceError`, whatever the engine: the driver's
+message, the source's URL with its password masked, and whether the failure may pass (:func:`is_transient`);
+:func:`with_retries` repeats a read that failed so. The SQL that reads a table quotes its name as an identifier
+(:func:`table_sql`), and :func:`server_url` gives PostgreSQL connections their time limits and read-only sessions.
 """
 from __future__ import annotations
 
