@@ -14,33 +14,38 @@ from __future__ import annotations
 
 import logging
 from typing import Iterator
+from urllib.parse import quote
 
 import pyarrow as pa
 from sqlalchemy.engine import make_url
 
+from mobilise.extractors.base import (READ_ONLY_WORDS, SourceError, check_listening, is_transient, server_url,
+                                      source_error, table_sql)
 from mobilise.settings import SourceConfig
 
 log = logging.getLogger(__name__)
 
 
-class NativeEngineError(RuntimeError):
-    """The native engine cannot read this source (a driver error, or columns of mixed types)."""
+class NativeEngineError(SourceError):
+    """The native engine cannot read this source (columns of mixed types, or a source it does not read)."""
 
 
-def _sql(source: SourceConfig) -> str:
-    if source.query:
-        return source.query.strip().rstrip(";")
-    return f"SELECT * FROM {source.table}"
+_sql = table_sql
 
 
 def _libpq_uri(url) -> str:
     """A SQLAlchemy PostgreSQL URL as a libpq URI (query parameters such as options= are kept)."""
-    return url.set(drivername="postgresql").render_as_string(hide_password=False)
+    from urllib.parse import urlencode
+
+    plain = url.set(drivername="postgresql", query={}).render_as_string(hide_password=False)
+    # libpq decodes %20, not +, as a space (options=-c a=1 -c b=2)
+    return plain + ("?" + urlencode(url.query, doseq=True, quote_via=quote) if url.query else "")
 
 
 def _sqlite_path(url) -> str:
     if not url.database or url.database == ":memory:":
-        raise NativeEngineError("an in-memory SQLite database cannot be read by a native engine")
+        raise NativeEngineError("an in-memory SQLite database cannot be read by a native engine",
+                                source=url.render_as_string(hide_password=True))
     return url.database
 
 
@@ -62,28 +67,40 @@ def _batches_of(reader: pa.RecordBatchReader, size: int) -> Iterator[pa.RecordBa
         yield pa.Table.from_batches(pending).combine_chunks().to_batches()[0]
 
 
-def _mismatch(error: Exception, engine: str) -> NativeEngineError:
+def _mismatch(error: BaseException, engine: str, source: SourceConfig) -> SourceError:
+    """The driver's error as a SourceError; for SQLite (whose columns may hold values of different types, which
+    the native engines cannot read) with that remedy."""
+    if make_url(source.url).get_backend_name() != "sqlite" or is_transient(error) \
+            or any(word in str(error).lower() for word in READ_ONLY_WORDS):
+        return source_error(error, source)
     return NativeEngineError(
-        f"{engine} could not read the source: {str(error).strip().splitlines()[0]} (a column holding values of "
-        f"different types, as SQLite allows, can only be read with source.engine: sqlalchemy)")
+        f"{engine} could not read the source {source.safe_url}: {str(error).strip().splitlines()[0]} (a column "
+        f"holding values of different types, as SQLite allows, can only be read with source.engine: sqlalchemy)",
+        source=source.safe_url)
 
 
 def extract_adbc(source: SourceConfig) -> Iterator[pa.RecordBatch]:
-    url = make_url(source.url)
+    url = server_url(source, native=True)
     backend = url.get_backend_name()
     if backend == "sqlite":
         import adbc_driver_sqlite.dbapi as driver
 
-        connection = driver.connect(_sqlite_path(url))
+        # read-only: a file: URI opened with mode=ro
+        connect = lambda: driver.connect("file:" + quote(_sqlite_path(url)) + "?mode=ro")  # noqa: E731
         options = {"adbc.sqlite.query.batch_rows": str(source.batch_size)}
     elif backend == "postgresql":
         import adbc_driver_postgresql.dbapi as driver
 
-        connection = driver.connect(_libpq_uri(url))
+        check_listening(source)
+        connect = lambda: driver.connect(_libpq_uri(url))  # noqa: E731
         options = {"adbc.postgresql.batch_size_hint_bytes": str(16 << 20)}
     else:
         raise NativeEngineError(f"engine adbc reads SQLite and PostgreSQL sources, not {backend} "
-                                f"(use engine: connectorx or sqlalchemy)")
+                                f"(use engine: connectorx or sqlalchemy)", source=source.safe_url)
+    try:
+        connection = connect()
+    except Exception as error:  # noqa: BLE001  (the driver's errors may not pickle: one readable class)
+        raise source_error(error, source) from None
     try:
         cursor = connection.cursor()
         try:
@@ -92,7 +109,7 @@ def extract_adbc(source: SourceConfig) -> Iterator[pa.RecordBatch]:
                 cursor.execute(_sql(source))
                 yield from _batches_of(cursor.fetch_record_batch(), source.batch_size)
             except (OSError, driver.Error) as error:  # noqa: PERF203
-                raise _mismatch(error, "adbc") from error
+                raise _mismatch(error, "adbc", source) from None
         finally:
             cursor.close()
     finally:
@@ -110,7 +127,8 @@ def _connectorx_uri(url) -> str:
     if backend in ("mysql", "mariadb"):
         plain = url.set(drivername="mysql").difference_update_query(["charset"])
         return plain.render_as_string(hide_password=False)
-    raise NativeEngineError(f"engine connectorx reads SQLite, PostgreSQL and MySQL/MariaDB sources, not {backend}")
+    raise NativeEngineError(f"engine connectorx reads SQLite, PostgreSQL and MySQL/MariaDB sources, not {backend}",
+                            source=str(url.render_as_string(hide_password=True)))
 
 
 def _undecodable_text(error: BaseException) -> bool:
@@ -128,6 +146,27 @@ def _rest_with_sqlalchemy(source: SourceConfig, skip: int) -> Iterator[pa.Record
     return extract_sql(rest)
 
 
+def _check_connects(source: SourceConfig) -> None:
+    """Connect once with the SQLAlchemy driver (psycopg, pymysql: Mobilise's own dependencies) within
+    ``connect_timeout``: ConnectorX's connection pool waits 30 s for a server that accepts TCP and never answers,
+    whatever the URL's connect_timeout, and then reports only 'timed out waiting for connection'. Skipped for
+    SQLite, and when the URL names a driver that is not installed."""
+    if make_url(source.url).get_backend_name() == "sqlite":
+        return
+    from mobilise.extractors.sql import create_engine
+
+    try:
+        engine = create_engine(source)
+    except ImportError:
+        return
+    try:
+        engine.connect().close()
+    except Exception as error:  # noqa: BLE001
+        raise source_error(error, source) from None
+    finally:
+        engine.dispose()
+
+
 def extract_connectorx(source: SourceConfig) -> Iterator[pa.RecordBatch]:
     """ConnectorX's stream in batches of `batch_size` rows.
 
@@ -137,7 +176,9 @@ def extract_connectorx(source: SourceConfig) -> Iterator[pa.RecordBatch]:
     engines, and a warning says so."""
     import connectorx
 
-    url = make_url(source.url)
+    url = server_url(source, native=True)
+    check_listening(source)
+    _check_connects(source)
     yielded = 0
     try:
         reader = connectorx.read_sql(_connectorx_uri(url), _sql(source), return_type="arrow_stream",
@@ -146,7 +187,7 @@ def extract_connectorx(source: SourceConfig) -> Iterator[pa.RecordBatch]:
             yield batch
             yielded += batch.num_rows
     except BaseException as error:  # ConnectorX's Rust panics arrive as pyo3 PanicException (a BaseException)
-        if isinstance(error, (GeneratorExit, KeyboardInterrupt, SystemExit, NativeEngineError)):
+        if isinstance(error, (GeneratorExit, KeyboardInterrupt, SystemExit, SourceError)):
             raise
         if url.get_backend_name() == "sqlite" and _undecodable_text(error):
             log.warning("connectorx cannot read SQLite text that is not UTF-8 (%s); rows %d and later of %s are "
@@ -154,7 +195,7 @@ def extract_connectorx(source: SourceConfig) -> Iterator[pa.RecordBatch]:
                         source.safe_url)
             yield from _rest_with_sqlalchemy(source, yielded)
             return
-        raise _mismatch(error, "connectorx") from error
+        raise _mismatch(error, "connectorx", source) from None
 
 
 ENGINES = {"adbc": extract_adbc, "connectorx": extract_connectorx}
