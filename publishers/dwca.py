@@ -49,11 +49,16 @@ def _may_hold_structural(values: pa.Array) -> bool:
     return bool(np.any((raw == 9) | (raw == 10) | (raw == 13)))
 
 
-def _fold(values: pa.Array) -> pa.Array:
-    """Tabs and line breaks inside values to one space; the regex runs only on columns that have any."""
+def as_written(values: pa.Array) -> pa.Array:
+    """Text values as the archive writes them: tabs and line breaks inside a value folded to one space (null stays
+    null); the regex runs only on columns that have any."""
     if _may_hold_structural(values):
         values = pc.replace_substring_regex(values, _STRUCTURAL, " ")
-    return pc.fill_null(values, "")
+    return values
+
+
+def _fold(values: pa.Array) -> pa.Array:
+    return pc.fill_null(as_written(values), "")
 
 
 def text_lines(table: pa.Table) -> memoryview:

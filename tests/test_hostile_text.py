@@ -16,6 +16,7 @@ import zipfile
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 import sqlalchemy as sa
 from dwca.read import DwCAReader
@@ -26,6 +27,7 @@ from mobilise.extractors.base import UNDECODABLE_COLUMN, decode_text, extract_ba
 from mobilise.mappers.interpreters import interpreters
 from mobilise.mappers.mapping import CONTROL_CHARACTERS, MappingPlan, map_batch
 from mobilise.settings import TermSource, load_config
+from mobilise.validators.dataset import duplicate_ids, id_keys
 from tests.pipeline_helpers import read_core_with_pandas, read_quarantine, run_stages
 from tests.services import mariadb_db, postgres_db  # noqa: F401  (fixtures)
 
@@ -296,6 +298,80 @@ def test_mariadb_varbinary_latin1_column_and_controls(mariadb_db, tmp_path, engi
                              "locality VARCHAR(50) CHARACTER SET latin1, notes VARBINARY(50), remarks TEXT)",
                  "INSERT INTO specimen VALUES (:id, :catalog, :locality, :notes, :remarks)", SERVER_ROWS)
     _check_server_run(tmp_path, mariadb_db, engine)
+
+
+# --- occurrenceIDs that differ only in case ------------------------------------------------------------------------
+
+def _parquet_ids(tmp_path: Path, *batches: list) -> list[str]:
+    files = []
+    for number, ids in enumerate(batches):
+        files.append(str(tmp_path / f"mapped-{number}.parquet"))
+        pq.write_table(pa.table({"occurrenceID": pa.array(ids, pa.string())}), files[-1])
+    return files
+
+
+def test_duplicate_ids_are_compared_as_written_and_ignoring_case(tmp_path):
+    """Every spelling of an id more than one record uses, across batches: the IPT's equalsIgnoreCase equates ASCII
+    case, the long s, the Kelvin sign, final sigma and the Turkish i's; the archive folds tabs to a space."""
+    files = _parquet_ids(tmp_path,
+                         ["CASE-abc-0001", "urn:ſ:1", "x-1", "ΟΣ-1", "ıd-7", "a\tb", None, "é-1", "plain-1"],
+                         ["case-ABC-0001", "urn:S:1", "X-1", "x-1", "ος-1", "ID-7", "a b", None, "e\u0301-1"],
+                         [None, None, "\u212a-2", "k-2", "plain-2"])
+    found = sorted(duplicate_ids(files, tmp_path / "spill")["occurrenceID"].to_pylist())
+    assert found == sorted(["CASE-abc-0001", "case-ABC-0001", "urn:ſ:1", "urn:S:1", "x-1", "X-1", "ΟΣ-1", "ος-1",
+                            "ıd-7", "ID-7", "a\tb", "a b", "\u212a-2", "k-2"])  # é and e + U+0301 differ, as in Java
+    assert id_keys(pa.array(["CASE-abc-0001", None, "İd", "Straße"])).to_pylist() == \
+        ["case-abc-0001", None, "id", "strasse"]
+
+
+def _case_rows() -> list[dict]:
+    return [{"id": 1, "code": "CASE-abc-0001", "notes": None}, {"id": 2, "code": "case-ABC-0001", "notes": None},
+            {"id": 3, "code": "CASE-abc-0002", "notes": HOSTILE_BLOB}, {"id": 4, "code": "CASE-abc-0003", "notes": b"ok"}]
+
+
+def _check_case_run(tmp_path: Path, url: str, engine: str) -> None:
+    """The issue's example: ids equal ignoring case both quarantined, the invalid-UTF-8 BLOB quarantined, one
+    published; nothing lost."""
+    config = load_config(write_config(tmp_path, url, engine=engine))
+    config.mapping["occurrenceID"] = TermSource(column="code")
+    for term in ("catalogNumber", "scientificName", "locality", "occurrenceRemarks"):
+        config.mapping.pop(term)
+    config.mapping["scientificName"] = TermSource(constant="Quercus robur")
+    result = run_stages(config)
+    assert (result.extracted, result.records, result.rejected) == (4, 1, 3)
+    assert read_core_with_pandas(result.archive)["occurrenceID"].tolist() == ["CASE-abc-0003"]
+    reasons = read_quarantine(result.quarantine).set_index("occurrenceID")["reasons"]
+    for spelling in ("CASE-abc-0001", "case-ABC-0001"):
+        assert reasons[spelling].startswith(f"OCCURRENCE_ID_NOT_UNIQUE: occurrenceID = '{spelling}' (")
+        assert "only in case" in reasons[spelling]
+    assert reasons["CASE-abc-0002"].startswith(r"TEXT_ENCODING_INVALID: fieldNotes = '\xc3(\xa0\xa1\xff\xfe' (")
+    assert result.issues["OCCURRENCE_ID_NOT_UNIQUE"] == 2
+
+
+@pytest.mark.parametrize("engine", SQLITE_ENGINES)
+def test_ids_differing_only_in_case_are_quarantined_sqlite(tmp_path, engine):
+    path = tmp_path / "case.sqlite"
+    with sqlite3.connect(path) as connection:
+        connection.execute("CREATE TABLE specimen (id INTEGER PRIMARY KEY, code TEXT, notes BLOB)")
+        connection.executemany("INSERT INTO specimen VALUES (:id, :code, :notes)", _case_rows())
+    _check_case_run(tmp_path, f"sqlite:///{path}", engine)
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("engine", SQLITE_ENGINES)
+def test_ids_differing_only_in_case_are_quarantined_postgresql(postgres_db, tmp_path, engine):
+    _server_rows(postgres_db, "CREATE TABLE specimen (id integer PRIMARY KEY, code text UNIQUE, notes bytea)",
+                 "INSERT INTO specimen VALUES (:id, :code, :notes)", _case_rows())
+    _check_case_run(tmp_path, postgres_db, engine)
+
+
+@pytest.mark.mariadb
+@pytest.mark.parametrize("engine", ["sqlalchemy", "connectorx"])
+def test_ids_differing_only_in_case_are_quarantined_mariadb(mariadb_db, tmp_path, engine):
+    """utf8mb4_unicode_ci would refuse both ids in a UNIQUE column: a legacy table without the constraint."""
+    _server_rows(mariadb_db, "CREATE TABLE specimen (id INT PRIMARY KEY, code VARCHAR(40), notes VARBINARY(50))",
+                 "INSERT INTO specimen VALUES (:id, :code, :notes)", _case_rows())
+    _check_case_run(tmp_path, mariadb_db, engine)
 
 
 # --- property-based: random text, bytes and control characters ------------------------------------------------------
