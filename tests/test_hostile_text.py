@@ -4,7 +4,8 @@ A Latin-1 ``Liège`` in a SQLite TEXT column, an invalid-UTF-8 BLOB / bytea / VA
 ``source.encoding`` when configured, else the record goes to quarantine with TEXT_ENCODING_INVALID naming the field
 and the escaped bytes, and the rest is published. Control characters are removed from the published value and
 flagged CONTROL_CHARACTERS_REMOVED; the archive never holds them. Every engine (SQLAlchemy, ADBC, ConnectorX) and
-every server (SQLite, PostgreSQL, MariaDB); and a property-based test over random text, bytes and controls.
+every server (SQLite, PostgreSQL, MariaDB); occurrenceIDs that differ only in case. The property-based tests
+over random rows are in test_property_pipeline.py.
 """
 from __future__ import annotations
 
@@ -19,8 +20,6 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 import sqlalchemy as sa
-from dwca.read import DwCAReader
-from hypothesis import HealthCheck, given, settings, strategies as st
 
 from mobilise.extractors import sql  # noqa: F401  (registers the SQL backends)
 from mobilise.extractors.base import UNDECODABLE_COLUMN, decode_text, extract_batches
@@ -372,82 +371,3 @@ def test_ids_differing_only_in_case_are_quarantined_mariadb(mariadb_db, tmp_path
     _server_rows(mariadb_db, "CREATE TABLE specimen (id INT PRIMARY KEY, code VARCHAR(40), notes VARBINARY(50))",
                  "INSERT INTO specimen VALUES (:id, :code, :notes)", _case_rows())
     _check_case_run(tmp_path, mariadb_db, engine)
-
-
-# --- property-based: random text, bytes and control characters ------------------------------------------------------
-
-_TEXT = st.text(st.characters(exclude_categories=("Cs",)), max_size=12)  # surrogates cannot be stored as text
-_CONTROL_TEXT = st.text(st.sampled_from(list("ab é\t\n\r\x00\x01\x07\x0b\x0c\x0e\x1b\x1f\x7f\x80\x85\x9f\u2028")),
-                        max_size=8)
-_VALUE = st.one_of(st.none(), _TEXT, _CONTROL_TEXT, st.binary(max_size=8))
-_ROW = st.fixed_dictionaries({"name": _VALUE, "locality": _VALUE, "remarks": _VALUE, "raw_text": st.binary(max_size=6)})
-
-
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                                                 HealthCheck.too_slow])
-@given(rows=st.lists(_ROW, min_size=1, max_size=6), encoding=st.sampled_from([None, "cp1252"]))
-def test_random_text_bytes_and_controls_never_crash_nor_lose_a_record(tmp_path_factory, rows, encoding):
-    tmp_path = tmp_path_factory.mktemp("hypothesis")
-    path = tmp_path / "random.sqlite"
-    with sqlite3.connect(path) as connection:
-        connection.execute("CREATE TABLE specimen (id INTEGER PRIMARY KEY, catalog TEXT, name, locality, "
-                           "notes TEXT, remarks)")
-        for number, row in enumerate(rows, start=1):
-            # raw bytes stored as TEXT, as a legacy application writes them (CAST keeps the bytes)
-            connection.execute("INSERT INTO specimen VALUES (?, ?, ?, ?, CAST(? AS TEXT), ?)",
-                               (number, f"C-{number}", row["name"], row["locality"], row["raw_text"],
-                                row["remarks"]))
-    config = load_config(write_config(tmp_path, f"sqlite:///{path}", encoding=encoding))
-    config.mapping["recordedBy"] = config.mapping.pop("scientificName")  # random names may be empty: an error
-    config.mapping["scientificName"] = TermSource(constant="Quercus robur")
-    result = run_stages(config)
-    assert result.records + result.rejected == result.extracted == len(rows)
-    text = _archive_text(result.archive)
-    assert not re.search(CONTROL_CHARACTERS, text)
-    frame = read_core_with_pandas(result.archive)
-    with DwCAReader(result.archive) as archive:
-        read = list(archive)
-    assert len(read) == len(frame) == result.records
-    for row, (_, expected) in zip(read, frame.iterrows()):
-        assert row.id == expected["occurrenceID"]
-        for term in ("catalogNumber", "recordedBy", "locality", "fieldNotes", "occurrenceRemarks"):
-            assert row.data[DWC + term] == expected[term]
-    quarantine = read_quarantine(result.quarantine)
-    assert len(quarantine) == result.rejected
-    # exactly the records holding bytes that are neither UTF-8 nor in the encoding are rejected, for that reason
-    expected = {f"urn:test:{number}" for number, row in enumerate(rows, start=1)
-                if not all(_decodable(value, encoding) for value in row.values())}
-    assert set(quarantine["occurrenceID"]) == expected
-    assert quarantine["reasons"].str.startswith("TEXT_ENCODING_INVALID: ").all()
-    assert set(frame["occurrenceID"]) == {f"urn:test:{n}" for n in range(1, len(rows) + 1)} - expected
-    published = frame.set_index("occurrenceID")
-    for number, row in enumerate(rows, start=1):
-        key = f"urn:test:{number}"
-        if key in published.index:  # the value as written: decoded, controls removed, trimmed, tabs/breaks folded
-            for term, column in (("recordedBy", "name"), ("locality", "locality"), ("occurrenceRemarks", "remarks"),
-                                 ("fieldNotes", "raw_text")):
-                assert published.loc[key, term] == _as_published(row[column], encoding)
-
-
-def _as_published(value, encoding: str | None) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bytes):
-        try:
-            value = value.decode("utf-8")
-        except UnicodeDecodeError:
-            value = value.decode(encoding)
-    return re.sub(r"[\t\r\n]+", " ", re.sub(CONTROL_CHARACTERS, "", value).strip())
-
-
-def _decodable(value, encoding: str | None) -> bool:
-    if not isinstance(value, bytes):
-        return True
-    for codec in ("utf-8", encoding):
-        try:
-            if codec:
-                value.decode(codec)
-                return True
-        except UnicodeDecodeError:
-            pass
-    return False
