@@ -128,6 +128,15 @@ def _rest_with_sqlalchemy(source: SourceConfig, skip: int) -> Iterator[pa.Record
     return extract_sql(rest)
 
 
+def _sql_ascii(uri: str) -> bool:
+    """Whether a PostgreSQL database keeps its text in SQL_ASCII (any bytes): ConnectorX asks for UTF-8, which the
+    server then refuses to send for the first value that is not UTF-8, failing the whole read mid-stream."""
+    import connectorx
+
+    found = connectorx.read_sql(uri, "SELECT current_setting('server_encoding') AS encoding", return_type="arrow")
+    return found.column("encoding").to_pylist() == ["SQL_ASCII"]
+
+
 def extract_connectorx(source: SourceConfig) -> Iterator[pa.RecordBatch]:
     """ConnectorX's stream in batches of `batch_size` rows.
 
@@ -138,6 +147,13 @@ def extract_connectorx(source: SourceConfig) -> Iterator[pa.RecordBatch]:
     import connectorx
 
     url = make_url(source.url)
+    if url.get_backend_name() == "postgresql" and _sql_ascii(_connectorx_uri(url)):
+        from mobilise.extractors.sql import extract_sql
+
+        log.warning("connectorx cannot read text that is not UTF-8 from a SQL_ASCII PostgreSQL database; %s is read "
+                    "with the sqlalchemy engine", source.safe_url)
+        yield from extract_sql(source.model_copy(update={"engine": "sqlalchemy"}))
+        return
     yielded = 0
     try:
         reader = connectorx.read_sql(_connectorx_uri(url), _sql(source), return_type="arrow_stream",

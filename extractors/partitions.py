@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
 from mobilise.extractors.base import check_reachable
+from mobilise.extractors.sql import tolerate_undecodable_text
 from mobilise.settings import SourceConfig
 
 
@@ -58,7 +59,7 @@ def key_bounds(source: SourceConfig) -> tuple[int | None, int | None]:
     sql = partition.bounds_query or (
         f"SELECT MIN({_quoted(source, partition.column)}), MAX({_quoted(source, partition.column)}) "
         f"FROM ({_source_sql(source)}) AS mobilise_bounds")
-    engine = sa.create_engine(source.url)
+    engine = tolerate_undecodable_text(sa.create_engine(source.url))  # a SQL_ASCII database fails SQLAlchemy else
     try:
         with engine.connect() as connection:
             row = connection.execute(sa.text(sql)).first()

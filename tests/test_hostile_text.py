@@ -9,13 +9,17 @@ over random rows are in test_property_pipeline.py.
 """
 from __future__ import annotations
 
+import os
 import re
+import secrets
 import sqlite3
 import textwrap
 import uuid
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 
+import psycopg
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
@@ -28,7 +32,7 @@ from mobilise.mappers.mapping import CONTROL_CHARACTERS, MappingPlan, map_batch
 from mobilise.settings import TermSource, load_config
 from mobilise.validators.dataset import duplicate_ids, id_keys
 from tests.pipeline_helpers import read_core_with_pandas, read_quarantine, run_stages
-from tests.services import mariadb_db, postgres_db  # noqa: F401  (fixtures)
+from tests.services import POSTGRES_ADMIN_URL, mariadb_db, postgres_db  # noqa: F401  (fixtures)
 
 DWC = "http://rs.tdwg.org/dwc/terms/"
 LATIN1_LIEGE = b"Li\xe8ge"  # 'Liège' in Latin-1 / cp1252: not UTF-8
@@ -297,6 +301,40 @@ def test_mariadb_varbinary_latin1_column_and_controls(mariadb_db, tmp_path, engi
                              "locality VARCHAR(50) CHARACTER SET latin1, notes VARBINARY(50), remarks TEXT)",
                  "INSERT INTO specimen VALUES (:id, :catalog, :locality, :notes, :remarks)", SERVER_ROWS)
     _check_server_run(tmp_path, mariadb_db, engine)
+
+
+@pytest.fixture
+def postgres_sql_ascii_db(postgres_db) -> Iterator[str]:
+    """A private PostgreSQL database in SQL_ASCII: its text columns keep whatever bytes a legacy application wrote
+    (a UTF8 database refuses them at insert). `postgres_db` skips or fails when the server is unreachable."""
+    name = f"mobilise_test_{os.getpid()}_{secrets.token_hex(4)}"
+    admin = sa.create_engine(POSTGRES_ADMIN_URL, poolclass=sa.NullPool, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            connection.execute(sa.text(f"CREATE DATABASE \"{name}\" ENCODING 'SQL_ASCII' LC_COLLATE 'C' "
+                                       f"LC_CTYPE 'C' TEMPLATE template0"))
+        url = sa.make_url(POSTGRES_ADMIN_URL).set(database=name)
+        # psycopg itself: SQLAlchemy cannot connect to a SQL_ASCII database unaided (extractors/sql.py helps it)
+        with psycopg.connect(url.set(drivername="postgresql").render_as_string(hide_password=False)) as driver:
+            driver.execute("CREATE TABLE specimen (id integer PRIMARY KEY, catalog text, locality text, notes text, "
+                           "remarks text)")
+            for row in SERVER_ROWS:  # the bytes as they are: convert_from(bytea, 'SQL_ASCII') keeps them
+                driver.execute("INSERT INTO specimen VALUES (%s, %s, %s, convert_from(%s::bytea, 'SQL_ASCII'), %s)",
+                               [row["id"], row["catalog"], row["locality"], row["notes"], row["remarks"]])
+        url = url.render_as_string(hide_password=False)
+        yield url
+    finally:
+        with admin.connect() as connection:
+            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("engine", SQLITE_ENGINES)
+def test_postgresql_sql_ascii_text_that_is_not_utf8(postgres_sql_ascii_db, tmp_path, engine):
+    """Text columns of a SQL_ASCII database hold Latin-1 and invalid UTF-8: psycopg hands such text over as bytes
+    (SQLAlchemy failed on the server version), ConnectorX's server refuses to send it (read with SQLAlchemy)."""
+    _check_server_run(tmp_path, postgres_sql_ascii_db, engine)
 
 
 # --- occurrenceIDs that differ only in case ------------------------------------------------------------------------
