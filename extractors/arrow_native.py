@@ -6,9 +6,10 @@
 ``batch_size`` rows, so memory stays bounded by the batch as with SQLAlchemy (ConnectorX's default mode loads the
 whole result; its stream mode is used here).
 
-Both need strictly typed columns: they fix a column's Arrow type from the first rows, and a SQLite column that
-holds text in one row and numbers in another (SQLite's dynamic typing) makes them fail, where the SQLAlchemy
-engine keeps such a column as text. The error says so; ``engine: sqlalchemy`` is the remedy.
+Both need strictly typed columns: they fix a column's Arrow type from the first rows, so a SQLite column that holds
+text in one row and numbers in another (SQLite's dynamic typing), NULL in the first rows and text later, or text
+that is not UTF-8 stops them. From that row on, a SQLite source is read with the SQLAlchemy engine (which keeps
+such a column as text), with a warning: one value never stops a run. Other databases type their columns.
 """
 from __future__ import annotations
 
@@ -88,10 +89,16 @@ def extract_adbc(source: SourceConfig) -> Iterator[pa.RecordBatch]:
         cursor = connection.cursor()
         try:
             cursor.adbc_statement.set_options(**options)
+            yielded = 0
             try:
                 cursor.execute(_sql(source))
-                yield from _batches_of(cursor.fetch_record_batch(), source.batch_size)
+                for batch in _batches_of(cursor.fetch_record_batch(), source.batch_size):
+                    yield batch
+                    yielded += batch.num_rows
             except (OSError, driver.Error) as error:  # noqa: PERF203
+                if backend == "sqlite" and _sqlite_typing(error):
+                    yield from _rest_with_sqlalchemy(source, yielded, error, "adbc")
+                    return
                 raise _mismatch(error, "adbc") from error
         finally:
             cursor.close()
@@ -113,16 +120,24 @@ def _connectorx_uri(url) -> str:
     raise NativeEngineError(f"engine connectorx reads SQLite, PostgreSQL and MySQL/MariaDB sources, not {backend}")
 
 
-def _undecodable_text(error: BaseException) -> bool:
-    """ConnectorX's error for a SQLite TEXT value that is not UTF-8 (rusqlite's FromSqlConversionFailure)."""
-    message = str(error)
-    return "Utf8Error" in message or "invalid utf-8" in message
+#: what the native engines say of SQLite values their column type cannot hold: text that is not UTF-8
+#: (ConnectorX), a type fixed from NULLs (ConnectorX's 'Cannot infer type from null', ADBC's INT64 for a column
+#: that is NULL in its first batch) or from other values (SQLite's dynamic typing: text among integers)
+_SQLITE_TYPING = ("Utf8Error", "invalid utf-8", "Cannot infer type", "InvalidColumnType", "Type mismatch")
 
 
-def _rest_with_sqlalchemy(source: SourceConfig, skip: int) -> Iterator[pa.RecordBatch]:
-    """The source's rows after the first `skip`, read by the SQLAlchemy engine (which reads undecodable text)."""
+def _sqlite_typing(error: BaseException) -> bool:
+    return any(sign in str(error) for sign in _SQLITE_TYPING)
+
+
+def _rest_with_sqlalchemy(source: SourceConfig, skip: int, error: BaseException,
+                          engine: str) -> Iterator[pa.RecordBatch]:
+    """The source's rows after the first `skip`, read by the SQLAlchemy engine (which reads any SQLite value), with
+    a warning: SQLite returns the rows of one query over unchanged data in the same order, so none is lost."""
     from mobilise.extractors.sql import extract_sql
 
+    log.warning("%s cannot read a SQLite value (%s); rows %d and later of %s are read with the sqlalchemy engine",
+                engine, str(error).strip().splitlines()[0], skip + 1, source.safe_url)
     rest = source.model_copy(update={"engine": "sqlalchemy", "table": None,
                                      "query": f"SELECT * FROM ({_sql(source)}) LIMIT -1 OFFSET {int(skip)}"})
     return extract_sql(rest)
@@ -140,10 +155,9 @@ def _sql_ascii(uri: str) -> bool:
 def extract_connectorx(source: SourceConfig) -> Iterator[pa.RecordBatch]:
     """ConnectorX's stream in batches of `batch_size` rows.
 
-    ConnectorX stops with an error at a SQLite TEXT value that is not UTF-8 (SQLite stores whatever bytes it is
-    given); the rows from there on are then read with the SQLAlchemy engine (SQLite returns the rows of one query
-    over unchanged data in the same order), so that decode_text escapes and flags that value as with the other
-    engines, and a warning says so."""
+    ConnectorX stops with an error at a SQLite value its column type cannot hold (text that is not UTF-8, see the
+    module's docstring); the rows from there on are then read with the SQLAlchemy engine, so that decode_text
+    escapes and flags such text as with the other engines, and a warning says so."""
     import connectorx
 
     url = make_url(source.url)
@@ -164,11 +178,8 @@ def extract_connectorx(source: SourceConfig) -> Iterator[pa.RecordBatch]:
     except BaseException as error:  # ConnectorX's Rust panics arrive as pyo3 PanicException (a BaseException)
         if isinstance(error, (GeneratorExit, KeyboardInterrupt, SystemExit, NativeEngineError)):
             raise
-        if url.get_backend_name() == "sqlite" and _undecodable_text(error):
-            log.warning("connectorx cannot read SQLite text that is not UTF-8 (%s); rows %d and later of %s are "
-                        "read with the sqlalchemy engine", str(error).strip().splitlines()[0], yielded + 1,
-                        source.safe_url)
-            yield from _rest_with_sqlalchemy(source, yielded)
+        if url.get_backend_name() == "sqlite" and _sqlite_typing(error):
+            yield from _rest_with_sqlalchemy(source, yielded, error, "connectorx")
             return
         raise _mismatch(error, "connectorx") from error
 
