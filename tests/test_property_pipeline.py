@@ -30,7 +30,7 @@ from hypothesis import HealthCheck, example, given, settings, strategies as st
 from mobilise.mappers.mapping import CONTROL_CHARACTERS
 from mobilise.settings import TermSource, load_config
 from tests.pipeline_helpers import read_core_with_pandas, read_quarantine, run_stages
-from tests.services import postgres_db  # noqa: F401  (fixture)
+from tests.services import mariadb_db, postgres_db  # noqa: F401  (fixtures)
 from tests.test_hostile_text import write_config
 from tests.xsd import validate_eml, validate_meta
 
@@ -214,6 +214,27 @@ def test_postgresql_rows_of_any_kind_never_stop_a_run_nor_go_missing(postgres_db
     finally:
         engine.dispose()
     _check_run(tmp_path, postgres_db, rows)
+
+
+@pytest.mark.mariadb
+@settings(PROPERTY, max_examples=PROPERTY.max_examples // 4)  # a server round trip per example
+@example(source=ISSUE_EXAMPLE, engine="sqlalchemy")
+@given(source=sources(binary_text=False), engine=st.sampled_from(["sqlalchemy", "connectorx"]))
+def test_mariadb_rows_of_any_kind_never_stop_a_run_nor_go_missing(mariadb_db, tmp_path_factory, source, engine):
+    """MariaDB's utf8mb4 LONGTEXT holds any character (NUL too); VARBINARY any bytes."""
+    rows, _ = source
+    tmp_path = tmp_path_factory.mktemp("property")
+    connection_engine = sa.create_engine(mariadb_db, poolclass=sa.NullPool)
+    try:
+        with connection_engine.begin() as connection:
+            connection.execute(sa.text("DROP TABLE IF EXISTS specimen"))
+            connection.execute(sa.text("CREATE TABLE specimen (id INT PRIMARY KEY, code LONGTEXT, name LONGTEXT, "
+                                       "locality LONGTEXT, notes VARBINARY(64), remarks LONGTEXT)"))
+            connection.execute(sa.text("INSERT INTO specimen VALUES (:id, :code, :name, :locality, :notes, :remarks)"),
+                               [dict(row, id=number) for number, row in enumerate(rows, start=1)])
+    finally:
+        connection_engine.dispose()
+    _check_run(tmp_path, mariadb_db, rows, engine)
 
 
 # --- text columns in a source encoding -----------------------------------------------------------------------------
