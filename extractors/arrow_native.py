@@ -145,11 +145,16 @@ def _rest_with_sqlalchemy(source: SourceConfig, skip: int, error: BaseException,
 
 def _sql_ascii(uri: str) -> bool:
     """Whether a PostgreSQL database keeps its text in SQL_ASCII (any bytes): ConnectorX asks for UTF-8, which the
-    server then refuses to send for the first value that is not UTF-8, failing the whole read mid-stream."""
-    import connectorx
+    server then refuses to send for the first value that is not UTF-8, failing the whole read mid-stream. Asked
+    through psycopg (the server says it when connecting; a refused connection fails at once, where ConnectorX's pool
+    retries); when it cannot tell, False: ConnectorX's own read then says what is wrong."""
+    import psycopg
 
-    found = connectorx.read_sql(uri, "SELECT current_setting('server_encoding') AS encoding", return_type="arrow")
-    return found.column("encoding").to_pylist() == ["SQL_ASCII"]
+    try:
+        with psycopg.connect(uri, connect_timeout=10) as connection:
+            return connection.info.parameter_status("server_encoding") == "SQL_ASCII"
+    except psycopg.Error:
+        return False
 
 
 def extract_connectorx(source: SourceConfig) -> Iterator[pa.RecordBatch]:
