@@ -6,9 +6,10 @@
 ``batch_size`` rows, so memory stays bounded by the batch as with SQLAlchemy (ConnectorX's default mode loads the
 whole result; its stream mode is used here).
 
-Both need strictly typed columns: they fix a column's Arrow type from the first rows, and a SQLite column that
-holds text in one row and numbers in another (SQLite's dynamic typing) makes them fail, where the SQLAlchemy
-engine keeps such a column as text. The error says so; ``engine: sqlalchemy`` is the remedy.
+Both need strictly typed columns: they fix a column's Arrow type from the first rows, so a SQLite column that holds
+text in one row and numbers in another (SQLite's dynamic typing), NULL in the first rows and text later, or text
+that is not UTF-8 stops them. From that row on, a SQLite source is read with the SQLAlchemy engine (which keeps
+such a column as text), with a warning: one value never stops a run. Other databases type their columns.
 """
 from __future__ import annotations
 
@@ -105,10 +106,16 @@ def extract_adbc(source: SourceConfig) -> Iterator[pa.RecordBatch]:
         cursor = connection.cursor()
         try:
             cursor.adbc_statement.set_options(**options)
+            yielded = 0
             try:
                 cursor.execute(_sql(source))
-                yield from _batches_of(cursor.fetch_record_batch(), source.batch_size)
+                for batch in _batches_of(cursor.fetch_record_batch(), source.batch_size):
+                    yield batch
+                    yielded += batch.num_rows
             except (OSError, driver.Error) as error:  # noqa: PERF203
+                if backend == "sqlite" and _sqlite_typing(error):
+                    yield from _rest_with_sqlalchemy(source, yielded, error, "adbc")
+                    return
                 raise _mismatch(error, "adbc", source) from None
         finally:
             cursor.close()
@@ -131,16 +138,24 @@ def _connectorx_uri(url) -> str:
                             source=str(url.render_as_string(hide_password=True)))
 
 
-def _undecodable_text(error: BaseException) -> bool:
-    """ConnectorX's error for a SQLite TEXT value that is not UTF-8 (rusqlite's FromSqlConversionFailure)."""
-    message = str(error)
-    return "Utf8Error" in message or "invalid utf-8" in message
+#: what the native engines say of SQLite values their column type cannot hold: text that is not UTF-8
+#: (ConnectorX), a type fixed from NULLs (ConnectorX's 'Cannot infer type from null', ADBC's INT64 for a column
+#: that is NULL in its first batch) or from other values (SQLite's dynamic typing: text among integers)
+_SQLITE_TYPING = ("Utf8Error", "invalid utf-8", "Cannot infer type", "InvalidColumnType", "Type mismatch")
 
 
-def _rest_with_sqlalchemy(source: SourceConfig, skip: int) -> Iterator[pa.RecordBatch]:
-    """The source's rows after the first `skip`, read by the SQLAlchemy engine (which reads undecodable text)."""
+def _sqlite_typing(error: BaseException) -> bool:
+    return any(sign in str(error) for sign in _SQLITE_TYPING)
+
+
+def _rest_with_sqlalchemy(source: SourceConfig, skip: int, error: BaseException,
+                          engine: str) -> Iterator[pa.RecordBatch]:
+    """The source's rows after the first `skip`, read by the SQLAlchemy engine (which reads any SQLite value), with
+    a warning: SQLite returns the rows of one query over unchanged data in the same order, so none is lost."""
     from mobilise.extractors.sql import extract_sql
 
+    log.warning("%s cannot read a SQLite value (%s); rows %d and later of %s are read with the sqlalchemy engine",
+                engine, str(error).strip().splitlines()[0], skip + 1, source.safe_url)
     rest = source.model_copy(update={"engine": "sqlalchemy", "table": None,
                                      "query": f"SELECT * FROM ({_sql(source)}) LIMIT -1 OFFSET {int(skip)}"})
     return extract_sql(rest)
@@ -167,18 +182,38 @@ def _check_connects(source: SourceConfig) -> None:
         engine.dispose()
 
 
+def _sql_ascii(uri: str) -> bool:
+    """Whether a PostgreSQL database keeps its text in SQL_ASCII (any bytes): ConnectorX asks for UTF-8, which the
+    server then refuses to send for the first value that is not UTF-8, failing the whole read mid-stream. Asked
+    through psycopg (the server says it when connecting; a refused connection fails at once, where ConnectorX's pool
+    retries); when it cannot tell, False: ConnectorX's own read then says what is wrong."""
+    import psycopg
+
+    try:
+        with psycopg.connect(uri, connect_timeout=10) as connection:
+            return connection.info.parameter_status("server_encoding") == "SQL_ASCII"
+    except psycopg.Error:
+        return False
+
+
 def extract_connectorx(source: SourceConfig) -> Iterator[pa.RecordBatch]:
     """ConnectorX's stream in batches of `batch_size` rows.
 
-    ConnectorX stops with an error at a SQLite TEXT value that is not UTF-8 (SQLite stores whatever bytes it is
-    given); the rows from there on are then read with the SQLAlchemy engine (SQLite returns the rows of one query
-    over unchanged data in the same order), so that decode_text escapes and flags that value as with the other
-    engines, and a warning says so."""
+    ConnectorX stops with an error at a SQLite value its column type cannot hold (text that is not UTF-8, see the
+    module's docstring); the rows from there on are then read with the SQLAlchemy engine, so that decode_text
+    escapes and flags such text as with the other engines, and a warning says so."""
     import connectorx
 
     url = server_url(source, native=True)
     check_listening(source)
     _check_connects(source)
+    if url.get_backend_name() == "postgresql" and _sql_ascii(_connectorx_uri(url)):
+        from mobilise.extractors.sql import extract_sql
+
+        log.warning("connectorx cannot read text that is not UTF-8 from a SQL_ASCII PostgreSQL database; %s is read "
+                    "with the sqlalchemy engine", source.safe_url)
+        yield from extract_sql(source.model_copy(update={"engine": "sqlalchemy"}))
+        return
     yielded = 0
     try:
         reader = connectorx.read_sql(_connectorx_uri(url), _sql(source), return_type="arrow_stream",
@@ -189,11 +224,8 @@ def extract_connectorx(source: SourceConfig) -> Iterator[pa.RecordBatch]:
     except BaseException as error:  # ConnectorX's Rust panics arrive as pyo3 PanicException (a BaseException)
         if isinstance(error, (GeneratorExit, KeyboardInterrupt, SystemExit, SourceError)):
             raise
-        if url.get_backend_name() == "sqlite" and _undecodable_text(error):
-            log.warning("connectorx cannot read SQLite text that is not UTF-8 (%s); rows %d and later of %s are "
-                        "read with the sqlalchemy engine", str(error).strip().splitlines()[0], yielded + 1,
-                        source.safe_url)
-            yield from _rest_with_sqlalchemy(source, yielded)
+        if url.get_backend_name() == "sqlite" and _sqlite_typing(error):
+            yield from _rest_with_sqlalchemy(source, yielded, error, "connectorx")
             return
         raise _mismatch(error, "connectorx", source) from None
 

@@ -142,6 +142,32 @@ def _tolerate_undecodable_text(dbapi_connection, _record) -> None:
     dbapi_connection.text_factory = lambda data: data.decode("utf-8", "surrogateescape")
 
 
+def _tolerate_undecodable_text_psycopg(dbapi_connection, _record) -> None:
+    """A PostgreSQL database in SQL_ASCII keeps text as given, and psycopg then returns every text value as bytes
+    (SQLAlchemy's first query, the server version, fails on them). Read text as SQLite's is read instead: UTF-8,
+    with surrogate escapes keeping the bytes of a value that is not UTF-8 for decode_text."""
+    if dbapi_connection.info.encoding != "ascii":  # psycopg's name for SQL_ASCII
+        return
+    from psycopg.adapt import Loader
+
+    class SurrogateEscapeLoader(Loader):
+        def load(self, data) -> str:
+            return bytes(data).decode("utf-8", "surrogateescape")
+
+    for name in ("text", "varchar", "bpchar", "name"):
+        dbapi_connection.adapters.register_loader(name, SurrogateEscapeLoader)
+
+
+def tolerate_undecodable_text(engine: sa.Engine) -> sa.Engine:
+    """`engine`, reading text that is not UTF-8 from SQLite and from PostgreSQL's SQL_ASCII databases (psycopg) as
+    surrogate-escaped text instead of failing; other databases are unchanged."""
+    if engine.dialect.name == "sqlite":
+        sa.event.listen(engine, "connect", _tolerate_undecodable_text)
+    elif engine.dialect.name == "postgresql" and engine.dialect.driver == "psycopg":
+        sa.event.listen(engine, "connect", _tolerate_undecodable_text_psycopg, insert=True)  # before SQLAlchemy's
+    return engine
+
+
 @register("sqlite", "postgresql", "mysql", "mariadb", "mssql", "oracle")
 def extract_sql(source: SourceConfig) -> Iterator[pa.RecordBatch]:
     if source.engine != "sqlalchemy":
@@ -149,7 +175,7 @@ def extract_sql(source: SourceConfig) -> Iterator[pa.RecordBatch]:
 
         yield from extract_native(source)
         return
-    engine = create_engine(source)
+    engine = tolerate_undecodable_text(create_engine(source))
     try:
         with engine.connect() as connection:
             result = connection.execute(sa.text(table_sql(source)), execution_options={
