@@ -55,9 +55,9 @@ def key_bounds(source: SourceConfig) -> tuple[int | None, int | None]:
     sql = partition.bounds_query or (
         f"SELECT MIN({_quoted(source, partition.column)}), MAX({_quoted(source, partition.column)}) "
         f"FROM ({_source_sql(source)}) AS mobilise_bounds")
-    from mobilise.extractors.sql import create_engine, tolerate_undecodable_text
+    from mobilise.extractors.sql import create_engine
 
-    engine = tolerate_undecodable_text(create_engine(source))  # a SQL_ASCII database fails SQLAlchemy else
+    engine = create_engine(source)
     try:
         with engine.connect() as connection:
             row = connection.execute(sa.text(sql)).first()

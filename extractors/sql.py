@@ -26,8 +26,9 @@ def create_engine(source: SourceConfig) -> sa.Engine:
     (:func:`~mobilise.extractors.base.server_url`). MySQL/MariaDB: the driver's ``connect_timeout`` and
     ``read_timeout`` (:data:`READ_TIMEOUT_MARGIN` seconds beyond ``statement_timeout``), ``SET SESSION
     TRANSACTION READ ONLY`` and the server's ``max_statement_time`` (MariaDB) or ``max_execution_time`` (MySQL).
-    SQLite: ``timeout`` (how long to wait for a locked file) and ``PRAGMA query_only``. Connections are not
-    pooled (each read is one connection)."""
+    SQLite: ``timeout`` (how long to wait for a locked file) and ``PRAGMA query_only``. Text that is not UTF-8
+    is read, not failed on (:func:`tolerate_undecodable_text`). Connections are not pooled (each read is one
+    connection)."""
     url = server_url(source)
     backend = url.get_backend_name()
     connect_args: dict = {}
@@ -39,11 +40,10 @@ def create_engine(source: SourceConfig) -> sa.Engine:
         connect_args = {"timeout": source.connect_timeout}
     engine = sa.create_engine(url, connect_args=connect_args, poolclass=sa.NullPool)
     if backend == "sqlite":
-        sa.event.listen(engine, "connect", _tolerate_undecodable_text)
         sa.event.listen(engine, "connect", _query_only)
     if backend in ("mysql", "mariadb"):
         sa.event.listen(engine, "connect", _mysql_session(source.statement_timeout))
-    return engine
+    return tolerate_undecodable_text(engine)
 
 
 def _mysql_session(statement_timeout: float | None):
@@ -175,7 +175,7 @@ def extract_sql(source: SourceConfig) -> Iterator[pa.RecordBatch]:
 
         yield from extract_native(source)
         return
-    engine = tolerate_undecodable_text(create_engine(source))
+    engine = create_engine(source)
     try:
         with engine.connect() as connection:
             result = connection.execute(sa.text(table_sql(source)), execution_options={
