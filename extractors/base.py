@@ -7,15 +7,24 @@ Every batch leaves :func:`extract_batches` as valid UTF-8 (:func:`decode_text`):
 not UTF-8 are decoded with the source's ``encoding`` when one is configured, else kept with their undecodable bytes
 escaped (``Li\\xe8ge``) and named, per row, in the reserved column :data:`UNDECODABLE_COLUMN`, which the mapper
 turns into TEXT_ENCODING_INVALID flags on the terms those columns feed. One bad value never stops a run.
+
+What cannot be read arrives as one exception class, :class:`SourceError`, whatever the engine: the driver's
+message, the source's URL with its password masked, and whether the failure may pass (:func:`is_transient`);
+:func:`with_retries` repeats a read that failed so. The SQL that reads a table quotes its name as an identifier
+(:func:`table_sql`), and :func:`server_url` gives PostgreSQL connections their time limits and read-only sessions.
 """
 from __future__ import annotations
 
 import json
-from typing import Callable, Iterator, Protocol
+import logging
+from typing import Callable, Iterator, Protocol, TypeVar
 
 import pyarrow as pa
 
 from mobilise.settings import SourceConfig
+
+log = logging.getLogger("mobilise")
+T = TypeVar("T")
 
 
 class Extractor(Protocol):
@@ -45,7 +54,130 @@ def extractor_for(source: SourceConfig) -> Extractor:
 
 
 class SourceError(ValueError):
-    """The source cannot be read at all; the message says what to fix."""
+    """The source cannot be read; the message says what to fix and names the source with its password masked.
+
+    ``source`` is that masked URL; ``transient`` says the failure may pass by itself (connection refused or reset,
+    a terminated backend, a timeout, a locked database), so the read is worth retrying (:func:`with_retries`).
+    Every engine's driver errors arrive as this one class (:func:`source_error`); unlike some drivers' own
+    exceptions it pickles, so it crosses from a Dask worker to the flow as it is."""
+
+    def __init__(self, message: str, source: str | None = None, transient: bool = False):
+        super().__init__(message)
+        self.source = source
+        self.transient = transient
+
+    def __reduce__(self):
+        return type(self), (self.args[0], self.source, self.transient)
+
+
+# SQLSTATEs of failures that may pass: connection exceptions (class 08), an administrator's or crash shutdown of
+# the backend, a statement cancelled by statement_timeout, lock and serialisation conflicts, too many connections.
+TRANSIENT_SQLSTATES = {"57P01", "57P02", "57P03", "57014", "55P03", "40001", "40P01", "53300"}
+# MySQL/MariaDB client and server error numbers of the same kinds (can't connect, gone away, lost connection,
+# lock wait timeout, deadlock, max_statement_time / max_execution_time exceeded, shutdown in progress).
+TRANSIENT_MYSQL_ERRORS = {1040, 1053, 1205, 1213, 1927, 1969, 2002, 2003, 2006, 2013, 2055, 3024}
+TRANSIENT_WORDS = ("connection refused", "could not connect", "can't connect", "failed to connect", "timeout",
+                   "timed out", "terminating connection", "connection reset", "reset by peer",
+                   "server closed the connection", "lost connection", "gone away", "broken pipe",
+                   "database is locked", "canceling statement", "no route to host", "network is unreachable",
+                   "connection was closed", "unexpected eof")
+READ_ONLY_WORDS = ("read-only transaction", "read only transaction", "query_only", "readonly database",
+                   "read only mode")
+
+
+def _chain(error: BaseException) -> list[BaseException]:
+    """The error, the DBAPI error SQLAlchemy wraps (``.orig``), and their causes."""
+    seen: list[BaseException] = []
+    pending = [error]
+    while pending:
+        current = pending.pop(0)
+        if current is None or any(current is known for known in seen):
+            continue
+        seen.append(current)
+        pending += [getattr(current, "orig", None), current.__cause__, current.__context__]
+    return seen
+
+
+def is_transient(error: BaseException) -> bool:
+    """True for a failure that may pass by itself (see :class:`SourceError`)."""
+    for link in _chain(error):
+        if isinstance(link, SourceError):
+            return link.transient
+        if isinstance(link, (ConnectionError, TimeoutError)):
+            return True
+        state = getattr(link, "sqlstate", None) or getattr(link, "pgcode", None)
+        if isinstance(state, str) and (state.startswith("08") or state in TRANSIENT_SQLSTATES):
+            return True
+        code = link.args[0] if link.args and isinstance(link.args[0], int) else None
+        if code in TRANSIENT_MYSQL_ERRORS:
+            return True
+    message = " ".join(str(link) for link in _chain(error)).lower()
+    return any(word in message for word in TRANSIENT_WORDS)
+
+
+def mask_secrets(text: str, source: SourceConfig) -> str:
+    """`text` with the source's password (as given, percent-encoded, or in the URL) replaced by ``***``."""
+    from urllib.parse import quote, quote_plus
+
+    from sqlalchemy.engine import make_url
+
+    password = make_url(source.url).password
+    if not password:
+        return text
+    for form in sorted({source.url, password, quote(password, safe=""), quote(password, safe=" +"),
+                        quote_plus(password)}, key=len, reverse=True):
+        text = text.replace(form, "***" if form != source.url else source.safe_url)
+    return text
+
+
+def source_error(error: BaseException, source: SourceConfig) -> SourceError:
+    """Any engine's error reading `source` as a :class:`SourceError`: the driver's message (its first lines,
+    password masked) with the source's masked URL, and whether it is transient."""
+    if isinstance(error, SourceError):
+        return error
+    root = getattr(error, "orig", None) or error
+    text = " ".join(str(root).split())[:600] or type(root).__name__
+    message = f"source {source.safe_url}: {type(root).__name__}: {mask_secrets(text, source)}"
+    if any(word in text.lower() for word in READ_ONLY_WORDS) or getattr(root, "sqlstate", None) == "25006":
+        message += (" (the source is read in a read-only transaction: source.query must only read; "
+                    "see the README's least-privilege database user)")
+    return SourceError(message, source=source.safe_url, transient=is_transient(error))
+
+
+def with_retries(source: SourceConfig, read: Callable[[], T], what: str = "reading the source") -> T:
+    """``read()``, started again up to ``source.retries`` times when it fails with a transient
+    :class:`SourceError`, after ``source.retry_wait`` seconds, doubling (at most 60 s); one log line per retry.
+
+    `read` must be a unit that can be repeated from its start (a whole partition, whose saved batches the next
+    attempt replaces). A failure that is not transient, or the last one, raises a SourceError that names the
+    source (password masked) and the number of attempts."""
+    from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt, wait_exponential
+
+    def log_retry(state: RetryCallState) -> None:
+        log.warning("%s; %s again in %.1f s (retry %d of %d)", state.outcome.exception(), what,
+                    state.next_action.sleep, state.attempt_number, source.retries)
+
+    retrying = Retrying(stop=stop_after_attempt(source.retries + 1), reraise=True, before_sleep=log_retry,
+                        wait=wait_exponential(multiplier=source.retry_wait, min=source.retry_wait, max=60),
+                        retry=retry_if_exception(lambda error: isinstance(error, SourceError) and error.transient))
+    try:
+        return retrying(read)
+    except SourceError as error:
+        failure = error
+        if error.transient:
+            attempts = source.retries + 1
+            failure = SourceError(f"{error} (gave up after {attempts} attempt{'s' if attempts > 1 else ''})",
+                                  source=error.source, transient=False)
+    raise detached(failure)
+
+
+def detached(error: SourceError) -> SourceError:
+    """`error` without the driver's exception chained to it, to be raised outside an ``except`` block.
+
+    Dask pickles an exception with its causes and context (tblib), and some drivers' exceptions cannot be
+    unpickled (ADBC's need a keyword-only status_code): the flow would get a TypeError instead of the error."""
+    error.__cause__ = error.__context__ = None
+    return error
 
 
 def check_reachable(source: SourceConfig) -> None:
@@ -58,7 +190,67 @@ def check_reachable(source: SourceConfig) -> None:
     if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:") \
             and not Path(url.database).is_file():
         raise SourceError(f"source.url: the SQLite database {url.database} does not exist "
-                          f"(for the sample: `mobilise sample-db {url.database}` or `make run`)")
+                          f"(for the sample: `mobilise sample-db {url.database}` or `make run`)",
+                          source=source.safe_url)
+
+
+def check_listening(source: SourceConfig) -> None:
+    """A TCP connection to the source's server within ``connect_timeout``, or a transient SourceError at once.
+
+    The Arrow-native drivers handle a refused connection badly (ConnectorX retries in its pool for half a
+    minute, then reports something else); this makes every engine fail the same quick, readable way."""
+    import socket
+
+    from sqlalchemy.engine import make_url
+
+    url = make_url(source.url)
+    ports = {"postgresql": 5432, "mysql": 3306, "mariadb": 3306}
+    backend = url.get_backend_name()
+    if backend not in ports or not url.host or url.host.startswith("/"):
+        return
+    try:
+        socket.create_connection((url.host, url.port or ports[backend]), timeout=source.connect_timeout).close()
+    except OSError as error:
+        raise SourceError(f"source {source.safe_url}: cannot connect to {url.host}:{url.port or ports[backend]}: "
+                          f"{error.strerror or error}", source=source.safe_url, transient=True) from None
+
+
+LIBPQ_DRIVERS = ("psycopg", "psycopg2", "psycopg2cffi")  # SQLAlchemy drivers that pass the URL's query to libpq
+
+
+def server_url(source: SourceConfig, native: bool = False):
+    """The source's URL (a sqlalchemy URL) with its time limits and read-only sessions for the server:
+    PostgreSQL ``connect_timeout`` and ``options=-c default_transaction_read_only=on -c statement_timeout=...``
+    for libpq (the native engines, and the SQLAlchemy drivers in :data:`LIBPQ_DRIVERS`; other drivers such as
+    pg8000 take the URL as it is). Settings the URL gives itself are kept."""
+    import math
+
+    from sqlalchemy.engine import make_url
+
+    url = make_url(source.url)
+    if url.get_backend_name() != "postgresql" or not (native or url.get_driver_name() in LIBPQ_DRIVERS):
+        return url
+    query = dict(url.query)
+    query.setdefault("connect_timeout", str(max(2, math.ceil(source.connect_timeout))))
+    options = [query.get("options", ""), "-c default_transaction_read_only=on"]
+    if source.statement_timeout:
+        options.append(f"-c statement_timeout={math.ceil(source.statement_timeout * 1000)}")
+    query["options"] = " ".join(option for option in options if option)
+    return url.set(query=query)
+
+
+def table_sql(source: SourceConfig) -> str:
+    """The SQL that reads the source: ``source.query`` as written, or ``SELECT * FROM`` ``source.table`` quoted
+    as an identifier by the source's dialect (``schema.table`` is a table in a schema); a table name never runs
+    as SQL."""
+    import sqlalchemy as sa
+    from sqlalchemy.engine import make_url
+
+    if source.query:
+        return source.query.strip().rstrip(";")
+    schema, _, name = source.table.rpartition(".")
+    select = sa.select(sa.text("*")).select_from(sa.table(name, schema=schema or None))
+    return str(select.compile(dialect=make_url(source.url).get_dialect()()))
 
 
 # Per row, a JSON list of the source columns whose value was not valid text (``["locality"]``), else null. Present
@@ -134,5 +326,15 @@ def decode_text(batch: pa.RecordBatch, encoding: str | None = None) -> pa.Record
 def extract_batches(source: SourceConfig) -> Iterator[pa.RecordBatch]:
     """The source's records as Arrow batches of valid UTF-8 text (see :func:`decode_text`)."""
     check_reachable(source)
-    batches = extractor_for(source)(source)
-    return (decode_text(batch, source.encoding) for batch in batches)
+    return (decode_text(batch, source.encoding) for batch in _read(source))
+
+
+def _read(source: SourceConfig) -> Iterator[pa.RecordBatch]:
+    """The backend's batches; any error of its driver as a :class:`SourceError` (without the driver's exception
+    chained: it may not pickle, and its text may hold what the message masks)."""
+    try:
+        yield from extractor_for(source)(source)
+        return
+    except Exception as error:  # noqa: BLE001  (every driver's errors, one class)
+        failure = source_error(error, source)
+    raise detached(failure)

@@ -17,7 +17,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
-from mobilise.extractors.base import check_reachable
+from mobilise.extractors.base import SourceError, check_reachable, mask_secrets, source_error, table_sql
 from mobilise.settings import SourceConfig
 
 
@@ -36,14 +36,11 @@ class Partition:
         return " AND ".join(parts) or f"{column} IS NOT NULL"
 
 
-class PartitionError(ValueError):
+class PartitionError(SourceError):
     """The partition settings cannot split this source; the message names the setting to fix."""
 
 
-def _source_sql(source: SourceConfig) -> str:
-    if source.query:
-        return source.query.strip().rstrip(";")
-    return f"SELECT * FROM {source.table}"
+_source_sql = table_sql
 
 
 def _quoted(source: SourceConfig, column: str) -> str:
@@ -58,13 +55,19 @@ def key_bounds(source: SourceConfig) -> tuple[int | None, int | None]:
     sql = partition.bounds_query or (
         f"SELECT MIN({_quoted(source, partition.column)}), MAX({_quoted(source, partition.column)}) "
         f"FROM ({_source_sql(source)}) AS mobilise_bounds")
-    engine = sa.create_engine(source.url)
+    from mobilise.extractors.sql import create_engine
+
+    engine = create_engine(source)
     try:
         with engine.connect() as connection:
             row = connection.execute(sa.text(sql)).first()
     except sa.exc.SQLAlchemyError as error:
+        failure = source_error(error, source)
+        if failure.transient:  # the server, not the settings: worth a retry (stage.plan_partitions)
+            raise failure from None
+        message = str(error.orig if hasattr(error, 'orig') else error).splitlines()[0]
         raise PartitionError(f"source.partition: the bounds of {partition.column} could not be read: "
-                             f"{str(error.orig if hasattr(error, 'orig') else error).splitlines()[0]}") from error
+                             f"{mask_secrets(message, source)}") from None
     finally:
         engine.dispose()
     if row is None or len(row) < 2:

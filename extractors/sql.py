@@ -5,20 +5,67 @@ With ``source.engine`` set to ``adbc`` or ``connectorx`` the same sources are re
 """
 from __future__ import annotations
 
+import math
 from contextlib import closing
 from typing import Iterator
 
 import pyarrow as pa
 import sqlalchemy as sa
 
-from mobilise.extractors.base import register
+from mobilise.extractors.base import register, server_url, table_sql
 from mobilise.settings import SourceConfig
 
 
-def _query(source: SourceConfig) -> sa.TextClause | sa.Select:
-    if source.query:
-        return sa.text(source.query)
-    return sa.select(sa.text("*")).select_from(sa.table(source.table))
+READ_TIMEOUT_MARGIN = 10  # seconds the MySQL/MariaDB client waits beyond statement_timeout for the server's own
+
+
+def create_engine(source: SourceConfig) -> sa.Engine:
+    """An engine for the source with its time limits, reading in read-only sessions where the database has them.
+
+    PostgreSQL: libpq ``connect_timeout``, ``statement_timeout`` and ``default_transaction_read_only``
+    (:func:`~mobilise.extractors.base.server_url`). MySQL/MariaDB: the driver's ``connect_timeout`` and
+    ``read_timeout`` (:data:`READ_TIMEOUT_MARGIN` seconds beyond ``statement_timeout``), ``SET SESSION
+    TRANSACTION READ ONLY`` and the server's ``max_statement_time`` (MariaDB) or ``max_execution_time`` (MySQL).
+    SQLite: ``timeout`` (how long to wait for a locked file) and ``PRAGMA query_only``. Text that is not UTF-8
+    is read, not failed on (:func:`tolerate_undecodable_text`). Connections are not pooled (each read is one
+    connection)."""
+    url = server_url(source)
+    backend = url.get_backend_name()
+    connect_args: dict = {}
+    if backend in ("mysql", "mariadb") and url.get_driver_name() in ("pymysql", "mysqldb", "mariadbconnector"):
+        connect_args = {"connect_timeout": math.ceil(source.connect_timeout)}
+        if source.statement_timeout:  # the client's limit, should the server's not apply (older MySQL, locks)
+            connect_args["read_timeout"] = math.ceil(source.statement_timeout) + READ_TIMEOUT_MARGIN
+    elif backend == "sqlite":
+        connect_args = {"timeout": source.connect_timeout}
+    engine = sa.create_engine(url, connect_args=connect_args, poolclass=sa.NullPool)
+    if backend == "sqlite":
+        sa.event.listen(engine, "connect", _query_only)
+    if backend in ("mysql", "mariadb"):
+        sa.event.listen(engine, "connect", _mysql_session(source.statement_timeout))
+    return tolerate_undecodable_text(engine)
+
+
+def _mysql_session(statement_timeout: float | None):
+    """A connect hook: read-only transactions, and the server's own statement limit (MariaDB
+    max_statement_time in seconds, MySQL max_execution_time in milliseconds)."""
+    def setup(dbapi_connection, _record) -> None:
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute("SET SESSION TRANSACTION READ ONLY")
+            if statement_timeout:
+                server = getattr(dbapi_connection, "get_server_info", lambda: "")()
+                cursor.execute(f"SET SESSION max_statement_time = {float(statement_timeout)}"
+                               if "mariadb" in str(server).lower()
+                               else f"SET SESSION max_execution_time = {math.ceil(statement_timeout * 1000)}")
+        finally:
+            cursor.close()
+    return setup
+
+
+def _query_only(dbapi_connection, _record) -> None:
+    """SQLite refuses every write on this connection (a configured query that writes fails)."""
+    dbapi_connection.execute("PRAGMA query_only = ON")
 
 
 def _text(value) -> str:
@@ -95,6 +142,32 @@ def _tolerate_undecodable_text(dbapi_connection, _record) -> None:
     dbapi_connection.text_factory = lambda data: data.decode("utf-8", "surrogateescape")
 
 
+def _tolerate_undecodable_text_psycopg(dbapi_connection, _record) -> None:
+    """A PostgreSQL database in SQL_ASCII keeps text as given, and psycopg then returns every text value as bytes
+    (SQLAlchemy's first query, the server version, fails on them). Read text as SQLite's is read instead: UTF-8,
+    with surrogate escapes keeping the bytes of a value that is not UTF-8 for decode_text."""
+    if dbapi_connection.info.encoding != "ascii":  # psycopg's name for SQL_ASCII
+        return
+    from psycopg.adapt import Loader
+
+    class SurrogateEscapeLoader(Loader):
+        def load(self, data) -> str:
+            return bytes(data).decode("utf-8", "surrogateescape")
+
+    for name in ("text", "varchar", "bpchar", "name"):
+        dbapi_connection.adapters.register_loader(name, SurrogateEscapeLoader)
+
+
+def tolerate_undecodable_text(engine: sa.Engine) -> sa.Engine:
+    """`engine`, reading text that is not UTF-8 from SQLite and from PostgreSQL's SQL_ASCII databases (psycopg) as
+    surrogate-escaped text instead of failing; other databases are unchanged."""
+    if engine.dialect.name == "sqlite":
+        sa.event.listen(engine, "connect", _tolerate_undecodable_text)
+    elif engine.dialect.name == "postgresql" and engine.dialect.driver == "psycopg":
+        sa.event.listen(engine, "connect", _tolerate_undecodable_text_psycopg, insert=True)  # before SQLAlchemy's
+    return engine
+
+
 @register("sqlite", "postgresql", "mysql", "mariadb", "mssql", "oracle")
 def extract_sql(source: SourceConfig) -> Iterator[pa.RecordBatch]:
     if source.engine != "sqlalchemy":
@@ -102,12 +175,10 @@ def extract_sql(source: SourceConfig) -> Iterator[pa.RecordBatch]:
 
         yield from extract_native(source)
         return
-    engine = sa.create_engine(source.url)
-    if engine.dialect.name == "sqlite":
-        sa.event.listen(engine, "connect", _tolerate_undecodable_text)
+    engine = create_engine(source)
     try:
         with engine.connect() as connection:
-            result = connection.execute(_query(source), execution_options={
+            result = connection.execute(sa.text(table_sql(source)), execution_options={
                 "stream_results": True, "yield_per": min(source.batch_size, CHUNK_ROWS)})
             with closing(result):
                 columns = list(result.keys())

@@ -7,7 +7,10 @@ no secret is ever stored as a task parameter in Prefect's database.
 """
 from __future__ import annotations
 
+import logging
 import os
+import subprocess
+import uuid
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -15,6 +18,7 @@ from prefect import flow, get_run_logger, task
 from prefect.futures import as_completed, wait
 from prefect.task_runners import ThreadPoolTaskRunner
 
+from mobilise import processes
 from mobilise.catalog import Entry, RunCatalog
 from mobilise.extractors.partitions import Partition
 from mobilise.extractors.stage import plan_partitions
@@ -23,6 +27,8 @@ from mobilise.mappers.mapping import MappingPlan
 from mobilise.publishers.publication import PublicationDirectory
 from mobilise.publishers.publish import PublicationGateError, ValidatedBatch
 from mobilise.settings import DatasetConfig, ExecutionConfig, load_config
+
+log = logging.getLogger("mobilise")
 
 
 @task(name="plan partitions")
@@ -78,10 +84,45 @@ def task_runner(execution: ExecutionConfig, dask_address: str | None = None):
     if execution.runner == "dask":
         from prefect_dask import DaskTaskRunner
 
-        return DaskTaskRunner(cluster_class="distributed.LocalCluster",
+        return DaskTaskRunner(cluster_class=_local_cluster,
                               cluster_kwargs={"n_workers": workers, "threads_per_worker": 1, "processes": True,
-                                              "dashboard_address": None})
-    return ThreadPoolTaskRunner(max_workers=workers)
+                                              "dashboard_address": None, "preload": ["mobilise.processes"]})
+    return ThreadsTaskRunner(max_workers=workers)
+
+
+def _local_cluster(**kwargs):
+    """A ``distributed.LocalCluster`` that, when the run is stopping, kills its worker processes at once.
+
+    Its own close asks each worker to finish its task and kills it 4 s later; a task inside a slow query never
+    finishes. The workers run in sessions of their own (``preload``: mobilise.processes.dask_setup), so a
+    Ctrl-C or SIGTERM to the process group does not kill them under their nanny, which would start new ones.
+    """
+    from distributed import LocalCluster
+
+    class Cluster(LocalCluster):
+        async def _close(self):
+            if processes.stop_signal() is not None:
+                for nanny in list(self.workers.values()):
+                    nanny.close_gracefully(reason="the run is stopping")  # no new worker for the killed one
+                    if getattr(nanny, "pid", None):
+                        processes.kill(nanny.pid)
+            await super()._close()
+
+    return Cluster(**kwargs)
+
+
+class ThreadsTaskRunner(ThreadPoolTaskRunner):
+    """Prefect's thread pool, except that stopping it does not wait for the tasks still running.
+
+    Prefect's waits for them: an interrupted run whose extraction thread is inside a slow query would wait for the
+    query. Threads cannot be killed; the command line exits without waiting for them (mobilise/cli.py).
+    """
+
+    def cancel_all(self) -> None:
+        executor, self._executor = self._executor, None
+        if executor is not None:
+            executor.shutdown(wait=False, cancel_futures=True)
+        super().cancel_all()
 
 
 @contextmanager
@@ -98,14 +139,12 @@ def shared_prefect_api():
     before = os.environ.get("PREFECT_API_URL")
     server = None
     url = PREFECT_API_URL.value()
-    if not url:
-        from prefect.server.api.server import SubprocessASGIServer
-
-        server = SubprocessASGIServer()
-        server.start()
-        url = server.api_url
-    os.environ["PREFECT_API_URL"] = url
     try:
+        if not url:
+            server = _temporary_api()
+            server.start()
+            url = server.api_url
+        os.environ["PREFECT_API_URL"] = url
         with temporary_settings(updates={PREFECT_API_URL: url}):
             yield url
     finally:
@@ -114,35 +153,115 @@ def shared_prefect_api():
         else:
             os.environ["PREFECT_API_URL"] = before
         if server is not None:
-            _drain_prefect_queues()
+            if server.running:
+                _drain_prefect_queues(timeout=2 if processes.stop_signal() else 10)
             server.stop()
 
 
-def _drain_prefect_queues() -> None:
+def _temporary_api():
+    """Prefect's temporary API server (``SubprocessASGIServer``), started so that it dies with this process.
+
+    Prefect's own survives a kill -9 of the process that started it, and a SIGTERM or Ctrl-C to the process
+    group stops it before the run can record that it was cancelled. This one runs in a session of its own (the
+    group's signals do not reach it; the run stops it, last) and gets SIGTERM from Linux when this process ends,
+    however it ends (mobilise.processes.child_command).
+    """
+    from prefect.server.api.server import SubprocessASGIServer
+
+    class TemporaryAPI(SubprocessASGIServer):
+        _instances: dict = {}  # Prefect keeps one server per port; ours are not Prefect's
+
+        def _run_uvicorn_command(self) -> subprocess.Popen:  # Prefect's command, as a child that dies with us
+            import prefect
+            from prefect.settings import get_current_settings
+
+            command = processes.child_command(
+                "uvicorn", "--app-dir", str(prefect.__module_path__.parent), "--factory",
+                "prefect.server.api.server:create_app", "--host", "127.0.0.1", "--port", str(self.port),
+                "--log-level", "error", "--lifespan", "on")
+            environment = {**os.environ, "PREFECT_UI_ENABLED": "0", "PREFECT__SERVER_EPHEMERAL": "1",
+                           "PREFECT__SERVER_FINAL": "1",
+                           **get_current_settings().to_environment_variables(exclude_unset=True)}
+            return subprocess.Popen(command, env=environment, stdout=subprocess.DEVNULL, start_new_session=True)
+
+    return TemporaryAPI()
+
+
+def _drain_prefect_queues(timeout: float) -> None:
     """Send the logs and events still queued before the temporary API stops: at exit they would be retried
     against a server that is gone, for over a minute."""
     from prefect.events.worker import EventsWorker
     from prefect.logging.handlers import APILogWorker
 
     for service in (APILogWorker, EventsWorker):
-        service.drain_all(timeout=10)
+        service.drain_all(timeout=timeout)
+
+
+def _mark_cancelled(flow_run_name: str, message: str) -> None:
+    """Set the flow run named `flow_run_name`, and its task runs still pending or running, to CANCELLED.
+
+    Prefect marks a run stopped by SIGTERM as CRASHED or FAILED (or leaves it RUNNING when the signal came
+    before its flow body), and its tasks on killed workers stay RUNNING. A flow run already COMPLETED is left so.
+    """
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import (FlowRunFilter, FlowRunFilterId, FlowRunFilterName, TaskRunFilter,
+                                                TaskRunFilterState, TaskRunFilterStateType)
+    from prefect.client.schemas.objects import StateType
+    from prefect.client.schemas.sorting import FlowRunSort, TaskRunSort
+    from prefect.states import Cancelled
+
+    with get_client(sync_client=True) as client:
+        runs = client.read_flow_runs(flow_run_filter=FlowRunFilter(name=FlowRunFilterName(any_=[flow_run_name])),
+                                     sort=FlowRunSort.ID_DESC, limit=10)
+        for run in runs:
+            if run.state is not None and run.state.is_completed():  # stopped after it had finished its work
+                continue
+            unfinished = TaskRunFilter(state=TaskRunFilterState(type=TaskRunFilterStateType(
+                any_=[StateType.PENDING, StateType.RUNNING, StateType.SCHEDULED])))
+            for task_run in client.read_task_runs(flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[run.id])),
+                                                  task_run_filter=unfinished, sort=TaskRunSort.ID_DESC,
+                                                  limit=200):
+                client.set_task_run_state(task_run.id, Cancelled(message=message), force=True)
+            client.set_flow_run_state(run.id, Cancelled(message=message), force=True)
 
 
 def run_publication(config_path: str, dry_run: bool = False, dask_address: str | None = None,
                     runner: str | None = None, accept_id_changes: bool = False, force: bool = False) -> dict:
-    """Run the flow with the task runner the config (or the caller) chooses; what `mobilise run` calls."""
-    execution = load_config(config_path).execution
+    """Run the flow with the task runner the config (or the caller) chooses; what `mobilise run` calls.
+
+    Inside :func:`mobilise.processes.stop_on_signals` a SIGTERM or SIGINT stops the run: the task runner stops
+    (a local Dask cluster's workers are killed), the flow run is set to CANCELLED, the temporary API (if one was
+    started) stops and the run folder is removed, in that order; :class:`~mobilise.processes.Interrupted` is
+    raised. A failed run's folder is removed the same way, once its workers have stopped.
+    """
+    config = load_config(config_path)
+    execution = config.execution
     if runner:
         execution = execution.model_copy(update={"runner": runner})
-    configured = publish_dataset.with_options(task_runner=task_runner(execution, dask_address))
-    with shared_prefect_api():
-        return configured(config_path, dry_run=dry_run, accept_id_changes=accept_id_changes, force=force)
+    name = f"{config.shortname}-{uuid.uuid4().hex[:8]}"  # to find the flow run if the run is stopped
+    configured = publish_dataset.with_options(task_runner=task_runner(execution, dask_address), flow_run_name=name)
+    with processes.clean_up_on_failure(), shared_prefect_api():
+        try:
+            return configured(config_path, dry_run=dry_run, accept_id_changes=accept_id_changes, force=force)
+        except BaseException as error:
+            stopped = processes.stop_signal()
+            if stopped is None:
+                raise
+            message = f"interrupted ({stopped.name}): the run was cancelled"
+            try:
+                _mark_cancelled(name, message)
+            except Exception as failure:  # the run is stopping: say so, and go on
+                log.warning("could not mark the flow run cancelled: %s", failure)
+            if isinstance(error, processes.Interrupted):
+                raise
+            raise processes.Interrupted(stopped) from error
 
 
 @contextmanager
 def exclusive_run(config: DatasetConfig, keep_run_files: bool = False):
     """The run's catalog, under the dataset lock: what a killed run left is repaired first (the publication
-    folder recovered, stale run folders purged), and the run folder is removed however the run ends."""
+    folder recovered, stale run folders purged); the run folder is removed when the run ends, or, when it fails
+    or is stopped, by :func:`mobilise.processes.on_failure` once its workers have stopped."""
     logger = get_run_logger()
     directory = PublicationDirectory(config.publication_directory)
     with directory.lock(config.execution.lock_wait_seconds):
@@ -151,14 +270,14 @@ def exclusive_run(config: DatasetConfig, keep_run_files: bool = False):
         for folder in RunCatalog.purge_stale(config.work_directory):
             logger.warning("removed the run folder %s of a run that is no longer alive", folder)
         catalog = RunCatalog.create(config)
-        try:
-            yield catalog
-        finally:
-            if not keep_run_files:
-                catalog.remove()
+        processes.on_failure(catalog.remove)  # when the run fails or is stopped, once its workers have stopped
+        yield catalog
+        if not keep_run_files:
+            catalog.remove()
 
 
 @flow(name="publish_dataset", log_prints=True)
+@processes.stops_on_signals  # Prefect's SIGTERM handler would let the body's tasks run on (run_publication)
 def publish_dataset(config_path: str, dry_run: bool = False, keep_run_files: bool = False,
                     accept_id_changes: bool = False, force: bool = False) -> dict:
     """Publish the dataset described by the YAML config at `config_path` as the next archive version.

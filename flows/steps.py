@@ -11,7 +11,7 @@ from datetime import date
 
 from mobilise.catalog import CORE, Entry, RunCatalog, batch_name
 from mobilise.extractors.partitions import Partition
-from mobilise.extractors.stage import extract as extract_stage
+from mobilise.extractors.stage import extract_partition
 from mobilise.flags import severities
 from mobilise.mappers.mapping import MappingPlan, map_batch
 from mobilise.publishers.changes import record_hashes
@@ -42,8 +42,10 @@ def extract(config: DatasetConfig, plan: MappingPlan, catalog: RunCatalog,
             partition: Partition | None = None) -> list[Entry]:
     """extracted/<batch> of the core for each batch of the source (or of one partition of it)."""
     number = partition.number if partition is not None else None
-    return [catalog.save(Entry("extracted", CORE, batch_name(n, number)), table)
-            for n, table in enumerate(extract_stage(config.source, partition, plan.check_columns), start=1)]
+    # a retried partition is read again from its first batch, whose entries replace the failed attempt's
+    return extract_partition(config.source, partition,
+                             lambda n, table: catalog.save(Entry("extracted", CORE, batch_name(n, number)), table),
+                             plan.check_columns)
 
 
 def map_batches(plan: MappingPlan, catalog: RunCatalog, extracted: list[Entry]) -> list[Entry]:

@@ -3,12 +3,14 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import sys
 from pathlib import Path
 from typing import Optional
 
 import typer
 
+from mobilise import processes
 from mobilise.settings import ConfigError, load_config
 
 # Collection servers often have no route to the internet: Prefect's usage telemetry would only log errors.
@@ -16,6 +18,8 @@ os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 # The temporary Prefect API a run starts when no server is configured may need more than Prefect's default 20 s
 # on a busy machine (a 1M benchmark run timed out there).
 os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
+# Dask's scheduler, nannies and workers log every start and stop at INFO: keep them to warnings unless asked for
+os.environ.setdefault("DASK_LOGGING__DISTRIBUTED", "warning")
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Publish natural-history collection databases to GBIF and DiSSCo as Darwin Core Archives.")
@@ -57,10 +61,15 @@ DASK_ADDRESS = typer.Option(None, "--dask-address", help="run map/validate on th
 RUNNER = typer.Option(None, "--runner", help="dask (local cluster, the default) or threads; overrides the config")
 
 
+#: seconds from SIGTERM or SIGINT to the end of the process, whatever the clean-up is stuck on (systemd, docker
+#: stop and timeout allow 10)
+STOP_SECONDS = 9
+
+
 def _run(config: Path, as_json: bool, dry_run: bool, dask_address: str | None, runner: str | None,
          **options: bool) -> None:
     try:
-        load_config(config)  # config errors stop here, before Prefect starts
+        loaded = load_config(config)  # config errors stop here, before Prefect starts
     except ConfigError as exc:
         _fail(str(exc))
     if runner not in (None, "dask", "threads"):
@@ -68,17 +77,43 @@ def _run(config: Path, as_json: bool, dry_run: bool, dask_address: str | None, r
     from mobilise.flows.publish import run_publication
     from mobilise.publishers.publication import DatasetLockedError, PublicationLog
 
-    log = PublicationLog(load_config(config).publication_directory)
+    log = PublicationLog(loaded.publication_directory)  # the commit point: a version in it was published
     before = log.latest()
     try:
-        result = run_publication(str(config), dry_run=dry_run, dask_address=dask_address, runner=runner, **options)
-    except Exception as exc:  # the flow already logged the traceback; say what failed in one line
-        after = log.latest()  # the log is the commit point: a version in it was published, whatever failed later
-        if not isinstance(exc, DatasetLockedError) and after is not None and after != before:
-            _fail(f"mobilise: version {after.version} was published ({log.path}), but the run then failed: "
+        with processes.stop_on_signals(exit_within=STOP_SECONDS):
+            result = run_publication(str(config), dry_run=dry_run, dask_address=dask_address, runner=runner,
+                                     **options)
+    except BaseException as exc:
+        stopped = processes.stop_signal()
+        after = log.latest()
+        published = after.version if after is not None and after != before else None
+        if stopped is not None:
+            _interrupted(stopped, published, log.path)
+        if not isinstance(exc, Exception):
+            raise
+        # the flow already logged the traceback; say what failed in one line (a run refused by the dataset lock
+        # never claims a version another run committed meanwhile)
+        if published is not None and not isinstance(exc, DatasetLockedError):
+            _fail(f"mobilise: version {published} was published ({log.path}), but the run then failed: "
                   f"{type(exc).__name__}: {exc}", code=1)
         _fail(f"mobilise: the run failed and nothing was published: {type(exc).__name__}: {exc}", code=1)
     _print_result(result, as_json)
+
+
+def _interrupted(stopped: signal.Signals, published: str | None, log: Path) -> None:
+    """Say in one line that a signal stopped the run (and whether it had published version `published` first),
+    and exit with the shell's status for the signal: 130 (SIGINT), 143 (SIGTERM).
+
+    The process exits at once (os._exit): a worker thread still inside a database query would otherwise hold it
+    until the query ends; the run has already cleaned up (flows/publish.py run_publication).
+    """
+    for signum in processes.STOP_SIGNALS:  # a second signal now would cut the line short
+        signal.signal(signum, signal.SIG_IGN)
+    outcome = f"version {published} had been published ({log})" if published else "nothing was published"
+    typer.echo(f"mobilise: interrupted ({stopped.name}); {outcome}", err=True)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(128 + stopped)
 
 
 @app.command()

@@ -29,7 +29,8 @@ class Flag:
 _FLAGS = [
     # identifiers and required terms: GBIF's IPT refuses to publish without these
     Flag("OCCURRENCE_ID_MISSING", "error", "occurrenceID is empty: GBIF cannot track the record across versions", False),
-    Flag("OCCURRENCE_ID_NOT_UNIQUE", "error", "occurrenceID is shared with another record of this dataset", False),
+    Flag("OCCURRENCE_ID_NOT_UNIQUE", "error", "occurrenceID is shared with another record of this dataset, or "
+         "differs from another's only in case (ABC-1, abc-1): GBIF's IPT compares ids ignoring case", False),
     Flag("BASIS_OF_RECORD_MISSING", "error", "basisOfRecord is empty", False),
     Flag("BASIS_OF_RECORD_INVALID", "error", "basisOfRecord is not a Darwin Core basisOfRecord concept", True),
     Flag("SCIENTIFIC_NAME_MISSING", "warning", "scientificName is empty", False),

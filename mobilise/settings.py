@@ -167,6 +167,18 @@ class SourceConfig(Strict):
         "Python codec name (e.g. cp1252, latin-1) for text and binary values that are not valid UTF-8, as "
         "legacy databases hold them; without it such a value is kept with its undecodable bytes shown escaped "
         "(Li\\xe8ge) and its record flagged TEXT_ENCODING_INVALID (see extractors/base.py decode_text)"))
+    connect_timeout: float = Field(30, gt=0, le=3600, description=(
+        "seconds to wait for the database server to accept a connection (PostgreSQL and MySQL/MariaDB "
+        "connect_timeout; SQLite: how long to wait for a locked database file)"))
+    statement_timeout: float | None = Field(None, gt=0, description=(
+        "seconds a query may run before the server cancels it (PostgreSQL statement_timeout, MariaDB "
+        "max_statement_time, MySQL max_execution_time; the MySQL/MariaDB client gives up 10 s later); none: no "
+        "limit"))
+    retries: int = Field(3, ge=0, le=20, description=(
+        "how often a read that failed for a passing reason (connection refused or reset, a terminated backend, a "
+        "timeout) is started again, with exponential backoff; a partition is read again from its start"))
+    retry_wait: float = Field(1, ge=0, le=600, description=(
+        "seconds before the first retry; each further retry waits twice as long (at most 60 s)"))
 
     @model_validator(mode="after")
     def _one_of_query_or_table(self) -> "SourceConfig":
@@ -613,9 +625,45 @@ def _interpolate_env(node: Any, path: Path, keys: tuple) -> None:
                     return default
                 line = _line_of(node, key)
                 raise ConfigError(f"{path}:{line}: {config_errors.Problem(keys + (key,), '').where()}: environment variable {name} is not set")
-            node[key] = ENV_PATTERN.sub(substitute, value)
+            node[key] = (_substitute_into_url(value, substitute) if keys == ("source",) and key == "url"
+                         else ENV_PATTERN.sub(substitute, value))
         else:
             _interpolate_env(value, path, keys + (key,))
+
+
+def _substitute_into_url(template: str, substitute) -> str:
+    """`template` (a database URL) with its ${ENV} placeholders replaced; a value that lands in the user name or
+    password is percent-encoded there, so that a password holding ``@ : / ? # %`` stays one password.
+
+    The URL is parsed with placeholders standing in for the values and rebuilt with sqlalchemy's URL.create; a
+    template that is not a URL until substituted (``url: ${DATABASE_URL}``) is substituted as text, and that
+    value must then be a URL with its password percent-encoded already."""
+    from sqlalchemy.engine import URL
+
+    values: list[str] = []
+
+    def placeholder(match: re.Match) -> str:
+        values.append(substitute(match))
+        return f"mobiliseenv{len(values) - 1}x"
+
+    marked = ENV_PATTERN.sub(placeholder, template)
+    marker = re.compile(r"mobiliseenv(\d+)x")
+
+    def filled(text):
+        if isinstance(text, tuple):
+            return tuple(filled(part) for part in text)
+        return marker.sub(lambda match: values[int(match.group(1))], text) if text else text
+
+    try:
+        url = make_url(marked)
+    except Exception:  # not a URL before substitution: the value is the URL (or most of it)
+        return filled(marked)
+    if not marker.search(f"{url.username or ''}:{url.password or ''}"):
+        return filled(marked)
+    return URL.create(url.drivername, username=filled(url.username), password=filled(url.password),
+                      host=filled(url.host), port=url.port, database=filled(url.database),
+                      query={name: filled(value) for name, value in url.query.items()}
+                      ).render_as_string(hide_password=False)
 
 
 def _plain(node: Any) -> Any:

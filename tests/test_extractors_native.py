@@ -52,16 +52,18 @@ def test_sqlite_table_source(engine, sample_db):
 
 
 @pytest.mark.parametrize("engine", ["adbc", "connectorx"])
-def test_sqlite_mixed_types_name_the_remedy(engine, tmp_path):
+def test_sqlite_mixed_types_are_read_on_with_sqlalchemy(engine, tmp_path, caplog):
+    """Text among integers, or text after NULLs (a type fixed from the first rows): from there, SQLAlchemy reads."""
     path = tmp_path / "mixed.sqlite"
     with sqlite3.connect(path) as connection:
-        connection.execute("CREATE TABLE t (n)")
-        connection.executemany("INSERT INTO t VALUES (?)", [(i,) for i in range(10)] + [("ten",)])
-    source = SourceConfig(url=f"sqlite:///{path}", query="SELECT n FROM t", batch_size=2, engine=engine)
-    with pytest.raises(NativeEngineError, match="engine: sqlalchemy"):
-        list(extract_batches(source))
-    # SQLAlchemy keeps such a column (as text)
-    assert sum(b.num_rows for b in extract_batches(source.model_copy(update={"engine": "sqlalchemy"}))) == 11
+        connection.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, n, remarks TEXT)")
+        connection.executemany("INSERT INTO t VALUES (?, ?, ?)", [(i, i, None) for i in range(10)] + [(10, "ten", "x")])
+    source = SourceConfig(url=f"sqlite:///{path}", query="SELECT * FROM t", batch_size=2, engine=engine)
+    table = pa.Table.from_batches([b.select(["id", "n", "remarks"]).cast(pa.schema(
+        [("id", pa.int64()), ("n", pa.string()), ("remarks", pa.string())])) for b in extract_batches(source)])
+    assert table["id"].to_pylist() == list(range(11))
+    assert table["n"].to_pylist()[-2:] == ["9", "ten"] and table["remarks"].to_pylist()[-1] == "x"
+    assert "are read with the sqlalchemy engine" in caplog.text
 
 
 def test_adbc_does_not_read_mariadb():

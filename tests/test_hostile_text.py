@@ -4,30 +4,35 @@ A Latin-1 ``Liège`` in a SQLite TEXT column, an invalid-UTF-8 BLOB / bytea / VA
 ``source.encoding`` when configured, else the record goes to quarantine with TEXT_ENCODING_INVALID naming the field
 and the escaped bytes, and the rest is published. Control characters are removed from the published value and
 flagged CONTROL_CHARACTERS_REMOVED; the archive never holds them. Every engine (SQLAlchemy, ADBC, ConnectorX) and
-every server (SQLite, PostgreSQL, MariaDB); and a property-based test over random text, bytes and controls.
+every server (SQLite, PostgreSQL, MariaDB); occurrenceIDs that differ only in case. The property-based tests
+over random rows are in test_property_pipeline.py.
 """
 from __future__ import annotations
 
+import os
 import re
+import secrets
 import sqlite3
 import textwrap
 import uuid
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 
+import psycopg
 import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 import sqlalchemy as sa
-from dwca.read import DwCAReader
-from hypothesis import HealthCheck, given, settings, strategies as st
 
 from mobilise.extractors import sql  # noqa: F401  (registers the SQL backends)
 from mobilise.extractors.base import UNDECODABLE_COLUMN, decode_text, extract_batches
 from mobilise.mappers.interpreters import interpreters
 from mobilise.mappers.mapping import CONTROL_CHARACTERS, MappingPlan, map_batch
 from mobilise.settings import TermSource, load_config
+from mobilise.validators.dataset import duplicate_ids, id_keys
 from tests.pipeline_helpers import read_core_with_pandas, read_quarantine, run_stages
-from tests.services import mariadb_db, postgres_db  # noqa: F401  (fixtures)
+from tests.services import POSTGRES_ADMIN_URL, mariadb_db, postgres_db  # noqa: F401  (fixtures)
 
 DWC = "http://rs.tdwg.org/dwc/terms/"
 LATIN1_LIEGE = b"Li\xe8ge"  # 'Liège' in Latin-1 / cp1252: not UTF-8
@@ -298,80 +303,109 @@ def test_mariadb_varbinary_latin1_column_and_controls(mariadb_db, tmp_path, engi
     _check_server_run(tmp_path, mariadb_db, engine)
 
 
-# --- property-based: random text, bytes and control characters ------------------------------------------------------
+@pytest.fixture
+def postgres_sql_ascii_db(postgres_db) -> Iterator[str]:
+    """A private PostgreSQL database in SQL_ASCII: its text columns keep whatever bytes a legacy application wrote
+    (a UTF8 database refuses them at insert). `postgres_db` skips or fails when the server is unreachable."""
+    name = f"mobilise_test_{os.getpid()}_{secrets.token_hex(4)}"
+    admin = sa.create_engine(POSTGRES_ADMIN_URL, poolclass=sa.NullPool, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            connection.execute(sa.text(f"CREATE DATABASE \"{name}\" ENCODING 'SQL_ASCII' LC_COLLATE 'C' "
+                                       f"LC_CTYPE 'C' TEMPLATE template0"))
+        url = sa.make_url(POSTGRES_ADMIN_URL).set(database=name)
+        # psycopg itself: SQLAlchemy cannot connect to a SQL_ASCII database unaided (extractors/sql.py helps it)
+        with psycopg.connect(url.set(drivername="postgresql").render_as_string(hide_password=False)) as driver:
+            driver.execute("CREATE TABLE specimen (id integer PRIMARY KEY, catalog text, locality text, notes text, "
+                           "remarks text)")
+            for row in SERVER_ROWS:  # the bytes as they are: convert_from(bytea, 'SQL_ASCII') keeps them
+                driver.execute("INSERT INTO specimen VALUES (%s, %s, %s, convert_from(%s::bytea, 'SQL_ASCII'), %s)",
+                               [row["id"], row["catalog"], row["locality"], row["notes"], row["remarks"]])
+        url = url.render_as_string(hide_password=False)
+        yield url
+    finally:
+        with admin.connect() as connection:
+            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
 
-_TEXT = st.text(st.characters(exclude_categories=("Cs",)), max_size=12)  # surrogates cannot be stored as text
-_CONTROL_TEXT = st.text(st.sampled_from(list("ab é\t\n\r\x00\x01\x07\x0b\x0c\x0e\x1b\x1f\x7f\x80\x85\x9f\u2028")),
-                        max_size=8)
-_VALUE = st.one_of(st.none(), _TEXT, _CONTROL_TEXT, st.binary(max_size=8))
-_ROW = st.fixed_dictionaries({"name": _VALUE, "locality": _VALUE, "remarks": _VALUE, "raw_text": st.binary(max_size=6)})
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("engine", SQLITE_ENGINES)
+def test_postgresql_sql_ascii_text_that_is_not_utf8(postgres_sql_ascii_db, tmp_path, engine):
+    """Text columns of a SQL_ASCII database hold Latin-1 and invalid UTF-8: psycopg hands such text over as bytes
+    (SQLAlchemy failed on the server version), ConnectorX's server refuses to send it (read with SQLAlchemy)."""
+    _check_server_run(tmp_path, postgres_sql_ascii_db, engine)
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                                                 HealthCheck.too_slow])
-@given(rows=st.lists(_ROW, min_size=1, max_size=6), encoding=st.sampled_from([None, "cp1252"]))
-def test_random_text_bytes_and_controls_never_crash_nor_lose_a_record(tmp_path_factory, rows, encoding):
-    tmp_path = tmp_path_factory.mktemp("hypothesis")
-    path = tmp_path / "random.sqlite"
-    with sqlite3.connect(path) as connection:
-        connection.execute("CREATE TABLE specimen (id INTEGER PRIMARY KEY, catalog TEXT, name, locality, "
-                           "notes TEXT, remarks)")
-        for number, row in enumerate(rows, start=1):
-            # raw bytes stored as TEXT, as a legacy application writes them (CAST keeps the bytes)
-            connection.execute("INSERT INTO specimen VALUES (?, ?, ?, ?, CAST(? AS TEXT), ?)",
-                               (number, f"C-{number}", row["name"], row["locality"], row["raw_text"],
-                                row["remarks"]))
-    config = load_config(write_config(tmp_path, f"sqlite:///{path}", encoding=encoding))
-    config.mapping["recordedBy"] = config.mapping.pop("scientificName")  # random names may be empty: an error
+# --- occurrenceIDs that differ only in case ------------------------------------------------------------------------
+
+def _parquet_ids(tmp_path: Path, *batches: list) -> list[str]:
+    files = []
+    for number, ids in enumerate(batches):
+        files.append(str(tmp_path / f"mapped-{number}.parquet"))
+        pq.write_table(pa.table({"occurrenceID": pa.array(ids, pa.string())}), files[-1])
+    return files
+
+
+def test_duplicate_ids_are_compared_as_written_and_ignoring_case(tmp_path):
+    """Every spelling of an id more than one record uses, across batches: the IPT's equalsIgnoreCase equates ASCII
+    case, the long s, the Kelvin sign, final sigma and the Turkish i's; the archive folds tabs to a space."""
+    files = _parquet_ids(tmp_path,
+                         ["CASE-abc-0001", "urn:ſ:1", "x-1", "ΟΣ-1", "ıd-7", "a\tb", None, "é-1", "plain-1"],
+                         ["case-ABC-0001", "urn:S:1", "X-1", "x-1", "ος-1", "ID-7", "a b", None, "e\u0301-1"],
+                         [None, None, "\u212a-2", "k-2", "plain-2"])
+    found = sorted(duplicate_ids(files, tmp_path / "spill")["occurrenceID"].to_pylist())
+    assert found == sorted(["CASE-abc-0001", "case-ABC-0001", "urn:ſ:1", "urn:S:1", "x-1", "X-1", "ΟΣ-1", "ος-1",
+                            "ıd-7", "ID-7", "a\tb", "a b", "\u212a-2", "k-2"])  # é and e + U+0301 differ, as in Java
+    assert id_keys(pa.array(["CASE-abc-0001", None, "İd", "Straße"])).to_pylist() == \
+        ["case-abc-0001", None, "id", "strasse"]
+
+
+def _case_rows() -> list[dict]:
+    return [{"id": 1, "code": "CASE-abc-0001", "notes": None}, {"id": 2, "code": "case-ABC-0001", "notes": None},
+            {"id": 3, "code": "CASE-abc-0002", "notes": HOSTILE_BLOB}, {"id": 4, "code": "CASE-abc-0003", "notes": b"ok"}]
+
+
+def _check_case_run(tmp_path: Path, url: str, engine: str) -> None:
+    """The issue's example: ids equal ignoring case both quarantined, the invalid-UTF-8 BLOB quarantined, one
+    published; nothing lost."""
+    config = load_config(write_config(tmp_path, url, engine=engine))
+    config.mapping["occurrenceID"] = TermSource(column="code")
+    for term in ("catalogNumber", "scientificName", "locality", "occurrenceRemarks"):
+        config.mapping.pop(term)
     config.mapping["scientificName"] = TermSource(constant="Quercus robur")
     result = run_stages(config)
-    assert result.records + result.rejected == result.extracted == len(rows)
-    text = _archive_text(result.archive)
-    assert not re.search(CONTROL_CHARACTERS, text)
-    frame = read_core_with_pandas(result.archive)
-    with DwCAReader(result.archive) as archive:
-        read = list(archive)
-    assert len(read) == len(frame) == result.records
-    for row, (_, expected) in zip(read, frame.iterrows()):
-        assert row.id == expected["occurrenceID"]
-        for term in ("catalogNumber", "recordedBy", "locality", "fieldNotes", "occurrenceRemarks"):
-            assert row.data[DWC + term] == expected[term]
-    quarantine = read_quarantine(result.quarantine)
-    assert len(quarantine) == result.rejected
-    # exactly the records holding bytes that are neither UTF-8 nor in the encoding are rejected, for that reason
-    expected = {f"urn:test:{number}" for number, row in enumerate(rows, start=1)
-                if not all(_decodable(value, encoding) for value in row.values())}
-    assert set(quarantine["occurrenceID"]) == expected
-    assert quarantine["reasons"].str.startswith("TEXT_ENCODING_INVALID: ").all()
-    assert set(frame["occurrenceID"]) == {f"urn:test:{n}" for n in range(1, len(rows) + 1)} - expected
-    published = frame.set_index("occurrenceID")
-    for number, row in enumerate(rows, start=1):
-        key = f"urn:test:{number}"
-        if key in published.index:  # the value as written: decoded, controls removed, trimmed, tabs/breaks folded
-            for term, column in (("recordedBy", "name"), ("locality", "locality"), ("occurrenceRemarks", "remarks"),
-                                 ("fieldNotes", "raw_text")):
-                assert published.loc[key, term] == _as_published(row[column], encoding)
+    assert (result.extracted, result.records, result.rejected) == (4, 1, 3)
+    assert read_core_with_pandas(result.archive)["occurrenceID"].tolist() == ["CASE-abc-0003"]
+    reasons = read_quarantine(result.quarantine).set_index("occurrenceID")["reasons"]
+    for spelling in ("CASE-abc-0001", "case-ABC-0001"):
+        assert reasons[spelling].startswith(f"OCCURRENCE_ID_NOT_UNIQUE: occurrenceID = '{spelling}' (")
+        assert "only in case" in reasons[spelling]
+    assert reasons["CASE-abc-0002"].startswith(r"TEXT_ENCODING_INVALID: fieldNotes = '\xc3(\xa0\xa1\xff\xfe' (")
+    assert result.issues["OCCURRENCE_ID_NOT_UNIQUE"] == 2
 
 
-def _as_published(value, encoding: str | None) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bytes):
-        try:
-            value = value.decode("utf-8")
-        except UnicodeDecodeError:
-            value = value.decode(encoding)
-    return re.sub(r"[\t\r\n]+", " ", re.sub(CONTROL_CHARACTERS, "", value).strip())
+@pytest.mark.parametrize("engine", SQLITE_ENGINES)
+def test_ids_differing_only_in_case_are_quarantined_sqlite(tmp_path, engine):
+    path = tmp_path / "case.sqlite"
+    with sqlite3.connect(path) as connection:
+        connection.execute("CREATE TABLE specimen (id INTEGER PRIMARY KEY, code TEXT, notes BLOB)")
+        connection.executemany("INSERT INTO specimen VALUES (:id, :code, :notes)", _case_rows())
+    _check_case_run(tmp_path, f"sqlite:///{path}", engine)
 
 
-def _decodable(value, encoding: str | None) -> bool:
-    if not isinstance(value, bytes):
-        return True
-    for codec in ("utf-8", encoding):
-        try:
-            if codec:
-                value.decode(codec)
-                return True
-        except UnicodeDecodeError:
-            pass
-    return False
+@pytest.mark.postgres
+@pytest.mark.parametrize("engine", SQLITE_ENGINES)
+def test_ids_differing_only_in_case_are_quarantined_postgresql(postgres_db, tmp_path, engine):
+    _server_rows(postgres_db, "CREATE TABLE specimen (id integer PRIMARY KEY, code text UNIQUE, notes bytea)",
+                 "INSERT INTO specimen VALUES (:id, :code, :notes)", _case_rows())
+    _check_case_run(tmp_path, postgres_db, engine)
+
+
+@pytest.mark.mariadb
+@pytest.mark.parametrize("engine", ["sqlalchemy", "connectorx"])
+def test_ids_differing_only_in_case_are_quarantined_mariadb(mariadb_db, tmp_path, engine):
+    """utf8mb4_unicode_ci would refuse both ids in a UNIQUE column: a legacy table without the constraint."""
+    _server_rows(mariadb_db, "CREATE TABLE specimen (id INT PRIMARY KEY, code VARCHAR(40), notes VARBINARY(50))",
+                 "INSERT INTO specimen VALUES (:id, :code, :notes)", _case_rows())
+    _check_case_run(tmp_path, mariadb_db, engine)

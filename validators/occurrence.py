@@ -37,6 +37,8 @@ def occurrence_id_missing(table: pa.Table, context: CheckContext):
 
 @check("OCCURRENCE_ID_NOT_UNIQUE", "occurrenceID")
 def occurrence_id_not_unique(table: pa.Table, context: CheckContext):
+    # context.duplicate_ids holds every spelling of a duplicated id (validators.dataset.duplicate_ids compares them
+    # as written and ignoring case), so an exact lookup finds the records that differ only in case too
     return pc.is_in(column(table, "occurrenceID"), value_set=context.duplicate_ids)
 
 
