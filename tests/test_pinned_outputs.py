@@ -5,6 +5,9 @@ A refactoring must leave every digest as it is. A change that is meant to change
 ``PINNED`` in the same commit and says why in the commit message (the reasons are kept below, newest first).
 
 Reasons the digests were regenerated:
+- issue 11: eml.xml carries the full GBIF EML profile 1.3 content (taxonomic coverage per family from the published
+  records, countries, ROR ids, alternate identifiers, project, collection data from the sample config);
+  report.json/.html gain the change summary since the last version (here: the first version, every record added)
 - issue 9 items 1, 8, 9: the publication policy (a record is kept out only for no/duplicate occurrenceID, no or an
   invalid basisOfRecord or undecodable text; wrong values are removed, their originals kept in the verbatim terms
   or dynamicProperties), CATALOG_NUMBER_DUPLICATED on the sample's duplicate catalogue numbers, flags counted per
@@ -41,12 +44,12 @@ MOMENT = datetime(2026, 6, 1, 12, 0, 0, tzinfo=timezone.utc)
 PINNED = {
     "dwca.zip/occurrence.txt": "3ba443203e82a67a284ce3a7f25da0e794068d7d22e49181b3ae81e6281e92be",
     "dwca.zip/meta.xml": "b6e83891a39b8a4891281e3dee0fc4c825302f3420d985bedf90a096de779636",
-    "dwca.zip/eml.xml": "9ba08bc478e0b7062bef2d9332c35d1853012afd6168876bed4278c785b6279e",
+    "dwca.zip/eml.xml": "bd40317ca21dfaecdd12a4c82a3392c6e419692cba8618c0cc00e06d42768094",
     "quarantine.csv": "7b8b746fe65af9d44447301d1026d383907932bbcd22a534b7e5e1342254c0f8",
     "warnings.csv": "f44b235dd08c3c3714cf0171b141877583b6f224656a924bf6084a98cd1a3603",
     "amendments.csv": "496c825a259e86d1b081c190070903d777412f3e1ecc3cae985e816eba5dc2f9",
-    "report.json": "13946995700c639859be433cbc93ecfc97fa8e09cebb2320f686787cd17f3d06",
-    "report.html": "64d3b37da8ecceacda4510eabe99fdb6e89610ba7390b2ed45724a62f0b09e18",
+    "report.json": "1ff4de9ebef1240487f3c51a679986125e9850caf20e85edeabbd25ebe09db56",
+    "report.html": "df35f11192f359a89955dd0373fc667235d81653b017557cba340741597e865f",
 }
 
 
