@@ -191,6 +191,19 @@ def test_sqlite_rows_of_any_kind_never_stop_a_run_nor_go_missing(tmp_path_factor
     _check_run(tmp_path, f"sqlite:///{path}", rows, engine)
 
 
+def _load_specimens(url: str, columns: str, rows: list[dict]) -> None:
+    """(Re)create the table ``specimen`` with `columns` (SQL) on the server at `url` and insert `rows`."""
+    engine = sa.create_engine(url, poolclass=sa.NullPool)
+    try:
+        with engine.begin() as connection:
+            connection.execute(sa.text("DROP TABLE IF EXISTS specimen"))
+            connection.execute(sa.text(f"CREATE TABLE specimen ({columns})"))
+            connection.execute(sa.text("INSERT INTO specimen VALUES (:id, :code, :name, :locality, :notes, :remarks)"),
+                               [dict(row, id=number) for number, row in enumerate(rows, start=1)])
+    finally:
+        engine.dispose()
+
+
 @pytest.mark.postgres
 @settings(PROPERTY, max_examples=PROPERTY.max_examples // 2)  # a server round trip per example
 @example(source=ISSUE_EXAMPLE)
@@ -202,18 +215,9 @@ def test_postgresql_rows_of_any_kind_never_stop_a_run_nor_go_missing(postgres_db
         for column in ("code", "name", "locality", "remarks"):
             if isinstance(row[column], str):
                 row[column] = row[column].replace("\x00", "")
-    tmp_path = tmp_path_factory.mktemp("property")
-    engine = sa.create_engine(postgres_db, poolclass=sa.NullPool)
-    try:
-        with engine.begin() as connection:
-            connection.execute(sa.text("DROP TABLE IF EXISTS specimen"))
-            connection.execute(sa.text("CREATE TABLE specimen (id integer PRIMARY KEY, code text, name text, "
-                                       "locality text, notes bytea, remarks text)"))
-            connection.execute(sa.text("INSERT INTO specimen VALUES (:id, :code, :name, :locality, :notes, :remarks)"),
-                               [dict(row, id=number) for number, row in enumerate(rows, start=1)])
-    finally:
-        engine.dispose()
-    _check_run(tmp_path, postgres_db, rows)
+    _load_specimens(postgres_db, "id integer PRIMARY KEY, code text, name text, locality text, notes bytea, "
+                    "remarks text", rows)
+    _check_run(tmp_path_factory.mktemp("property"), postgres_db, rows)
 
 
 @pytest.mark.mariadb
@@ -223,18 +227,9 @@ def test_postgresql_rows_of_any_kind_never_stop_a_run_nor_go_missing(postgres_db
 def test_mariadb_rows_of_any_kind_never_stop_a_run_nor_go_missing(mariadb_db, tmp_path_factory, source, engine):
     """MariaDB's utf8mb4 LONGTEXT holds any character (NUL too); VARBINARY any bytes."""
     rows, _ = source
-    tmp_path = tmp_path_factory.mktemp("property")
-    connection_engine = sa.create_engine(mariadb_db, poolclass=sa.NullPool)
-    try:
-        with connection_engine.begin() as connection:
-            connection.execute(sa.text("DROP TABLE IF EXISTS specimen"))
-            connection.execute(sa.text("CREATE TABLE specimen (id INT PRIMARY KEY, code LONGTEXT, name LONGTEXT, "
-                                       "locality LONGTEXT, notes VARBINARY(64), remarks LONGTEXT)"))
-            connection.execute(sa.text("INSERT INTO specimen VALUES (:id, :code, :name, :locality, :notes, :remarks)"),
-                               [dict(row, id=number) for number, row in enumerate(rows, start=1)])
-    finally:
-        connection_engine.dispose()
-    _check_run(tmp_path, mariadb_db, rows, engine)
+    _load_specimens(mariadb_db, "id INT PRIMARY KEY, code LONGTEXT, name LONGTEXT, locality LONGTEXT, "
+                    "notes VARBINARY(64), remarks LONGTEXT", rows)
+    _check_run(tmp_path_factory.mktemp("property"), mariadb_db, rows, engine)
 
 
 # --- text columns in a source encoding -----------------------------------------------------------------------------
