@@ -360,3 +360,24 @@ def test_published_datasets_page_in_chromium(site, chromium, client):
     chromium.set_window_size(390, 900)  # narrow screens: the tables scroll inside their box, the page does not
     assert chromium.execute_script("return document.documentElement.scrollWidth <= window.innerWidth")
     assert _severe(chromium) == []
+
+
+def test_current_copies_are_served_from_the_log_commit(site, client):
+    """A run killed between its log commit and the swap of dwca.zip/eml.xml leaves the old copies on disk: the
+    server answers the version publications.json names (its commit point), never one the log has moved past."""
+    _, output, served = site
+    dataset = output / SHORTNAME
+    latest = PublicationLog(dataset).latest()
+    current, eml = dataset / "dwca.zip", dataset / "eml.xml"
+    kept = {path: path.read_bytes() for path in (current, eml)}
+    try:
+        for path in (current, eml):  # what a killed swap leaves: other bytes under the current names
+            path.unlink()
+            path.write_bytes(b"the previous version")
+        archive = client.get(served.url + f"{SHORTNAME}/dwca.zip")
+        assert archive.status_code == 200 and hashlib.sha256(archive.content).hexdigest() == latest.sha256
+        assert client.get(served.url + f"{SHORTNAME}/eml.xml").content == (dataset / latest.eml).read_bytes()
+    finally:
+        for path, content in kept.items():
+            path.unlink()
+            path.write_bytes(content)
