@@ -206,6 +206,23 @@ def serve_archives(directory: Path = typer.Argument(..., help="the publication d
     server(directory, host=host, port=bound_port).run(sockets=[sock])
 
 
+# --- serve (flows/deployments.py) ----------------------------------------------------------------------------------
+
+@app.command("serve")
+def serve_deployments(folder: Path = typer.Argument(Path("config"), help="folder of dataset configs (*.yaml)")) -> None:
+    """Register one Prefect deployment per dataset config in FOLDER (publish_dataset/<shortname>, with the config's
+    schedule), delete those of configs no longer there, and run their scheduled and requested runs until Ctrl+C.
+    Needs a Prefect server (PREFECT_API_URL)."""
+    from mobilise.flows.deployments import ServeError, serve
+
+    try:
+        serve(folder)
+    except ConfigError as exc:
+        _fail(str(exc))
+    except ServeError as exc:
+        _fail(str(exc))
+
+
 def main() -> None:  # pragma: no cover - console entry point alias
     app(prog_name="mobilise")
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import difflib
 import os
 import re
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -371,6 +372,80 @@ class ExecutionConfig(Strict):
         return value
 
 
+class ScheduleConfig(Strict):
+    """When `mobilise serve` runs the dataset: one Prefect schedule of its deployment ``publish_dataset/<shortname>``.
+
+    Exactly one of ``cron`` (a five-field cron expression, validated as Prefect validates it: ``"0 2 * * *"`` is
+    02:00 every day) or ``interval`` (seconds, ``86400``, or an ISO 8601 duration, ``P1D``, ``PT6H``), read in
+    ``timezone`` (an IANA name such as ``Europe/Brussels``, default UTC: a cron schedule follows its daylight saving
+    time). ``parameters`` are the scheduled runs' parameters of the flow ``publish_dataset`` (``dry_run``,
+    ``force``, ...: flows/publish.py) other than ``config_path``; runs started by hand take their own.
+    """
+
+    cron: str | None = Field(None, description="cron expression, e.g. '0 2 * * *' (02:00 every day)")
+    interval: timedelta | None = Field(None, gt=timedelta(0), description=(
+        "time between runs: seconds (86400) or an ISO 8601 duration (P1D, PT6H)"))
+    timezone: str = Field("UTC", description="IANA time zone the schedule is read in, e.g. Europe/Brussels")
+    parameters: dict[str, Any] = Field(default_factory=dict, description=(
+        "parameters of the scheduled runs (publish_dataset's, e.g. dry_run: true), config_path excepted"))
+
+    @field_validator("cron")
+    @classmethod
+    def _cron_expression(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        from prefect.client.schemas.schedules import CronSchedule  # Prefect's own check of what it will schedule
+
+        try:
+            CronSchedule(cron=value)
+        except ValidationError as exc:
+            reason = exc.errors(include_url=False)[0]["msg"].removeprefix("Value error, ")
+            raise ValueError(f"{reason} (five fields: minute hour day-of-month month day-of-week, e.g. "
+                             f"'0 2 * * *' for 02:00 every day)") from None
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _time_zone(cls, value: str) -> str:
+        from zoneinfo import available_timezones
+
+        zones = available_timezones()
+        if value not in zones:
+            raise ValueError(f"unknown time zone '{value}'{_suggest(value, sorted(zones))} (an IANA name such as "
+                             f"Europe/Brussels or UTC)")
+        return value
+
+    @field_validator("parameters")
+    @classmethod
+    def _flow_parameters(cls, value: dict[str, Any]) -> dict[str, Any]:
+        if not value:
+            return value
+        import typing
+
+        from pydantic import TypeAdapter
+
+        from mobilise.flows.publish import publish_dataset  # imported here: the flow imports this module
+
+        types = typing.get_type_hints(publish_dataset.fn)
+        known = [name for name in publish_dataset.parameters.properties if name != "config_path"]
+        checked = {}
+        for name, given in value.items():
+            if name not in known:
+                raise ValueError(f"publish_dataset has no parameter '{name}'{_suggest(name, known)}; its "
+                                 f"parameters are {', '.join(known)}")
+            try:
+                checked[name] = TypeAdapter(types.get(name, Any)).validate_python(given)
+            except ValidationError as exc:
+                raise ValueError(f"{name}: {exc.errors(include_url=False)[0]['msg']} (got {given!r})") from None
+        return checked
+
+    @model_validator(mode="after")
+    def _cron_or_interval(self) -> "ScheduleConfig":
+        if (self.cron is None) == (self.interval is None):
+            raise ValueError("give exactly one of 'cron' (e.g. '0 2 * * *') or 'interval' (seconds, or P1D)")
+        return self
+
+
 def _vocabulary_name(name: str) -> str:
     from mobilise.mappers.vocabularies import available
 
@@ -479,6 +554,8 @@ class DatasetConfig(Strict):
     execution: ExecutionConfig = Field(default_factory=ExecutionConfig)
     validation: ValidationConfig = Field(default_factory=ValidationConfig)
     gates: GatesConfig = Field(default_factory=GatesConfig)
+    schedule: ScheduleConfig | None = Field(None, description="when `mobilise serve` runs the dataset (none: only "
+                                            "when started by hand, through Prefect's API, CLI or UI)")
     _path: Path | None = PrivateAttr(None)
 
     @property
