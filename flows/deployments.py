@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime
 import logging
+import os
 import signal
 from dataclasses import dataclass
 from pathlib import Path
@@ -93,18 +94,21 @@ def prefect_schedules(schedule: ScheduleConfig | None) -> list:
 
 
 def runner_deployment(dataset: DatasetDeployment, tag: str):
-    """The Prefect ``RunnerDeployment`` of one dataset: flow ``publish_dataset`` (flows/publish.py, loaded by its
-    module path), the config path as its default parameter, the config's schedule (an empty list when it has
-    none, so that a schedule removed from the config is removed from Prefect too)."""
+    """The Prefect ``RunnerDeployment`` of one dataset: flow ``publish_dataset`` (flows/publish.py; a run loads it
+    through this module, which gives it the task runner of the run's config), the config path as its default
+    parameter, the config's schedule (an empty list when it has none, so that a schedule removed from the config
+    is removed from Prefect too)."""
     from prefect.types.entrypoint import EntrypointType
 
     from mobilise.flows.publish import publish_dataset
 
-    return publish_dataset.to_deployment(
+    deployment = publish_dataset.to_deployment(
         name=dataset.name, schedules=prefect_schedules(dataset.config.schedule),
         parameters={"config_path": str(dataset.path)}, tags=[tag],
         description=f"Publish {dataset.config.metadata.title} ({dataset.path})",
         entrypoint_type=EntrypointType.MODULE_PATH)
+    deployment.entrypoint = f"{__name__}.{FLOW_NAME}"  # the flow with the config's task runner (__getattr__)
+    return deployment
 
 
 def served_deployments(folder: Path) -> list:
@@ -181,3 +185,29 @@ def serve(folder: Path) -> None:
 
 def _interrupt(signum, frame) -> None:
     raise KeyboardInterrupt
+
+
+def __getattr__(name: str):
+    """``publish_dataset``: the flow of flows/publish.py with the task runner its run's config asks for
+    (``execution``: a local Dask cluster, the cluster at ``dask_address``, or threads), as `mobilise run` runs
+    it. Prefect's engine loads a deployment's flow by its entrypoint (``mobilise.flows.deployments.publish_dataset``)
+    in the process of the flow run, whose id is in ``PREFECT__FLOW_RUN_ID``; the config path is that run's
+    parameter. Elsewhere, or when the config cannot be read (the flow then fails on it, saying why), the flow as
+    it is."""
+    if name != FLOW_NAME:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from mobilise.flows.publish import publish_dataset, task_runner
+
+    flow_run_id = os.environ.get("PREFECT__FLOW_RUN_ID")
+    if not flow_run_id:
+        return publish_dataset
+    try:
+        from prefect.client.orchestration import get_client
+
+        with get_client(sync_client=True) as client:
+            config_path = client.read_flow_run(flow_run_id).parameters["config_path"]
+        execution = load_config(config_path).execution
+    except Exception as exc:  # the flow run will say what is wrong with its config
+        log.warning("publish_dataset: running with Prefect's default task runner: %s", exc)
+        return publish_dataset
+    return publish_dataset.with_options(task_runner=task_runner(execution))

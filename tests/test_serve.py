@@ -112,7 +112,8 @@ def schedules(deployment) -> list[tuple]:
     return found
 
 
-def test_serve_keeps_one_deployment_per_config_and_runs_it_through_the_api(api_url, tmp_path_factory):
+def test_serve_keeps_one_deployment_per_config_and_runs_it_through_the_api(api_url, tmp_path_factory,
+                                                                           monkeypatch):
     from mobilise.samples import build_sample_database
 
     root = tmp_path_factory.mktemp("serve")
@@ -173,5 +174,13 @@ def test_serve_keeps_one_deployment_per_config_and_runs_it_through_the_api(api_u
                 artifact_filter=ArtifactFilter(), flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[run.id])),
                 task_run_filter=TaskRunFilter(), sort=ArtifactSort.KEY_DESC, limit=50, offset=0)
         assert "alpha-run-report" in {artifact.key for artifact in artifacts}
+
+        # the served run's flow, as Prefect's engine loads it in the run's process: the config's task runner
+        from mobilise.flows import deployments
+        from mobilise.flows.publish import ThreadsTaskRunner
+
+        assert last["alpha"].entrypoint == "mobilise.flows.deployments.publish_dataset"
+        monkeypatch.setenv("PREFECT__FLOW_RUN_ID", str(run.id))
+        assert isinstance(deployments.publish_dataset.task_runner, ThreadsTaskRunner)
     finally:
         serve.stop()
