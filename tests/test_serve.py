@@ -175,6 +175,16 @@ def test_serve_keeps_one_deployment_per_config_and_runs_it_through_the_api(api_u
                 task_run_filter=TaskRunFilter(), sort=ArtifactSort.KEY_DESC, limit=50, offset=0)
         assert "alpha-run-report" in {artifact.key for artifact in artifacts}
 
+        # a dry run started with Prefect's command line: validated, nothing published
+        assert not (output / "alpha" / "validation").exists()
+        env = {**os.environ, "PREFECT_API_URL": api_url}
+        started = subprocess.run([str(Path(sys.executable).parent / "prefect"), "deployment", "run",
+                                  "publish_dataset/alpha", "--param", "dry_run=true", "--watch",
+                                  "--watch-timeout", "120"], env=env, capture_output=True, text=True, timeout=180)
+        assert started.returncode == 0, f"{started.stdout}{started.stderr}\n{serve.output}"
+        assert json.loads((output / "alpha" / "publications.json").read_text("utf-8")) == log
+        assert (output / "alpha" / "validation").is_dir()
+
         # the served run's flow, as Prefect's engine loads it in the run's process: the config's task runner
         from mobilise.flows import deployments
         from mobilise.flows.publish import ThreadsTaskRunner
