@@ -430,6 +430,8 @@ class ScheduleConfig(Strict):
         known = [name for name in publish_dataset.parameters.properties if name != "config_path"]
         checked = {}
         for name, given in value.items():
+            if name == "config_path":
+                raise ValueError("config_path is not a schedule's: every run of the deployment reads this config")
             if name not in known:
                 raise ValueError(f"publish_dataset has no parameter '{name}'{_suggest(name, known)}; its "
                                  f"parameters are {', '.join(known)}")

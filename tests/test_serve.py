@@ -194,3 +194,61 @@ def test_serve_keeps_one_deployment_per_config_and_runs_it_through_the_api(api_u
         assert isinstance(deployments.publish_dataset.task_runner, ThreadsTaskRunner)
     finally:
         serve.stop()
+
+
+# --- the schedule: section (mobilise/settings.py ScheduleConfig), checked when the config is loaded --------------
+
+CRON_HELP = "(five fields: minute hour day-of-month month day-of-week, e.g. '0 2 * * *' for 02:00 every day)"
+SCHEDULE_ERRORS = [
+    ('schedule:\n  cron: "0 25 * * *"\n', 1, "schedule.cron", f'Invalid cron string: "0 25 * * *" {CRON_HELP}'),
+    ('schedule:\n  cron: "H 2 * * *"\n', 1, "schedule.cron", f'Invalid cron string: "H 2 * * *" {CRON_HELP}'),
+    ("schedule:\n  interval: 3600\n  timezone: Europe/Brusels\n", 2, "schedule.timezone",
+     "unknown time zone 'Europe/Brusels' (did you mean 'Europe/Brussels'?) (an IANA name such as Europe/Brussels "
+     "or UTC)"),
+    ("schedule:\n  interval: 0\n", 1, "schedule.interval", "Input should be greater than 0 seconds"),
+    ("schedule:\n  interval: P1D\n  cron: '0 2 * * *'\n", 0, "schedule",
+     "give exactly one of 'cron' (e.g. '0 2 * * *') or 'interval' (seconds, or P1D)"),
+    ("schedule:\n  cronn: '0 2 * * *'\n", 1, "schedule.cronn", "unknown key (did you mean 'cron'?)"),
+    ("schedule:\n  interval: 60\n  parameters:\n    dryrun: true\n", 2, "schedule.parameters",
+     "publish_dataset has no parameter 'dryrun' (did you mean 'dry_run'?); its parameters are dry_run, "
+     "keep_run_files, accept_id_changes, force"),
+    ("schedule:\n  interval: 60\n  parameters:\n    dry_run: maybe\n", 2, "schedule.parameters",
+     "dry_run: Input should be a valid boolean, unable to interpret input (got 'maybe')"),
+    ("schedule:\n  interval: 60\n  parameters:\n    config_path: other.yaml\n", 2, "schedule.parameters",
+     "config_path is not a schedule's: every run of the deployment reads this config"),
+]
+
+
+@pytest.mark.parametrize("more, offset, key, message", SCHEDULE_ERRORS, ids=[case[2] for case in SCHEDULE_ERRORS])
+def test_a_schedule_that_prefect_could_not_honour_is_a_config_error_with_file_line_and_key(tmp_path, more, offset,
+                                                                                          key, message):
+    from tests.test_config_promise import FIRST_FREE_LINE, _problems, _write
+
+    path = _write(tmp_path, more)
+    problems = _problems(path).splitlines()
+    if "parameters are" in message:  # the flow's parameters: whatever flows/publish.py has now
+        from mobilise.flows.publish import publish_dataset
+
+        known = [name for name in publish_dataset.parameters.properties if name != "config_path"]
+        message = message.split("; its parameters are")[0] + f"; its parameters are {', '.join(known)}"
+    assert f"  {path}:{FIRST_FREE_LINE + offset}: {key}: {message}" in problems
+
+
+def test_a_schedule_becomes_prefect_schedules_in_its_time_zone_with_its_parameters(tmp_path):
+    from tests.test_config_promise import _write
+
+    from mobilise.flows.deployments import INTERVAL_ANCHOR, prefect_schedules
+    from mobilise.settings import load_config
+
+    cron = load_config(_write(tmp_path, "schedule:\n  cron: '30 1 * * 1-5'\n  timezone: Europe/Brussels\n"
+                                        "  parameters: {dry_run: 'true'}\n")).schedule
+    [schedule] = prefect_schedules(cron)
+    assert (schedule.cron, schedule.timezone, schedule.parameters) == ("30 1 * * 1-5", "Europe/Brussels",
+                                                                      {"dry_run": True})
+    every_six_hours = load_config(_write(tmp_path, "schedule:\n  interval: PT6H\n")).schedule
+    [schedule] = prefect_schedules(every_six_hours)
+    assert (schedule.interval.total_seconds(), schedule.anchor_date, schedule.timezone) == (6 * 3600,
+                                                                                           INTERVAL_ANCHOR, "UTC")
+    assert prefect_schedules(load_config(_write(tmp_path, "schedule:\n  interval: 86400\n")).schedule
+                             )[0].interval.total_seconds() == 86400
+    assert prefect_schedules(None) == []
