@@ -221,6 +221,8 @@ def serve_deployments(folder: Path = typer.Argument(Path("config"), help="folder
         _fail(str(exc))
     except ServeError as exc:
         _fail(str(exc))
+    except KeyboardInterrupt:  # Ctrl+C or SIGTERM before Prefect's runner started: nothing runs yet
+        raise typer.Exit(130)
 
 
 def main() -> None:  # pragma: no cover - console entry point alias

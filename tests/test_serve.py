@@ -252,3 +252,25 @@ def test_a_schedule_becomes_prefect_schedules_in_its_time_zone_with_its_paramete
     assert prefect_schedules(load_config(_write(tmp_path, "schedule:\n  interval: 86400\n")).schedule
                              )[0].interval.total_seconds() == 86400
     assert prefect_schedules(None) == []
+
+
+def test_serve_says_how_to_start_a_prefect_server_and_names_a_config_error_before_touching_prefect(tmp_path):
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+    from typer.testing import CliRunner
+
+    from mobilise.cli import app
+    from tests.test_config_promise import FIRST_FREE_LINE, _write
+
+    _write(tmp_path, "schedule:\n  interval: 3600\n")
+    with temporary_settings(restore_defaults={PREFECT_API_URL}):
+        result = CliRunner().invoke(app, ["serve", str(tmp_path)])
+    assert result.exit_code == 2
+    assert "PREFECT_API_URL is not set" in result.output
+    assert "prefect server start" in result.output
+    assert "prefect config set PREFECT_API_URL=http://127.0.0.1:4200/api" in result.output
+
+    bad = _write(tmp_path, "schedule:\n  cron: '0 2 * *'\n")
+    with temporary_settings(restore_defaults={PREFECT_API_URL}):
+        result = CliRunner().invoke(app, ["serve", str(tmp_path)])
+    assert result.exit_code == 2
+    assert f"{bad}:{FIRST_FREE_LINE + 1}: schedule.cron: Invalid cron string" in result.output
