@@ -426,7 +426,10 @@ class ScheduleConfig(Strict):
 
         from mobilise.flows.publish import publish_dataset  # imported here: the flow imports this module
 
-        types = typing.get_type_hints(publish_dataset.fn)
+        try:
+            types = typing.get_type_hints(publish_dataset.fn)
+        except Exception:  # an annotation that does not resolve at run time: Prefect checks the value when it runs
+            types = {}
         known = [name for name in publish_dataset.parameters.properties if name != "config_path"]
         checked = {}
         for name, given in value.items():
