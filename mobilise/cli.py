@@ -59,6 +59,9 @@ def _print_result(result: dict, as_json: bool) -> None:
 
 DASK_ADDRESS = typer.Option(None, "--dask-address", help="run map/validate on this Dask scheduler (tcp://host:8786)")
 RUNNER = typer.Option(None, "--runner", help="dask (local cluster, the default) or threads; overrides the config")
+ACCEPT_ID_CHANGES = typer.Option(False, "--accept-id-changes", help=(
+    "publish even when more of the last version's occurrenceIDs are gone than gates.max_removed_ids_share allows "
+    "(this run only)"))
 
 
 #: seconds from SIGTERM or SIGINT to the end of the process, whatever the clean-up is stuck on (systemd, docker
@@ -76,6 +79,7 @@ def _run(config: Path, as_json: bool, dry_run: bool, dask_address: str | None, r
         _fail(f"--runner must be 'dask' or 'threads', not {runner!r}")
     from mobilise.flows.publish import run_publication
     from mobilise.publishers.publication import DatasetLockedError, PublicationLog
+    from mobilise.publishers.publish import PublicationGateError
 
     log = PublicationLog(loaded.publication_directory)  # the commit point: a version in it was published
     before = log.latest()
@@ -96,6 +100,9 @@ def _run(config: Path, as_json: bool, dry_run: bool, dask_address: str | None, r
         if published is not None and not isinstance(exc, DatasetLockedError):
             _fail(f"mobilise: version {published} was published ({log.path}), but the run then failed: "
                   f"{type(exc).__name__}: {exc}", code=1)
+        if isinstance(exc, PublicationGateError):
+            what = "validated; a publication now would be stopped" if dry_run else "nothing was published"
+            _fail(f"mobilise: {what} by a publication gate: {exc}", code=1)
         _fail(f"mobilise: the run failed and nothing was published: {type(exc).__name__}: {exc}", code=1)
     _print_result(result, as_json)
 
@@ -120,9 +127,7 @@ def _interrupted(stopped: signal.Signals, published: str | None, log: Path) -> N
 def run(config: Path = typer.Argument(..., help="dataset config (YAML)"),
         as_json: bool = typer.Option(False, "--json", help="print one JSON object with the result"),
         dask_address: Optional[str] = DASK_ADDRESS, runner: Optional[str] = RUNNER,
-        accept_id_changes: bool = typer.Option(False, "--accept-id-changes", help=(
-            "publish even when more of the last version's occurrenceIDs are gone than gates.max_removed_ids_share "
-            "allows (this run only)")),
+        accept_id_changes: bool = ACCEPT_ID_CHANGES,
         force: bool = typer.Option(False, "--force", help="publish a new version even when nothing changed")) -> None:
     """Extract, map, validate and publish the dataset as its next archive version (nothing new when nothing
     changed)."""
@@ -134,7 +139,8 @@ def run(config: Path = typer.Argument(..., help="dataset config (YAML)"),
 def validate(config: Path = typer.Argument(..., help="dataset config (YAML)"),
              as_json: bool = typer.Option(False, "--json", help="print one JSON object with the result"),
              config_only: bool = typer.Option(False, "--config-only", help="only check the config file"),
-             dask_address: Optional[str] = DASK_ADDRESS, runner: Optional[str] = RUNNER) -> None:
+             dask_address: Optional[str] = DASK_ADDRESS, runner: Optional[str] = RUNNER,
+             accept_id_changes: bool = ACCEPT_ID_CHANGES) -> None:
     """Everything `run` does except publishing: see what would be rejected and why."""
     if config_only:
         try:
@@ -143,7 +149,7 @@ def validate(config: Path = typer.Argument(..., help="dataset config (YAML)"),
             _fail(str(exc))
         typer.echo(f"{config}: valid ({len(loaded.mapping)} terms mapped, source {loaded.source.safe_url})")
         return
-    _run(config, as_json, dry_run=True, dask_address=dask_address, runner=runner)
+    _run(config, as_json, dry_run=True, dask_address=dask_address, runner=runner, accept_id_changes=accept_id_changes)
 
 
 @app.command("sample-db")

@@ -45,6 +45,8 @@ class Interrupted(Exception):
 
 
 _received: list[signal.Signals] = []
+_held: list[signal.Signals] = []  # a signal that came inside a critical section, raised at its end
+_critical = 0
 _depth = 0
 _watchdog: dict = {}  # the outermost block's exit_within
 
@@ -63,7 +65,26 @@ def _handler(signum: int, _frame) -> None:
         timer = threading.Timer(_watchdog["seconds"], _exit_now, args=(signal.Signals(signum),))
         timer.daemon = True
         timer.start()
+    if _critical:
+        _held.append(signal.Signals(signum))
+        return
     raise Interrupted(signum)
+
+
+@contextmanager
+def critical_section() -> Iterator[None]:
+    """A few steps a stop must not cut in two (a publication's commit, the swap of its current copies and the
+    rebuild of the feeds, together well under a second): a SIGTERM or SIGINT that arrives inside is held and raised
+    as :class:`Interrupted` when the block ends (the watchdog of :func:`stop_on_signals` still runs). A kill -9
+    cannot be held: :meth:`mobilise.publishers.publication.PublicationDirectory.recover` rolls forward after it."""
+    global _critical
+    _critical += 1
+    try:
+        yield
+    finally:
+        _critical -= 1
+    if _critical == 0 and _held:
+        raise Interrupted(_held.pop())
 
 
 @contextmanager
@@ -82,6 +103,7 @@ def stop_on_signals(exit_within: float | None = None) -> Iterator[None]:
         return
     if _depth == 0:
         _received.clear()
+        _held.clear()
         _watchdog.clear()
         _watchdog.update(seconds=exit_within)
     previous = {signum: signal.signal(signum, _handler) for signum in STOP_SIGNALS}

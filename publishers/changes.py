@@ -112,6 +112,34 @@ def write_record_hashes(files: Sequence[str], target: Path) -> Path:
     return target
 
 
+
+def hashes_from_archive(archive: Path, target: Path) -> Path:
+    """The record hashes of a published version rebuilt from its archive's core file (``occurrence.txt``), written
+    atomically to `target`: for a version whose ``.state/`` file is gone (a publication folder copied without its
+    hidden files, a version published before the hashes were kept), so the identifier guard and the change summary
+    still compare with it. Streamed a block at a time. An empty value in the archive counts as no value, which is
+    how the archive writes one: a record published with an empty string ('' rather than none) shows as changed
+    once, never as added or removed."""
+    import zipfile
+
+    import pyarrow.csv as pacsv
+
+    from mobilise.publishers.dwca import CORE_FILE
+
+    with zipfile.ZipFile(archive) as bundle, bundle.open(CORE_FILE) as core:
+        names = core.readline().decode("utf-8").rstrip("\r\n").split("\t")
+        reader = pacsv.open_csv(core, read_options=pacsv.ReadOptions(column_names=names, block_size=1 << 24),
+                                parse_options=pacsv.ParseOptions(delimiter="\t", quote_char=False,
+                                                                 newlines_in_values=False),
+                                convert_options=pacsv.ConvertOptions(
+                                    column_types={name: pa.string() for name in names}, strings_can_be_null=True,
+                                    null_values=[""], quoted_strings_can_be_null=True))
+        with atomic_path(target) as temporary:
+            with pq.ParquetWriter(temporary, HASH_SCHEMA, compression="zstd") as writer:
+                for batch in reader:
+                    writer.write_table(record_hashes(pa.Table.from_batches([batch]), names))
+    return target
+
 # --- the comparison ------------------------------------------------------------------------------------------------
 
 class RenamedRecord(BaseModel):

@@ -457,14 +457,20 @@ def evaluate_gates(gates: GatesConfig, extracted: int, rejected: int, published:
     results = []
     if gates.max_rejected_share is not None:
         share = rejected / extracted if extracted else 0.0
-        results.append(Gate(name="max_rejected_share", passed=share <= gates.max_rejected_share,
+        passed = share <= gates.max_rejected_share
+        results.append(Gate(name="max_rejected_share", passed=passed,
                             detail=f"{share:.1%} of {extracted} records rejected "
-                                   f"(limit {gates.max_rejected_share:.0%})"))
+                                   f"(limit {gates.max_rejected_share:.0%})" + ("" if passed else (
+                                       "; the reasons are in the quarantine file; if this is intended, raise "
+                                       "gates.max_rejected_share in the config"))))
     if gates.max_drop_share is not None and previous:
         drop = (previous - published) / previous
-        results.append(Gate(name="max_drop_share", passed=drop <= gates.max_drop_share,
+        passed = drop <= gates.max_drop_share
+        results.append(Gate(name="max_drop_share", passed=passed,
                             detail=f"{published} records against {previous} in the last version "
-                                   f"({-drop:+.1%}; limit -{gates.max_drop_share:.0%})"))
+                                   f"({-drop:+.1%}; limit -{gates.max_drop_share:.0%})" + ("" if passed else (
+                                       "; if this is intended, raise gates.max_drop_share in the config (null "
+                                       "turns the gate off)"))))
     if extracted == 0:
         results.append(Gate(name="records_extracted", passed=False, detail="the source returned no records"))
     return results

@@ -15,9 +15,10 @@ from typing import Iterable, Iterator, Sequence
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
+from mobilise import processes
 from mobilise.catalog import CORE, Entry, RunCatalog
-from mobilise.publishers.changes import (ChangeSummary, compare, diagnose, identifier_gate, metadata_unchanged,
-                                         write_record_hashes)
+from mobilise.publishers.changes import (ChangeSummary, compare, diagnose, hashes_from_archive, identifier_gate,
+                                         metadata_unchanged, write_record_hashes)
 from mobilise.publishers.dwca import DeflatedRows, archive_meta_xml, core_terms, write_archive
 from mobilise.publishers.eml import BatchCoverage, build_eml, merge_coverage
 from mobilise.publishers.feeds import refresh_site
@@ -170,11 +171,25 @@ def _changes(catalog: RunCatalog, directory: PublicationDirectory, table: str,
     previous = directory.log.latest()
     hashes = directory.record_hashes(previous.version) if previous is not None else None
     if hashes is not None and not hashes.exists():
-        return None
+        archive = directory.archive(previous.version)
+        if not archive.exists():
+            return None
+        log.warning("version %s has no record hashes (%s); rebuilt from its archive %s", previous.version,
+                    hashes.name, archive.name)
+        hashes_from_archive(archive, hashes)
     summary = compare(catalog.files(catalog.entries("record_hashes", table)), hashes,
                       previous.version if previous else None, catalog.scratch("duckdb"),
                       quarantine=catalog.files(catalog.entries("quarantine", table)))
     return diagnose(summary, extracted, previous.records + previous.rejected if previous else None)
+
+def _discard(directory: PublicationDirectory, version: str) -> None:
+    """Remove what an attempt at `version` wrote, unless the log committed it (a failure after the commit's rename,
+    in the fsync of the folder, keeps the version: it is published). The current version was never touched; the
+    number stays reserved (a gap in the versions, never a second, different archive of the same number)."""
+    if version not in {entry.version for entry in directory.log.entries()}:
+        for path in directory.files(version):
+            path.unlink(missing_ok=True)
+
 
 
 def publish(config: DatasetConfig, catalog: RunCatalog, batches: Sequence[ValidatedBatch], mapped_terms: list[str],
@@ -276,36 +291,38 @@ def publish(config: DatasetConfig, catalog: RunCatalog, batches: Sequence[Valida
         atomic_write(directory.eml(version), eml)
         report, html, amendments = write_run_files(version)
         write_record_hashes(catalog.files(catalog.entries("record_hashes", table)), directory.record_hashes(version))
-        # the commit point: the version exists from this rename of publications.json on
-        directory.log.append(Publication(
-            version=version, published=published.isoformat(), records=written.records, rejected=quality.rejected,
-            archive=archive.name, sha256=sha256_of(archive), bytes=written.bytes,
-            changes=changes.model_dump(mode="json") if changes is not None else None,
-            eml=directory.eml(version).name))
     except BaseException:
-        # A version is all or nothing: remove what this attempt wrote; the current one was never touched. Its
-        # number stays reserved (a gap in the versions, never a second, different archive of the same number).
-        # A failure after the commit's rename (fsync of the folder) keeps the version: it is published.
-        if version not in {entry.version for entry in directory.log.entries()}:
-            for path in directory.files(version):
-                path.unlink(missing_ok=True)
+        _discard(directory, version)
         raise
-    done = result(version, report, written.records, archive=str(archive), current=str(directory.current_archive),
-                  quarantine=str(directory.quarantine(version)), published=published.isoformat(), report=str(html),
-                  amendments=amendments, warnings=str(directory.warnings(version)))
-    # Derived from the log from here on: a failure (or a kill) leaves the version published, and the next run's
-    # PublicationDirectory.recover() completes what is missing.
-    problems = []
-    for step, action in (("making it current", lambda: directory.promote(version)),
-                         ("removing old versions", lambda: directory.retain(config.output.keep_versions))):
-        try:
-            action()
-        except Exception as exc:  # noqa: BLE001 - reported below, with the version that was published
-            problems.append(f"{step} failed: {type(exc).__name__}: {exc}")
-    try:  # the site indexes (rss.xml, dcat.ttl, inventory.json, index.html) are derived from the logs
-        refresh_site(config.output.directory, config.output.base_url)
-    except Exception:  # rebuilt by the next run; the version itself is committed
-        log.warning("the version is published but the site indexes were not refreshed", exc_info=True)
+    # From the commit to the rebuilt feeds, a SIGTERM or Ctrl-C is held until the end (processes.critical_section):
+    # a stop never leaves the current copies or the feeds a version behind the log. After a kill -9 there, the next
+    # run's PublicationDirectory.recover() completes what is missing (and serve-archives answers from the log).
+    with processes.critical_section():
+        try:  # the commit point: the version exists from this rename of publications.json on
+            directory.log.append(Publication(
+                version=version, published=published.isoformat(), records=written.records,
+                rejected=quality.rejected, archive=archive.name, sha256=sha256_of(archive), bytes=written.bytes,
+                changes=changes.model_dump(mode="json") if changes is not None else None,
+                eml=directory.eml(version).name))
+        except BaseException:
+            _discard(directory, version)
+            raise
+        done = result(version, report, written.records, archive=str(archive), current=str(directory.current_archive),
+                      quarantine=str(directory.quarantine(version)), published=published.isoformat(),
+                      report=str(html), amendments=amendments, warnings=str(directory.warnings(version)))
+        # Derived from the log from here on: a failure leaves the version published, and the next run's
+        # PublicationDirectory.recover() completes what is missing.
+        problems = []
+        for step, action in (("making it current", lambda: directory.promote(version)),
+                             ("removing old versions", lambda: directory.retain(config.output.keep_versions))):
+            try:
+                action()
+            except Exception as exc:  # noqa: BLE001 - reported below, with the version that was published
+                problems.append(f"{step} failed: {type(exc).__name__}: {exc}")
+        try:  # the site indexes (rss.xml, dcat.ttl, inventory.json, index.html) are derived from the logs
+            refresh_site(config.output.directory, config.output.base_url)
+        except Exception:  # rebuilt by the next run; the version itself is committed
+            log.warning("the version is published but the site indexes were not refreshed", exc_info=True)
     if problems:
         raise PublishedWithErrors(version, done, problems)
     return done

@@ -231,11 +231,33 @@ def test_an_id_used_twice_counts_once_and_changes_when_its_rows_do(tmp_path):
     assert compare([], previous, "1.0", tmp_path).removed_share == 1.0
 
 
-def test_a_version_without_record_hashes_is_not_compared(config):
-    """A version published before record hashes were kept: the next run publishes, and says why it did not compare."""
+def test_a_version_without_record_hashes_is_compared_through_its_archive(config, tmp_path):
+    """A publication folder copied without its hidden files (or a version published before record hashes were
+    kept): the hashes are rebuilt from the version's archive, so the guard and the unchanged check still hold."""
+    first = run_stages(config)
+    directory = PublicationDirectory(config.publication_directory)
+    directory.record_hashes("1.0").unlink()
+    again = run_stages(config)
+    assert again.unchanged and again.version == "1.0"  # the archive's records are this run's, hash for hash
+    assert directory.record_hashes("1.0").exists()
+
+    directory.record_hashes("1.0").unlink()
+    changed = tmp_path / "changed.yaml"
+    changed.write_text(SAMPLE_CONFIG.read_text().replace(TEMPLATE, "urn:catalog:mobilise-sample:{guid}"))
+    renamed = load_config(changed)
+    renamed.validation.bdq.enabled = False
+    with pytest.raises(PublicationGateError) as stopped:
+        run_stages(renamed)
+    assert stopped.value.report.changes.removed == stopped.value.report.changes.renamed == first.records
+
+
+def test_a_version_with_neither_hashes_nor_archive_is_not_compared(config):
+    """Nothing to compare with at all (the hashes and the archive of the last version are gone): the run publishes
+    and its report says why it did not compare."""
     run_stages(config)
     directory = PublicationDirectory(config.publication_directory)
     directory.record_hashes("1.0").unlink()
+    directory.archive("1.0").unlink()
     second = run_stages(config)
     assert second.version == "1.1" and second.changes is None and not second.unchanged
     gate = next(g for g in second.gates if g["name"] == "max_removed_ids_share")

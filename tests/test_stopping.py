@@ -20,6 +20,8 @@ from pathlib import Path
 import psutil
 import pytest
 
+from mobilise import processes
+
 pytestmark = pytest.mark.prefect
 
 ENDLESS = 2_000_000_000  # rows of the CTE: extraction goes on for longer than any test
@@ -259,3 +261,20 @@ def test_a_clean_up_that_hangs_is_cut_short_by_the_watchdog():
     assert completed.stdout == "cleaning up\n"
     assert "SIGINT received while stopping" in completed.stderr
     assert completed.stderr.endswith("mobilise: interrupted (SIGTERM); clean-up unfinished after 1 s, exiting\n")
+
+
+def test_a_stop_inside_a_critical_section_is_held_to_its_end():
+    """A SIGTERM between a publication's commit and the swap of its current copies must not cut the two apart: it
+    is raised when the section ends, not inside it (publishers/publish.py)."""
+    done = []
+    with pytest.raises(processes.Interrupted) as stopped:
+        with processes.stop_on_signals():
+            with processes.critical_section():
+                os.kill(os.getpid(), signal.SIGTERM)
+                time.sleep(0.05)  # the handler runs here, in the main thread
+                done.append("swap")
+            done.append("after the section")  # not reached: the held signal is raised at the end of the section
+    assert done == ["swap"] and stopped.value.signal == signal.SIGTERM
+    with processes.stop_on_signals():  # a new run starts with nothing held
+        with processes.critical_section():
+            pass
