@@ -43,7 +43,30 @@ def create_engine(source: SourceConfig) -> sa.Engine:
         sa.event.listen(engine, "connect", _query_only)
     if backend in ("mysql", "mariadb"):
         sa.event.listen(engine, "connect", _mysql_session(source.statement_timeout))
+    if backend == "postgresql":
+        sa.event.listen(engine, "connect", _check_client_connection)
     return tolerate_undecodable_text(engine)
+
+
+#: milliseconds between PostgreSQL's checks, during a long query, that the client is still there
+CLIENT_CHECK_MS = 5000
+
+
+def _check_client_connection(dbapi_connection, _record) -> None:
+    """A connect hook for PostgreSQL 14 and later: the server checks every :data:`CLIENT_CHECK_MS` during a query
+    that the client is still connected (``client_connection_check_interval``), so a run that is stopped or killed
+    (kill -9 included) does not leave its query running on the collection database; without it the backend goes on
+    until it next sends rows, which a slow query may not do for a long time. Older servers have no such setting."""
+    info = getattr(dbapi_connection, "info", None)  # psycopg 3; psycopg2 has server_version on the connection
+    version = getattr(info, "server_version", None) or getattr(dbapi_connection, "server_version", 0)
+    if version < 140000:
+        return
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute(f"SET client_connection_check_interval = {CLIENT_CHECK_MS}")
+    finally:
+        cursor.close()
+    dbapi_connection.commit()
 
 
 def _mysql_session(statement_timeout: float | None):

@@ -397,3 +397,36 @@ def test_a_source_that_stays_down_fails_the_run_clearly_and_publishes_nothing(tm
     assert "s3cr3t" not in str(caught.value) + caplog.text
     assert sum("again in" in r.getMessage() for r in caplog.records) == 2
     assert not list((tmp_path / "output").rglob("*.zip")) and not list((tmp_path / "output").rglob("eml.xml"))
+
+
+@pytest.mark.postgres
+def test_a_killed_run_does_not_leave_its_query_running_on_postgresql(specimens):
+    """kill -9 of the process that reads: the server finds the client gone within client_connection_check_interval
+    (PostgreSQL 14+) and ends the query, instead of running it to its end on the collection database."""
+    import subprocess
+    import sys
+
+    application = f"mobilise_gone_{secrets.token_hex(4)}"
+    url = sa.make_url(specimens).update_query_dict({"application_name": application})
+    reader = subprocess.Popen([sys.executable, "-c", (
+        "import sys; from mobilise.extractors import sql; from mobilise.extractors.base import extract_batches; "
+        "from mobilise.settings import SourceConfig; "
+        "list(extract_batches(SourceConfig(url=sys.argv[1], query='SELECT id, pg_sleep(120) FROM specimen')))"),
+        url.render_as_string(hide_password=False)])
+    admin = _admin(specimens)
+    query = sa.text("SELECT count(*) FROM pg_stat_activity WHERE application_name = :name AND state = 'active'")
+    try:
+        deadline = time.monotonic() + 20
+        with admin.connect() as connection:
+            while not connection.execute(query, {"name": application}).scalar():
+                assert time.monotonic() < deadline and reader.poll() is None, "the query never started"
+                time.sleep(0.2)
+            reader.kill()
+            reader.wait()
+            killed = time.monotonic()
+            while connection.execute(query, {"name": application}).scalar():
+                assert time.monotonic() - killed < 15, "the query runs on after its client was killed"
+                time.sleep(0.2)
+    finally:
+        reader.kill()
+        admin.dispose()
