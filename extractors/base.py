@@ -268,6 +268,20 @@ class Window:
     since: date | datetime | None = None
     until: date | datetime | None = None
 
+    @classmethod
+    def parse(cls, since: str | date | None, until: str | date | None) -> "Window":
+        """The window between two ISO 8601 dates or date-times (``2024-01-01``, ``2024-01-01T12:00:00``); raises
+        ValueError for anything else."""
+        def instant(value, name: str):
+            if value is None or isinstance(value, date):
+                return value
+            try:
+                return datetime.fromisoformat(str(value))
+            except ValueError:
+                raise ValueError(f"{name} must be an ISO 8601 date or date-time (YYYY-MM-DD[THH:MM:SS]), not "
+                                 f"{str(value)[:40]!r}") from None
+        return cls(instant(since, "since"), instant(until, "until"))
+
     @staticmethod
     def bound(value: date | datetime) -> str:
         if isinstance(value, datetime) and (value.time() != time(0) or value.tzinfo is not None):
@@ -314,11 +328,12 @@ def source_statement(source: SourceConfig):
     if window is None:
         return text
     column = sa.column(source.modified_column)
+    untyped = sa.types.NullType()  # no cast on the parameter: the database converts the text to the column's type
     conditions = []
-    if window.since is not None:  # untyped (NullType): the database converts the text to the column's type
-        conditions.append(column >= sa.bindparam("mobilise_since", Window.bound(window.since), type_=sa.types.NullType()))
+    if window.since is not None:
+        conditions.append(column >= sa.bindparam("mobilise_since", Window.bound(window.since), type_=untyped))
     if window.until is not None:
-        conditions.append(column < sa.bindparam("mobilise_until", Window.bound(window.until), type_=sa.types.NullType()))
+        conditions.append(column < sa.bindparam("mobilise_until", Window.bound(window.until), type_=untyped))
     return sa.select(sa.text("*")).select_from(text.columns().subquery("mobilise_window")).where(*conditions)
 
 

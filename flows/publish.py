@@ -237,9 +237,13 @@ def _mark_cancelled(flow_run_name: str, message: str) -> None:
             client.set_flow_run_state(run.id, Cancelled(message=message), force=True)
 
 
+def _iso(value: datetime | str | None) -> str | None:
+    return value.isoformat() if isinstance(value, datetime) else value
+
+
 def run_publication(config_path: str, dry_run: bool = False, dask_address: str | None = None,
                     runner: str | None = None, accept_id_changes: bool = False, force: bool = False,
-                    since: datetime | None = None, until: datetime | None = None) -> dict:
+                    since: datetime | str | None = None, until: datetime | str | None = None) -> dict:
     """Run the flow with the task runner the config (or the caller) chooses; what `mobilise run` calls.
 
     Inside :func:`mobilise.processes.stop_on_signals` a SIGTERM or SIGINT stops the run: the task runner stops
@@ -256,7 +260,7 @@ def run_publication(config_path: str, dry_run: bool = False, dask_address: str |
     with processes.clean_up_on_failure(), shared_prefect_api():
         try:
             return configured(config_path, dry_run=dry_run, accept_id_changes=accept_id_changes, force=force,
-                              since=since, until=until)
+                              since=_iso(since), until=_iso(until))
         except BaseException as error:
             stopped = processes.stop_signal()
             if stopped is None:
@@ -293,8 +297,8 @@ def exclusive_run(config: DatasetConfig, keep_run_files: bool = False):
 @flow(name="publish_dataset", log_prints=True)
 @processes.stops_on_signals  # Prefect's SIGTERM handler would let the body's tasks run on (run_publication)
 def publish_dataset(config_path: str, dry_run: bool = False, keep_run_files: bool = False,
-                    accept_id_changes: bool = False, force: bool = False, since: datetime | None = None,
-                    until: datetime | None = None) -> dict:
+                    accept_id_changes: bool = False, force: bool = False, since: str | None = None,
+                    until: str | None = None) -> dict:
     """Publish the dataset described by the YAML config at `config_path` as the next archive version.
 
     ``accept_id_changes`` lets this run through the identifier gate (gates.max_removed_ids_share); ``force``
@@ -303,13 +307,14 @@ def publish_dataset(config_path: str, dry_run: bool = False, keep_run_files: boo
     With ``dry_run`` nothing is published: the records are extracted, mapped and validated, and the quarantine
     file and counts are produced, as a data manager wants before the real run.
 
-    ``since`` / ``until`` (a backfill) read only the records whose ``source.modified_column`` lies in that window
-    (bound parameters: :class:`~mobilise.extractors.base.Window`); such a run must be a dry run until the
-    incremental merge (issue 13 item 4) exists: the window's records alone are not the dataset.
+    ``since`` / ``until`` (a backfill; ISO 8601 dates or date-times, ``until`` excluded) read only the records
+    whose ``source.modified_column`` lies in that window (bound parameters: :class:`~mobilise.extractors.base.Window`);
+    such a run must be a dry run until the incremental merge (issue 13 item 4) exists: the window's records alone
+    are not the dataset. Raises ValueError for a value that is not a date.
     """
     config_path = str(Path(config_path).resolve())
     config = load_config(config_path)  # fail here, before any work, on a config error
-    window = Window(since, until) if since is not None or until is not None else None
+    window = Window.parse(since, until) if since is not None or until is not None else None
     windowed(config.source, window)  # a window without source.modified_column, or an empty one: fail now
     if window is not None and not dry_run:
         raise ValueError(BACKFILL_NEEDS_MERGE)
