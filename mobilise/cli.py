@@ -239,26 +239,31 @@ def run_all(config_dir: Path = typer.Argument(..., help="a folder of dataset con
         typer.echo(json.dumps({"datasets": [o.as_dict() for o in outcomes], "failed": len(failed)},
                               ensure_ascii=False, sort_keys=True))
     else:
-        from rich.table import Table
-
-        table = Table(title=f"mobilise run-all {config_dir}: {len(outcomes) - len(failed)} of {len(outcomes)} "
-                            f"succeeded")
-        for column in ("dataset", "config", "result", "records", "rejected"):
-            table.add_column(column, justify="right" if column in ("records", "rejected") else "left",
-                             overflow="fold")
-        for outcome in outcomes:
-            if outcome.result == "failed":
-                result = f"[red]failed[/red]: {outcome.reason}"
-            elif outcome.result == "published":
-                result = f"published {outcome.version}"
-            elif outcome.result == "unchanged":
-                result = f"unchanged ({outcome.version})"
-            else:
-                result = outcome.result
-            table.add_row(outcome.dataset, Path(outcome.config).name, result, _count(outcome.records),
-                          _count(outcome.rejected))
-        _console().print(table)
+        _console().print(run_all_table(str(config_dir), outcomes))
     raise typer.Exit(1 if failed else 0)
+
+
+def run_all_table(folder: str, outcomes: list):
+    """The run-all summary as a rich Table: dataset, config, result (published version, unchanged, or failed
+    with its one-line reason), records, rejected."""
+    from rich.table import Table
+
+    failed = [outcome for outcome in outcomes if outcome.result == "failed"]
+    table = Table(title=f"mobilise run-all {folder}: {len(outcomes) - len(failed)} of {len(outcomes)} succeeded")
+    for column in ("dataset", "config", "result", "records", "rejected"):
+        table.add_column(column, justify="right" if column in ("records", "rejected") else "left", overflow="fold")
+    for outcome in outcomes:
+        if outcome.result == "failed":
+            result = f"[red]failed[/red]: {outcome.reason}"
+        elif outcome.result == "published":
+            result = f"published {outcome.version}"
+        elif outcome.result == "unchanged":
+            result = f"unchanged ({outcome.version})"
+        else:
+            result = outcome.result
+        table.add_row(outcome.dataset, Path(outcome.config).name, result, _count(outcome.records),
+                      _count(outcome.rejected))
+    return table
 
 
 def _ago(text: str | None) -> str:
