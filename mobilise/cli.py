@@ -230,7 +230,8 @@ def run_all(config_dir: Path = typer.Argument(..., help="a folder of dataset con
             raise
         for signum in processes.STOP_SIGNALS:
             signal.signal(signum, signal.SIG_IGN)
-        typer.echo(f"mobilise: interrupted ({stopped.name}); the datasets not finished published nothing", err=True)
+        typer.echo(f"mobilise: run-all interrupted ({stopped.name}); the dataset being run was stopped and the ones "
+                   f"after it did not run (each one's publications.json says what it published)", err=True)
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(128 + stopped)
