@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import json
 import logging
+from dataclasses import dataclass
+from datetime import date, datetime, time
 from typing import Callable, Iterator, Protocol, TypeVar
 
 import pyarrow as pa
@@ -251,6 +253,88 @@ def table_sql(source: SourceConfig) -> str:
     schema, _, name = source.table.rpartition(".")
     select = sa.select(sa.text("*")).select_from(sa.table(name, schema=schema or None))
     return str(select.compile(dialect=make_url(source.url).get_dialect()()))
+
+
+@dataclass(frozen=True)
+class Window:
+    """The records of a backfill: those whose ``source.modified_column`` is at or after `since` and before
+    `until` (either may be None: open on that side).
+
+    The values are bound parameters of the query (:func:`source_statement`), never SQL text. A date, or a
+    date-time at midnight without a zone, is bound as ``YYYY-MM-DD``, any other date-time in ISO 8601
+    (``YYYY-MM-DDTHH:MM:SS``, with its zone when it has one): a typed column (timestamp, DATETIME) converts it,
+    and a text column holding ISO 8601 (SQLite's usual way) compares it as text."""
+
+    since: date | datetime | None = None
+    until: date | datetime | None = None
+
+    @classmethod
+    def parse(cls, since: str | date | None, until: str | date | None) -> "Window":
+        """The window between two ISO 8601 dates or date-times (``2024-01-01``, ``2024-01-01T12:00:00``); raises
+        ValueError for anything else."""
+        def instant(value, name: str):
+            if value is None or isinstance(value, date):
+                return value
+            try:
+                return datetime.fromisoformat(str(value))
+            except ValueError:
+                raise ValueError(f"{name} must be an ISO 8601 date or date-time (YYYY-MM-DD[THH:MM:SS]), not "
+                                 f"{str(value)[:40]!r}") from None
+        return cls(instant(since, "since"), instant(until, "until"))
+
+    @staticmethod
+    def bound(value: date | datetime) -> str:
+        if isinstance(value, datetime) and (value.time() != time(0) or value.tzinfo is not None):
+            return value.isoformat()
+        return (value.date() if isinstance(value, datetime) else value).isoformat()
+
+    def describe(self, column: str) -> str:
+        """``modified >= 2024-01-01 AND modified < 2024-02-01``, for logs and messages."""
+        return " AND ".join(([f"{column} >= {self.bound(self.since)}"] if self.since is not None else [])
+                            + ([f"{column} < {self.bound(self.until)}"] if self.until is not None else []))
+
+
+def windowed(source: SourceConfig, window: Window | None) -> SourceConfig:
+    """The source restricted to the records modified in `window` (None: the source as it is). Raises ValueError
+    when the config names no ``source.modified_column``, or the window ends before it starts."""
+    if window is None or (window.since is None and window.until is None):
+        return source
+    if not source.modified_column:
+        raise ValueError("a backfill window needs source.modified_column in the config: the column that says when "
+                         "a record last changed")
+    if window.since is not None and window.until is not None:
+        since, until = (value if isinstance(value, datetime) else datetime.combine(value, time(0))
+                        for value in (window.since, window.until))
+        try:
+            empty = until <= since
+        except TypeError:  # one with a zone, one without: the database compares them
+            empty = False
+        if empty:
+            raise ValueError(f"the backfill window is empty: --until must be after --since "
+                             f"({window.describe(source.modified_column)})")
+    copy = source.model_copy()
+    copy._window = window  # kept by the copies partition_source makes
+    return copy
+
+
+def source_statement(source: SourceConfig):
+    """The statement that reads the source (:func:`table_sql`); with a backfill window (:func:`windowed`), that
+    SQL wrapped as a subquery and filtered on ``source.modified_column`` (an identifier the dialect quotes) with
+    the window's values as bound parameters ``:mobilise_since`` / ``:mobilise_until``."""
+    import sqlalchemy as sa
+
+    text = sa.text(table_sql(source))
+    window: Window | None = source._window
+    if window is None:
+        return text
+    column = sa.column(source.modified_column)
+    untyped = sa.types.NullType()  # no cast on the parameter: the database converts the text to the column's type
+    conditions = []
+    if window.since is not None:
+        conditions.append(column >= sa.bindparam("mobilise_since", Window.bound(window.since), type_=untyped))
+    if window.until is not None:
+        conditions.append(column < sa.bindparam("mobilise_until", Window.bound(window.until), type_=untyped))
+    return sa.select(sa.text("*")).select_from(text.columns().subquery("mobilise_window")).where(*conditions)
 
 
 # Per row, a JSON list of the source columns whose value was not valid text (``["locality"]``), else null. Present

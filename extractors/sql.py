@@ -12,7 +12,7 @@ from typing import Iterator
 import pyarrow as pa
 import sqlalchemy as sa
 
-from mobilise.extractors.base import register, server_url, table_sql
+from mobilise.extractors.base import log, register, server_url, source_statement
 from mobilise.settings import SourceConfig
 
 
@@ -193,7 +193,9 @@ def tolerate_undecodable_text(engine: sa.Engine) -> sa.Engine:
 
 @register("sqlite", "postgresql", "mysql", "mariadb", "mssql", "oracle")
 def extract_sql(source: SourceConfig) -> Iterator[pa.RecordBatch]:
-    if source.engine != "sqlalchemy":
+    if source.engine != "sqlalchemy" and source._window is not None:  # the native engines bind no parameters
+        log.info("a backfill window is read with the sqlalchemy engine (bound parameters), not %s", source.engine)
+    elif source.engine != "sqlalchemy":
         from mobilise.extractors.arrow_native import extract_native
 
         yield from extract_native(source)
@@ -201,7 +203,7 @@ def extract_sql(source: SourceConfig) -> Iterator[pa.RecordBatch]:
     engine = create_engine(source)
     try:
         with engine.connect() as connection:
-            result = connection.execute(sa.text(table_sql(source)), execution_options={
+            result = connection.execute(source_statement(source), execution_options={
                 "stream_results": True, "yield_per": min(source.batch_size, CHUNK_ROWS)})
             with closing(result):
                 columns = list(result.keys())

@@ -12,6 +12,7 @@ import os
 import subprocess
 import uuid
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 
 from prefect import flow, get_run_logger, task
@@ -20,6 +21,7 @@ from prefect.task_runners import ThreadPoolTaskRunner
 
 from mobilise import processes
 from mobilise.catalog import Entry, RunCatalog
+from mobilise.extractors.base import Window, windowed
 from mobilise.extractors.partitions import Partition
 from mobilise.extractors.stage import plan_partitions
 from mobilise.flows import steps
@@ -29,6 +31,10 @@ from mobilise.publishers.publish import PublicationGateError, ValidatedBatch
 from mobilise.settings import DatasetConfig, ExecutionConfig, load_config
 
 log = logging.getLogger("mobilise")
+#: why a backfill (a since/until window) only validates for now
+BACKFILL_NEEDS_MERGE = ("a backfill window can only be validated (dry run) for now: publishing it needs the "
+                        "incremental merge of the window's records into the last publication's (issue 13 item 4); "
+                        "the window's records alone are not the dataset")
 
 
 @task(name="plan partitions")
@@ -38,8 +44,8 @@ def partitions_task(config_path: str) -> list[Partition | None]:
 
 @task(name="extract")
 def extract_task(config_path: str, plan: MappingPlan, catalog: RunCatalog,
-                 partition: Partition | None = None) -> list[Entry]:
-    return steps.extract(load_config(config_path), plan, catalog, partition)
+                 partition: Partition | None = None, window: Window | None = None) -> list[Entry]:
+    return steps.extract(load_config(config_path), plan, catalog, partition, window)
 
 
 @task(name="map")
@@ -60,10 +66,16 @@ def validate_task(config_path: str, plan: MappingPlan, catalog: RunCatalog, mapp
 
 @task(name="publish")
 def publish_task(config_path: str, plan: MappingPlan, catalog: RunCatalog, batches: list[ValidatedBatch],
-                 dry_run: bool, accept_id_changes: bool = False, force: bool = False) -> dict:
-    """Publish, and post the run report to the Prefect UI (from the report itself), whatever the gates said."""
+                 dry_run: bool, accept_id_changes: bool = False, force: bool = False, window: bool = False) -> dict:
+    """Publish, and post the run report to the Prefect UI (from the report itself), whatever the gates said.
+
+    With `window` (a backfill's records only) the gates that compare the count and the occurrenceIDs with the
+    whole last version do not apply."""
+    config = load_config(config_path)
+    if window:
+        config.gates = config.gates.model_copy(update={"max_drop_share": None, "max_removed_ids_share": None})
     try:
-        result = steps.publish(load_config(config_path), plan, catalog, batches, dry_run=dry_run,
+        result = steps.publish(config, plan, catalog, batches, dry_run=dry_run,
                                accept_id_changes=accept_id_changes, force=force)
     except PublicationGateError as failure:
         if failure.report is not None:
@@ -225,8 +237,13 @@ def _mark_cancelled(flow_run_name: str, message: str) -> None:
             client.set_flow_run_state(run.id, Cancelled(message=message), force=True)
 
 
+def _iso(value: datetime | str | None) -> str | None:
+    return value.isoformat() if isinstance(value, datetime) else value
+
+
 def run_publication(config_path: str, dry_run: bool = False, dask_address: str | None = None,
-                    runner: str | None = None, accept_id_changes: bool = False, force: bool = False) -> dict:
+                    runner: str | None = None, accept_id_changes: bool = False, force: bool = False,
+                    since: datetime | str | None = None, until: datetime | str | None = None) -> dict:
     """Run the flow with the task runner the config (or the caller) chooses; what `mobilise run` calls.
 
     Inside :func:`mobilise.processes.stop_on_signals` a SIGTERM or SIGINT stops the run: the task runner stops
@@ -242,7 +259,8 @@ def run_publication(config_path: str, dry_run: bool = False, dask_address: str |
     configured = publish_dataset.with_options(task_runner=task_runner(execution, dask_address), flow_run_name=name)
     with processes.clean_up_on_failure(), shared_prefect_api():
         try:
-            return configured(config_path, dry_run=dry_run, accept_id_changes=accept_id_changes, force=force)
+            return configured(config_path, dry_run=dry_run, accept_id_changes=accept_id_changes, force=force,
+                              since=_iso(since), until=_iso(until))
         except BaseException as error:
             stopped = processes.stop_signal()
             if stopped is None:
@@ -279,7 +297,8 @@ def exclusive_run(config: DatasetConfig, keep_run_files: bool = False):
 @flow(name="publish_dataset", log_prints=True)
 @processes.stops_on_signals  # Prefect's SIGTERM handler would let the body's tasks run on (run_publication)
 def publish_dataset(config_path: str, dry_run: bool = False, keep_run_files: bool = False,
-                    accept_id_changes: bool = False, force: bool = False) -> dict:
+                    accept_id_changes: bool = False, force: bool = False, since: str | None = None,
+                    until: str | None = None) -> dict:
     """Publish the dataset described by the YAML config at `config_path` as the next archive version.
 
     ``accept_id_changes`` lets this run through the identifier gate (gates.max_removed_ids_share); ``force``
@@ -287,15 +306,24 @@ def publish_dataset(config_path: str, dry_run: bool = False, keep_run_files: boo
 
     With ``dry_run`` nothing is published: the records are extracted, mapped and validated, and the quarantine
     file and counts are produced, as a data manager wants before the real run.
+
+    ``since`` / ``until`` (a backfill; ISO 8601 dates or date-times, ``until`` excluded) read only the records
+    whose ``source.modified_column`` lies in that window (bound parameters: :class:`~mobilise.extractors.base.Window`);
+    such a run must be a dry run until the incremental merge (issue 13 item 4) exists: the window's records alone
+    are not the dataset. Raises ValueError for a value that is not a date.
     """
     config_path = str(Path(config_path).resolve())
     config = load_config(config_path)  # fail here, before any work, on a config error
+    window = Window.parse(since, until) if since is not None or until is not None else None
+    windowed(config.source, window)  # a window without source.modified_column, or an empty one: fail now
+    if window is not None and not dry_run:
+        raise ValueError(BACKFILL_NEEDS_MERGE)
     with exclusive_run(config, keep_run_files) as catalog:
-        return _publish(config_path, config, catalog, dry_run, accept_id_changes, force)
+        return _publish(config_path, config, catalog, dry_run, accept_id_changes, force, window)
 
 
 def _publish(config_path: str, config: DatasetConfig, catalog: RunCatalog, dry_run: bool, accept_id_changes: bool,
-             force: bool) -> dict:
+             force: bool, window: Window | None = None) -> dict:
     """The flow's stages on `catalog`, in the flow run."""
     logger = get_run_logger()
     plan = MappingPlan.from_config(config)  # once per run: every task is handed it
@@ -304,7 +332,7 @@ def _publish(config_path: str, config: DatasetConfig, catalog: RunCatalog, dry_r
     # later validated, together by one task as soon as it is extracted, while other partitions are still being
     # read. A source read as a whole has its batches mapped and validated by one task each, in parallel.
     partitions = partitions_task(config_path)
-    extracted = [extract_task.submit(config_path, plan, catalog, partition) for partition in partitions]
+    extracted = [extract_task.submit(config_path, plan, catalog, partition, window) for partition in partitions]
     mapped_futures = [map_task.submit(plan, catalog, group)
                       for done in as_completed(extracted) for group in steps.task_groups(done.result(), partitions)]
     wait(mapped_futures)
@@ -313,7 +341,7 @@ def _publish(config_path: str, config: DatasetConfig, catalog: RunCatalog, dry_r
     validated_futures = [validate_task.submit(config_path, plan, catalog, group, duplicates)
                          for group in steps.task_groups(mapped, partitions)]
     batches = [batch for future in validated_futures for batch in future.result()]
-    result = publish_task(config_path, plan, catalog, batches, dry_run, accept_id_changes, force)
+    result = publish_task(config_path, plan, catalog, batches, dry_run, accept_id_changes, force, window is not None)
     logger.info("%s: %s records published, %s rejected, version %s", result["dataset"], result["records"],
                 result["rejected"], result["version"])
     return result

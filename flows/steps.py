@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import date
 
 from mobilise.catalog import CORE, Entry, RunCatalog, batch_name
+from mobilise.extractors.base import Window, windowed
 from mobilise.extractors.partitions import Partition
 from mobilise.extractors.stage import extract_partition
 from mobilise.flags import severities
@@ -39,11 +40,12 @@ def task_groups(entries: list[Entry], partitions: list[Partition | None]) -> lis
 
 
 def extract(config: DatasetConfig, plan: MappingPlan, catalog: RunCatalog,
-            partition: Partition | None = None) -> list[Entry]:
-    """extracted/<batch> of the core for each batch of the source (or of one partition of it)."""
+            partition: Partition | None = None, window: Window | None = None) -> list[Entry]:
+    """extracted/<batch> of the core for each batch of the source (or of one partition of it; of the records
+    modified in `window`, a backfill's, when given)."""
     number = partition.number if partition is not None else None
     # a retried partition is read again from its first batch, whose entries replace the failed attempt's
-    return extract_partition(config.source, partition,
+    return extract_partition(windowed(config.source, window), partition,
                              lambda n, table: catalog.save(Entry("extracted", CORE, batch_name(n, number)), table),
                              plan.check_columns)
 

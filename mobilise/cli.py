@@ -5,6 +5,7 @@ import json
 import os
 import signal
 import sys
+from datetime import datetime
 from pathlib import Path
 from typing import Optional
 
@@ -69,8 +70,10 @@ ACCEPT_ID_CHANGES = typer.Option(False, "--accept-id-changes", help=(
 STOP_SECONDS = 9
 
 
-def _run(config: Path, as_json: bool, dry_run: bool, dask_address: str | None, runner: str | None,
-         **options: bool) -> None:
+def _run(config: Path, dry_run: bool, dask_address: str | None, runner: str | None,
+         **options) -> dict:
+    """The run's result (mobilise.flows.publish.run_publication); a config error, a failed run or a signal ends
+    the command with its exit status and one line on standard error."""
     try:
         loaded = load_config(config)  # config errors stop here, before Prefect starts
     except ConfigError as exc:
@@ -104,7 +107,7 @@ def _run(config: Path, as_json: bool, dry_run: bool, dask_address: str | None, r
             what = "validated; a publication now would be stopped" if dry_run else "nothing was published"
             _fail(f"mobilise: {what} by a publication gate: {exc}", code=1)
         _fail(f"mobilise: the run failed and nothing was published: {type(exc).__name__}: {exc}", code=1)
-    _print_result(result, as_json)
+    return result
 
 
 def _interrupted(stopped: signal.Signals, published: str | None, log: Path) -> None:
@@ -131,8 +134,8 @@ def run(config: Path = typer.Argument(..., help="dataset config (YAML)"),
         force: bool = typer.Option(False, "--force", help="publish a new version even when nothing changed")) -> None:
     """Extract, map, validate and publish the dataset as its next archive version (nothing new when nothing
     changed)."""
-    _run(config, as_json, dry_run=False, dask_address=dask_address, runner=runner,
-         accept_id_changes=accept_id_changes, force=force)
+    _print_result(_run(config, dry_run=False, dask_address=dask_address, runner=runner,
+                       accept_id_changes=accept_id_changes, force=force), as_json)
 
 
 @app.command()
@@ -149,7 +152,8 @@ def validate(config: Path = typer.Argument(..., help="dataset config (YAML)"),
             _fail(str(exc))
         typer.echo(f"{config}: valid ({len(loaded.mapping)} terms mapped, source {loaded.source.safe_url})")
         return
-    _run(config, as_json, dry_run=True, dask_address=dask_address, runner=runner, accept_id_changes=accept_id_changes)
+    _print_result(_run(config, dry_run=True, dask_address=dask_address, runner=runner,
+                       accept_id_changes=accept_id_changes), as_json)
 
 
 @app.command("sample-db")
@@ -187,6 +191,174 @@ def bdq_conformance(files: list[Path] = typer.Argument(..., help="TDWG BDQ valid
                    f"{test['not_run']:>7}")
     typer.echo(f"{'total':<58} {result['rows']:>5} {result['passed']:>5} {result['failed']:>5} "
                f"{result['not_run']:>7}")
+
+
+# --- operating many datasets (flows/operations.py) ------------------------------------------------------------------
+
+def _configs(paths: list[Path]) -> list[Path]:
+    from mobilise.flows.operations import dataset_configs
+
+    try:
+        configs = dataset_configs(paths)
+    except FileNotFoundError as error:
+        _fail(f"mobilise: {error}")
+    if not configs:
+        _fail(f"mobilise: no dataset config (*.yaml, *.yml) in {', '.join(map(str, paths))}")
+    return configs
+
+
+def _console():
+    from rich.console import Console
+
+    return Console(highlight=False, width=None if sys.stdout.isatty() else 160)
+
+
+def _count(value) -> str:
+    return "" if value is None else f"{value:,}"
+
+
+@app.command("run-all")
+def run_all(config_dir: Path = typer.Argument(..., help="a folder of dataset configs (*.yaml, *.yml)"),
+            as_json: bool = typer.Option(False, "--json", help="print one JSON object with every dataset's outcome"),
+            dask_address: Optional[str] = DASK_ADDRESS, runner: Optional[str] = RUNNER) -> None:
+    """Publish every dataset config in a folder, one after the other (one failure does not stop the others),
+    and print a summary; exit status 0 only when every dataset was published or unchanged."""
+    configs = _configs([config_dir])
+    if runner not in (None, "dask", "threads"):
+        _fail(f"--runner must be 'dask' or 'threads', not {runner!r}")
+    from mobilise.flows.operations import run_all as run_datasets
+
+    try:
+        with processes.stop_on_signals(exit_within=STOP_SECONDS):
+            outcomes = run_datasets(configs, runner=runner, dask_address=dask_address)
+    except BaseException:
+        stopped = processes.stop_signal()
+        if stopped is None:
+            raise
+        for signum in processes.STOP_SIGNALS:
+            signal.signal(signum, signal.SIG_IGN)
+        typer.echo(f"mobilise: run-all interrupted ({stopped.name}); the dataset being run was stopped and the ones "
+                   f"after it did not run (each one's publications.json says what it published)", err=True)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(128 + stopped)
+    failed = [outcome for outcome in outcomes if outcome.result == "failed"]
+    if as_json:
+        typer.echo(json.dumps({"datasets": [o.as_dict() for o in outcomes], "failed": len(failed)},
+                              ensure_ascii=False, sort_keys=True))
+    else:
+        _console().print(run_all_table(str(config_dir), outcomes))
+    raise typer.Exit(1 if failed else 0)
+
+
+def run_all_table(folder: str, outcomes: list):
+    """The run-all summary as a rich Table: dataset, config, result (published version, unchanged, or failed
+    with its one-line reason), records, rejected."""
+    from rich.table import Table
+
+    failed = [outcome for outcome in outcomes if outcome.result == "failed"]
+    table = Table(title=f"mobilise run-all {folder}: {len(outcomes) - len(failed)} of {len(outcomes)} succeeded")
+    for column in ("dataset", "config", "result", "records", "rejected"):
+        table.add_column(column, justify="right" if column in ("records", "rejected") else "left", overflow="fold")
+    for outcome in outcomes:
+        if outcome.result == "failed":
+            result = f"[red]failed[/red]: {outcome.reason}"
+        elif outcome.result == "published":
+            result = f"published {outcome.version}"
+        elif outcome.result == "unchanged":
+            result = f"unchanged ({outcome.version})"
+        else:
+            result = outcome.result
+        table.add_row(outcome.dataset, Path(outcome.config).name, result, _count(outcome.records),
+                      _count(outcome.rejected))
+    return table
+
+
+def _ago(text: str | None) -> str:
+    from datetime import datetime
+
+    if not text:
+        return ""
+    try:
+        return datetime.fromisoformat(text).strftime("%Y-%m-%d %H:%M:%S %Z").strip()
+    except ValueError:
+        return text
+
+
+@app.command()
+def status(paths: Optional[list[Path]] = typer.Argument(None, help="dataset configs or folders of them "
+                                                                     "(default: config/)"),
+           as_json: bool = typer.Option(False, "--json", help="print one JSON object")) -> None:
+    """Each dataset's last run (time, state, duration), current version, record counts, rejected share and next
+    scheduled run (from the Prefect API when PREFECT_API_URL is set, else from the publication folders)."""
+    from mobilise.flows.operations import statuses
+
+    datasets, note = statuses(_configs(paths or [Path("config")]))
+    if as_json:
+        typer.echo(json.dumps({"datasets": datasets, "prefect": note or "used"}, ensure_ascii=False,
+                              sort_keys=True))
+        return
+    from rich.table import Table
+
+    table = Table(title="mobilise status" + (f" ({note}: last runs from the publication folders)" if note else ""))
+    for column in ("dataset", "version", "records", "rejected", "last run", "state", "duration", "next run"):
+        table.add_column(column, justify="right" if column in ("records", "rejected", "duration") else "left",
+                         overflow="fold")
+    for dataset in datasets:
+        run = dataset["last_run"] or {}
+        if dataset["error"]:
+            state = f"[red]config error[/red]: {dataset['error']}"
+        elif run.get("failed"):
+            state = f"[red]{run['state']}[/red]" + (f": {run['failure']}" if run.get("failure") else "")
+        else:
+            state = run.get("state", "never run")
+        share = f" ({dataset['rejected_share']:.1%})" if dataset["rejected_share"] is not None else ""
+        duration = f"{run['duration_seconds']:.0f} s" if run.get("duration_seconds") is not None else ""
+        table.add_row(dataset["dataset"], dataset["version"] or "", _count(dataset["records"]),
+                      _count(dataset["rejected"]) + share, _ago(run.get("time")), state, duration,
+                      _ago(dataset["next_run"]) or dataset["schedule"])
+    _console().print(table)
+
+
+DATE_FORMATS = ["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S"]
+
+
+@app.command()
+def backfill(config: Path = typer.Argument(..., help="dataset config (YAML) with source.modified_column"),
+             since: datetime = typer.Option(..., "--since", formats=DATE_FORMATS,
+                                            help="the window's start (included): YYYY-MM-DD[THH:MM:SS]"),
+             until: datetime = typer.Option(..., "--until", formats=DATE_FORMATS,
+                                            help="the window's end (excluded): YYYY-MM-DD[THH:MM:SS]"),
+             as_json: bool = typer.Option(False, "--json", help="print one JSON object with the result"),
+             dask_address: Optional[str] = DASK_ADDRESS, runner: Optional[str] = RUNNER) -> None:
+    """Re-extract and validate the records whose source.modified_column lies in [--since, --until): a dry run
+    (the report and quarantine go to validation/); publishing a window needs the incremental merge (issue 13
+    item 4)."""
+    from mobilise.extractors.base import Window, windowed
+    from mobilise.flows.publish import BACKFILL_NEEDS_MERGE
+
+    try:
+        windowed(load_config(config).source, Window(since, until))
+    except ConfigError as exc:
+        _fail(str(exc))
+    except ValueError as exc:
+        _fail(f"mobilise: {exc}")
+    result = _run(config, dry_run=True, dask_address=dask_address, runner=runner, since=since, until=until)
+    window = Window(since, until).describe(load_config(config).source.modified_column)
+    changes = result.get("changes") or {}
+    if as_json:
+        typer.echo(json.dumps({**result, "window": window, "published": False, "why": BACKFILL_NEEDS_MERGE},
+                              ensure_ascii=False, sort_keys=True))
+        return
+    typer.echo(f"Backfill of {result['dataset']} (dry run), records with {window}: {result['extracted']} "
+               f"extracted, {result['records']} publishable, {result['rejected']} rejected "
+               f"(reasons in {result['quarantine']})")
+    if changes.get("previous_version"):
+        typer.echo(f"  against version {changes['previous_version']}: {changes['added']} new, "
+                   f"{changes['changed']} changed, {changes['unchanged']} unchanged (records outside the window are "
+                   f"not compared)")
+    typer.echo(f"  report:     {result['report']}")
+    typer.echo(f"Nothing was published: {BACKFILL_NEEDS_MERGE}.")
 
 
 # --- serve-archives (publishers/server.py) --------------------------------------------------------------------------

@@ -180,6 +180,11 @@ class SourceConfig(Strict):
         "timeout) is started again, with exponential backoff; a partition is read again from its start"))
     retry_wait: float = Field(1, ge=0, le=600, description=(
         "seconds before the first retry; each further retry waits twice as long (at most 60 s)"))
+    modified_column: str | None = Field(None, description=(
+        "the column that says when a record last changed (the watermark): a backfill (`mobilise backfill --since "
+        "--until`) reads only the records whose value lies in its window (see extractors/base.py Window); none: "
+        "no backfill"))
+    _window: Any = PrivateAttr(None)  # a run's Window over modified_column (extractors/base.py windowed)
 
     @model_validator(mode="after")
     def _one_of_query_or_table(self) -> "SourceConfig":
