@@ -81,9 +81,14 @@ def _run(config: Path, dry_run: bool, dask_address: str | None, runner: str | No
     if runner not in (None, "dask", "threads"):
         _fail(f"--runner must be 'dask' or 'threads', not {runner!r}")
     from mobilise.flows.publish import run_publication
-    from mobilise.publishers.publication import DatasetLockedError, PublicationLog
+    from mobilise.publishers.publication import DatasetLockedError, PublicationDirectory, PublicationLog
     from mobilise.publishers.publish import PublicationGateError
 
+    if not loaded.execution.lock_wait_seconds:  # say so now, not after the 10-20 s the Prefect API takes to start
+        try:
+            PublicationDirectory(loaded.publication_directory).acquire(0).release()
+        except DatasetLockedError as exc:
+            _fail(f"mobilise: nothing was published: {exc}", code=1)
     log = PublicationLog(loaded.publication_directory)  # the commit point: a version in it was published
     before = log.latest()
     try:

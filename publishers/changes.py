@@ -173,6 +173,7 @@ class ChangeSummary(BaseModel):
     renamed_examples: list[RenamedRecord] = Field(default_factory=list)
     now_rejected: int = 0
     causes: list[str] = Field(default_factory=list)
+    metadata_changed: bool = False  # no record changed, but the metadata (EML) or the archive's columns did
 
     @property
     def data_unchanged(self) -> bool:

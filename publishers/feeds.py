@@ -294,7 +294,8 @@ def change_text(changes: dict | None) -> str | None:
     if not parts:
         return None
     since = changes.get("previous_version") or changes.get("since")
-    return "Records " + ", ".join(parts) + (f" since version {since}" if since else "")
+    text = "Records " + ", ".join(parts) + (f" since version {since}" if since else "")
+    return text + ("; the metadata changed" if changes.get("metadata_changed") else "")
 
 
 # --- RSS -----------------------------------------------------------------------------------------------------------

@@ -48,6 +48,7 @@ import errno
 import fcntl
 import hashlib
 import json
+import logging
 import os
 import re
 import socket
@@ -63,6 +64,7 @@ from pydantic import BaseModel
 
 from mobilise.settings import GatesConfig
 
+log = logging.getLogger(__name__)
 LOG_NAME = "publications.json"
 CURRENT_ARCHIVE = "dwca.zip"
 CURRENT_EML = "eml.xml"
@@ -316,6 +318,7 @@ class PublicationDirectory:
         self.directory.mkdir(parents=True, exist_ok=True)
         fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o644)
         deadline = time.monotonic() + wait_seconds
+        said = False
         while True:
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -324,6 +327,10 @@ class PublicationDirectory:
                 if exc.errno not in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
                     os.close(fd)
                     raise
+                if wait_seconds and not said:
+                    said = True
+                    log.warning("waiting up to %g s for the run that is publishing %s (%s)", wait_seconds,
+                                self.directory.name, os.pread(fd, 4096, 0).decode("utf-8", "replace").strip())
                 if time.monotonic() >= deadline:
                     holder = os.pread(fd, 4096, 0).decode("utf-8", "replace").strip() or "an unknown process"
                     os.close(fd)

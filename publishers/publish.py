@@ -268,11 +268,13 @@ def publish(config: DatasetConfig, catalog: RunCatalog, batches: Sequence[Valida
 
     terms = core_terms(mapped_terms, quality.added_terms)
     coverage = merge_coverage(b.coverage for b in batches)
-    if (not force and previous is not None and changes is not None and changes.data_unchanged
-            and metadata_unchanged(directory.current_archive, meta=archive_meta_xml(terms),
-                                   eml=build_eml(config.metadata, package_id=package_id(config),
-                                                 version=previous.version, pub_date=published.date(),
-                                                 coverage=coverage, now=published))):
+    if previous is not None and changes is not None and changes.data_unchanged:
+        changes.metadata_changed = not metadata_unchanged(
+            directory.current_archive, meta=archive_meta_xml(terms),
+            eml=build_eml(config.metadata, package_id=package_id(config), version=previous.version,
+                          pub_date=published.date(), coverage=coverage, now=published))
+    if not force and previous is not None and changes is not None and changes.data_unchanged \
+            and not changes.metadata_changed:
         # Nothing new to publish: the current version and its files stay as they are (a harvester's conditional
         # request keeps getting 304); what this run found is under validation/.
         report, html, amendments = write_run_files(None, unchanged=True)

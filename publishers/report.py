@@ -495,6 +495,7 @@ def _changes(report: dict) -> dict | None:
         "renamed_examples": [(_text(_dict(r).get("previous")), _text(_dict(r).get("current")))
                              for r in _list(changes.get("renamed_examples"))],
         "causes": [_text(c) for c in _list(changes.get("causes"))],
+        "metadata_changed": changes.get("metadata_changed") is True,
     }
 
 

@@ -17,6 +17,7 @@ from typer.testing import CliRunner
 from mobilise.catalog import CORE
 from mobilise.cli import _print_result, app
 from mobilise.publishers.changes import HASH_SCHEMA, compare, record_hashes
+from mobilise.publishers.feeds import change_text
 from mobilise.publishers.publication import PublicationDirectory, sha256_of
 from mobilise.publishers.publish import PublicationGateError
 from mobilise.publishers.report import artifact_markdown
@@ -102,8 +103,12 @@ def test_first_run_adds_every_record_and_a_rerun_publishes_nothing_new(config, c
     config.metadata.title += " (revised)"  # new metadata, the same records: a new version
     revised = run_stages(config)
     assert revised.version == "1.1" and not revised.unchanged and revised.changes["unchanged"] == first.records
+    assert revised.changes["metadata_changed"]  # what the version publishes, in the report, the RSS and the page
+    assert "<strong>the metadata did</strong>" in Path(revised.report).read_text(encoding="utf-8")
+    assert change_text(revised.changes).endswith("since version 1.0; the metadata changed")
     forced = run_stages(config, force=True)
     assert forced.version == "1.2" and not forced.unchanged and forced.changes["unchanged"] == first.records
+    assert not forced.changes["metadata_changed"]
 
 
 def test_added_removed_and_changed_records_are_counted_by_id(config, source):

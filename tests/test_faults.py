@@ -262,7 +262,7 @@ def test_two_runs_at_once_one_publishes_the_other_fails_fast_or_waits(base, faul
         assert "is being published by another run (pid " in refused.stderr
         assert f"pid {first.pid} on " in refused.stderr  # names the holder
         assert "nothing was published" in refused.stderr
-    assert time.monotonic() - started < 60  # fails fast: it does not wait for the run that holds the lock
+    assert time.monotonic() - started < 30  # fails fast: before Prefect starts, not after the run that holds the lock
     assert waiting.poll() is None  # still waiting for the lock
     release.touch()
     out, err = first.communicate(timeout=300)

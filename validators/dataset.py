@@ -32,16 +32,26 @@ _JAVA_CASELESS_I = str.maketrans({"\u0131": "i", "\u0130": "i"})
 
 
 def _fold(value: str) -> str:
-    return value.translate(_JAVA_CASELESS_I).casefold()
+    """Java's ``equalsIgnoreCase`` key: per character its simple (one-character) upper case, then that one's simple
+    lower case, so 'ß' stays 'ß' (Java does not equate 'straße' with 'STRASSE', whose lengths differ) and 'ǅ', 'ǆ'
+    and 'Ǆ' share one key; Python's full mappings that give several characters ('ß'.upper() is 'SS') are not
+    Java's char-level ones and are left out."""
+    key = []
+    for character in value.translate(_JAVA_CASELESS_I):
+        upper = character.upper()
+        upper = upper if len(upper) == 1 else character
+        lower = upper.lower()
+        key.append(lower if len(lower) == 1 else upper)
+    return "".join(key)
 
 
 def id_keys(values: pa.Array | pa.ChunkedArray) -> pa.Array:
     """Identifiers (text) as compared for uniqueness, one per value (null stays null): as the archive writes them
     (tabs and line breaks folded to a space, :func:`mobilise.publishers.dwca.fold_structural`) and case-folded, so that
     ids that differ only in case have one key. The IPT fails an archive whose core ids are equal ignoring case
-    (``CASE-abc-0001`` and ``case-ABC-0001``; Java's ``equalsIgnoreCase``); Unicode case folding (``str.casefold``)
-    equates every pair that does (and ``ß`` with ``ss``), with the Turkish ``ı`` and ``İ`` taken as ``i`` as Java
-    does. ASCII values are lowered in Arrow; the others are folded in Python once per distinct value."""
+    (``CASE-abc-0001`` and ``case-ABC-0001``; Java's ``equalsIgnoreCase``) and no others: GBIF refuses no record
+    for an id the IPT accepts ('straße' and 'STRASSE' are two ids to both). ASCII values are lowered in Arrow; the
+    others are keyed in Python (:func:`_fold`) once per distinct value."""
     if isinstance(values, pa.ChunkedArray):
         values = values.combine_chunks()
     if not pa.types.is_string(values.type):
