@@ -113,6 +113,19 @@ def _as_written(value) -> str | None:
     return re.sub(r"[\t\r\n]+", " ", value) or None
 
 
+def _read_both_ways(result) -> tuple[list, object]:
+    """The published core as python-dwca-reader (rows) and pandas (a frame) read it, after checking that occurrence.txt is strict
+    UTF-8 without control characters and that both readers see every published record."""
+    with zipfile.ZipFile(result.archive) as handle:
+        text = handle.read("occurrence.txt").decode("utf-8")  # strict: never an invalid byte
+    assert not re.search(CONTROL_CHARACTERS, text)
+    frame = read_core_with_pandas(result.archive)
+    with DwCAReader(result.archive) as archive:
+        read = list(archive)
+    assert len(read) == len(frame) == result.records
+    return read, frame
+
+
 def _caseless(value: str) -> str:
     """Java's equalsIgnoreCase (the IPT's) as a key: each character's one-character upper case, then lower case
     (ı and İ are i); the explicit cases are in test_hostile_text.py."""
@@ -126,14 +139,9 @@ def _check_run(tmp_path: Path, url: str, rows: list[dict], engine: str = "sqlalc
     result = run_stages(_config(tmp_path, url, engine))
     assert result.extracted == len(rows) and result.records + result.rejected == result.extracted
     with zipfile.ZipFile(result.archive) as handle:
-        text = handle.read("occurrence.txt").decode("utf-8")  # strict: never an invalid byte
         validate_meta(handle.read("meta.xml"))
         validate_eml(handle.read("eml.xml"))
-    assert not re.search(CONTROL_CHARACTERS, text)
-    frame = read_core_with_pandas(result.archive)
-    with DwCAReader(result.archive) as archive:
-        read = list(archive)
-    assert len(read) == len(frame) == result.records
+    read, frame = _read_both_ways(result)
     for row, (_, expected) in zip(read, frame.iterrows()):
         assert row.id == expected["occurrenceID"]
         for term in TERMS.values():
@@ -264,13 +272,7 @@ def test_random_text_bytes_and_controls_never_crash_nor_lose_a_record(tmp_path_f
     config.mapping["scientificName"] = TermSource(constant="Quercus robur")
     result = run_stages(config)
     assert result.records + result.rejected == result.extracted == len(rows)
-    with zipfile.ZipFile(result.archive) as handle:
-        text = handle.read("occurrence.txt").decode("utf-8")  # strict: the archive is UTF-8
-    assert not re.search(CONTROL_CHARACTERS, text)
-    frame = read_core_with_pandas(result.archive)
-    with DwCAReader(result.archive) as archive:
-        read = list(archive)
-    assert len(read) == len(frame) == result.records
+    read, frame = _read_both_ways(result)
     for row, (_, expected) in zip(read, frame.iterrows()):
         assert row.id == expected["occurrenceID"]
         for term in ("catalogNumber", "recordedBy", "locality", "fieldNotes", "occurrenceRemarks"):
