@@ -342,6 +342,13 @@ def _publish(config_path: str, config: DatasetConfig, catalog: RunCatalog, dry_r
                          for group in steps.task_groups(mapped, partitions)]
     batches = [batch for future in validated_futures for batch in future.result()]
     result = publish_task(config_path, plan, catalog, batches, dry_run, accept_id_changes, force, window is not None)
-    logger.info("%s: %s records published, %s rejected, version %s", result["dataset"], result["records"],
-                result["rejected"], result["version"])
+    if result.get("unchanged"):
+        logger.info("%s: unchanged since version %s, nothing new published (%s records, %s rejected)",
+                    result["dataset"], result["version"], result["records"], result["rejected"])
+    elif result["version"] is None:
+        logger.info("%s: validated, nothing published: %s records publishable, %s rejected", result["dataset"],
+                    result["records"], result["rejected"])
+    else:
+        logger.info("%s: %s records published, %s rejected, version %s", result["dataset"], result["records"],
+                    result["rejected"], result["version"])
     return result
