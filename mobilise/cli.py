@@ -70,16 +70,25 @@ ACCEPT_ID_CHANGES = typer.Option(False, "--accept-id-changes", help=(
 STOP_SECONDS = 9
 
 
-def _run(config: Path, dry_run: bool, dask_address: str | None, runner: str | None,
+def _run(config: Path, dry_run: bool, dask_address: str | None, runner: str | None, as_json: bool = False,
          **options) -> dict:
     """The run's result (mobilise.flows.publish.run_publication); a config error, a failed run or a signal ends
-    the command with its exit status and one line on standard error."""
+    the command with its exit status and one line on standard error. With `as_json` a failed run also prints one
+    JSON object on standard output (``error``, and ``version`` when one was published before the failure), so a
+    scheduler that parses the output always gets one."""
+    def failed(message: str, code: int, version: str | None = None, dataset: str | None = None) -> None:
+        if as_json:
+            typer.echo(json.dumps({"dataset": dataset, "version": version, "archive": None, "records": None,
+                                   "rejected": None, "error": message.removeprefix("mobilise: "),
+                                   "exit_status": code}, ensure_ascii=False, sort_keys=True))
+        _fail(message, code=code)
+
     try:
         loaded = load_config(config)  # config errors stop here, before Prefect starts
     except ConfigError as exc:
-        _fail(str(exc))
+        failed(str(exc), 2)
     if runner not in (None, "dask", "threads"):
-        _fail(f"--runner must be 'dask' or 'threads', not {runner!r}")
+        failed(f"--runner must be 'dask' or 'threads', not {runner!r}", 2)
     from mobilise.flows.publish import run_publication
     from mobilise.publishers.publication import DatasetLockedError, PublicationDirectory, PublicationLog
     from mobilise.publishers.publish import PublicationGateError
@@ -88,7 +97,7 @@ def _run(config: Path, dry_run: bool, dask_address: str | None, runner: str | No
         try:
             PublicationDirectory(loaded.publication_directory).acquire(0).release()
         except DatasetLockedError as exc:
-            _fail(f"mobilise: nothing was published: {exc}", code=1)
+            failed(f"mobilise: nothing was published: {exc}", 1, dataset=loaded.shortname)
     log = PublicationLog(loaded.publication_directory)  # the commit point: a version in it was published
     before = log.latest()
     try:
@@ -106,12 +115,13 @@ def _run(config: Path, dry_run: bool, dask_address: str | None, runner: str | No
         # the flow already logged the traceback; say what failed in one line (a run refused by the dataset lock
         # never claims a version another run committed meanwhile)
         if published is not None and not isinstance(exc, DatasetLockedError):
-            _fail(f"mobilise: version {published} was published ({log.path}), but the run then failed: "
-                  f"{type(exc).__name__}: {exc}", code=1)
+            failed(f"mobilise: version {published} was published ({log.path}), but the run then failed: "
+                   f"{type(exc).__name__}: {exc}", 1, version=published, dataset=loaded.shortname)
         if isinstance(exc, PublicationGateError):
             what = "validated; a publication now would be stopped" if dry_run else "nothing was published"
-            _fail(f"mobilise: {what} by a publication gate: {exc}", code=1)
-        _fail(f"mobilise: the run failed and nothing was published: {type(exc).__name__}: {exc}", code=1)
+            failed(f"mobilise: {what} by a publication gate: {exc}", 1, dataset=loaded.shortname)
+        failed(f"mobilise: the run failed and nothing was published: {type(exc).__name__}: {exc}", 1,
+               dataset=loaded.shortname)
     return result
 
 
@@ -139,7 +149,7 @@ def run(config: Path = typer.Argument(..., help="dataset config (YAML)"),
         force: bool = typer.Option(False, "--force", help="publish a new version even when nothing changed")) -> None:
     """Extract, map, validate and publish the dataset as its next archive version (nothing new when nothing
     changed)."""
-    _print_result(_run(config, dry_run=False, dask_address=dask_address, runner=runner,
+    _print_result(_run(config, dry_run=False, dask_address=dask_address, runner=runner, as_json=as_json,
                        accept_id_changes=accept_id_changes, force=force), as_json)
 
 
@@ -157,7 +167,7 @@ def validate(config: Path = typer.Argument(..., help="dataset config (YAML)"),
             _fail(str(exc))
         typer.echo(f"{config}: valid ({len(loaded.mapping)} terms mapped, source {loaded.source.safe_url})")
         return
-    _print_result(_run(config, dry_run=True, dask_address=dask_address, runner=runner,
+    _print_result(_run(config, dry_run=True, dask_address=dask_address, runner=runner, as_json=as_json,
                        accept_id_changes=accept_id_changes), as_json)
 
 
