@@ -19,6 +19,7 @@ matters; their uniqueness is checked elsewhere: an id used twice counts once, ch
 from __future__ import annotations
 
 import hashlib
+import zipfile
 from pathlib import Path
 from typing import Sequence
 
@@ -26,10 +27,11 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 from pydantic import BaseModel, Field
 
-from mobilise.publishers.dwca import fold_structural
+from mobilise.publishers.dwca import CORE_FILE, fold_structural
 from mobilise.publishers.publication import Gate, atomic_path
 from mobilise.validators.dataset import MEMORY_LIMIT
 
@@ -120,12 +122,6 @@ def hashes_from_archive(archive: Path, target: Path) -> Path:
     still compare with it. Streamed a block at a time. An empty value in the archive counts as no value, which is
     how the archive writes one: a record published with an empty string ('' rather than none) shows as changed
     once, never as added or removed."""
-    import zipfile
-
-    import pyarrow.csv as pacsv
-
-    from mobilise.publishers.dwca import CORE_FILE
-
     with zipfile.ZipFile(archive) as bundle, bundle.open(CORE_FILE) as core:
         names = core.readline().decode("utf-8").rstrip("\r\n").split("\t")
         reader = pacsv.open_csv(core, read_options=pacsv.ReadOptions(column_names=names, block_size=1 << 24),

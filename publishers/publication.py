@@ -462,22 +462,23 @@ def evaluate_gates(gates: GatesConfig, extracted: int, rejected: int, published:
     """Each configured gate (``gates`` of the dataset config) with whether it passed and why; `previous` is the
     record count of the last published version (None: none yet). A source that returned no records never passes."""
     results = []
+
+    def gate(name: str, passed: bool, detail: str, remedy: str) -> None:
+        """A gate's verdict; a failed one also says how a data manager lets an intended change through."""
+        results.append(Gate(name=name, passed=passed,
+                            detail=detail if passed else f"{detail}; if this is intended, {remedy}"))
+
     if gates.max_rejected_share is not None:
         share = rejected / extracted if extracted else 0.0
-        passed = share <= gates.max_rejected_share
-        results.append(Gate(name="max_rejected_share", passed=passed,
-                            detail=f"{share:.1%} of {extracted} records rejected "
-                                   f"(limit {gates.max_rejected_share:.0%})" + ("" if passed else (
-                                       "; the reasons are in the quarantine file; if this is intended, raise "
-                                       "gates.max_rejected_share in the config"))))
+        gate("max_rejected_share", share <= gates.max_rejected_share,
+             f"{share:.1%} of {extracted} records rejected (limit {gates.max_rejected_share:.0%})",
+             "raise gates.max_rejected_share in the config (the reasons are in the quarantine file)")
     if gates.max_drop_share is not None and previous:
         drop = (previous - published) / previous
-        passed = drop <= gates.max_drop_share
-        results.append(Gate(name="max_drop_share", passed=passed,
-                            detail=f"{published} records against {previous} in the last version "
-                                   f"({-drop:+.1%}; limit -{gates.max_drop_share:.0%})" + ("" if passed else (
-                                       "; if this is intended, raise gates.max_drop_share in the config (null "
-                                       "turns the gate off)"))))
+        gate("max_drop_share", drop <= gates.max_drop_share,
+             f"{published} records against {previous} in the last version "
+             f"({-drop:+.1%}; limit -{gates.max_drop_share:.0%})",
+             "raise gates.max_drop_share in the config (null turns the gate off)")
     if extracted == 0:
         results.append(Gate(name="records_extracted", passed=False, detail="the source returned no records"))
     return results

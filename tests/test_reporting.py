@@ -40,7 +40,8 @@ def test_gates_pass_and_fail_with_reasons():
     assert all(g.passed for g in evaluate_gates(gates, 1000, 100, 900, previous=1000))
     failed = {g.name: g for g in evaluate_gates(gates, 1000, 101, 700, previous=1000) if not g.passed}
     assert set(failed) == {"max_rejected_share", "max_drop_share"}
-    assert failed["max_rejected_share"].detail.startswith("10.1% of 1000 records rejected (limit 10%); the reasons")
+    assert failed["max_rejected_share"].detail.startswith("10.1% of 1000 records rejected (limit 10%); if this is")
+    assert "quarantine file" in failed["max_rejected_share"].detail
     assert "raise gates.max_drop_share in the config" in failed["max_drop_share"].detail
     assert "700 records against 1000" in failed["max_drop_share"].detail
     # no previous version: no drop gate; an empty source never publishes
