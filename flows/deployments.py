@@ -17,6 +17,7 @@ import signal
 from dataclasses import dataclass
 from pathlib import Path
 
+from mobilise.flows.operations import dataset_configs
 from mobilise.settings import ConfigError, DatasetConfig, ScheduleConfig, load_config
 
 log = logging.getLogger("mobilise")
@@ -54,18 +55,13 @@ def folder_tag(folder: Path) -> str:
     return f"{TAG_PREFIX}{Path(folder).resolve()}"
 
 
-def config_files(folder: Path) -> list[Path]:
-    """The dataset configs of `folder`: its ``*.yaml`` and ``*.yml`` files (not its subfolders), by name."""
-    return sorted(p for p in Path(folder).iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
-
-
 def dataset_deployments(folder: Path) -> list[DatasetDeployment]:
     """Every dataset config of `folder`, loaded and validated, or ConfigError naming every config that is wrong
     (file, line and key), and two configs with the same shortname: nothing is served from a folder with an error,
     so a typo never removes a dataset's deployment."""
     found: list[DatasetDeployment] = []
     errors: list[str] = []
-    for path in config_files(folder):
+    for path in dataset_configs([Path(folder)]):
         try:
             found.append(DatasetDeployment(path.resolve(), load_config(path)))
         except ConfigError as exc:
