@@ -129,6 +129,40 @@ _FLAGS = [
     Flag("EPOCH_OR_SERIES_AND_AGE_OR_STAGE_MISMATCH", "info", "the age/stage does not belong to the epoch/series (ICS chart)", True),
 ]
 
+# Extension rows (validators/extensions.py check_extension_rows). A media row with no link to its media at all is
+# the one extension row GBIF and DiSSCo refuse; every other defect is reported and the row published.
+_EXTENSION_FLAGS = [
+    Flag("MULTIMEDIA_URI_MISSING", "error", "a media row has no link to its media: the access URI (Simple Multimedia "
+         "identifier, Audubon Core accessURI) is empty or not an absolute http(s) URI, and so is the link GBIF and "
+         "DiSSCo fall back on (Simple Multimedia references, Audubon Core identifier). GBIF skips such a Simple "
+         "Multimedia row (MULTIMEDIA_URI_INVALID) and shows no media for an Audubon Core one; DiSSCo's translator "
+         "refuses both ('no accessURI'): the row is kept out of the archive", False),
+    Flag("MULTIMEDIA_ACCESS_URI_MISSING", "warning", "a media row has no access URI (Simple Multimedia identifier, "
+         "Audubon Core accessURI): GBIF and DiSSCo link to its other URI (references / identifier) instead, often "
+         "a web page rather than the media file", False),
+    Flag("MULTIMEDIA_ACCESS_URI_INVALID", "warning", "the access URI (Simple Multimedia identifier, Audubon Core "
+         "accessURI) is not an absolute http(s) URI: GBIF drops it (MULTIMEDIA_URI_INVALID); the row keeps its "
+         "other link", False, removes_value=True),
+    Flag("MULTIMEDIA_FORMAT_MISSING", "warning", "a media row has no format (a MIME type such as image/jpeg): GBIF "
+         "guesses it from the file name's extension, DiSSCo has none", False),
+    Flag("MULTIMEDIA_FORMAT_INVALID", "warning", "format is not a known MIME type (type/subtype such as image/jpeg "
+         "or audio/x-wav; image/jpg is not one): GBIF does not read it", False, removes_value=True),
+    Flag("MULTIMEDIA_DATE_INVALID", "warning", "the media's creation date (Simple Multimedia created, Audubon Core "
+         "CreateDate) is not an ISO 8601 date or date-time", True, removes_value=True),
+    Flag("MULTIMEDIA_LICENSE_MISSING", "warning", "a media row has no licence (Simple Multimedia license or rights, "
+         "Audubon Core dcterms:rights or rights) and the dataset's licence is not known", False),
+    Flag("IDENTIFICATION_NAME_MISSING", "warning", "an identification row names no taxon: scientificName, "
+         "verbatimIdentification, scientificNameID and taxonID are all empty", False),
+    Flag("MEASUREMENT_TYPE_MISSING", "warning", "a measurement or fact row has no measurementType (nor, in OBIS eMoF, "
+         "measurementTypeID): what was measured is unknown", False),
+    Flag("MEASUREMENT_VALUE_MISSING", "warning", "a measurement or fact row has no measurementValue (nor, in OBIS "
+         "eMoF, measurementValueID)", False),
+    Flag("RELATED_RESOURCE_ID_MISSING", "warning", "a resource relationship row has no relatedResourceID: it relates "
+         "the record to nothing", False),
+    Flag("RELATIONSHIP_OF_RESOURCE_MISSING", "warning", "a resource relationship row has neither "
+         "relationshipOfResource nor relationshipOfResourceID: the kind of relationship is unknown", False),
+]
+
 # DiSSCo readiness (what DiSSCo's translator would drop; validators/dissco.py): the dataset's `validation.dissco`
 # policy decides whether they are errors, warnings or not reported.
 _DISSCO_FLAGS = [
@@ -143,6 +177,10 @@ _DISSCO_FLAGS = [
          "MaterialSample, rock/mineral/meteorite specimens, …): DiSSCo drops the record.", False),
     Flag("DISSCO_LICENSE_NOT_ACCEPTED", "warning",
          "Licence is not CC0 1.0 or CC BY 4.0 (IRI or SPDX id): DiSSCo drops the record.", False),
+    Flag("DISSCO_MEDIA_LICENSE_NOT_ACCEPTED", "warning",
+         "The licence of a media row (its own, else the dataset's) is not CC0 1.0 or CC BY 4.0 (IRI or SPDX id): "
+         "DiSSCo drops the media object (the specimen stays). The licence is published as given: a licence is "
+         "never removed or changed.", False),
 ]
 
 # Families bridged through the check registry (validators/registry.py), reported only when asked for: the MIDS
@@ -154,7 +192,7 @@ _BRIDGED_FLAGS = [
     Flag("BDQ_POTENTIAL_ISSUE", "info", "a TDWG BDQ issue answered POTENTIAL_ISSUE", False),
 ]
 
-FLAGS: dict[str, Flag] = {flag.name: flag for flag in _FLAGS + _DISSCO_FLAGS + _BRIDGED_FLAGS}
+FLAGS: dict[str, Flag] = {flag.name: flag for flag in _FLAGS + _EXTENSION_FLAGS + _DISSCO_FLAGS + _BRIDGED_FLAGS}
 
 ERROR, WARNING, INFO = "error", "warning", "info"
 

@@ -32,8 +32,12 @@ from mobilise.validators.registry import CheckContext, check, run_checks
 
 DISSCO = "dissco"  # the registry family of these checks
 
-#: The DiSSCo readiness flags (defined with their descriptions in mobilise/flags.py) -> description.
-DISSCO_FLAGS: dict[str, str] = {name: flag.description for name, flag in FLAGS.items() if name.startswith("DISSCO_")}
+#: The DiSSCo readiness flags of a record (defined with their descriptions in mobilise/flags.py) -> description.
+DISSCO_FLAGS: dict[str, str] = {name: flag.description for name, flag in FLAGS.items()
+                                if name.startswith("DISSCO_") and not name.startswith("DISSCO_MEDIA_")}
+#: The DiSSCo readiness flags of a media extension row (mobilise.validators.extensions) -> description.
+DISSCO_MEDIA_FLAGS: dict[str, str] = {name: flag.description for name, flag in FLAGS.items()
+                                      if name.startswith("DISSCO_MEDIA_")}
 
 #: dissco-core-translator's physical specimen id terms, in the order it reads them (first non-empty wins).
 PHYSICAL_SPECIMEN_ID_TERMS = ("occurrenceID", "catalogNumber", "materialSampleID", "materialEntityID")
