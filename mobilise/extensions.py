@@ -27,8 +27,6 @@ from importlib import resources
 from types import MappingProxyType
 from typing import Iterator, Mapping
 
-from mobilise.settings import _suggest
-
 __all__ = ["ArchiveClass", "EXTENSIONS", "CORES", "extension", "core"]
 
 #: the prefixes a term may be named with (the namespaces of the shipped definitions' terms)
@@ -154,6 +152,14 @@ def _cached(name: str, as_core: bool) -> ArchiveClass:
 
 CORES: Mapping[str, ArchiveClass] = _LazyClasses(_CORE_NAMES, as_core=True)
 EXTENSIONS: Mapping[str, ArchiveClass] = _LazyClasses(_EXTENSION_NAMES, as_core=False)
+
+
+def _suggest(name: str, choices: list[str]) -> str:
+    """mobilise.settings._suggest, imported when needed: settings (the dataset config) validates extension names
+    with this module, so this module must not import settings at import time."""
+    from mobilise.settings import _suggest as suggest
+
+    return suggest(name, choices)
 
 
 def _pick(kind: str, classes: Mapping[str, ArchiveClass], name: str) -> ArchiveClass:
