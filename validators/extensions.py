@@ -42,6 +42,12 @@ What is checked (flags and severities in :mod:`mobilise.flags`; ``error`` keeps 
 
 Only a media row without any link is an error: GBIF indexes every other extension row as given (the extension
 definitions' ``required`` is a rule of the IPT's mapping, not of rows), so the rest are warnings, published.
+
+Removed values: the flags with ``removes_value`` (MULTIMEDIA_ACCESS_URI_INVALID, MULTIMEDIA_FORMAT_INVALID,
+MULTIMEDIA_DATE_INVALID, IDENTIFIED_DATE_INVALID/UNLIKELY) say the value is wrong and is not published. These
+extensions have no verbatim term for them (nor dynamicProperties), so the original is kept where every issue is:
+in the issue rows this function returns (the run's warnings and report), not in the archive. A licence is never
+removed, whatever its flag.
 """
 from __future__ import annotations
 
