@@ -228,3 +228,65 @@ def test_each_helper_misconfiguration_is_a_config_error_at_its_line(tmp_path, mo
     line = f"{tmp_path / 'dataset.yaml'}:{FIRST_FREE_LINE + offset}: {key}: "
     assert line in text, text
     assert message in text.split(line, 1)[1], text
+
+
+# --- a whole run: the helpers through extract, map, validate and publish; untranslated values reported ----------------
+
+def test_a_run_publishes_helper_values_and_reports_untranslated_values(tmp_path, capsys):
+    import json
+    import sqlite3
+
+    from tests.pipeline_helpers import read_core_with_pandas, run_stages
+
+    database = tmp_path / "darwin.sqlite"
+    with sqlite3.connect(database) as connection:
+        connection.execute("CREATE TABLE specimen (guid TEXT, basis TEXT, taxon TEXT, sex TEXT, land TEXT, "
+                           "gtu_from_date TEXT, gtu_from_date_mask INTEGER, x REAL, y REAL)")
+        connection.executemany("INSERT INTO specimen VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", [
+            ("1", "PreservedSpecimen", "Carabus auratus Linnaeus, 1758", "mannetje", "Belgie",
+             "1998-04-01 00:00:00", 48, 148885, 170636),
+            ("2", "PreservedSpecimen", "Bellis perennis L.", "onbekend?", "Nederland", "0001-01-01 00:00:00", 0,
+             None, None),
+            ("3", "PreservedSpecimen", "Puma concolor (Linnaeus, 1771)", "onbekend?", "Nederland",
+             "1998-04-12 00:00:00", 40, 900000, 170000)])
+    (tmp_path / "sex.csv").write_text("source,concept\nmannetje,male\n", encoding="utf-8")
+    (tmp_path / "countries.csv").write_text("source,target\nBelgie,Belgium\n", encoding="utf-8")
+    config = _write(tmp_path, "  scientificName: {without_authorship: taxon}\n"
+                              "  scientificNameAuthorship: {authorship_of: taxon}\n"
+                              "  sex: sex\n"
+                              "  country: {lookup: {column: land, table: countries.csv, key: source, value: target}}\n"
+                              "  eventDate: {date: {column: gtu_from_date, mask: gtu_from_date_mask}}\n"
+                              "coordinates: {x: x, y: y, crs: EPSG:31370}\n"
+                              "vocabularies:\n  sex: sex.csv\n"
+                              f"output: {{directory: {tmp_path / 'output'}}}\n")
+    config.write_text(config.read_text().replace("sqlite:///specimens.sqlite", f"sqlite:///{database}")
+                      .replace("table: specimen", "table: specimen\n  batch_size: 2"))
+    result = run_stages(load_config(config))
+    assert (result.records, result.rejected, result.extracted) == (3, 0, 3)
+    core = read_core_with_pandas(result.archive).set_index("occurrenceID")
+    first = core.loc["https://x.org/1"]
+    assert (first["scientificName"], first["scientificNameAuthorship"]) == ("Carabus auratus", "Linnaeus, 1758")
+    assert (first["sex"], first["country"], first["eventDate"]) == ("male", "Belgium", "1998-04")
+    assert first["decimalLatitude"].startswith("50.84") and first["verbatimSRS"] == "EPSG:31370"
+    third = core.loc["https://x.org/3"]
+    assert third["eventDate"] == "" and third["verbatimEventDate"] == "1998-04-12 00:00:00 (mask 40)"
+    assert third["decimalLatitude"] == "" and third["verbatimCoordinates"] == "900000, 170000"
+    expected = [
+        {"kind": "lookup", "table": "countries.csv", "file": str(tmp_path / "countries.csv"), "term": "country",
+         "value": "Nederland", "records": 2},
+        {"kind": "vocabulary", "table": "sex", "file": str(tmp_path / "sex.csv"), "term": "sex",
+         "value": "onbekend?", "records": 2}]
+    assert result.untranslated == expected
+    report = json.loads(Path(result.report).with_suffix(".json").read_text())
+    assert report["untranslated"] == expected
+    html = Path(result.report).read_text()
+    assert "Values with no translation" in html and "onbekend?" in html
+    assert result.issues["COORDINATE_OUTSIDE_CRS_AREA"] == 1 and result.issues["RECORDED_DATE_INVALID"] == 1
+    # what `mobilise run` and `mobilise validate` print
+    from mobilise.cli import _print_result
+
+    _print_result(result.as_dict(), as_json=False)
+    printed = capsys.readouterr().out
+    assert "values with no translation (records):" in printed
+    assert (f"vocabulary sex, sex: 1 value(s) with no translation in 2 record(s): 'onbekend?' (2) "
+            f"(extend {tmp_path / 'sex.csv'})") in printed
