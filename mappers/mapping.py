@@ -493,8 +493,11 @@ def undecodable_issues(batch: pa.RecordBatch, plan: MappingPlan) -> list[tuple[i
         for column in json.loads(listed):
             by_column.setdefault(column, []).append(row)
     issues = []
-    for term, source in plan.sources.items():
-        for column in source.columns:
+    fed = [(term, source.columns) for term, source in plan.sources.items()]
+    if plan.coordinates is not None:  # the coordinates section's columns feed the point
+        fed += [(term, plan.coordinates.columns) for term in ("decimalLatitude", "decimalLongitude")]
+    for term, columns in fed:
+        for column in columns:
             if column in by_column:
                 values = batch.column(column)
                 issues.extend((row, term, "TEXT_ENCODING_INVALID", str(values[row].as_py()))
@@ -566,17 +569,28 @@ def _coordinates(batch: pa.RecordBatch, config: CoordinatesConfig
     ys = as_text(batch.column(config.y))
     systems = (as_text(batch.column(config.crs_column)) if config.crs_column is not None
                else pa.array([config.crs] * batch.num_rows, pa.string()))
-    converted = convert_points(xs.to_pylist(), ys.to_pylist(), systems.to_pylist())
+    # once per distinct point and system (a collection's localities repeat), spread back over the rows
+    key = pc.binary_join_element_wise(pc.fill_null(xs, "\x1e"), pc.fill_null(ys, "\x1e"),
+                                      pc.fill_null(systems, "\x1e"), "\x1f")
+    encoded = pc.dictionary_encode(key)
+    parts = [[None if part == "\x1e" else part for part in value.split("\x1f")]
+             for value in encoded.dictionary.to_pylist()]
+    converted = convert_points([p[0] for p in parts], [p[1] for p in parts], [p[2] for p in parts])
     datum = ["EPSG:4326" if latitude is not None else None for latitude in converted.latitude]
-    columns = {"decimalLatitude": converted.latitude, "decimalLongitude": converted.longitude,
-               "geodeticDatum": datum, "verbatimCoordinates": converted.verbatim,
-               "verbatimCoordinateSystem": converted.system, "verbatimSRS": converted.srs}
+    distinct = {"decimalLatitude": converted.latitude, "decimalLongitude": converted.longitude,
+                "geodeticDatum": datum, "verbatimCoordinates": converted.verbatim,
+                "verbatimCoordinateSystem": converted.system, "verbatimSRS": converted.srs}
+    columns = {term: pa.array(values, pa.string()).take(encoded.indices) for term, values in distinct.items()}
+    flagged = [i for i, flag in enumerate(converted.flags) if flag is not None]
     issues = []
-    for row, flag in enumerate(converted.flags):
-        if flag is not None:
-            shown = f"{converted.verbatim[row]} ({converted.srs[row] or 'no reference system'})"
-            issues += [(row, "decimalLatitude", flag, shown), (row, "decimalLongitude", flag, shown)]
-    return {term: pa.array(values, pa.string()) for term, values in columns.items()}, issues
+    if flagged:
+        indices = encoded.indices.to_numpy(zero_copy_only=False)
+        for row in np.flatnonzero(np.isin(indices, flagged)).tolist():
+            index = int(indices[row])
+            shown = f"{converted.verbatim[index]} ({converted.srs[index] or 'no reference system'})"
+            issues += [(row, "decimalLatitude", converted.flags[index], shown),
+                       (row, "decimalLongitude", converted.flags[index], shown)]
+    return columns, issues
 
 
 def map_batch(batch: pa.RecordBatch | pa.Table, plan: MappingPlan) -> tuple[pa.Table, pa.Table]:
@@ -596,7 +610,8 @@ def map_batch(batch: pa.RecordBatch | pa.Table, plan: MappingPlan) -> tuple[pa.T
             columns[term], found, kept = _dates(batch, term, source, interpreter)
             issues.extend(found)
             if term in plan.verbatim:
-                columns[plan.verbatim[term]] = kept
+                columns[plan.verbatim[term]], found = without_controls(kept, plan.verbatim[term])
+                issues.extend(found)
             continue
         values, found = source_values(batch, term, source, plan.namespace, plan.lookups)
         issues.extend(found)
@@ -619,8 +634,10 @@ def map_batch(batch: pa.RecordBatch | pa.Table, plan: MappingPlan) -> tuple[pa.T
             columns[plan.verbatim[term]] = _changed(original, interpreted)
     if plan.coordinates is not None:
         converted, found = _coordinates(batch, plan.coordinates)
-        columns.update(converted)
         issues.extend(found)
+        for term, values in converted.items():
+            columns[term], found = without_controls(values, term)
+            issues.extend(found)
     table = pa.table({term: columns[term] for term in plan.terms})
     rows, terms, flags, originals = zip(*issues) if issues else ((), (), (), ())
     issue_table = pa.table({"row": pa.array(rows, pa.int64()), "term": pa.array(terms, pa.string()),
