@@ -323,6 +323,9 @@ def bounds(iso: str) -> tuple[date, date]:
 #: DaRWIN's FuzzyDateTime masks: year 32, month 16, day 8, hour 4, minute 2, second 1, summed over the parts
 #: known, always from the year down -> how many leading parts of the date are known (0: an unknown date, no value)
 DARWIN_MASKS = {0: 0, 32: 1, 48: 2, 56: 3, 60: 4, 62: 5, 63: 6}
+#: Specify's partial date precision (UIFieldFormatterIFace.PartialDateEnum: Full 1, Month 2, Year 3, stored as
+#: StartDatePrecision / EndDatePrecision / DeterminedDatePrecision) -> how many leading parts are known
+SPECIFY_PRECISIONS = {1: 3, 2: 2, 3: 1}
 
 _DIGITS = r"^[0-9]+$"
 _TIMESTAMP = (r"^(?P<y>[0-9]{4})-(?P<m>[0-9]{2})-(?P<d>[0-9]{2})"
@@ -390,14 +393,15 @@ def _join_present_parts(parts: list) -> "pa.Array":
     return pc.cast(text, pa.string())
 
 
-def apply_mask(dates, masks) -> AssembledDates:
+def apply_mask(dates, masks, known_parts: dict[int, int] | None = None) -> AssembledDates:
     """ISO 8601 dates from a date or timestamp column and DaRWIN's precision mask column (Arrow text arrays,
     null when empty): the parts the mask says are known, the rest dropped (``1998-04-01 00:00:00`` with mask 48
     gives ``1998-04``; mask 0 gives no date, whatever the column holds, as DaRWIN stores 0001-01-01 there).
 
     A row is invalid when the mask is not one DaRWIN writes (:data:`DARWIN_MASKS`; 40, year and day without the
     month, is not), a date is given without a mask (its precision is unknown), a mask says more than the date
-    holds (a time of day it lacks), or the date is not ``YYYY-MM-DD[ hh:mm[:ss]]``."""
+    holds (a time of day it lacks), or the date is not ``YYYY-MM-DD[ hh:mm[:ss]]``. `known_parts` maps another
+    system's precision codes the same way (:data:`SPECIFY_PRECISIONS`); DaRWIN's by default."""
     import numpy as np
     import pyarrow as pa
     import pyarrow.compute as pc
@@ -411,7 +415,7 @@ def apply_mask(dates, masks) -> AssembledDates:
         rows = np.flatnonzero(numeric)
         mask_values[rows] = pc.cast(masks.take(pa.array(rows)), pa.int64()).to_numpy(zero_copy_only=False)
     known = np.full(size, -1, dtype=np.int64)
-    for mask, count in DARWIN_MASKS.items():
+    for mask, count in (DARWIN_MASKS if known_parts is None else known_parts).items():
         known[mask_values == mask] = count
     unknown_date = known == 0
     bad = (has_mask & (known < 0)) | (has_date & ~has_mask)

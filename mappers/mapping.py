@@ -25,8 +25,8 @@ import pyarrow.compute as pc
 from mobilise.extractors.base import UNDECODABLE_COLUMN
 from mobilise.mappers.columns import as_text
 from mobilise.mappers.coordinates import convert_points, interpret_coordinate
-from mobilise.mappers.dates import (DEFAULT_DATE_ORDER, AssembledDates, apply_mask, assemble_parts, interpret_date,
-                                    interpret_event_date)
+from mobilise.mappers.dates import (DEFAULT_DATE_ORDER, SPECIFY_PRECISIONS, AssembledDates, apply_mask,
+                                    assemble_parts, interpret_date, interpret_event_date)
 from mobilise.mappers.interpreters import VERBATIM_TERM, Interpreter, interpreters
 from mobilise.mappers.names import split_authorship
 from mobilise.mappers.vocabularies import Translator, read_table, read_vocabulary_file
@@ -520,6 +520,9 @@ def _assembled(batch: pa.RecordBatch, spec: DateSource | str) -> AssembledDates:
         return AssembledDates(text, text, np.zeros(len(text), dtype=bool))
     if spec.mask is not None:
         return apply_mask(as_text(batch.column(spec.column)), as_text(batch.column(spec.mask)))
+    if spec.precision is not None:
+        return apply_mask(as_text(batch.column(spec.column)), as_text(batch.column(spec.precision)),
+                          SPECIFY_PRECISIONS)
     column = (lambda name: as_text(batch.column(name)) if name is not None else None)
     return assemble_parts(column(spec.year), column(spec.month), column(spec.day))
 

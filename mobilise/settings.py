@@ -249,16 +249,12 @@ class SourceConfig(Strict):
         return make_url(self.url).render_as_string(hide_password=True)
 
 
-#: DaRWIN's date masks (FuzzyDateTime: year 32, month 16, day 8, hour 4, minute 2, second 1, summed over the parts
-#: known, always from the year down): the number of leading parts of the date that are known. 0 is an unknown date.
-DARWIN_DATE_MASKS = {0: 0, 32: 1, 48: 2, 56: 3, 60: 4, 62: 5, 63: 6}
-
-
 class DateSource(Strict):
     """A date assembled from parts (mappers/dates.py): ``{year: y, month: m, day: d}`` (month and day optional, a
-    partial date stays partial: 1998-04, 1998) or ``{column: c, mask: m}``, a date or timestamp column and DaRWIN's
+    partial date stays partial: 1998-04, 1998), ``{column: c, mask: m}``, a date or timestamp column and DaRWIN's
     precision mask column (32 year known, 48 year and month, 56 the full date, 60/62/63 with the hour, minute,
-    second; 0 an unknown date, no value). Parts that are not a date, and masks outside these, are flagged with the
+    second; 0 an unknown date, no value), or ``{column: c, precision: p}``, Specify's (1 the full date, 2 year and
+    month, 3 year). Parts that are not a date, and masks outside these, are flagged with the
     term's date flag (RECORDED_DATE_INVALID for eventDate), the original kept; never guessed."""
 
     year: str | None = Field(None, description="column holding the year (four digits)")
@@ -266,13 +262,18 @@ class DateSource(Strict):
     day: str | None = Field(None, description="column holding the day of the month; with year and month")
     column: str | None = Field(None, description="column holding a date or timestamp (YYYY-MM-DD[ hh:mm:ss])")
     mask: str | None = Field(None, description="column holding DaRWIN's precision mask of `column` (32, 48, 56...)")
+    precision: str | None = Field(None, description=(
+        "column holding Specify's precision of `column` (StartDatePrecision: 1 the full date, 2 the year and "
+        "month, 3 the year)"))
 
     @model_validator(mode="after")
     def _parts_or_masked_column(self) -> "DateSource":
-        if self.column is not None or self.mask is not None:
-            if self.column is None or self.mask is None or any((self.year, self.month, self.day)):
-                raise ValueError("give either {year, month, day} columns or a {column, mask} pair "
-                                 "(e.g. column: gtu_from_date, mask: gtu_from_date_mask)")
+        if self.column is not None or self.mask is not None or self.precision is not None:
+            if self.column is None or (self.mask is None) == (self.precision is None) \
+                    or any((self.year, self.month, self.day)):
+                raise ValueError("give either {year, month, day} columns, a {column, mask} pair (DaRWIN: column: "
+                                 "gtu_from_date, mask: gtu_from_date_mask) or a {column, precision} pair "
+                                 "(Specify: column: StartDate, precision: StartDatePrecision)")
         elif self.year is None:
             raise ValueError("name the year column (month and day are optional): {year: y, month: m, day: d}")
         elif self.day is not None and self.month is None:
@@ -281,7 +282,8 @@ class DateSource(Strict):
 
     @property
     def columns(self) -> list[str]:
-        return [c for c in (self.year, self.month, self.day, self.column, self.mask) if c is not None]
+        return [c for c in (self.year, self.month, self.day, self.column, self.mask, self.precision)
+                if c is not None]
 
 
 class RegexSource(Strict):

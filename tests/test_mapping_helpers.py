@@ -101,6 +101,35 @@ def test_a_masked_date_on_date_identified_and_on_a_term_without_a_date_interpret
                       (2, "dateIdentified", "IDENTIFIED_DATE_INVALID", "(mask 32)")]
 
 
+def test_specify_partial_date_precision(tmp_path):
+    more = "  eventDate: {date: {column: StartDate, precision: StartDatePrecision}}\n"
+    table, issues = _map(tmp_path, more, {"StartDate": ["1998-04-12", "1998-04-01", "1998-01-01", "1998-04-12"],
+                                          "StartDatePrecision": ["1", "2", "3", None]})
+    assert table["eventDate"] == ["1998-04-12", "1998-04", "1998", None]
+    assert issues == [(3, "eventDate", "RECORDED_DATE_INVALID", "1998-04-12")]  # precision unknown: not guessed
+
+
+def test_control_characters_in_date_parts_are_flagged_and_kept_out_of_the_verbatim_term(tmp_path):
+    table, issues = _map(tmp_path, "  eventDate: {date: {year: y, month: m}}\n", {"y": ["19\x0798"], "m": ["4"]})
+    assert table["eventDate"] == [None] and table["verbatimEventDate"] == ["1998-4"]
+    assert [flag for _, _, flag, _ in issues] == ["RECORDED_DATE_INVALID", "CONTROL_CHARACTERS_REMOVED"]
+
+
+def test_dates_from_parts_are_assembled_in_arrow_for_a_large_batch(tmp_path):
+    import time
+
+    from mobilise.mappers.dates import assemble_parts
+
+    size = 200_000
+    years = pa.array([str(1900 + i % 100) for i in range(size)])
+    months = pa.array([str(1 + i % 12) for i in range(size)])
+    days = pa.array([str(1 + i % 28) for i in range(size)])
+    started = time.perf_counter()
+    assembled = assemble_parts(years, months, days)
+    assert time.perf_counter() - started < 2  # no Python per row: about 0.1 s
+    assert assembled.values[13].as_py() == "1913-02-14" and not assembled.invalid.any()
+
+
 # --- regex, lookups, first non-empty ----------------------------------------------------------------------------------
 
 def test_regex_gives_the_first_group_or_the_whole_match_and_flags_what_does_not_match(tmp_path):
