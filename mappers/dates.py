@@ -328,8 +328,10 @@ DARWIN_MASKS = {0: 0, 32: 1, 48: 2, 56: 3, 60: 4, 62: 5, 63: 6}
 SPECIFY_PRECISIONS = {1: 3, 2: 2, 3: 1}
 
 _DIGITS = r"^[0-9]+$"
+# a date, a timestamp (as a database or Arrow writes one: '1998-04-01 00:00:00.000000'); a UTC 'Z' (timestamptz)
+# is dropped with the time it belongs to, and kept on a time the mask says is known
 _TIMESTAMP = (r"^(?P<y>[0-9]{4})-(?P<m>[0-9]{2})-(?P<d>[0-9]{2})"
-              r"(?:[T ](?P<H>[0-9]{2}):(?P<M>[0-9]{2})(?::(?P<S>[0-9]{2})(?:\.[0-9]+)?)?)?$")
+              r"(?:[T ](?P<H>[0-9]{2}):(?P<M>[0-9]{2})(?::(?P<S>[0-9]{2})(?:\.[0-9]+)?)?(?P<Z>Z)?)?$")
 
 
 @dataclass(frozen=True)
@@ -437,6 +439,8 @@ def apply_mask(dates, masks, known_parts: dict[int, int] | None = None) -> Assem
         for index in range(1, count):
             separator = "-" if index < 3 else ("T" if index == 3 else ":")
             text = pc.binary_join_element_wise(text, pieces[index], separator)
+        if count > 3:
+            text = pc.binary_join_element_wise(text, pc.fill_null(fields.field("Z"), ""), "")
         values = pc.if_else(pa.array(rows), text, values)
     values = pc.if_else(pa.array(bad | unknown_date), pa.scalar(None, pa.string()), values)
     mask_text = pc.binary_join_element_wise(pa.scalar("(mask "), masks, pa.scalar(")"), "")

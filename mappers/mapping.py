@@ -89,6 +89,8 @@ class MappingPlan:
         missing = sorted(self.source_columns - set(columns))
         if missing:
             where = [f"mapping.{t}" for t, s in self.sources.items() if set(s.columns) & set(missing)]
+            if self.coordinates is not None and set(self.coordinates.columns) & set(missing):
+                where.append("coordinates")
             present = [column for column in columns if column != UNDECODABLE_COLUMN]
             raise MappingError(f"{', '.join(where)}: column(s) {', '.join(missing)} not in the source "
                                f"(the source has: {', '.join(present)})")
@@ -556,11 +558,11 @@ def _dates(batch: pa.RecordBatch, term: str, source: TermSource, interpreter: Ca
     issues = [(row, term, flag, shown[row]) for row, _, flag, _ in found]
     flag = _invalid_flag(term, interpreter)
     issues += [(int(row), term, flag, shown[row]) for row in np.flatnonzero(invalid)]
-    kept = pc.if_else(pc.and_(pc.is_null(interpreted), pc.is_valid(originals)), originals, nothing)
-    # a mask of 0 (an unknown date) publishes nothing and keeps nothing: it is no value, not a wrong one
-    if source.date is not None and not isinstance(source.date, str) and source.date.mask is not None:
-        unknown = pc.fill_null(pc.equal(as_text(batch.column(source.date.mask)), "0"), False)
-        kept = pc.if_else(pc.and_(unknown, pc.invert(pa.array(invalid))), nothing, kept)
+    # the original is kept where a flag says the value is not published (a mask of 0, an unknown date, publishes
+    # nothing and keeps nothing: it is no value, not a wrong one)
+    flagged = np.zeros(len(values), dtype=bool)
+    flagged[[row for row, *_ in issues]] = True
+    kept = pc.if_else(pc.and_(pa.array(flagged), pc.is_null(interpreted)), originals, nothing)
     return interpreted, issues, kept
 
 

@@ -82,7 +82,9 @@ def test_darwin_masked_dates_and_a_from_to_pair_make_an_interval(tmp_path):
         "gtu_to_date_mask": ["0", "48", "32", "0", "0", "48", "0", "48"]})
     assert table["eventDate"] == ["1998-04-12", "1998-04/1998-06", "1998/1999", None, None, None,
                                   "1998-04-12T10:30", None]
-    assert table["verbatimEventDate"][3] is None  # mask 0: an unknown date, no value and nothing to keep
+    # mask 0: an unknown date, no value and nothing to keep; a pair of an unknown start and a known end: flagged
+    assert table["verbatimEventDate"][3] is None
+    assert table["verbatimEventDate"][7] == "0001-01-01 00:00:00 (mask 0) / 1999-05-01 00:00:00 (mask 48)"
     assert issues == [
         (4, "eventDate", "RECORDED_DATE_INVALID", "1998-04-12 00:00:00 (mask 40) / 2038-12-31 00:00:00 (mask 0)"),
         (5, "eventDate", "RECORDED_DATE_INVALID", "1998-04-01 00:00:00 (mask 48) / 1998-03-01 00:00:00 (mask 48)"),
@@ -99,6 +101,15 @@ def test_a_masked_date_on_date_identified_and_on_a_term_without_a_date_interpret
     assert issues == [(1, "dateIdentified", "IDENTIFIED_DATE_INVALID", "2001-03-04 (mask 7)"),
                       (1, "verbatimEventDate", "DATE_INVALID", "abc"),
                       (2, "dateIdentified", "IDENTIFIED_DATE_INVALID", "(mask 32)")]
+
+
+def test_masked_timestamps_as_arrow_gives_them_from_a_timestamp_column():
+    from mobilise.mappers.dates import apply_mask
+
+    dates = pa.array(["1998-04-01 10:30:00.000000", "1998-04-01 10:30:00.000000Z", "1998-04-01 10:30:00.000000Z"])
+    assembled = apply_mask(dates, pa.array(["62", "62", "56"]))
+    assert assembled.values.to_pylist() == ["1998-04-01T10:30", "1998-04-01T10:30Z", "1998-04-01"]
+    assert not assembled.invalid.any()
 
 
 def test_specify_partial_date_precision(tmp_path):
@@ -193,6 +204,14 @@ def test_lambert_72_and_utm_points_to_wgs84_and_points_outside_the_area_of_use_f
     assert table["verbatimCoordinateSystem"][:2] == ["Lambert Conic Conformal (2SP)", "UTM"]
     assert [(row, flag) for row, term, flag, _ in issues if term == "decimalLatitude"] == [
         (2, "COORDINATE_OUTSIDE_CRS_AREA"), (3, "COORDINATE_INVALID"), (4, "COORDINATE_REPROJECTION_FAILED")]
+
+
+def test_a_coordinates_column_missing_from_the_source_stops_the_run_naming_the_section(tmp_path):
+    from mobilise.mappers.mapping import MappingError
+
+    config = load_config(_write(tmp_path, 'coordinates: {x: x, y: y, crs: "EPSG:31370"}\n'))
+    with pytest.raises(MappingError, match=r"coordinates: column\(s\) y not in the source"):
+        MappingPlan.from_config(config).check_columns(["guid", "basis", "x"])
 
 
 def test_dms_on_another_datum_is_read_and_converted(tmp_path):
