@@ -23,6 +23,10 @@ from functools import lru_cache
 
 import nameparser
 
+if not hasattr(nameparser, "UnparsableNameError"):  # PyPI's other `nameparser` (human names) shadows GBIF's
+    raise ImportError(f"the nameparser module at {nameparser.__file__} is not GBIF's scientific name parser: "
+                      f"uninstall `nameparser` and install `gbif-name-parser`")
+
 
 @dataclass(frozen=True)
 class AuthorshipSplit:
