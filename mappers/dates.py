@@ -36,7 +36,11 @@ import re
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from functools import lru_cache
-from typing import Literal, get_args
+from typing import TYPE_CHECKING, Literal, get_args
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pyarrow as pa
 
 DateOrder = Literal["day-first", "month-first", "iso-only"]
 DATE_ORDERS: tuple[str, ...] = get_args(DateOrder)
@@ -308,3 +312,137 @@ def bounds(iso: str) -> tuple[date, date]:
     ``2010-02`` -> 2010-02-01, 2010-02-28). Raises DateError for text that is not one."""
     first, _, last = iso.partition("/")
     return parse_date(first, "iso-only")[0].first_day, parse_date(last or first, "iso-only")[1].last_day
+
+
+# --- dates assembled from parts: year/month/day columns, or a date and DaRWIN's precision mask ---------------------
+# Vectorised over Arrow arrays (the text of source columns, null for empty): the result is ISO 8601 text at the
+# precision known, which the term's date interpreter then reads as it reads any date (month 13 or 31 April are
+# flagged there), or a row marked invalid here, for what is no date at all (a part that is not a number, a day
+# without a month, a mask DaRWIN does not write). Nothing is guessed.
+
+#: DaRWIN's FuzzyDateTime masks: year 32, month 16, day 8, hour 4, minute 2, second 1, summed over the parts
+#: known, always from the year down -> how many leading parts of the date are known (0: an unknown date, no value)
+DARWIN_MASKS = {0: 0, 32: 1, 48: 2, 56: 3, 60: 4, 62: 5, 63: 6}
+#: Specify's partial date precision (UIFieldFormatterIFace.PartialDateEnum: Full 1, Month 2, Year 3, stored as
+#: StartDatePrecision / EndDatePrecision / DeterminedDatePrecision) -> how many leading parts are known
+SPECIFY_PRECISIONS = {1: 3, 2: 2, 3: 1}
+
+_DIGITS = r"^[0-9]+$"
+# a date, a timestamp (as a database or Arrow writes one: '1998-04-01 00:00:00.000000'); a UTC 'Z' (timestamptz)
+# is dropped with the time it belongs to, and kept on a time the mask says is known
+_TIMESTAMP = (r"^(?P<y>[0-9]{4})-(?P<m>[0-9]{2})-(?P<d>[0-9]{2})"
+              r"(?:[T ](?P<H>[0-9]{2}):(?P<M>[0-9]{2})(?::(?P<S>[0-9]{2})(?:\.[0-9]+)?)?(?P<Z>Z)?)?$")
+
+
+@dataclass(frozen=True)
+class AssembledDates:
+    """Dates assembled from parts, per row: `values` ISO 8601 text for the date interpreter (null: no date, or an
+    invalid row), `originals` the source's parts as one text (for the verbatim term and the issue; null where the
+    source gave nothing), `invalid` the rows whose parts are no date (to flag with the term's date flag)."""
+
+    values: "pa.Array"
+    originals: "pa.Array"
+    invalid: "np.ndarray"
+
+
+def _mask(array) -> "np.ndarray":
+    import pyarrow.compute as pc
+
+    return pc.fill_null(array, False).to_numpy(zero_copy_only=False)
+
+
+def assemble_parts(year, month=None, day=None) -> AssembledDates:
+    """ISO 8601 dates from year, month and day columns (Arrow text arrays, null when empty; month and day may be
+    None): ``1998``, ``1998-04``, ``1998-04-12``. A row is invalid when a part is not a number, the year has not
+    four digits, a month or day more than two, or a part is given without the one above it (a day without a
+    month). Month and day ranges (13, 31 April, 0) are left to the date interpreter, which flags them."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    size = len(year)
+    parts = [year, month if month is not None else pa.nulls(size, pa.string()),
+             day if day is not None else pa.nulls(size, pa.string())]
+    given = [_mask(pc.is_valid(p)) for p in parts]
+    widths = [(4, 4), (1, 2), (1, 2)]
+    bad = np.zeros(size, dtype=bool)
+    for part, present, (low, high) in zip(parts, given, widths):
+        digits = _mask(pc.match_substring_regex(part, _DIGITS))
+        length = pc.fill_null(pc.utf8_length(part), 0).to_numpy(zero_copy_only=False)
+        bad |= present & ~(digits & (length >= low) & (length <= high))
+    bad |= given[1] & ~given[0]
+    bad |= given[2] & ~given[1]
+    padded = [parts[0], pc.utf8_lpad(parts[1], 2, "0"), pc.utf8_lpad(parts[2], 2, "0")]
+    values = _join_present_parts(padded)
+    values = pc.if_else(pa.array(bad), pa.scalar(None, pa.string()), values)
+    # the original: the parts as given, '-' between them, an empty part left empty ('1998--12'), none: null
+    empty = pa.scalar("", pa.string())
+    originals = pc.binary_join_element_wise(*[pc.fill_null(p, "") for p in parts], "-")
+    originals = pc.utf8_rtrim(originals, "-")
+    originals = pc.if_else(pc.equal(originals, empty), pa.scalar(None, pa.string()), originals)
+    return AssembledDates(values, originals, bad)
+
+
+def _join_present_parts(parts: list) -> "pa.Array":
+    """year[-month[-day]] of the leading parts present (a gap ends the date; such rows are invalid anyway)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    text = parts[0]
+    for part in parts[1:]:
+        longer = pc.binary_join_element_wise(text, part, "-")
+        text = pc.if_else(pc.is_valid(longer), longer, text)
+    return pc.cast(text, pa.string())
+
+
+def apply_mask(dates, masks, known_parts: dict[int, int] | None = None) -> AssembledDates:
+    """ISO 8601 dates from a date or timestamp column and DaRWIN's precision mask column (Arrow text arrays,
+    null when empty): the parts the mask says are known, the rest dropped (``1998-04-01 00:00:00`` with mask 48
+    gives ``1998-04``; mask 0 gives no date, whatever the column holds, as DaRWIN stores 0001-01-01 there).
+
+    A row is invalid when the mask is not one DaRWIN writes (:data:`DARWIN_MASKS`; 40, year and day without the
+    month, is not), a date is given without a mask (its precision is unknown), a mask says more than the date
+    holds (a time of day it lacks), or the date is not ``YYYY-MM-DD[ hh:mm[:ss]]``. `known_parts` maps another
+    system's precision codes the same way (:data:`SPECIFY_PRECISIONS`); DaRWIN's by default."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    size = len(dates)
+    has_date = _mask(pc.is_valid(dates))
+    has_mask = _mask(pc.is_valid(masks))
+    numeric = _mask(pc.match_substring_regex(masks, _DIGITS))
+    mask_values = np.full(size, -1, dtype=np.int64)
+    if numeric.any():
+        rows = np.flatnonzero(numeric)
+        mask_values[rows] = pc.cast(masks.take(pa.array(rows)), pa.int64()).to_numpy(zero_copy_only=False)
+    known = np.full(size, -1, dtype=np.int64)
+    for mask, count in (DARWIN_MASKS if known_parts is None else known_parts).items():
+        known[mask_values == mask] = count
+    unknown_date = known == 0
+    bad = (has_mask & (known < 0)) | (has_date & ~has_mask)
+    matched = _mask(pc.match_substring_regex(dates, _TIMESTAMP))
+    bad |= has_date & (known > 0) & ~matched
+    bad |= ~has_date & (known > 0)  # a mask that says something is known, without the date
+    fields = pc.extract_regex(pc.if_else(pa.array(matched), dates, pa.scalar("0000-00-00")), _TIMESTAMP)
+    pieces = [fields.field(name) for name in ("y", "m", "d", "H", "M", "S")]
+    has = [_mask(pc.is_valid(p)) for p in pieces]
+    values = pa.nulls(size, pa.string())
+    for count in range(1, 7):
+        rows = (known == count) & matched & ~bad
+        lacking = rows & ~has[count - 1]
+        bad |= lacking
+        rows &= ~lacking
+        if not rows.any():
+            continue
+        text = pieces[0]
+        for index in range(1, count):
+            separator = "-" if index < 3 else ("T" if index == 3 else ":")
+            text = pc.binary_join_element_wise(text, pieces[index], separator)
+        if count > 3:
+            text = pc.binary_join_element_wise(text, pc.fill_null(fields.field("Z"), ""), "")
+        values = pc.if_else(pa.array(rows), text, values)
+    values = pc.if_else(pa.array(bad | unknown_date), pa.scalar(None, pa.string()), values)
+    mask_text = pc.binary_join_element_wise(pa.scalar("(mask "), masks, pa.scalar(")"), "")
+    originals = pc.coalesce(pc.binary_join_element_wise(dates, mask_text, " "), dates, mask_text)
+    return AssembledDates(pc.cast(values, pa.string()), originals, bad)

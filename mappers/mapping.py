@@ -24,11 +24,14 @@ import pyarrow.compute as pc
 
 from mobilise.extractors.base import UNDECODABLE_COLUMN
 from mobilise.mappers.columns import as_text
-from mobilise.mappers.coordinates import interpret_coordinate
-from mobilise.mappers.dates import DEFAULT_DATE_ORDER, interpret_date, interpret_event_date
+from mobilise.mappers.coordinates import convert_points, interpret_coordinate
+from mobilise.mappers.dates import (DEFAULT_DATE_ORDER, SPECIFY_PRECISIONS, AssembledDates, apply_mask,
+                                    assemble_parts, interpret_date, interpret_event_date)
 from mobilise.mappers.interpreters import VERBATIM_TERM, Interpreter, interpreters
-from mobilise.mappers.vocabularies import Translator
-from mobilise.settings import JOIN_SEPARATOR, DatasetConfig, TemplatePart, TermSource, template_columns
+from mobilise.mappers.names import split_authorship
+from mobilise.mappers.vocabularies import Translator, read_table, read_vocabulary_file
+from mobilise.settings import (COORDINATE_TERMS, JOIN_SEPARATOR, CoordinatesConfig, DatasetConfig, DateSource,
+                               TemplatePart, TermSource, template_columns)
 from mobilise.terms import is_identifier_term
 
 ISSUE_SCHEMA = pa.schema([("row", pa.int64()), ("term", pa.string()), ("flag", pa.string()),
@@ -47,33 +50,47 @@ class MappingPlan:
     interpreters: dict[str, Interpreter]
     verbatim: dict[str, str]  # interpreted term -> verbatim term filled with the original when it changed
     namespace: uuid.UUID
+    lookups: dict[str, dict[str, str]] = field(default_factory=dict)  # term -> its lookup table (read once a run)
+    coordinates: CoordinatesConfig | None = None  # the config's coordinates section (projected x/y to WGS84)
     terms: list[str] = field(init=False)
 
     def __post_init__(self) -> None:
         # occurrenceID first: it is the core id column of the archive (meta.xml <id index="0"/>).
         mapped = ["occurrenceID"] + [t for t in self.sources if t != "occurrenceID"]
         self.terms = mapped + [v for v in self.verbatim.values() if v not in self.sources]
+        if self.coordinates is not None:
+            self.terms += [t for t in COORDINATE_TERMS if t not in self.terms]
+        for term, source in self.sources.items():
+            if source.lookup is not None and term not in self.lookups:
+                self.lookups[term] = read_table(source.lookup.table, source.lookup.key, source.lookup.value)
 
     @classmethod
     def from_config(cls, config: DatasetConfig) -> "MappingPlan":
-        available = interpreters(config.vocabularies, config.source.date_order)
+        tables = {name: read_vocabulary_file(table, name) if not isinstance(table, dict) else table
+                  for name, table in config.vocabularies.items()}
+        available = interpreters(tables, config.source.date_order)
         chosen: dict[str, Interpreter] = {}
         for term, source in config.mapping.items():
             if source.vocabulary:
-                chosen[term] = Translator(source.vocabulary, config.vocabularies.get(source.vocabulary))
+                chosen[term] = Translator(source.vocabulary, tables.get(source.vocabulary))
             elif term in available:
                 chosen[term] = available[term]
+            elif source.date is not None:  # a date term without an interpreter of its own
+                chosen[term] = partial(interpret_date, invalid_flag="DATE_INVALID", order=config.source.date_order)
         verbatim = {t: v for t, v in VERBATIM_TERM.items() if t in chosen and v not in config.mapping}
-        return cls(dict(config.mapping), chosen, verbatim, dataset_namespace(config))
+        return cls(dict(config.mapping), chosen, verbatim, dataset_namespace(config), coordinates=config.coordinates)
 
     @property
     def source_columns(self) -> set[str]:
-        return {column for source in self.sources.values() for column in source.columns}
+        columns = {column for source in self.sources.values() for column in source.columns}
+        return columns | set(self.coordinates.columns if self.coordinates is not None else ())
 
     def check_columns(self, columns: list[str]) -> None:
         missing = sorted(self.source_columns - set(columns))
         if missing:
             where = [f"mapping.{t}" for t, s in self.sources.items() if set(s.columns) & set(missing)]
+            if self.coordinates is not None and set(self.coordinates.columns) & set(missing):
+                where.append("coordinates")
             present = [column for column in columns if column != UNDECODABLE_COLUMN]
             raise MappingError(f"{', '.join(where)}: column(s) {', '.join(missing)} not in the source "
                                f"(the source has: {', '.join(present)})")
@@ -151,10 +168,67 @@ def _uuid5(values: pa.Array, namespace: uuid.UUID) -> pa.Array:
     return minted.take(encoded.indices)
 
 
-def source_values(batch: pa.RecordBatch, term: str, source: TermSource, namespace: uuid.UUID
+def _regex(values: pa.Array, pattern: re.Pattern, term: str) -> tuple[pa.Array, list[tuple[int, str, str, str]]]:
+    """The first capture group (or the whole match) of `pattern` searched in each value, once per distinct value;
+    REGEX_NO_MATCH (row, term, flag, value) where a value does not match (or its first group took no part)."""
+    encoded = pc.dictionary_encode(values)
+    distinct = encoded.dictionary.to_pylist()
+    found = [pattern.search(v) for v in distinct]
+    extracted = [None if m is None else (m.group(1) if pattern.groups else m.group(0)) or None for m in found]
+    result = pa.array(extracted, pa.string()).take(encoded.indices)
+    return result, _misses(encoded, [e is None for e in extracted], distinct, term, "REGEX_NO_MATCH")
+
+
+def _misses(encoded: pa.DictionaryArray, missed: list[bool], distinct: list, term: str, flag: str
+            ) -> list[tuple[int, str, str, str]]:
+    """(row, term, flag, value) for each row whose distinct value `missed` says failed."""
+    failed = [i for i, m in enumerate(missed) if m]
+    if not failed:
+        return []
+    indices = pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False)
+    return [(int(row), term, flag, distinct[int(indices[row])]) for row in np.flatnonzero(np.isin(indices, failed))]
+
+
+def _lookup(values: pa.Array, table: dict[str, str], term: str) -> tuple[pa.Array, list[tuple[int, str, str, str]]]:
+    """Each value's entry in `table` (exact, after trimming); LOOKUP_NO_MATCH where it has none."""
+    encoded = pc.dictionary_encode(values)
+    distinct = encoded.dictionary.to_pylist()
+    found = [table.get(v) for v in distinct]
+    result = pa.array(found, pa.string()).take(encoded.indices)
+    return result, _misses(encoded, [f is None for f in found], distinct, term, "LOOKUP_NO_MATCH")
+
+
+def _authorship(values: pa.Array, term: str, part: str) -> tuple[pa.Array, list[tuple[int, str, str, str]]]:
+    """The authorship (`part` 'authorship') or the name without it ('name') of each scientific name, parsed once
+    per distinct name (mappers/names.py); NAME_AUTHORSHIP_UNSPLIT where the parser cannot split a name (the
+    authorship then has no value, the name is kept whole)."""
+    encoded = pc.dictionary_encode(values)
+    distinct = encoded.dictionary.to_pylist()
+    splits = [split_authorship(v) for v in distinct]
+    chosen = [(s.authorship if part == "authorship" else s.name) for s in splits]
+    result = pa.array(chosen, pa.string()).take(encoded.indices)
+    return result, _misses(encoded, [not s.split for s in splits], distinct, term, "NAME_AUTHORSHIP_UNSPLIT")
+
+
+def source_values(batch: pa.RecordBatch, term: str, source: TermSource, namespace: uuid.UUID,
+                  lookups: dict[str, dict[str, str]] | None = None
                   ) -> tuple[pa.Array, list[tuple[int, str, str, str]]]:
     """(the term's values from its source, issue rows): a template or uuid5 that yields nothing is flagged
-    TEMPLATE_EMPTY with the empty columns as the value ('{code} {code_suffix}')."""
+    TEMPLATE_EMPTY with the empty columns as the value ('{code} {code_suffix}'); a regex that does not match
+    REGEX_NO_MATCH, a value not in its lookup table LOOKUP_NO_MATCH (`lookups`: term -> table, MappingPlan's),
+    a name whose authorship cannot be split NAME_AUTHORSHIP_UNSPLIT, each with the source value.
+    (A date source is assembled by map_batch: see _dates.)"""
+    if source.regex is not None:
+        return _regex(as_text(batch.column(source.regex.column)), source.regex.compiled, term)
+    if source.lookup is not None:
+        table = (lookups or {}).get(term)
+        if table is None:
+            table = read_table(source.lookup.table, source.lookup.key, source.lookup.value)
+        return _lookup(as_text(batch.column(source.lookup.column)), table, term)
+    if source.authorship_of is not None or source.without_authorship is not None:
+        column = source.authorship_of or source.without_authorship
+        return _authorship(as_text(batch.column(column)), term,
+                           "authorship" if source.authorship_of is not None else "name")
     if source.constant is not None:
         return pa.array([source.constant] * batch.num_rows, pa.string()), []
     if source.join is not None:
@@ -421,8 +495,11 @@ def undecodable_issues(batch: pa.RecordBatch, plan: MappingPlan) -> list[tuple[i
         for column in json.loads(listed):
             by_column.setdefault(column, []).append(row)
     issues = []
-    for term, source in plan.sources.items():
-        for column in source.columns:
+    fed = [(term, source.columns) for term, source in plan.sources.items()]
+    if plan.coordinates is not None:  # the coordinates section's columns feed the point
+        fed += [(term, plan.coordinates.columns) for term in ("decimalLatitude", "decimalLongitude")]
+    for term, columns in fed:
+        for column in columns:
             if column in by_column:
                 values = batch.column(column)
                 issues.extend((row, term, "TEXT_ENCODING_INVALID", str(values[row].as_py()))
@@ -434,6 +511,91 @@ def _changed(original: pa.Array, interpreted: pa.Array) -> pa.Array:
     """The original where interpretation changed it (or could not keep it), else null."""
     differs = pc.fill_null(pc.not_equal(original, interpreted), True)
     return pc.if_else(pc.and_(differs, pc.is_valid(original)), original, pa.scalar(None, pa.string()))
+
+
+# --- dates from parts, coordinates from another reference system ------------------------------------------------
+
+def _assembled(batch: pa.RecordBatch, spec: DateSource | str) -> AssembledDates:
+    """A date source's parts as ISO 8601 text (mappers/dates.py); a plain column as it is."""
+    if isinstance(spec, str):
+        text = as_text(batch.column(spec))
+        return AssembledDates(text, text, np.zeros(len(text), dtype=bool))
+    if spec.mask is not None:
+        return apply_mask(as_text(batch.column(spec.column)), as_text(batch.column(spec.mask)))
+    if spec.precision is not None:
+        return apply_mask(as_text(batch.column(spec.column)), as_text(batch.column(spec.precision)),
+                          SPECIFY_PRECISIONS)
+    column = (lambda name: as_text(batch.column(name)) if name is not None else None)
+    return assemble_parts(column(spec.year), column(spec.month), column(spec.day))
+
+
+def _invalid_flag(term: str, interpreter: Callable) -> str:
+    """The flag a date term's interpreter raises for a value that is no date."""
+    if _takes_pairs(interpreter):
+        return "RECORDED_DATE_INVALID"
+    if isinstance(interpreter, partial):
+        return interpreter.keywords.get("invalid_flag", "DATE_INVALID")
+    return "DATE_INVALID"
+
+
+def _dates(batch: pa.RecordBatch, term: str, source: TermSource, interpreter: Callable
+           ) -> tuple[pa.Array, list[tuple[int, str, str, str]], pa.Array]:
+    """(interpreted values, issues, originals where no value was published) of a term whose source is `date:`
+    (with `end:` for eventDate, an interval): the parts are assembled to ISO 8601 (mappers/dates.py), read by the
+    term's date interpreter, and every flag carries the source's parts as given ('1998-13-5', '1998-04-01
+    00:00:00 (mask 40)'), which is also the original kept for the verbatim term."""
+    start = _assembled(batch, source.date)
+    end = _assembled(batch, source.end) if source.end is not None else None
+    invalid = start.invalid | (end.invalid if end is not None else False)
+    originals = start.originals if end is None else pc.if_else(
+        pc.is_valid(end.originals), pc.binary_join_element_wise(pc.fill_null(start.originals, ""), end.originals,
+                                                                " / "), start.originals)
+    nothing = pa.scalar(None, pa.string())
+    values = pc.if_else(pa.array(invalid), nothing, start.values)
+    ends = None if end is None else pc.if_else(pa.array(invalid), nothing, end.values)
+    interpreted, found = interpret(values, interpreter, term, ends)
+    shown = originals.to_pylist()
+    issues = [(row, term, flag, shown[row]) for row, _, flag, _ in found]
+    flag = _invalid_flag(term, interpreter)
+    issues += [(int(row), term, flag, shown[row]) for row in np.flatnonzero(invalid)]
+    # the original is kept where a flag says the value is not published (a mask of 0, an unknown date, publishes
+    # nothing and keeps nothing: it is no value, not a wrong one)
+    flagged = np.zeros(len(values), dtype=bool)
+    flagged[[row for row, *_ in issues]] = True
+    kept = pc.if_else(pc.and_(pa.array(flagged), pc.is_null(interpreted)), originals, nothing)
+    return interpreted, issues, kept
+
+
+def _coordinates(batch: pa.RecordBatch, config: CoordinatesConfig
+                 ) -> tuple[dict[str, pa.Array], list[tuple[int, str, str, str]]]:
+    """The terms a coordinates section fills (COORDINATE_TERMS) and its issues: each flagged point on
+    decimalLatitude and decimalLongitude with the verbatim coordinates and system as its value."""
+    xs = as_text(batch.column(config.x))
+    ys = as_text(batch.column(config.y))
+    systems = (as_text(batch.column(config.crs_column)) if config.crs_column is not None
+               else pa.array([config.crs] * batch.num_rows, pa.string()))
+    # once per distinct point and system (a collection's localities repeat), spread back over the rows
+    key = pc.binary_join_element_wise(pc.fill_null(xs, "\x1e"), pc.fill_null(ys, "\x1e"),
+                                      pc.fill_null(systems, "\x1e"), "\x1f")
+    encoded = pc.dictionary_encode(key)
+    parts = [[None if part == "\x1e" else part for part in value.split("\x1f")]
+             for value in encoded.dictionary.to_pylist()]
+    converted = convert_points([p[0] for p in parts], [p[1] for p in parts], [p[2] for p in parts])
+    datum = ["EPSG:4326" if latitude is not None else None for latitude in converted.latitude]
+    distinct = {"decimalLatitude": converted.latitude, "decimalLongitude": converted.longitude,
+                "geodeticDatum": datum, "verbatimCoordinates": converted.verbatim,
+                "verbatimCoordinateSystem": converted.system, "verbatimSRS": converted.srs}
+    columns = {term: pa.array(values, pa.string()).take(encoded.indices) for term, values in distinct.items()}
+    flagged = [i for i, flag in enumerate(converted.flags) if flag is not None]
+    issues = []
+    if flagged:
+        indices = encoded.indices.to_numpy(zero_copy_only=False)
+        for row in np.flatnonzero(np.isin(indices, flagged)).tolist():
+            index = int(indices[row])
+            shown = f"{converted.verbatim[index]} ({converted.srs[index] or 'no reference system'})"
+            issues += [(row, "decimalLatitude", converted.flags[index], shown),
+                       (row, "decimalLongitude", converted.flags[index], shown)]
+    return columns, issues
 
 
 def map_batch(batch: pa.RecordBatch | pa.Table, plan: MappingPlan) -> tuple[pa.Table, pa.Table]:
@@ -448,7 +610,15 @@ def map_batch(batch: pa.RecordBatch | pa.Table, plan: MappingPlan) -> tuple[pa.T
     columns: dict[str, pa.Array] = {}
     issues: list[tuple[int, str, str, str]] = undecodable_issues(batch, plan)
     for term, source in plan.sources.items():
-        values, found = source_values(batch, term, source, plan.namespace)
+        if source.date is not None:
+            interpreter = plan.interpreters.get(term) or partial(interpret_date, invalid_flag="DATE_INVALID")
+            columns[term], found, kept = _dates(batch, term, source, interpreter)
+            issues.extend(found)
+            if term in plan.verbatim:
+                columns[plan.verbatim[term]], found = without_controls(kept, plan.verbatim[term])
+                issues.extend(found)
+            continue
+        values, found = source_values(batch, term, source, plan.namespace, plan.lookups)
         issues.extend(found)
         values, found = without_controls(values, term)
         issues.extend(found)
@@ -467,6 +637,12 @@ def map_batch(batch: pa.RecordBatch | pa.Table, plan: MappingPlan) -> tuple[pa.T
             original = values if end is None else pc.if_else(
                 pc.is_valid(end), pc.binary_join_element_wise(pc.fill_null(values, ""), end, "/"), values)
             columns[plan.verbatim[term]] = _changed(original, interpreted)
+    if plan.coordinates is not None:
+        converted, found = _coordinates(batch, plan.coordinates)
+        issues.extend(found)
+        for term, values in converted.items():
+            columns[term], found = without_controls(values, term)
+            issues.extend(found)
     table = pa.table({term: columns[term] for term in plan.terms})
     rows, terms, flags, originals = zip(*issues) if issues else ((), (), (), ())
     issue_table = pa.table({"row": pa.array(rows, pa.int64()), "term": pa.array(terms, pa.string()),

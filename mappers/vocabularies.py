@@ -6,6 +6,7 @@ languages), Mobilise's own synonyms and the dataset's `vocabularies:` table from
 from __future__ import annotations
 
 import csv
+import difflib
 import unicodedata
 from functools import lru_cache
 from importlib import resources
@@ -64,3 +65,70 @@ class Translator:
         if concept is None:
             return text.strip(), (self.unmatched_flag,)
         return concept, ()
+
+
+# --- translation tables kept beside a config (vocabularies: {sex: vocabularies/sex.csv}; lookups) -----------------
+
+class TableError(ValueError):
+    """A translation table that cannot be used; ``line`` is the CSV line (1 = the header), or None."""
+
+    def __init__(self, message: str, line: int | None = None):
+        super().__init__(message)
+        self.line = line
+
+
+def _table_rows(path, key: str, value: str):
+    """(line, key, value) per row of a CSV translation table (see read_table)."""
+    from pathlib import Path
+
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise TableError(f"{path}: file not found") from None
+    except UnicodeDecodeError as exc:
+        raise TableError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start}): save it as UTF-8") from None
+    header = text.splitlines()[0] if text.strip() else ""
+    delimiter = max((",", ";", "\t"), key=header.count)
+    reader = csv.DictReader(text.splitlines(), delimiter=delimiter)
+    columns = [c.strip() for c in (reader.fieldnames or [])]
+    for needed in (key, value):
+        if needed not in columns:
+            raise TableError(f"{path}:1: no column '{needed}' (the header has: {', '.join(columns) or 'nothing'})",
+                             1)
+    for row in reader:
+        row = {(k or "").strip(): (v or "").strip() for k, v in row.items() if k is not None}
+        source, target = row.get(key, ""), row.get(value, "")
+        if not source or source.startswith("#"):
+            continue
+        if not target:
+            raise TableError(f"{path}:{reader.line_num}: '{source}' has no {value}", reader.line_num)
+        yield reader.line_num, source, target
+
+
+def read_table(path, key: str, value: str) -> dict[str, str]:
+    """{key column's value: value column's value} from a CSV file (UTF-8, optionally with a BOM, a header row;
+    ``,`` ``;`` or tab as delimiter, whichever the header holds most of).
+
+    Keys and values are trimmed; rows whose key is empty or starts with ``#`` are skipped. Raises TableError
+    (naming file and line) for a missing file or column, an empty value, or a key given twice with different
+    values (the same key twice with the same value is allowed)."""
+    table: dict[str, str] = {}
+    for line, source, target in _table_rows(path, key, value):
+        if table.get(source, target) != target:
+            raise TableError(f"{path}:{line}: '{source}' is given twice, as '{table[source]}' and '{target}'", line)
+        table[source] = target
+    return table
+
+
+def read_vocabulary_file(path, name: str) -> dict[str, str]:
+    """A dataset's own translations for vocabulary `name` from a CSV file with the columns ``source`` and
+    ``concept``; raises TableError (naming file and line) for a concept that is not one of the vocabulary's."""
+    known = concepts(name)
+    for line, source, concept in _table_rows(path, "source", "concept"):
+        if concept not in known:
+            close = difflib.get_close_matches(concept, sorted(known), n=1)
+            raise TableError(f"{path}:{line}: '{source}' -> '{concept}' is not a {name} concept"
+                             + (f" (did you mean '{close[0]}'?)" if close else "")
+                             + f"; the concepts are {', '.join(sorted(known))}", line)
+    return read_table(path, "source", "concept")

@@ -56,6 +56,12 @@ def _print_result(result: dict, as_json: bool) -> None:
         typer.echo("  issues (records flagged):")
         for flag, count in sorted(result["issues"].items(), key=lambda kv: -kv[1]):
             typer.echo(f"    {count:>8}  {flag} [{result['severity'].get(flag, '?')}]")
+    if result.get("untranslated"):
+        from mobilise.publishers.report import Untranslated, untranslated_lines
+
+        typer.echo("  values with no translation (records):")
+        for line in untranslated_lines([Untranslated(**row) for row in result["untranslated"]]):
+            typer.echo(f"    {line}")
 
 
 DASK_ADDRESS = typer.Option(None, "--dask-address", help="run map/validate on this Dask scheduler (tcp://host:8786)")

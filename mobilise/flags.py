@@ -60,6 +60,20 @@ _FLAGS = [
     Flag("TEMPLATE_EMPTY", "warning", "the term's template gave no value: the columns shown are empty (an "
          "identifier term's template gives none when any column outside an optional [group] is)", False),
     Flag("VOCABULARY_UNMATCHED", "info", "value kept as given: no concept in the vocabulary matched it", False),
+    # mapping helpers (mappers/mapping.py, mappers/dates.py, mappers/coordinates.py, mappers/names.py)
+    Flag("DATE_INVALID", "warning", "a date term other than eventDate, dateIdentified, modified and "
+         "georeferencedDate could not be interpreted (assembled from its parts or read as a date)", False,
+         removes_value=True),
+    Flag("REGEX_NO_MATCH", "warning", "the term's regular expression did not match the source value (or its first "
+         "group took no part): no value published, the source value kept", False, removes_value=True),
+    Flag("LOOKUP_NO_MATCH", "warning", "the source value is not in the term's lookup table: no value published, the "
+         "source value kept (the run report counts these values, so the table can be extended)", False,
+         removes_value=True),
+    Flag("NAME_AUTHORSHIP_UNSPLIT", "warning", "GBIF's name parser could not read the name (a virus, a formula, "
+         "text it leaves unparsed) or its authorship differs from the text: no authorship split off, the name "
+         "kept whole", False),
+    Flag("COORDINATE_OUTSIDE_CRS_AREA", "warning", "the point converted from its reference system lies outside that "
+         "system's area of use (EPSG): not published, never moved; the original is in verbatimCoordinates", False),
     # record checks GBIF has no flag for (validators/occurrence.py; docs/gbif-issue-flags.md)
     Flag("CATALOG_NUMBER_DUPLICATED", "warning", "another record of this dataset has the same catalogNumber within the "
          "same institutionCode and collectionCode (GBIF's occurrence triplet): two specimens share a label, or one "

@@ -28,6 +28,9 @@ from mobilise.terms import get_term, is_identifier_term, is_occurrence_term, ter
 ENV_PATTERN = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 TEMPLATE_FIELD = re.compile(r"\{([^{}]+)\}")
 Severity = Literal["error", "warning", "info"]
+#: a term's source kinds, exactly one per term (TermSource)
+SOURCE_KINDS = ("column", "constant", "template", "uuid5", "join", "date", "regex", "lookup", "authorship_of",
+                "without_authorship")
 JOIN_SEPARATOR = " | "  # Darwin Core's recommended separator of list values (recordedBy, associatedMedia, ...)
 
 
@@ -246,6 +249,75 @@ class SourceConfig(Strict):
         return make_url(self.url).render_as_string(hide_password=True)
 
 
+class DateSource(Strict):
+    """A date assembled from parts (mappers/dates.py): ``{year: y, month: m, day: d}`` (month and day optional, a
+    partial date stays partial: 1998-04, 1998), ``{column: c, mask: m}``, a date or timestamp column and DaRWIN's
+    precision mask column (32 year known, 48 year and month, 56 the full date, 60/62/63 with the hour, minute,
+    second; 0 an unknown date, no value), or ``{column: c, precision: p}``, Specify's (1 the full date, 2 year and
+    month, 3 year). Parts that are not a date, and masks outside these, are flagged with the
+    term's date flag (RECORDED_DATE_INVALID for eventDate), the original kept; never guessed."""
+
+    year: str | None = Field(None, description="column holding the year (four digits)")
+    month: str | None = Field(None, description="column holding the month (1-12); with year")
+    day: str | None = Field(None, description="column holding the day of the month; with year and month")
+    column: str | None = Field(None, description="column holding a date or timestamp (YYYY-MM-DD[ hh:mm:ss])")
+    mask: str | None = Field(None, description="column holding DaRWIN's precision mask of `column` (32, 48, 56...)")
+    precision: str | None = Field(None, description=(
+        "column holding Specify's precision of `column` (StartDatePrecision: 1 the full date, 2 the year and "
+        "month, 3 the year)"))
+
+    @model_validator(mode="after")
+    def _parts_or_masked_column(self) -> "DateSource":
+        if self.column is not None or self.mask is not None or self.precision is not None:
+            if self.column is None or (self.mask is None) == (self.precision is None) \
+                    or any((self.year, self.month, self.day)):
+                raise ValueError("give either {year, month, day} columns, a {column, mask} pair (DaRWIN: column: "
+                                 "gtu_from_date, mask: gtu_from_date_mask) or a {column, precision} pair "
+                                 "(Specify: column: StartDate, precision: StartDatePrecision)")
+        elif self.year is None:
+            raise ValueError("name the year column (month and day are optional): {year: y, month: m, day: d}")
+        elif self.day is not None and self.month is None:
+            raise ValueError("a day column needs a month column: {year: y, month: m, day: d}")
+        return self
+
+    @property
+    def columns(self) -> list[str]:
+        return [c for c in (self.year, self.month, self.day, self.column, self.mask, self.precision)
+                if c is not None]
+
+
+class RegexSource(Strict):
+    """A value extracted from a column with a Python regular expression (``re.search``): the first capture group
+    when the pattern has one, else the whole match; a value that does not match is flagged REGEX_NO_MATCH."""
+
+    column: str
+    pattern: str = Field(description="Python regular expression, e.g. 'BR(\\d+)'; searched, not anchored")
+
+    @field_validator("pattern")
+    @classmethod
+    def _compiles(cls, value: str) -> str:
+        try:
+            re.compile(value)
+        except re.error as exc:
+            raise ValueError(f"not a regular expression: {exc}") from None
+        return value
+
+    @property
+    def compiled(self) -> re.Pattern:
+        return re.compile(self.pattern)
+
+
+class LookupSource(Strict):
+    """A value looked up in a CSV table kept beside the config: the row whose `key` column equals the source
+    column's value (exactly, after trimming) gives its `value` column; a value not in the table is flagged
+    LOOKUP_NO_MATCH and counted in the run report. The table is read once per run."""
+
+    column: str
+    table: Path = Field(description="CSV file (UTF-8, a header row), relative to the config file")
+    key: str = Field(description="the table's column holding the source values")
+    value: str = Field(description="the table's column holding what to publish")
+
+
 class TermSource(Strict):
     """Where one Darwin Core term's value comes from: a column, a constant, a template over columns or a join.
 
@@ -263,15 +335,25 @@ class TermSource(Strict):
     uuid5: str | None = Field(None, description="template whose text is hashed to a name-based UUID (urn:uuid:)")
     join: list[str] | None = Field(None, description="columns whose non-empty values are joined with 'separator'")
     separator: str | None = Field(None, description=f"join only: text between the values (default '{JOIN_SEPARATOR}')")
-    end: str | None = Field(None, description="eventDate only: column holding the end of the interval")
+    end: str | DateSource | None = Field(None, description=(
+        "eventDate only: column holding the end of the interval, or with `date` the end's parts ({year, month, "
+        "day} or {column, mask})"))
     vocabulary: str | None = Field(None, description="translation table name (default: the term's own)")
+    date: DateSource | None = Field(None, description="a date assembled from year/month/day columns or from a "
+                                                      "date and DaRWIN's precision mask (mappers/dates.py)")
+    regex: RegexSource | None = Field(None, description="a value extracted from a column with a regular expression")
+    lookup: LookupSource | None = Field(None, description="a value looked up in a CSV table beside the config")
+    authorship_of: str | None = Field(None, description="column holding a scientific name: its authorship "
+                                                        "(Carabus auratus Linnaeus, 1758 -> Linnaeus, 1758)")
+    without_authorship: str | None = Field(None, description="column holding a scientific name: the name without "
+                                                             "its authorship (-> Carabus auratus)")
 
     @model_validator(mode="after")
     def _exactly_one_source(self) -> "TermSource":
-        given = [k for k in ("column", "constant", "template", "uuid5", "join") if getattr(self, k) is not None]
+        given = [k for k in SOURCE_KINDS if getattr(self, k) is not None]
         if len(given) != 1:
-            raise ValueError("give exactly one of 'column', 'constant', 'template', 'uuid5' or 'join'"
-                             + (f" (got {', '.join(given)})" if given else ""))
+            raise ValueError(f"give exactly one of {', '.join(repr(k) for k in SOURCE_KINDS[:-1])} or "
+                             f"'{SOURCE_KINDS[-1]}'" + (f" (got {', '.join(given)})" if given else ""))
         return self
 
     @field_validator("column")
@@ -321,9 +403,54 @@ class TermSource(Strict):
             names = [self.column] if isinstance(self.column, str) else list(self.column)
         elif self.join is not None:
             names = list(self.join)
+        elif self.date is not None:
+            names = self.date.columns
+        elif self.regex is not None or self.lookup is not None:
+            names = [(self.regex or self.lookup).column]
+        elif self.authorship_of is not None or self.without_authorship is not None:
+            names = [self.authorship_of or self.without_authorship]
         else:
             names = template_columns(self.parts)
-        return names + ([self.end] if self.end else [])
+        return names + (self.end.columns if isinstance(self.end, DateSource) else [self.end] if self.end else [])
+
+
+class CoordinatesConfig(Strict):
+    """Coordinates in another reference system, converted to WGS84 decimal degrees (mappers/coordinates.py).
+
+    ``x`` is the easting (or longitude), ``y`` the northing (or latitude): metres in a projected system (UTM,
+    Belgian Lambert 72...), decimal degrees or degrees-minutes-seconds in a geographic one. The system is ``crs``
+    for every record (an EPSG code, ``EPSG:31370``, or any name PROJ knows) or ``crs_column``, a column naming it
+    per record (``EPSG:32631``, ``31370``). Fills decimalLatitude, decimalLongitude, geodeticDatum (EPSG:4326),
+    verbatimCoordinates, verbatimCoordinateSystem and verbatimSRS; a point that cannot be transformed or lies
+    outside the system's area of use is flagged and not published, never moved.
+    """
+
+    x: str = Field(description="column holding the easting (metres) or longitude")
+    y: str = Field(description="column holding the northing (metres) or latitude")
+    crs: str | None = Field(None, description="the reference system of every record: EPSG:31370, EPSG:32631, ...")
+    crs_column: str | None = Field(None, description="column naming each record's reference system")
+
+    @model_validator(mode="after")
+    def _one_crs(self) -> "CoordinatesConfig":
+        if (self.crs is None) == (self.crs_column is None):
+            raise ValueError("give exactly one of 'crs' (e.g. crs: EPSG:31370) or 'crs_column'")
+        return self
+
+    @field_validator("crs")
+    @classmethod
+    def _known_crs(cls, value: str | None) -> str | None:
+        if value is not None:
+            from mobilise.mappers.coordinates import reference_system
+
+            try:
+                reference_system(value)
+            except ValueError as exc:
+                raise ValueError(str(exc)) from None
+        return value
+
+    @property
+    def columns(self) -> list[str]:
+        return [self.x, self.y] + ([self.crs_column] if self.crs_column else [])
 
 
 class OutputConfig(Strict):
@@ -558,8 +685,11 @@ class DatasetConfig(Strict):
     source: SourceConfig
     metadata: DatasetMetadata
     mapping: dict[OccurrenceTerm, TermSource]
-    vocabularies: dict[VocabularyName, dict[str, str]] = Field(default_factory=dict,
-                                                    description="extra source value -> concept per vocabulary")
+    vocabularies: dict[VocabularyName, dict[str, str] | Path] = Field(default_factory=dict, description=(
+        "extra source value -> concept per vocabulary: inline, or a CSV file beside the config with the columns "
+        "source and concept (read at load time)"))
+    coordinates: CoordinatesConfig | None = Field(None, description=(
+        "projected (or other geographic) coordinates converted to WGS84 decimal degrees"))
     output: OutputConfig = Field(default_factory=OutputConfig)
     execution: ExecutionConfig = Field(default_factory=ExecutionConfig)
     validation: ValidationConfig = Field(default_factory=ValidationConfig)
@@ -567,6 +697,13 @@ class DatasetConfig(Strict):
     schedule: ScheduleConfig | None = Field(None, description="when `mobilise serve` runs the dataset (none: only "
                                             "when started by hand, through Prefect's API, CLI or UI)")
     _path: Path | None = PrivateAttr(None)
+    # vocabulary name -> the CSV file its translations were read from (load_config), for the report
+    _vocabulary_files: dict[str, Path] = PrivateAttr(default_factory=dict)
+
+    @property
+    def vocabulary_files(self) -> dict[str, Path]:
+        """Vocabulary name -> the CSV file (absolute) its translations were read from."""
+        return self._vocabulary_files
 
     @property
     def path(self) -> Path | None:
@@ -650,6 +787,7 @@ def runtime_problems(config: DatasetConfig) -> list[tuple[tuple, str]]:
             terms = [t for t, v in VOCABULARY_OF_TERM.items() if v == name]
             problems.append((("vocabularies", name), f"no mapped term uses the {name} vocabulary (map "
                                                      f"{' or '.join(terms)}, or remove this table)"))
+    problems.extend(helper_problems(config))
     bdq = config.validation.bdq
     if bdq.tests is not None:
         run = {_bdq_test(name).guid for name in bdq.tests}
@@ -666,6 +804,60 @@ def runtime_problems(config: DatasetConfig) -> list[tuple[tuple, str]]:
                                  f"{test.label} has no parameter '{parameter}'{_suggest(parameter, known)}" +
                                  (f"; its parameters are {', '.join(known)}" if known else "; it takes none")))
     return problems
+
+
+#: the terms a `coordinates:` section fills (it converts a point; a mapping of any of them would contradict it)
+COORDINATE_TERMS = ("decimalLatitude", "decimalLongitude", "geodeticDatum", "verbatimCoordinates",
+                    "verbatimCoordinateSystem", "verbatimSRS")
+
+
+def helper_problems(config: DatasetConfig) -> list[tuple[tuple, str]]:
+    """runtime_problems of the mapping helpers: an end of parts without a date, a coordinates section beside a
+    mapping of the terms it fills, a vocabulary on a term whose source already translates or splits."""
+    problems: list[tuple[tuple, str]] = []
+    for term, source in config.mapping.items():
+        where = ("mapping", term)
+        if isinstance(source.end, DateSource) and source.date is None:
+            problems.append((where + ("end",), "an end given as date parts needs the start as date parts too: "
+                                               "date: {column: ..., mask: ...} (or {year, month, day})"))
+    if config.coordinates is not None:
+        for term in COORDINATE_TERMS:
+            if term in config.mapping:
+                problems.append((("mapping", term), f"{term} is filled by the coordinates section (from "
+                                                    f"{config.coordinates.x} and {config.coordinates.y}): remove "
+                                                    f"it from the mapping, or remove coordinates"))
+    return problems
+
+
+def _load_tables(config: DatasetConfig, tree: Any, path: Path) -> None:
+    """Read the CSV tables a config names (vocabularies given as files, lookup tables), relative to the config
+    file: vocabularies become their translations, lookup paths absolute. Raises ConfigError naming the CSV's
+    line (or the config's, for a file that is missing)."""
+    from mobilise.mappers.vocabularies import TableError, read_table, read_vocabulary_file
+
+    base = path.resolve().parent
+
+    def fail(loc: tuple, exc: TableError) -> None:
+        where = config_errors.Problem(loc, "").where()
+        raise ConfigError(f"{path}:{_locate(tree, loc)}: {where}: {exc}") from None
+
+    for name, table in list(config.vocabularies.items()):
+        if isinstance(table, Path):
+            file = table if table.is_absolute() else (base / table).resolve()
+            try:
+                config.vocabularies[name] = read_vocabulary_file(file, name)
+            except TableError as exc:
+                fail(("vocabularies", name), exc)
+            config._vocabulary_files[name] = file
+    for term, source in config.mapping.items():
+        if source.lookup is not None:
+            lookup = source.lookup
+            if not lookup.table.is_absolute():
+                lookup.table = (base / lookup.table).resolve()
+            try:
+                read_table(lookup.table, lookup.key, lookup.value)
+            except TableError as exc:
+                fail(("mapping", term, "lookup", "table"), exc)
 
 
 def _problems_as_error(problems: list[tuple[tuple, str]]) -> ValidationError:
@@ -694,6 +886,7 @@ def load_config(path: str | Path) -> DatasetConfig:
         config = DatasetConfig.model_validate(_plain(tree))
     except ValidationError as exc:
         raise ConfigError(_describe(exc, tree, path)) from None
+    _load_tables(config, tree, path)
     problems = runtime_problems(config)
     if problems:
         raise ConfigError(_describe(_problems_as_error(problems), tree, path))

@@ -24,7 +24,7 @@ from mobilise.publishers.eml import BatchCoverage, build_eml, merge_coverage
 from mobilise.publishers.feeds import refresh_site
 from mobilise.publishers.publication import (Gate, Publication, PublicationDirectory, atomic_path, atomic_write,
                                              evaluate_gates, now_utc, sha256_of)
-from mobilise.publishers.report import ReportFragment, RunReport, merge_fragments
+from mobilise.publishers.report import ReportFragment, RunReport, merge_fragments, untranslated_lines
 from mobilise.settings import DatasetConfig
 from mobilise.validators.quality import QualitySummary
 
@@ -89,6 +89,8 @@ class RunResult:
     gates: list[dict] = field(default_factory=list)
     changes: dict | None = None  # publishers.changes.ChangeSummary against the last version (None: not compared)
     unchanged: bool = False  # nothing new published: data and metadata as in `version`, the current version
+    # source values no vocabulary or lookup table translates: {kind, table, file, term, value, records} (report)
+    untranslated: list[dict] = field(default_factory=list)
     run_report: RunReport | None = field(default=None, repr=False, compare=False)  # the report itself
 
     def as_dict(self) -> dict:
@@ -249,12 +251,15 @@ def publish(config: DatasetConfig, catalog: RunCatalog, batches: Sequence[Valida
                                  unchanged=unchanged)
         json_path, html = directory.report(version)
         report.write(json_path, html)
+        for line in untranslated_lines(report.untranslated):
+            log.warning("%s: %s", config.shortname, line)
         return report, html, amendments
 
     def result(version: str | None, run_report: RunReport, records: int, **published_files) -> RunResult:
         return RunResult(config.shortname, version, records=records, rejected=quality.rejected,
                          extracted=quality.records, issues=quality.flags, severity=quality.severity_of,
                          gates=[g.model_dump() for g in gates], run_report=run_report,
+                         untranslated=[row.model_dump() for row in run_report.untranslated],
                          changes=changes.model_dump(mode="json") if changes is not None else None, **published_files)
 
     if dry_run or failed:

@@ -134,6 +134,67 @@ class Amendments(_Section):
     refused: list[AppliedAmendment] = Field(default_factory=list)
 
 
+#: the flags of a source value no translation table knows: a vocabulary's (mappers/vocabularies.py) or a lookup's
+UNTRANSLATED_FLAGS = ("VOCABULARY_UNMATCHED", "BASIS_OF_RECORD_INVALID", "TYPE_STATUS_INVALID", "LOOKUP_NO_MATCH")
+#: at most this many untranslated values per table and term in the report (the most frequent); the log says how many
+UNTRANSLATED_PER_TABLE = 100
+
+
+class Untranslated(_Section):
+    """A source value that no translation table knows, with the records that hold it: what a data manager adds to
+    the table (a vocabulary's CSV file or inline table, or a lookup table)."""
+
+    kind: str  # vocabulary / lookup
+    table: str  # the vocabulary's name, or the lookup table's file
+    file: str | None = None  # the CSV file to extend (a vocabulary kept in a file, a lookup table)
+    term: str
+    value: str | None
+    records: int
+
+
+def untranslated_rows(config: "DatasetConfig", counts: dict[tuple, int]) -> list[Untranslated]:
+    """The report's untranslated values from (term, flag, value) -> records, named after the config's tables, most
+    records first within each table and term (at most UNTRANSLATED_PER_TABLE of each)."""
+    from mobilise.mappers.vocabularies import VOCABULARY_OF_TERM
+
+    rows: dict[tuple[str, str], list[Untranslated]] = defaultdict(list)
+    for (term, flag, value), records in counts.items():
+        source = config.mapping.get(term)
+        if flag == "LOOKUP_NO_MATCH":
+            if source is None or source.lookup is None:
+                continue
+            file = str(source.lookup.table)
+            row = Untranslated(kind="lookup", table=Path(file).name, file=file, term=term, value=value,
+                               records=records)
+        else:
+            name = (source.vocabulary if source is not None else None) or VOCABULARY_OF_TERM.get(term)
+            if name is None:
+                continue
+            file = config.vocabulary_files.get(name)
+            row = Untranslated(kind="vocabulary", table=name, file=str(file) if file else None, term=term,
+                               value=value, records=records)
+        rows[(row.table, term)].append(row)
+    ordered: list[Untranslated] = []
+    for key in sorted(rows):
+        ordered += sorted(rows[key], key=lambda r: (-r.records, r.value or ""))[:UNTRANSLATED_PER_TABLE]
+    return ordered
+
+
+def untranslated_lines(rows: list[Untranslated], shown: int = 5) -> list[str]:
+    """One log line per table and term: how many values no table knows, in how many records, the most frequent."""
+    grouped: dict[tuple, list[Untranslated]] = defaultdict(list)
+    for row in rows:
+        grouped[(row.kind, row.table, row.file, row.term)].append(row)
+    lines = []
+    for (kind, table, file, term), group in grouped.items():
+        examples = ", ".join(f"'{r.value}' ({r.records})" for r in group[:shown])
+        more = f", and {len(group) - shown} more" if len(group) > shown else ""
+        where = f" (extend {file})" if file else ""
+        lines.append(f"{kind} {table}, {term}: {len(group)} value(s) with no translation in "
+                     f"{sum(r.records for r in group)} record(s): {examples}{more}{where}")
+    return lines
+
+
 class RunReport(_Section):
     """What one run found, for people (HTML), machines (JSON) and the Prefect UI (artifacts).
 
@@ -163,6 +224,8 @@ class RunReport(_Section):
     files: dict[str, str] = Field(default_factory=dict)
     changes: ChangeSummary | None = None  # the records against the last version's (None: not compared)
     unchanged: bool = False  # nothing new published: data and metadata as in changes.previous_version
+    # source values no vocabulary or lookup table translates, per table and term, most records first
+    untranslated: list[Untranslated] = Field(default_factory=list)
 
     @classmethod
     def build(cls, config: DatasetConfig, *, version: str | None, generated: str, gates: list[Gate],
@@ -184,7 +247,7 @@ class RunReport(_Section):
             dissco=Dissco(policy=config.validation.dissco, flags=dissco_flags,
                           records_dropped=quality.dissco_flagged),
             bdq=quality.bdq, amendments=amendments_section(quality.bdq, quality.applied), files=dict(files or {}),
-            changes=changes, unchanged=unchanged)
+            changes=changes, unchanged=unchanged, untranslated=untranslated_rows(config, fragment.untranslated))
 
     def as_dict(self) -> dict:
         return self.model_dump(mode="json")
@@ -234,6 +297,8 @@ class ReportFragment:
     coordinates: list[list[float]] = dataclass_field(default_factory=list)
     examples: dict[str, list[dict]] = dataclass_field(default_factory=dict)
     terms: dict[str, dict[str, int]] = dataclass_field(default_factory=dict)
+    # (term, flag, value) -> records whose source value no translation table knows (UNTRANSLATED_FLAGS)
+    untranslated: dict[tuple, int] = dataclass_field(default_factory=dict)
 
 
 def _missing_as_none(value):
@@ -264,6 +329,9 @@ def batch_fragment(published: pa.Table, issues: pa.Table, occurrence_ids: pa.Arr
         per_term = frame.drop_duplicates(["term", "severity", "row"])  # a record once per term and severity
         for (term, severity), count in per_term.groupby(["term", "severity"]).size().items():
             fragment.terms.setdefault(term, {})[severity] = int(count)
+        unknown = frame[frame["flag"].isin(UNTRANSLATED_FLAGS)].drop_duplicates(["row", "term", "flag"])
+        for (term, flag, value), count in unknown.groupby(["term", "flag", "value"], dropna=False).size().items():
+            fragment.untranslated[(term, flag, _missing_as_none(value))] = int(count)
     return fragment
 
 
@@ -274,7 +342,9 @@ def merge_fragments(fragments: Iterable[ReportFragment]) -> ReportFragment:
     coordinates: list = []
     examples: dict[str, list] = defaultdict(list)
     terms: dict[str, Counter] = defaultdict(Counter)
+    untranslated: Counter = Counter()
     for fragment in fragments:
+        untranslated.update(fragment.untranslated)
         years.update(fragment.years)
         coordinates.extend(fragment.coordinates)
         for flag, rows in fragment.examples.items():
@@ -283,7 +353,8 @@ def merge_fragments(fragments: Iterable[ReportFragment]) -> ReportFragment:
             terms[term].update(counts)
     step = max(1, len(coordinates) // COORDINATES_IN_REPORT)
     return ReportFragment(years=dict(sorted(years.items())), coordinates=coordinates[::step][:COORDINATES_IN_REPORT],
-                          examples=dict(examples), terms={t: dict(c) for t, c in sorted(terms.items())})
+                          examples=dict(examples), terms={t: dict(c) for t, c in sorted(terms.items())},
+                          untranslated=dict(untranslated))
 
 
 def _plain(report: "RunReport | dict") -> dict:
@@ -539,6 +610,7 @@ def _view(report: dict, json_name: str | None = None) -> dict:
         "bdq": _bdq(report),
         "amendments": _amendments(report),
         "changes": _changes(report),
+        "untranslated": [_dict(row) for row in _list(report.get("untranslated"))],
         "unchanged": bool(report.get("unchanged")),
         "json_name": json_name,
     }
