@@ -52,9 +52,7 @@ def extractor_for(source: SourceConfig) -> Extractor:
 
     if source.path is not None:
         from mobilise.extractors import files  # noqa: F401  (registers the file backends; it imports this module)
-        from mobilise.settings import file_format
-
-        backend = file_format(source.path, source.format)
+        backend = source.file_format
     else:
         backend = make_url(source.url).get_backend_name()
     try:
@@ -201,7 +199,7 @@ def check_reachable(source: SourceConfig) -> None:
     if source.path is not None:
         if not source.path.exists():
             raise SourceError(f"source.path: the file {source.path} does not exist", source=source.safe_url)
-        if source.path.is_dir() and source.format != "dwca":
+        if source.path.is_dir() and source.file_format != "dwca":
             raise SourceError(f"source.path: {source.path} is a folder, not a file", source=source.safe_url)
         return
     url = make_url(source.url)

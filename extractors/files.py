@@ -135,7 +135,7 @@ class Dialect:
 
     @classmethod
     def of(cls, source: SourceConfig) -> "Dialect":
-        tsv = source.format == "tsv"
+        tsv = source.file_format == "tsv"
         return cls(delimiter=source.delimiter or ("\t" if tsv else ","),
                    quote_char='"' if source.quote_char is None else source.quote_char,
                    encoding=codecs.lookup(source.encoding or "utf-8").name, header_row=source.header_row or 1)
@@ -335,8 +335,10 @@ def _worksheet(workbook, source: SourceConfig):
     if isinstance(source.sheet, int):
         if 0 <= source.sheet < len(sheets):
             return sheets[source.sheet]
+        hint = (f"; the sheet named '{source.sheet}' is sheet: '{source.sheet}', in quotes"
+                if str(source.sheet) in titles else "")
         raise _fail(source, f"sheet {source.sheet}: the workbook has {len(sheets)} sheet(s), numbered from 0 "
-                            f"({listed})")
+                            f"({listed}){hint}")
     if source.sheet in titles:
         return sheets[titles.index(source.sheet)]
     raise _fail(source, f"no sheet named '{source.sheet}'{_suggest(source.sheet, titles)}; the workbook's sheets "

@@ -157,7 +157,7 @@ FILE_FORMAT_KEYS = {"sheet": ("excel",), "delimiter": ("csv", "tsv"), "quote_cha
                     "header_row": ("csv", "tsv", "excel"), "row_type": ("dwca",), "encoding": ("csv", "tsv")}
 
 
-def file_format(path: Path | str, declared: str | None = None) -> str:
+def infer_file_format(path: Path | str, declared: str | None = None) -> str:
     """The format of a file source: `declared`, else inferred from the file's suffix (:data:`FILE_SUFFIXES`);
     ValueError naming the suffixes when neither says."""
     if declared is not None:
@@ -252,7 +252,7 @@ class SourceConfig(Strict):
             raise ValueError("give exactly one of 'url' (a database) or 'path' (a CSV, TSV, Excel or Darwin Core "
                              "Archive file)")
         if self.path is not None:
-            self.format = file_format(self.path, self.format)
+            infer_file_format(self.path, self.format)  # raises when the suffix says nothing
             return self
         if self.format is not None:
             raise ValueError("'format' applies to file sources (path: ...), not to databases")
@@ -266,7 +266,7 @@ class SourceConfig(Strict):
         if value is not None:
             if not str(value).strip():
                 raise ValueError("name the file, e.g. path: data/specimens.csv")
-            file_format(value, info.data.get("format"))  # a suffix that says no format, or .xls: say so here
+            infer_file_format(value, info.data.get("format"))  # a suffix that says no format, or .xls: say so here
         return value
 
     @field_validator("query", "table", "partition", "engine", "modified_column")
@@ -298,7 +298,7 @@ class SourceConfig(Strict):
                 return value
             raise ValueError(f"'{info.field_name}' applies to {' and '.join(allowed)} file sources (path: ...)")
         try:
-            kind = file_format(path, info.data.get("format"))
+            kind = infer_file_format(path, info.data.get("format"))
         except ValueError:
             return value  # the model validator says what is wrong with the path
         if kind not in allowed:
@@ -367,6 +367,12 @@ class SourceConfig(Strict):
     def is_file(self) -> bool:
         """The source is a file (``path``), not a database."""
         return self.path is not None
+
+    @property
+    def file_format(self) -> str | None:
+        """A file source's format: ``format`` as given, else inferred from the path's suffix (so a copy with another
+        ``path``, ``model_copy(update={"path": ...})``, has its own); None for a database."""
+        return infer_file_format(self.path, self.format) if self.path is not None else None
 
     @property
     def safe_url(self) -> str:

@@ -53,7 +53,7 @@ def test_csv_in_cp1252_with_quoted_fields_spanning_lines_in_bounded_batches(tmp_
     path = tmp_path / "molluscs.csv"
     path.write_bytes(LEGACY_CSV.encode("cp1252"))
     source = SourceConfig(path=path, delimiter=";", encoding="cp1252", header_row=2, batch_size=2)
-    assert source.format == "csv" and extractor_for(source).__name__ == "extract_delimited"
+    assert source.file_format == "csv" and extractor_for(source).__name__ == "extract_delimited"
     batches = list(extract_batches(source))
     assert [batch.num_rows for batch in batches] == [2, 1]
     assert _rows(source) == [
@@ -76,7 +76,7 @@ def test_tsv_by_suffix_and_utf16_as_excel_saves_unicode_text(tmp_path):
     path = tmp_path / "specimens.tsv"
     path.write_text('id\tname\tnote\n1\tPuma concolor\t"a\ttab"\n2\t\tx\n', encoding="utf-8")
     source = SourceConfig(path=path)
-    assert source.format == "tsv"
+    assert source.format is None and source.file_format == "tsv"
     assert _rows(source) == [{"id": "1", "name": "Puma concolor", "note": "a\ttab"},
                              {"id": "2", "name": None, "note": "x"}]
     unicode_text = tmp_path / "unicode.txt"  # Excel's "Unicode Text": UTF-16 with a byte-order mark, tabs
@@ -150,7 +150,7 @@ EXPECTED_SPECIMENS = [
 def test_an_excel_sheet_by_name_and_by_index_reads_as_a_person_sees_it(tmp_path):
     path = _workbook(tmp_path / "lab.xlsx")
     by_name = SourceConfig(path=path, sheet="Specimens", batch_size=3)
-    assert by_name.format == "excel"
+    assert by_name.file_format == "excel"
     assert [batch.num_rows for batch in extract_batches(by_name)] == [3, 1]
     assert _rows(by_name) == EXPECTED_SPECIMENS
     assert _rows(SourceConfig(path=path, sheet=1)) == EXPECTED_SPECIMENS
@@ -165,6 +165,13 @@ def test_excel_header_row_and_errors(tmp_path):
         f"0: 'Read me', 1: 'Specimens'")
     assert _failure(SourceConfig(path=path, sheet=2)) == (
         f"source {path}: sheet 2: the workbook has 2 sheet(s), numbered from 0 (0: 'Read me', 1: 'Specimens')")
+    year = tmp_path / "years.xlsx"
+    workbook = Workbook()
+    workbook.active.title = "2019"
+    workbook.save(year)
+    assert _failure(SourceConfig(path=year, sheet=2019)).endswith(
+        "sheet 2019: the workbook has 1 sheet(s), numbered from 0 (0: '2019'); the sheet named '2019' is "
+        "sheet: '2019', in quotes")
     assert _failure(SourceConfig(path=path, sheet="Read me", header_row=3)) == (
         f"source {path}: sheet 'Read me', row 3: no column names (the header row is empty; set header_row to the "
         f"row holding them)")
@@ -237,7 +244,9 @@ def archive(tmp_path) -> Path:
 
 def test_an_archive_core_and_extension_as_sources(archive):
     core = SourceConfig(path=archive)
-    assert core.format == "dwca"
+    assert core.file_format == "dwca"
+    # a copy for another file (as children and extensions are made) has that file's format
+    assert core.model_copy(update={"path": archive.with_suffix(".csv")}).file_format == "csv"
     assert _rows(core) == [
         {"id": "urn:1", "occurrenceID": "urn:1", "scientificName": "Puma concolor", "locality": "Gent",
          "http://purl.org/dc/terms/type": "PhysicalObject", "http://purl.org/dc/elements/1.1/type": None,
@@ -341,7 +350,7 @@ def test_a_suffix_that_names_no_format_is_said_at_the_path(tmp_path):
         with pytest.raises(ConfigError) as caught:
             load_config(config)
         assert f"  {config}:2: source.path: {message}" in str(caught.value).splitlines()
-    assert load_config(_config(tmp_path, "specimens.dat", "  format: tsv\n")).source.format == "tsv"
+    assert load_config(_config(tmp_path, "specimens.dat", "  format: tsv\n")).source.file_format == "tsv"
 
 
 # --- a whole run ---------------------------------------------------------------------------------------------------
