@@ -169,17 +169,32 @@ def extract_delimited(source: SourceConfig) -> Iterator[pa.RecordBatch]:
     """A CSV or TSV file as text batches (see the module's rules); SourceError naming the line of a problem."""
     dialect = Dialect.of(source)
     _check_byte_order_mark(source, dialect)
+    last: pa.RecordBatch | None = None
     try:
         with closing(_open_csv(source.path, dialect)) as header_reader:
             header = header_reader.schema.names
         names = _column_names(header, source)
         with closing(_open_csv(source.path, dialect, names)) as reader:
-            yield from _rebatch(reader, source.batch_size)
+            for batch in _rebatch(reader, source.batch_size):
+                last = batch
+                yield batch
     except (pa.ArrowInvalid, UnicodeError) as error:
         failure = _delimited_error(source, dialect, error)
     else:
-        return
+        if last is None or not dialect.quote_char or not _has_line_break(last.slice(last.num_rows - 1)):
+            return
+        line = _quote_open_at_the_end(source.path, dialect)  # only when the last record spans lines: rare
+        if line is None:
+            return
+        failure = _fail(source, f"line {line}: a quote ({dialect.quote_char}) opened in this record is never closed, "
+                                f"so the rest of the file would be one value (close it, or write quote_char: '' "
+                                f"if the file does not quote its values)")
     raise failure
+
+
+def _has_line_break(row: pa.RecordBatch) -> bool:
+    return any(value is not None and ("\n" in value or "\r" in value)
+               for value in row.to_pylist()[0].values())
 
 
 def _check_byte_order_mark(source: SourceConfig, dialect: Dialect) -> None:
@@ -212,35 +227,63 @@ def _delimited_error(source: SourceConfig, dialect: Dialect, error: Exception) -
     if problem:
         return _fail(source, problem)
     text = " ".join(str(error).split())[:300]
-    if "straddling" in text:
+    if text == "Empty CSV file":
+        text = "the file is empty: not even a line of column names"
+    elif text.startswith("Could not skip initial"):
+        text = (f"the file has fewer than {dialect.header_row} lines, so no header on line {dialect.header_row} "
+                f"(header_row)")
+    elif "straddling" in text:
         text = (f"a record is longer than {BLOCK_SIZE // (1 << 20)} MiB, or a quote ({dialect.quote_char}) "
                 f"opened in a value is never closed")
     return _fail(source, text)
 
 
+def _decoded_lines(path: Path, dialect: Dialect) -> Iterator[str]:
+    """The file's lines from the header on, decoded; :class:`_Undecodable` naming the first line that is not."""
+    decoder = codecs.getincrementaldecoder(dialect.encoding)()
+    with open(path, "rb") as handle:
+        for number, raw in enumerate(handle, start=1):
+            try:
+                text = decoder.decode(raw)
+            except UnicodeDecodeError as error:
+                raise _Undecodable(number, error) from None
+            if number >= dialect.header_row:
+                yield text
+
+
+def _python_reader(lines: Iterator[str], dialect: Dialect, strict: bool = False):
+    options: dict[str, Any] = {"delimiter": dialect.delimiter, "doublequote": True, "strict": strict}
+    if dialect.quote_char:
+        options["quotechar"] = dialect.quote_char
+    else:
+        options["quoting"] = csv.QUOTE_NONE
+    return csv.reader(lines, **options)
+
+
+def _quote_open_at_the_end(path: Path, dialect: Dialect) -> int | None:
+    """The line of the record whose quote is still open at the end of the file, or None."""
+    limit = csv.field_size_limit()
+    csv.field_size_limit(sys.maxsize)
+    reader = _python_reader(_decoded_lines(path, dialect), dialect, strict=True)
+    end = 0
+    try:
+        for _ in reader:
+            end = reader.line_num
+    except csv.Error as error:
+        if "unexpected end of data" in str(error):
+            return end + dialect.header_row
+        return None
+    finally:
+        csv.field_size_limit(limit)
+    return None
+
+
 def _first_problem(path: Path, dialect: Dialect) -> str | None:
     """'line N: what' for the first undecodable line or record whose number of fields differs from the header's."""
-    decoder = codecs.getincrementaldecoder(dialect.encoding)()
-
-    def lines() -> Iterator[str]:
-        with open(path, "rb") as handle:
-            for number, raw in enumerate(handle, start=1):
-                try:
-                    text = decoder.decode(raw)
-                except UnicodeDecodeError as error:
-                    raise _Undecodable(number, error) from None
-                if number >= dialect.header_row:
-                    yield text
-
     limit = csv.field_size_limit()
     csv.field_size_limit(sys.maxsize)
     try:
-        options: dict[str, Any] = {"delimiter": dialect.delimiter, "doublequote": True, "strict": False}
-        if dialect.quote_char:
-            options["quotechar"] = dialect.quote_char
-        else:
-            options["quoting"] = csv.QUOTE_NONE
-        reader = csv.reader(lines(), **options)
+        reader = _python_reader(_decoded_lines(path, dialect), dialect)
         offset = dialect.header_row - 1
         expected: int | None = None
         end = 0

@@ -84,6 +84,23 @@ def test_tsv_by_suffix_and_utf16_as_excel_saves_unicode_text(tmp_path):
     assert _rows(SourceConfig(path=unicode_text, encoding="utf-16")) == [{"id": "1", "name": "Łódź"}]
 
 
+def test_a_large_csv_streams_in_batches_of_the_batch_size_across_parse_blocks(tmp_path, monkeypatch):
+    from mobilise.extractors import files
+
+    monkeypatch.setattr(files, "BLOCK_SIZE", 4096)  # many blocks, records with line breaks across their edges
+    path = tmp_path / "large.csv"
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        handle.write("id,remarks\n")
+        for number in range(5003):
+            handle.write(f'{number},"line one of {number}\nline two"\n' if number % 7 == 0 else f"{number},\n")
+    source = SourceConfig(path=path, batch_size=1000)
+    batches = list(extract_batches(source))
+    assert [batch.num_rows for batch in batches] == [1000] * 5 + [3]
+    rows = [row for batch in batches for row in batch.drop_columns([UNDECODABLE_COLUMN]).to_pylist()]
+    assert [row["id"] for row in rows] == [str(number) for number in range(5003)]
+    assert rows[4998] == {"id": "4998", "remarks": "line one of 4998\nline two"} and rows[4999]["remarks"] is None
+
+
 def test_unnamed_columns_are_numbered_and_a_name_given_twice_is_refused(tmp_path):
     path = tmp_path / "a.csv"
     path.write_text("id,,name\n1,x,y\n", encoding="utf-8")
@@ -108,6 +125,18 @@ def test_csv_errors_name_the_line(tmp_path):
     path.write_bytes(b'id,name\n1,ok\n2,\x81\n')  # 0x81 is not a cp1252 character
     assert _failure(SourceConfig(path=path, encoding="cp1252")).endswith(
         "line 3: byte 0x81 cannot be decoded as cp1252 (is the file in another encoding, e.g. utf-8 or latin-1?)")
+    path.write_bytes(b'id,name\n1,"Sart-Tilman\n2,Gent\n3,Leiden\n')  # the rest of the file in one value
+    assert _failure(SourceConfig(path=path)) == (
+        f"source {path}: line 2: a quote (\") opened in this record is never closed, so the rest of the file would "
+        f"be one value (close it, or write quote_char: '' if the file does not quote its values)")
+    assert _rows(SourceConfig(path=path, quote_char="")) == [
+        {"id": "1", "name": '"Sart-Tilman'}, {"id": "2", "name": "Gent"}, {"id": "3", "name": "Leiden"}]
+    path.write_bytes(b"")
+    assert _failure(SourceConfig(path=path)).endswith("the file is empty: not even a line of column names")
+    path.write_bytes(b"id,name\n")
+    assert _rows(SourceConfig(path=path)) == []
+    assert _failure(SourceConfig(path=path, header_row=3)).endswith(
+        "the file has fewer than 3 lines, so no header on line 3 (header_row)")
     missing = tmp_path / "nothere.csv"
     assert _failure(SourceConfig(path=missing)) == f"source.path: the file {missing} does not exist"
 
