@@ -930,20 +930,25 @@ def _describe(exc: ValidationError, tree: Any, path: Path) -> str:
     return "\n".join(lines)
 
 
-def _resolve_paths(config: DatasetConfig, path: Path) -> DatasetConfig:
-    """Relative paths in a config are relative to the config file, so a scheduled run finds the same files."""
-    base = path.resolve().parent
-    if config.source.path is not None:
-        if not config.source.path.expanduser().is_absolute():
-            config.source.path = (base / config.source.path.expanduser()).resolve()
-        else:
-            config.source.path = config.source.path.expanduser()
-    url = make_url(config.source.url) if config.source.url is not None else None
+def resolve_source(source: SourceConfig, base: Path) -> SourceConfig:
+    """`source` with its file (``path``, ``~`` expanded) or SQLite database made absolute against `base` (the
+    config file's folder), in place; returned for convenience. For every SourceConfig of a config (the dataset's,
+    and those of its children and extensions)."""
+    if source.path is not None:
+        expanded = source.path.expanduser()
+        source.path = expanded if expanded.is_absolute() else (base / expanded).resolve()
+    url = make_url(source.url) if source.url is not None else None
     if url is not None and url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
         database = Path(url.database)
         if not database.is_absolute():
-            config.source.url = url.set(database=str((base / database).resolve())).render_as_string(
-                hide_password=False)
+            source.url = url.set(database=str((base / database).resolve())).render_as_string(hide_password=False)
+    return source
+
+
+def _resolve_paths(config: DatasetConfig, path: Path) -> DatasetConfig:
+    """Relative paths in a config are relative to the config file, so a scheduled run finds the same files."""
+    base = path.resolve().parent
+    resolve_source(config.source, base)
     if not config.output.directory.is_absolute():
         config.output.directory = (base / config.output.directory).resolve()
     if config.output.work_directory is not None and not config.output.work_directory.is_absolute():
