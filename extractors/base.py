@@ -1,7 +1,8 @@
 """Extractor registry: a backend turns a source config into a stream of Arrow record batches.
 
-Backends are chosen by the URL scheme (as dlt chooses its sources); every backend yields batches of at most
-``batch_size`` rows so that memory is bounded by the batch, never by the table.
+Backends are chosen by the URL scheme (as dlt chooses its sources), or for a file source (``source.path``) by its
+format (CSV, TSV, Excel, Darwin Core Archive: :mod:`mobilise.extractors.files`); every backend yields batches of at
+most ``batch_size`` rows so that memory is bounded by the batch, never by the table.
 
 Every batch leaves :func:`extract_batches` as valid UTF-8 (:func:`decode_text`): text or binary values that are
 not UTF-8 are decoded with the source's ``encoding`` when one is configured, else kept with their undecodable bytes
@@ -45,13 +46,19 @@ def register(*schemes: str) -> Callable[[Extractor], Extractor]:
 
 
 def extractor_for(source: SourceConfig) -> Extractor:
+    """The backend reading `source`: for a database, by its URL's backend name (sqlite, postgresql, ...); for a
+    file (``source.path``), by its format (csv, tsv, excel, dwca: :mod:`mobilise.extractors.files`)."""
     from sqlalchemy.engine import make_url
 
-    backend = make_url(source.url).get_backend_name()
+    if source.path is not None:
+        from mobilise.extractors import files  # noqa: F401  (registers the file backends; it imports this module)
+        backend = source.file_format
+    else:
+        backend = make_url(source.url).get_backend_name()
     try:
         return BACKENDS[backend]
     except KeyError:
-        raise ValueError(f"no extractor for '{backend}' sources (source.url {source.safe_url}); "
+        raise ValueError(f"no extractor for '{backend}' sources (source {source.safe_url}); "
                          f"available: {', '.join(sorted(BACKENDS))}") from None
 
 
@@ -123,7 +130,7 @@ def mask_secrets(text: str, source: SourceConfig) -> str:
 
     from sqlalchemy.engine import make_url
 
-    password = make_url(source.url).password
+    password = make_url(source.url).password if source.url is not None else None
     if not password:
         return text
     for form in sorted({source.url, password, quote(password, safe=""), quote(password, safe=" +"),
@@ -183,11 +190,18 @@ def detached(error: SourceError) -> SourceError:
 
 
 def check_reachable(source: SourceConfig) -> None:
-    """A missing SQLite file would otherwise be created empty and fail later as 'no such table'."""
+    """A missing SQLite file would otherwise be created empty and fail later as 'no such table'; a missing file
+    source is named the same way."""
     from pathlib import Path
 
     from sqlalchemy.engine import make_url
 
+    if source.path is not None:
+        if not source.path.exists():
+            raise SourceError(f"source.path: the file {source.path} does not exist", source=source.safe_url)
+        if source.path.is_dir() and source.file_format != "dwca":
+            raise SourceError(f"source.path: {source.path} is a folder, not a file", source=source.safe_url)
+        return
     url = make_url(source.url)
     if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:") \
             and not Path(url.database).is_file():
@@ -205,6 +219,8 @@ def check_listening(source: SourceConfig) -> None:
 
     from sqlalchemy.engine import make_url
 
+    if source.url is None:
+        return
     url = make_url(source.url)
     ports = {"postgresql": 5432, "mysql": 3306, "mariadb": 3306}
     backend = url.get_backend_name()

@@ -151,8 +151,52 @@ class PartitionConfig(Strict):
 NATIVE_BACKENDS = {"adbc": ("sqlite", "postgresql"), "connectorx": ("sqlite", "postgresql", "mysql", "mariadb")}
 
 
+# File sources (extractors/files.py): the formats, and the suffixes each is inferred from.
+FILE_FORMATS = ("csv", "tsv", "excel", "dwca")
+FILE_SUFFIXES = {".csv": "csv", ".tsv": "tsv", ".tab": "tsv", ".txt": "tsv", ".xlsx": "excel", ".xlsm": "excel",
+                 ".zip": "dwca"}
+# Which file formats take which keys (the others are refused, naming the format).
+FILE_FORMAT_KEYS = {"sheet": ("excel",), "delimiter": ("csv", "tsv"), "quote_char": ("csv", "tsv"),
+                    "header_row": ("csv", "tsv", "excel"), "row_type": ("dwca",), "encoding": ("csv", "tsv")}
+
+
+def infer_file_format(path: Path | str, declared: str | None = None) -> str:
+    """The format of a file source: `declared`, else inferred from the file's suffix (:data:`FILE_SUFFIXES`);
+    ValueError naming the suffixes when neither says."""
+    if declared is not None:
+        return declared
+    suffix = Path(path).suffix.lower()
+    if suffix in FILE_SUFFIXES:
+        return FILE_SUFFIXES[suffix]
+    if suffix == ".xls":
+        raise ValueError(f"{Path(path).name}: the old binary Excel format (.xls) is not read; save the workbook as "
+                         f".xlsx (Excel: File > Save As > Excel Workbook)")
+    raise ValueError(f"cannot tell the format of {Path(path).name} from its suffix "
+                     f"({', '.join(FILE_SUFFIXES)}): add format: {' | '.join(FILE_FORMATS)}")
+
+
+def _one_character(value: str, key: str, empty_allowed: bool = False) -> str:
+    """A delimiter or quote character: one character; ``\\t`` (as written in single quotes) and ``tab`` are a
+    tab."""
+    if value in ("\\t", "tab", "TAB"):
+        return "\t"
+    if len(value) == 1 or (empty_allowed and value == ""):
+        return value
+    raise ValueError(f"{key} must be one character (e.g. ';', '|' or '\\t' for a tab), not {value!r}"
+                     + (" (or '' for none)" if empty_allowed else ""))
+
+
 class SourceConfig(Strict):
-    url: str = Field(description="SQLAlchemy URL of the collection database; use ${ENV} for passwords")
+    """Where the records come from: a database (``url`` with ``query`` or ``table``) or a file (``path``: CSV,
+    TSV, an Excel workbook's sheet, or a Darwin Core Archive's core or extension; see extractors/files.py)."""
+
+    url: str | None = Field(None, description="SQLAlchemy URL of the collection database; use ${ENV} for passwords")
+    format: Literal["csv", "tsv", "excel", "dwca"] | None = Field(None, description=(
+        "file sources: the file's format; by default inferred from its suffix (.csv; .tsv, .tab, .txt: tsv; "
+        ".xlsx, .xlsm: excel; .zip: dwca)"))
+    path: Path | None = Field(None, description=(
+        "a file to read instead of a database: CSV, TSV, an Excel workbook (.xlsx) or a Darwin Core Archive (.zip);"
+        " relative to the config file"))
     query: str | None = Field(None, description="SQL returning one row per record")
     table: str | None = Field(None, description="a table or view, when no query is given")
     batch_size: int = Field(50_000, gt=0, le=1_000_000)
@@ -168,9 +212,11 @@ class SourceConfig(Strict):
         "(3 April), month-first (4 March) or iso-only (such dates are flagged); a value the order cannot read "
         "(04/13/2020 under day-first) is flagged, never read another way (see mappers/dates.py)"))
     encoding: str | None = Field(None, description=(
-        "Python codec name (e.g. cp1252, latin-1) for text and binary values that are not valid UTF-8, as "
-        "legacy databases hold them; without it such a value is kept with its undecodable bytes shown escaped "
-        "(Li\\xe8ge) and its record flagged TEXT_ENCODING_INVALID (see extractors/base.py decode_text)"))
+        "Python codec name (e.g. cp1252, latin-1). Databases: how text and binary values that are not valid UTF-8 "
+        "are read, as legacy databases hold them; without it such a value is kept with its undecodable bytes shown "
+        "escaped (Li\\xe8ge) and its record flagged TEXT_ENCODING_INVALID (see extractors/base.py decode_text). "
+        "CSV/TSV files: the file's encoding (default utf-8, a byte-order mark skipped; utf-8-sig, cp1252, "
+        "latin-1, utf-16...); a byte it cannot decode stops the run naming the line"))
     connect_timeout: float = Field(30, gt=0, le=3600, description=(
         "seconds to wait for the database server to accept a connection (PostgreSQL and MySQL/MariaDB "
         "connect_timeout; SQLite: how long to wait for a locked database file)"))
@@ -187,13 +233,87 @@ class SourceConfig(Strict):
         "the column that says when a record last changed (the watermark): a backfill (`mobilise backfill --since "
         "--until`) reads only the records whose value lies in its window (see extractors/base.py Window); none: "
         "no backfill"))
+    sheet: str | int | None = Field(None, description=(
+        "Excel: the sheet to read, by name or by 0-based position in the workbook (hidden sheets count); default "
+        "the first"))
+    delimiter: str | None = Field(None, description="CSV/TSV: the field delimiter (default ',' for csv, tab for tsv)")
+    quote_char: str | None = Field(None, description=(
+        "CSV/TSV: the character quoting a field that holds delimiters, quotes or line breaks (default '\"'; a quote "
+        "inside is doubled); '' for none"))
+    header_row: int | None = Field(None, ge=1, description=(
+        "CSV/TSV: the line of the file holding the column names; Excel: the sheet's row holding them (1-based, "
+        "default 1); what comes before it is skipped"))
+    row_type: str | None = Field(None, description=(
+        "Darwin Core Archive: which of its files to read: core (the default), or an extension by its rowType IRI "
+        "(http://rs.gbif.org/terms/1.0/Multimedia), the last part of it (Multimedia) or its file name in meta.xml "
+        "(multimedia.txt)"))
     _window: Any = PrivateAttr(None)  # a run's Window over modified_column (extractors/base.py windowed)
 
     @model_validator(mode="after")
     def _one_of_query_or_table(self) -> "SourceConfig":
+        if (self.url is None) == (self.path is None):
+            raise ValueError("give exactly one of 'url' (a database) or 'path' (a CSV, TSV, Excel or Darwin Core "
+                             "Archive file)")
+        if self.path is not None:
+            infer_file_format(self.path, self.format)  # raises when the suffix says nothing
+            return self
+        if self.format is not None:
+            raise ValueError("'format' applies to file sources (path: ...), not to databases")
         if bool(self.query) == bool(self.table):
             raise ValueError("give exactly one of 'query' or 'table'")
         return self
+
+    @field_validator("path")
+    @classmethod
+    def _named_file(cls, value: Path | None, info: ValidationInfo) -> Path | None:
+        if value is not None:
+            if not str(value).strip():
+                raise ValueError("name the file, e.g. path: data/specimens.csv")
+            infer_file_format(value, info.data.get("format"))  # a suffix that says no format, or .xls: say so here
+        return value
+
+    @field_validator("query", "table", "partition", "engine", "modified_column")
+    @classmethod
+    def _database_only(cls, value: Any, info: ValidationInfo) -> Any:
+        if info.data.get("path") is None:
+            return value
+        if info.field_name == "engine" and value == "sqlalchemy":
+            return value
+        reasons = {
+            "query": "a file is read whole, with no SQL to run (remove 'query')",
+            "table": "a file is read whole (remove 'table'; for a workbook's sheet write sheet: NAME)",
+            "partition": "partitions are key ranges of a database query, and a file is read by one reader",
+            "engine": "the engines read databases; files have their own readers (remove 'engine')",
+            "modified_column": "a backfill window filters a database query; a file is read whole",
+        }
+        raise ValueError(f"'{info.field_name}' applies to database sources (url: ...), not to files; "
+                         f"{reasons[info.field_name]}")
+
+    @field_validator("sheet", "delimiter", "quote_char", "header_row", "row_type", "encoding", mode="after")
+    @classmethod
+    def _key_of_the_format(cls, value: Any, info: ValidationInfo) -> Any:
+        if value is None:
+            return value
+        allowed = FILE_FORMAT_KEYS[info.field_name]
+        path = info.data.get("path")
+        if path is None:
+            if info.field_name == "encoding":
+                return value
+            raise ValueError(f"'{info.field_name}' applies to {' and '.join(allowed)} file sources (path: ...)")
+        try:
+            kind = infer_file_format(path, info.data.get("format"))
+        except ValueError:
+            return value  # the model validator says what is wrong with the path
+        if kind not in allowed:
+            why = (" (a Darwin Core Archive says its own encoding in meta.xml)" if info.field_name == "encoding"
+                   else "")
+            raise ValueError(f"'{info.field_name}' applies to {' and '.join(allowed)} files, and this source is "
+                             f"{kind}{why}")
+        if info.field_name in ("delimiter", "quote_char"):
+            return _one_character(value, info.field_name, empty_allowed=info.field_name == "quote_char")
+        if info.field_name == "row_type" and not value.strip():
+            raise ValueError("name the archive's core or an extension, e.g. row_type: core")
+        return value
 
     @field_validator("encoding")
     @classmethod
@@ -215,7 +335,9 @@ class SourceConfig(Strict):
 
     @field_validator("url")
     @classmethod
-    def _parseable_url(cls, value: str) -> str:
+    def _parseable_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
         try:
             backend = make_url(value).get_backend_name()
         except Exception as exc:  # sqlalchemy raises ArgumentError with a terse message
@@ -223,15 +345,16 @@ class SourceConfig(Strict):
         from mobilise.extractors import sql  # noqa: F401  (registers the SQL backends; it imports this module)
         from mobilise.extractors.base import BACKENDS
 
-        if backend not in BACKENDS:
-            raise ValueError(f"no extractor reads '{backend}' sources{_suggest(backend, sorted(BACKENDS))}; "
-                             f"available: {', '.join(sorted(BACKENDS))}")
+        databases = sorted(name for name in BACKENDS if name not in FILE_FORMATS)
+        if backend not in databases:
+            raise ValueError(f"no extractor reads '{backend}' sources{_suggest(backend, databases)}; "
+                             f"available: {', '.join(databases)}")
         return value
 
     @field_validator("engine")
     @classmethod
     def _engine_reads_backend(cls, engine: str, info: ValidationInfo) -> str:
-        if engine == "sqlalchemy" or "url" not in info.data:
+        if engine == "sqlalchemy" or info.data.get("url") is None:
             return engine
         url = make_url(info.data["url"])
         backend = url.get_backend_name()
@@ -244,8 +367,21 @@ class SourceConfig(Strict):
         return engine
 
     @property
+    def is_file(self) -> bool:
+        """The source is a file (``path``), not a database."""
+        return self.path is not None
+
+    @property
+    def file_format(self) -> str | None:
+        """A file source's format: ``format`` as given, else inferred from the path's suffix (so a copy with another
+        ``path``, ``model_copy(update={"path": ...})``, has its own); None for a database."""
+        return infer_file_format(self.path, self.format) if self.path is not None else None
+
+    @property
     def safe_url(self) -> str:
-        """The URL with any password masked, for logs and reports."""
+        """The URL with any password masked, for logs and reports; a file source's path."""
+        if self.path is not None:
+            return str(self.path)
         return make_url(self.url).render_as_string(hide_password=True)
 
 
@@ -987,15 +1123,25 @@ def _describe(exc: ValidationError, tree: Any, path: Path) -> str:
     return "\n".join(lines)
 
 
+def resolve_source(source: SourceConfig, base: Path) -> SourceConfig:
+    """`source` with its file (``path``, ``~`` expanded) or SQLite database made absolute against `base` (the
+    config file's folder), in place; returned for convenience. For every SourceConfig of a config (the dataset's,
+    and those of its children and extensions)."""
+    if source.path is not None:
+        expanded = source.path.expanduser()
+        source.path = expanded if expanded.is_absolute() else (base / expanded).resolve()
+    url = make_url(source.url) if source.url is not None else None
+    if url is not None and url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+        database = Path(url.database)
+        if not database.is_absolute():
+            source.url = url.set(database=str((base / database).resolve())).render_as_string(hide_password=False)
+    return source
+
+
 def _resolve_paths(config: DatasetConfig, path: Path) -> DatasetConfig:
     """Relative paths in a config are relative to the config file, so a scheduled run finds the same files."""
     base = path.resolve().parent
-    url = make_url(config.source.url)
-    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
-        database = Path(url.database)
-        if not database.is_absolute():
-            config.source.url = url.set(database=str((base / database).resolve())).render_as_string(
-                hide_password=False)
+    resolve_source(config.source, base)
     if not config.output.directory.is_absolute():
         config.output.directory = (base / config.output.directory).resolve()
     if config.output.work_directory is not None and not config.output.work_directory.is_absolute():
