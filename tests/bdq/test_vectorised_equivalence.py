@@ -90,7 +90,7 @@ def _dates(rng: random.Random) -> str:
     return rng.choice(shapes)
 
 
-def _sample(rows: int = 4000, seed: int = 42) -> pa.Table:
+def _sample(rows: int = 2500, seed: int = 42) -> pa.Table:
     rng = random.Random(seed)
     official: dict[str, list[str]] = defaultdict(list)
     for row in _validation_rows():

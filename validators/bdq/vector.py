@@ -26,6 +26,7 @@ their hit rates.
 """
 from __future__ import annotations
 
+import os
 from typing import Callable
 
 import numpy as np
@@ -41,6 +42,7 @@ Key = tuple
 _NONE = np.int64(-(2 ** 62))       # an integer term that is not an integer (_as_int gave None)
 _ABSENT = np.int64(-(2 ** 62) + 1)  # an atomic value the eventDate does not determine
 _EMPTY_PATTERN = r"^[\x00-\x20]*$"  # core.is_empty: only characters U+0000..U+0020 (or nothing)
+_ATOMIC = bdq_time._EVENT_TERMS[1:]  # year, month, day, startDayOfYear, endDayOfYear
 
 
 class Column:
@@ -108,6 +110,18 @@ class Answers:
         local = np.array([self._code(respond(int(k))) for k in keys], np.int64)
         self.codes[mask] = local[inverse.reshape(-1)]
 
+    def each_many(self, mask: np.ndarray, by: np.ndarray, status: Status,
+                  respond: Callable[[np.ndarray], tuple[list, list]]) -> None:
+        """As :meth:`each`, with ``respond(ks)`` giving the (results, comments) of all distinct ``by`` values at
+        once (column-wise, e.g. with :func:`_join`)."""
+        mask = mask & (self.codes < 0)
+        if not mask.any():
+            return
+        keys, inverse = np.unique(by[mask], return_inverse=True)
+        results, comments = respond(keys)
+        local = np.array([self._code((status, r, c)) for r, c in zip(results, comments)], np.int64)
+        self.codes[mask] = local[inverse.reshape(-1)]
+
     def reference(self, mask: np.ndarray) -> None:
         """Combinations where ``mask`` holds get the reference function's response."""
         mask = mask & (self.codes < 0)
@@ -129,28 +143,79 @@ class Answers:
         return [keys[i] for i in order], renumber[self.codes]
 
 
+def _join(*parts) -> list[str]:
+    """Element-wise concatenation of texts (str) and arrays of texts or integers, as a list of str."""
+    arrays = [p if isinstance(p, str) else pa.array(p).cast(pa.string()) for p in parts]
+    return pc.binary_join_element_wise(*arrays, "").to_pylist()
+
+
 # --- per-value features ---------------------------------------------------------------------------------------------
+
+# YYYY, YYYY-MM, YYYY-MM-DD (ASCII digits, nothing else)
+_SIMPLE_DATE = r"^(?P<y>\d{4})(?:-(?P<m>\d{2})(?:-(?P<d>\d{2}))?)?$"
+
 
 def _intervals(values: np.ndarray) -> dict[str, np.ndarray]:
     """What the TIME tests ask of an ISO 8601 value, per distinct value: valid, begin/last/finish (datetime64[us]),
-    first/last day (year, month, day, day of year), day_precision, seconds; from time_iso.parse_interval."""
+    first/last year, seconds, and the atomic values it determines (time._atomic_of; _ABSENT where none).
+
+    The plain dates (YYYY, YYYY-MM, YYYY-MM-DD: most values) are computed column-wise with numpy calendar
+    arithmetic; every other value (intervals, times, ordinal and basic dates, other digits) goes through the reference
+    parser (time_iso.parse_interval) one distinct value at a time."""
     n = len(values)
     valid = np.zeros(n, bool)
     begin, last, finish = (np.zeros(n, "datetime64[us]") for _ in range(3))
-    atomic = {t: np.full(n, _ABSENT, np.int64) for t in bdq_time._EVENT_TERMS[1:]}
-    first_year, last_year = np.zeros(n, np.int64), np.zeros(n, np.int64)
-    seconds = np.zeros(n, np.int64)
+    atomic = {t: np.full(n, _ABSENT, np.int64) for t in _ATOMIC}
+    first_year, last_year, seconds = np.zeros(n, np.int64), np.zeros(n, np.int64), np.zeros(n, np.int64)
+    parts = pc.extract_regex(pa.array(values, pa.string()), _SIMPLE_DATE)
+    simple = parts.is_valid().to_numpy(zero_copy_only=False)
+    if simple.any():
+        fields = [parts.field(i).filter(pa.array(simple)).to_numpy(zero_copy_only=False) for i in range(3)]
+        y = fields[0].astype(np.int64)
+        has_m, has_d = fields[1] != "", fields[2] != ""
+        m = np.where(has_m, fields[1], "1").astype(np.int64)
+        d = np.where(has_d, fields[2], "1").astype(np.int64)
+        year_start = (y - 1970).astype("datetime64[Y]").astype("datetime64[D]")
+        month = (y - 1970).astype("datetime64[Y]").astype("datetime64[M]") + np.clip(m - 1, 0, 11)
+        first = month.astype("datetime64[D]") + (np.clip(d, 1, 31) - 1)
+        end = np.where(has_d, first + 1, np.where(has_m, (month + 1).astype("datetime64[D]"),
+                                                 (year_start.astype("datetime64[Y]") + 1).astype("datetime64[D]")))
+        ok = ((y > 0) & (m >= 1) & (m <= 12) & (d >= 1)
+              & (first.astype("datetime64[M]") == month)  # the day exists in that month
+              & (end < np.datetime64("10000-01-01")))  # time_iso cannot represent the end of 9999-12-31
+        where = np.flatnonzero(simple)[ok]
+        first, end, y, m, d, has_m, has_d = first[ok], end[ok], y[ok], m[ok], d[ok], has_m[ok], has_d[ok]
+        valid[where] = True
+        begin[where] = first
+        finish[where] = end
+        last[where] = end.astype("datetime64[us]") - np.timedelta64(1, "us")
+        first_year[where] = last_year[where] = y
+        seconds[where] = (end - first).astype(np.int64) * 86400
+        atomic["dwc:year"][where] = y
+        atomic["dwc:month"][where] = np.where(has_m, m, _ABSENT)
+        atomic["dwc:day"][where] = np.where(has_d, d, _ABSENT)
+        day_of_year = (first - (y - 1970).astype("datetime64[Y]").astype("datetime64[D]")).astype(np.int64) + 1
+        atomic["dwc:startDayOfYear"][where] = atomic["dwc:endDayOfYear"][where] = np.where(has_d, day_of_year,
+                                                                                           _ABSENT)
+        simple[np.flatnonzero(simple)[~ok]] = False  # the reference decides (it says not valid, or why)
     parse, atomic_of = time_iso.parse_interval, bdq_time._atomic_of
-    for i, value in enumerate(values.tolist()):
+    rest = np.flatnonzero(~simple)
+    found = []
+    for i, value in zip(rest.tolist(), values[rest].tolist()):
         interval = parse(value)
-        if interval is None:
-            continue
-        valid[i] = True
-        begin[i], last[i], finish[i] = interval.begin, interval.last, interval.finish
-        first_year[i], last_year[i] = interval.first_day.year, interval.last_day.year
-        seconds[i] = interval.seconds()
-        for term, number in atomic_of(value).items():
-            atomic[term][i] = number
+        if interval is not None:
+            found.append((i, interval, atomic_of(value)))
+    if found:
+        where = np.array([i for i, _, _ in found], np.int64)
+        valid[where] = True
+        begin[where] = np.array([iv.begin for _, iv, _ in found], "datetime64[us]")
+        last[where] = np.array([iv.last for _, iv, _ in found], "datetime64[us]")
+        finish[where] = np.array([iv.finish for _, iv, _ in found], "datetime64[us]")
+        first_year[where] = [iv.first_day.year for _, iv, _ in found]
+        last_year[where] = [iv.last_day.year for _, iv, _ in found]
+        seconds[where] = [iv.seconds() for _, iv, _ in found]
+        for term in _ATOMIC:
+            atomic[term][where] = [values_.get(term, _ABSENT) for _, _, values_ in found]
     return {"valid": valid, "begin": begin, "last": last, "finish": finish, "first_year": first_year,
             "last_year": last_year, "seconds": seconds, **atomic}
 
@@ -275,7 +340,14 @@ def dateidentified_inrange(combos: Combos, earliestValidDate="1753-01-01", lates
     inside = (ours["begin"] >= bounds[0]) & (ours["finish"] <= bounds[1])
     before = use_event & (ours["last"] < theirs["begin"])
     answers.put(inside & ~before, RUN, COMPLIANT, "dwc:dateIdentified is in range")
-    return answers  # outside or before the event: the reference
+    mine, events = identified.values, event.values
+    answers.each_many(~inside, identified.codes, RUN, lambda codes: (
+        [NOT_COMPLIANT] * len(codes),
+        _join("dwc:dateIdentified [", mine[codes], f"] is outside {earliestValidDate} to {latestValidDate}")))
+    answers.each_many(before, identified.codes * len(events) + event.codes, RUN, lambda keys: (
+        [NOT_COMPLIANT] * len(keys), _join("dwc:dateIdentified [", mine[keys // len(events)],
+                                           "] is before dwc:eventDate [", events[keys % len(events)], "]")))
+    return answers
 
 
 def _day_of_year_inrange(term: str):
@@ -286,9 +358,6 @@ def _day_of_year_inrange(term: str):
         answers.put((number >= 1) & (number <= 365), RUN, COMPLIANT, f"{term} is between 1 and 365")
         return answers  # not an integer 1..366, or 366: the reference
     return test
-
-
-_ATOMIC = bdq_time._EVENT_TERMS[1:]  # year, month, day, startDayOfYear, endDayOfYear
 
 
 def event_consistent(combos: Combos, **params) -> Answers:
@@ -329,13 +398,20 @@ def event_from_eventdate(combos: Combos, **params) -> Answers:
     values, radix = event.values, 1 << len(_ATOMIC)
     features = event.feature("interval", _intervals)
 
-    def filled(k: int) -> Key:
-        code, bits = divmod(k, radix)
-        changes = {t: str(features[t][code]) for i, t in enumerate(_ATOMIC) if bits >> i & 1}
-        return (FILLED_IN, _JSON.encode(changes),
-                f"{', '.join(changes)} filled in from dwc:eventDate [{values[code]}]")
+    def filled(keys: np.ndarray) -> tuple[list, list]:
+        codes, bits = np.divmod(keys, radix)
+        results, comments = np.empty(len(keys), object), np.empty(len(keys), object)
+        for b in np.unique(bits).tolist():  # the terms filled in: one JSON shape per set of terms
+            chosen = bits == b
+            terms = [t for i, t in enumerate(_ATOMIC) if b >> i & 1]
+            parts: list = []
+            for t in terms:  # JSON of {term: "digits"}: batch._JSON's ', ' and ': ' separators, nothing to escape
+                parts += [(", " if parts else "{") + _JSON.encode(t) + ': "', features[t][codes[chosen]], '"']
+            results[chosen] = _join(*parts, "}")
+            comments[chosen] = _join(f"{', '.join(terms)} filled in from dwc:eventDate [", values[codes[chosen]], "]")
+        return results.tolist(), comments.tolist()
 
-    answers.each(fill != 0, event.codes * radix + fill, filled)
+    answers.each_many(fill != 0, event.codes * radix + fill, FILLED_IN, filled)
     return answers
 
 
@@ -360,8 +436,8 @@ def duration(combos: Combos, **params) -> Answers:
     dates = _dates(event)
     answers.reference(~dates["valid"])
     seconds, values = event.feature("interval", _intervals)["seconds"], event.values
-    answers.each(np.ones(combos.count, bool), event.codes, lambda code: (
-        RUN, str(seconds[code]), f"duration of dwc:eventDate [{values[code]}] in seconds"))
+    answers.each_many(np.ones(combos.count, bool), event.codes, RUN, lambda codes: (
+        _join(seconds[codes]), _join("duration of dwc:eventDate [", values[codes], "] in seconds")))
     return answers
 
 
@@ -406,6 +482,93 @@ def geodeticdatum_assumeddefault(combos: Combos, defaultGeodeticDatum="EPSG:4326
     return answers
 
 
+def _boundary_codes(values: np.ndarray) -> np.ndarray:
+    alpha2 = space.space_vocab.iso3166().alpha2
+    return np.array([v in alpha2 and v != "ZZ" for v in values.tolist()], bool)
+
+
+def _point(combos: Combos) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(lat, lon, usable): space._coordinates over the combinations (NaN where not a number)."""
+    lat, lon = combos[LAT].at("number", _numbers), combos[LON].at("number", _numbers)
+    return lat, lon, (lat >= -90) & (lat <= 90) & (lon >= -180) & (lon <= 180)
+
+
+def _within(index, codes: np.ndarray, lat: np.ndarray, lon: np.ndarray, buffer_m: float) -> np.ndarray:
+    """index.consistent for each point (geography.CountryIndex.consistent_many: vectorised per country)."""
+    if not len(codes):
+        return np.zeros(0, bool)
+    return np.array(index.consistent_many(codes.tolist(), lat.tolist(), lon.tolist(), buffer_m), bool)
+
+
+def coordinatescountrycode_consistent(combos: Combos, sourceAuthority=space.NE_ADMIN1_EEZ,
+                                      spatialBufferInMeters="3000", **params) -> Answers:
+    answers = Answers(combos)
+    if not space._known_authority(sourceAuthority, space.NE_ADMIN1_EEZ, space.NE_ADMIN1, "naturalearth"):
+        return answers  # the reference says which authority it cannot use
+    code = combos[space.CC]
+    answers.put(code.empty() | combos[LAT].empty() | combos[LON].empty(), PREREQ, None,
+                "dwc:countryCode, dwc:decimalLatitude or dwc:decimalLongitude is bdqval:Empty")
+    lat, lon, usable = _point(combos)
+    answers.put(~usable, PREREQ, None, "dwc:decimalLatitude/dwc:decimalLongitude are not valid coordinates")
+    answers.reference(~code.at("boundary code", _boundary_codes))
+    index = space._geodata()
+    if index is None:
+        answers.put(np.ones(combos.count, bool), Status.EXTERNAL_PREREQUISITES_NOT_MET, None, space.GEODATA_MISSING)
+        return answers
+    answers.reference(~code.at("has polygon", lambda values: np.array(
+        [v == "XZ" or index.has_polygon(v) for v in values.tolist()], bool)))
+    ask = np.flatnonzero(answers.codes < 0)
+    fits = np.zeros(combos.count, bool)
+    fits[ask] = _within(index, code.text()[ask], lat[ask], lon[ask], space._meters(spatialBufferInMeters, 3000))
+    names = code.values
+    answers.each_many(fits, code.codes, RUN, lambda codes: ([COMPLIANT] * len(codes), _join(
+        "the coordinates fall within ", names[codes], " (land plus buffer, or its approximated EEZ)")))
+    answers.each_many(~fits, code.codes, RUN, lambda codes: ([NOT_COMPLIANT] * len(codes), _join(
+        "the coordinates do not fall within ", names[codes])))
+    return answers
+
+
+def countrycode_from_coordinates(combos: Combos, sourceAuthority=space.NE_ADMIN1_EEZ, **params) -> Answers:
+    answers = Answers(combos)
+    if not space._known_authority(sourceAuthority, space.NE_ADMIN1_EEZ, space.NE_ADMIN1, "naturalearth"):
+        return answers
+    answers.put(combos[LAT].empty() | combos[LON].empty(), PREREQ, None,
+                "dwc:decimalLatitude or dwc:decimalLongitude is bdqval:Empty")
+    answers.put(~combos[space.CC].empty(), PREREQ, None, "dwc:countryCode is bdqval:NotEmpty")
+    return answers  # the point's jurisdiction: the reference
+
+
+def coordinates_transposed(combos: Combos, sourceAuthority=space.NE_ADMIN1_EEZ, **params) -> Answers:
+    answers = Answers(combos)
+    if not space._known_authority(sourceAuthority, space.NE_ADMIN1_EEZ, space.NE_ADMIN1, "naturalearth"):
+        return answers
+    code = combos[space.CC]
+    answers.put(combos[LAT].empty() | combos[LON].empty() | code.empty(), PREREQ, None,
+                "dwc:decimalLatitude, dwc:decimalLongitude or dwc:countryCode is bdqval:Empty")
+    answers.put(combos[LAT].at("not number", _not_numbers) | combos[LON].at("not number", _not_numbers),
+                NOT_AMENDED, None, "dwc:decimalLatitude or dwc:decimalLongitude is not a number")
+    answers.reference(~code.at("boundary code", _boundary_codes) | (code.text() == "XZ"))
+    index = space._geodata()
+    if index is None:
+        answers.put(np.ones(combos.count, bool), Status.EXTERNAL_PREREQUISITES_NOT_MET, None, space.GEODATA_MISSING)
+        return answers
+    answers.reference(~code.at("has polygon", lambda values: np.array(
+        [v == "XZ" or index.has_polygon(v) for v in values.tolist()], bool)))
+    lat, lon, usable = _point(combos)
+    ask = np.flatnonzero((answers.codes < 0) & usable)
+    fits = np.zeros(combos.count, bool)
+    fits[ask] = _within(index, code.text()[ask], lat[ask], lon[ask], 3000)
+    names = code.values
+    answers.each_many(fits, code.codes, NOT_AMENDED, lambda codes: (
+        [None] * len(codes), _join("the coordinates already fall within ", names[codes])))
+    rest = answers.codes < 0
+    if rest.any():  # the sign changes and transpositions: asked at once (prepare_batch), answered by the reference
+        positions = np.flatnonzero(rest)
+        space._prepare_coordinates_transposed({t: combos[t].text()[positions].tolist() for t in (space.CC, LAT, LON)},
+                                               sourceAuthority)
+    return answers
+
+
 # --- the registry -----------------------------------------------------------------------------------------------------
 
 def _guid(label: str) -> str:
@@ -437,6 +600,9 @@ def _registry() -> dict[str, Callable[..., Answers]]:
         _guid("VALIDATION_DECIMALLONGITUDE_INRANGE"): _range(LON, -180, 180),
         _guid("VALIDATION_COORDINATES_NOTZERO"): coordinates_notzero,
         _guid("AMENDMENT_GEODETICDATUM_ASSUMEDDEFAULT"): geodeticdatum_assumeddefault,
+        _guid("VALIDATION_COORDINATESCOUNTRYCODE_CONSISTENT"): coordinatescountrycode_consistent,
+        _guid("AMENDMENT_COUNTRYCODE_FROM_COORDINATES"): countrycode_from_coordinates,
+        _guid("AMENDMENT_COORDINATES_TRANSPOSED"): coordinates_transposed,
     }
     # the single-term NOTEMPTY validations ('<term> is bdqval:Empty' / '<term> is bdqval:NotEmpty')
     for test in REGISTRY.values():
@@ -446,7 +612,9 @@ def _registry() -> dict[str, Callable[..., Answers]]:
     return found
 
 
-VECTORISED: dict[str, Callable[..., Answers]] = _registry()
+# MOBILISE_BDQ_ROW_BY_ROW=1 (read at import, so Dask workers inherit it) runs only the references: for benchmarks
+# and for checking a suspected difference on real data.
+VECTORISED: dict[str, Callable[..., Answers]] = {} if os.environ.get("MOBILISE_BDQ_ROW_BY_ROW") else _registry()
 
 
 # --- cache hit rates -------------------------------------------------------------------------------------------------
@@ -455,6 +623,7 @@ _CACHES = {
     "time_iso.parse_interval": time_iso.parse_interval,
     "time._atomic_of": bdq_time._atomic_of,
     "time_verbatim.interpret_date": time_verbatim.interpret_date,
+    "space_parse.number": space_parse.number,
 }
 
 
