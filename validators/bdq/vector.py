@@ -569,6 +569,14 @@ def coordinates_transposed(combos: Combos, sourceAuthority=space.NE_ADMIN1_EEZ, 
     return answers
 
 
+def coordinates_from_verbatim(combos: Combos, **params) -> Answers:
+    """Most records already have decimal coordinates; the verbatim ones are interpreted by the reference."""
+    answers = Answers(combos)
+    answers.put(~combos[LAT].empty() | ~combos[LON].empty(), PREREQ, None,
+                "dwc:decimalLatitude or dwc:decimalLongitude is bdqval:NotEmpty")
+    return answers
+
+
 # --- the registry -----------------------------------------------------------------------------------------------------
 
 def _guid(label: str) -> str:
@@ -603,6 +611,7 @@ def _registry() -> dict[str, Callable[..., Answers]]:
         _guid("VALIDATION_COORDINATESCOUNTRYCODE_CONSISTENT"): coordinatescountrycode_consistent,
         _guid("AMENDMENT_COUNTRYCODE_FROM_COORDINATES"): countrycode_from_coordinates,
         _guid("AMENDMENT_COORDINATES_TRANSPOSED"): coordinates_transposed,
+        _guid("AMENDMENT_COORDINATES_FROM_VERBATIM"): coordinates_from_verbatim,
     }
     # the single-term NOTEMPTY validations ('<term> is bdqval:Empty' / '<term> is bdqval:NotEmpty')
     for test in REGISTRY.values():
