@@ -13,6 +13,7 @@ shares one ``row`` array, and status/result/comment point into the small set of 
 from __future__ import annotations
 
 import json
+import logging
 from collections import defaultdict
 from functools import partial
 from itertools import repeat
@@ -27,6 +28,7 @@ from mobilise.mappers.interpreters import VERBATIM_TERM
 from mobilise.terms import UnknownTermError, get_term
 from mobilise.validators.bdq.core import REGISTRY, BdqTest, Status
 
+LOG = logging.getLogger(__name__)
 TEXT = pa.dictionary(pa.int32(), pa.string())
 RESULT_SCHEMA = pa.schema([("row", pa.int64()), ("guid", TEXT), ("label", TEXT), ("kind", TEXT),
                            ("status", TEXT), ("result", TEXT), ("comment", TEXT)])
@@ -199,6 +201,10 @@ def run_bdq(table: pa.Table, tests: Iterable[str] | None = None,
             distinct, codes = _responses(test, call, arguments, terms, by_term, len(first))
         chunks.append(pa.RecordBatch.from_arrays(
             [row_numbers, *constant, *_response_columns(distinct, codes, inverse)], schema=RESULT_SCHEMA))
+    if LOG.isEnabledFor(logging.DEBUG):
+        from mobilise.validators.bdq.vector import cache_stats
+
+        LOG.debug("BDQ value caches after a batch of %d rows: %s", rows, cache_stats())
     return pa.Table.from_batches(chunks, schema=RESULT_SCHEMA)
 
 
