@@ -42,7 +42,7 @@ clean:
 ## the README for the extraction engines; databases in bench/work/).
 BENCH_SIZES ?= 1000000 5000000
 BENCH_REPEATS ?= 3 2
-# the lean flat export of issue 15 (bench/lean.py: ~25 terms, SELECT * FROM flat; BDQ on and off, with its floor)
+# the lean flat export of issue 15 (bench/lean.py: 28 columns, ~25 terms, SELECT * FROM flat; BDQ on and off, with its floor)
 LEAN_SIZE ?= 1000000
 bench: install
 	@command -v sqlite3 >/dev/null && command -v zip >/dev/null || \

@@ -3,7 +3,7 @@
     .venv/bin/python bench/lean.py [--size 1000000] [--skip-run]
 
 Builds ``bench/work/lean-SIZE.sqlite``: the sample database of SIZE specimens (``mobilise sample-db``, seed 42)
-plus a table ``flat`` (the sample query's published-shape rows, 26 columns, materialised once), and a config
+plus a table ``flat`` (the sample query's published-shape rows, 28 columns, materialised once), and a config
 ``bench/work/lean-SIZE.yaml``: config/sample.yaml with ``SELECT * FROM flat ORDER BY object_id`` as its query and
 the mapping of the terms the flat table holds (BDQ on, as shipped). Then measures, each in a child process
 (bench/run.py's ``run_child``: wall, CPU of the child and its descendants, peak RSS, peak PSS of all processes):
