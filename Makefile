@@ -42,8 +42,11 @@ clean:
 ## the README for the extraction engines; databases in bench/work/).
 BENCH_SIZES ?= 1000000 5000000
 BENCH_REPEATS ?= 3 2
+# the lean flat export of issue 15 (bench/lean.py: 28 columns, ~25 terms, SELECT * FROM flat; BDQ on and off, with its floor)
+LEAN_SIZE ?= 1000000
 bench: install
 	@command -v sqlite3 >/dev/null && command -v zip >/dev/null || \
 		{ echo "make bench needs the sqlite3 and zip commands: apt-get install -y sqlite3 zip"; exit 1; }
 	$(BIN)/pip install --quiet -e '.[bench]'
 	$(BIN)/python bench/run.py --sizes $(BENCH_SIZES) --repeats $(BENCH_REPEATS) --engines adbc --servers
+	$(BIN)/python bench/lean.py --size $(LEAN_SIZE)

@@ -13,6 +13,7 @@ shares one ``row`` array, and status/result/comment point into the small set of 
 from __future__ import annotations
 
 import json
+import logging
 from collections import defaultdict
 from functools import partial
 from itertools import repeat
@@ -27,6 +28,7 @@ from mobilise.mappers.interpreters import VERBATIM_TERM
 from mobilise.terms import UnknownTermError, get_term
 from mobilise.validators.bdq.core import REGISTRY, BdqTest, Status
 
+LOG = logging.getLogger(__name__)
 TEXT = pa.dictionary(pa.int32(), pa.string())
 RESULT_SCHEMA = pa.schema([("row", pa.int64()), ("guid", TEXT), ("label", TEXT), ("kind", TEXT),
                            ("status", TEXT), ("result", TEXT), ("comment", TEXT)])
@@ -89,6 +91,12 @@ class _Encoder:
         self.rows = table.num_rows
         self._columns: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         self._groups: dict[tuple[str, ...], tuple[np.ndarray, np.ndarray]] = {}
+        self._features: dict[str, dict] = {}
+
+    def features(self, name: str) -> dict:
+        """What vectorised tests computed per distinct value of a column (validators.bdq.vector.Column), kept
+        for this batch only."""
+        return self._features.setdefault(name, {})
 
     def column(self, name: str) -> tuple[np.ndarray, np.ndarray]:
         """(code per row, distinct values as an object array); null and '' are the same value (an empty term)."""
@@ -135,7 +143,8 @@ def _dictionary(indices: pa.Array, values: list[str | None]) -> pa.DictionaryArr
 # --- running ------------------------------------------------------------------------------------------------------
 
 def run_bdq(table: pa.Table, tests: Iterable[str] | None = None,
-            parameters: Mapping[str, Mapping[str, str]] | None = None, offline: bool = True) -> pa.Table:
+            parameters: Mapping[str, Mapping[str, str]] | None = None, offline: bool = True,
+            vectorised: bool = True) -> pa.Table:
     """Every test (GUID or label; all registered tests when None) over every row of a mapped batch.
 
     Returns :data:`RESULT_SCHEMA`: ``row`` (the batch row, from 0), ``guid``, ``label``, ``kind``, ``status``,
@@ -145,8 +154,14 @@ def run_bdq(table: pa.Table, tests: Iterable[str] | None = None,
     (the default) a test that needs a remote authority is not called: every row gets
     EXTERNAL_PREREQUISITES_NOT_MET with a comment saying it was skipped offline.
 
+    With ``vectorised`` (the default) the tests of :data:`vector.VECTORISED` are answered column-wise, with the
+    same responses as their row-by-row reference functions (``vectorised=False`` runs only the references; the
+    equivalence test compares both).
+
     A test raising (they must not) stops the run with the test and the input that raised it.
     """
+    from mobilise.validators.bdq.vector import VECTORISED
+
     chosen = resolve_tests(tests)
     rows = table.num_rows
     encoder = _Encoder(table)
@@ -177,11 +192,51 @@ def run_bdq(table: pa.Table, tests: Iterable[str] | None = None,
                 by_term.append(values[codes[first]].tolist())
             else:
                 by_term.append([""] * len(first))
-        _prepare(test, dict(zip(terms, by_term)), overrides)
-        distinct, codes = _responses(test, call, arguments, terms, by_term, len(first))
+        vector = VECTORISED.get(test.guid) if vectorised else None
+        if vector is not None:
+            distinct, codes = _vector_responses(test, vector, call, arguments, overrides, terms, by_term, first,
+                                                encoder, columns_for)
+        else:
+            _prepare(test, dict(zip(terms, by_term)), overrides)
+            distinct, codes = _responses(test, call, arguments, terms, by_term, len(first))
         chunks.append(pa.RecordBatch.from_arrays(
             [row_numbers, *constant, *_response_columns(distinct, codes, inverse)], schema=RESULT_SCHEMA))
+    if LOG.isEnabledFor(logging.DEBUG):
+        from mobilise.validators.bdq.vector import cache_stats
+
+        LOG.debug("BDQ value caches after a batch of %d rows: %s", rows, cache_stats())
     return pa.Table.from_batches(chunks, schema=RESULT_SCHEMA)
+
+
+def _function_arguments(test: BdqTest, overrides: Mapping[str, str]) -> dict[str, str]:
+    """The keyword arguments BdqTest.__call__ passes the test's function (defaults, overrides applied)."""
+    if overrides:
+        given = {**test.parameters, **{k: v for k, v in overrides.items() if v not in (None, "")}}
+        return {name.split(":", 1)[-1]: value for name, value in given.items()}
+    return dict(test.default_arguments)
+
+
+def _vector_responses(test: BdqTest, vector, call, arguments, overrides, terms: tuple[str, ...],
+                      by_term: list[list[str]], first: np.ndarray, encoder: _Encoder,
+                      columns_for: dict[str, str]) -> tuple[list[tuple], np.ndarray]:
+    """:func:`_responses` of a vectorised test (validators.bdq.vector): the columns over the combinations, and the
+    reference function for the combinations the vectorised form leaves to it."""
+    from mobilise.validators.bdq.vector import Column, Combos
+
+    columns = {}
+    for term in terms:
+        if term in columns_for:
+            name = columns_for[term]
+            codes, values = encoder.column(name)
+            columns[term] = Column(term, codes[first], values, encoder.features(name))
+        else:
+            columns[term] = Column(term, np.zeros(len(first), np.int64), np.array([""], dtype=object), {})
+
+    def reference(positions: np.ndarray) -> list[tuple]:
+        return _keys(test, call, arguments, terms, [[values[i] for i in positions] for values in by_term],
+                     len(positions))
+
+    return vector(Combos(len(first), columns, reference), **_function_arguments(test, overrides)).done()
 
 
 def _prepare(test: BdqTest, columns: dict[str, list[str]], overrides: Mapping[str, str]) -> None:
@@ -198,10 +253,9 @@ def _prepare(test: BdqTest, columns: dict[str, list[str]], overrides: Mapping[st
     prepare(columns, **arguments)
 
 
-def _responses(test: BdqTest, call, arguments: Mapping[str, str], terms: tuple[str, ...],
-               by_term: list[list[str]], count: int) -> tuple[list[tuple[str, str | None, str]], np.ndarray]:
-    """The distinct responses (status, result text or None, comment) of the test over the distinct combinations,
-    and the position of each combination's response among them."""
+def _keys(test: BdqTest, call, arguments: Mapping[str, str], terms: tuple[str, ...], by_term: list[list[str]],
+          count: int) -> list[tuple[str, str | None, str]]:
+    """The response (status, result text or None, comment) of the test for each combination."""
     if len(terms) == 1:
         (term,), (values,) = terms, by_term
         records = [{term: value} for value in values]
@@ -221,15 +275,22 @@ def _responses(test: BdqTest, call, arguments: Mapping[str, str], terms: tuple[s
         raise
     keys = list(map(_RESPONSE_PARTS, responses))
     try:  # the common case: every result is text or None, so the parts themselves are the key
-        distinct = dict.fromkeys(keys)
-        plain = all(result is None or type(result) is str for _, result, _ in distinct)
+        plain = all(result is None or type(result) is str for _, result, _ in dict.fromkeys(keys))
     except TypeError:  # a dict result (an amendment's proposal) is not hashable
         plain = False
     if not plain:  # results as text, response by response (JSON for proposals, str() for anything else)
         keys = [(r.status, r.result if r.result is None or type(r.result) is str else
                  _JSON.encode(r.result) if type(r.result) is dict else r.result_text(), r.comment)
                 for r in responses]
-        distinct = dict.fromkeys(keys)
+    return keys
+
+
+def _responses(test: BdqTest, call, arguments: Mapping[str, str], terms: tuple[str, ...],
+               by_term: list[list[str]], count: int) -> tuple[list[tuple[str, str | None, str]], np.ndarray]:
+    """The distinct responses (status, result text or None, comment) of the test over the distinct combinations,
+    and the position of each combination's response among them."""
+    keys = _keys(test, call, arguments, terms, by_term, count)
+    distinct = dict.fromkeys(keys)
     position = {key: i for i, key in enumerate(distinct)}
     codes = np.fromiter(map(position.__getitem__, keys), np.int64, count=len(keys))
     return list(distinct), codes

@@ -3,10 +3,12 @@ formatting: :mod:`mobilise.mappers.measurements`)."""
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 _NUMBER = re.compile(r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?")
 
 
+@lru_cache(maxsize=65536)  # the SPACE tests ask about the same coordinate texts many times per batch
 def number(text: str | None) -> float | None:
     """A plain decimal number ('12', '-3.5', '1e3'); None for anything else ('41.0554 N', 'x', 'NaN')."""
     if text is None:

@@ -85,7 +85,7 @@ def _month_end(year: int, month: int) -> date:
     return (date(year + (month == 12), month % 12 + 1, 1)) - _ONE_DAY
 
 
-def _parse_endpoint(text: str) -> Endpoint | None:
+def _parse_endpoint_unchecked(text: str) -> Endpoint | None:
     match = _ENDPOINT.fullmatch(text)
     if not match:
         return None
@@ -152,6 +152,15 @@ def _expand_end(start: str, end: str) -> str:
     if any(len(a) != len(b) for a, b in zip(reversed(s_parts), reversed(e_parts))):
         return end
     return "-".join(s_parts[:len(s_parts) - len(e_parts)] + e_parts) + sep + end_time
+
+
+def _parse_endpoint(text: str) -> Endpoint | None:
+    """_parse_endpoint, None for a value at the edge of the calendar (the exclusive end of 9999-12-31, or an
+    offset moving an instant beyond year 9999 or before year 1) rather than an OverflowError: a test never raises."""
+    try:
+        return _parse_endpoint_unchecked(text)
+    except OverflowError:
+        return None
 
 
 @lru_cache(maxsize=65536)
