@@ -34,6 +34,9 @@ shipped schema set, :mod:`mobilise.dwcdp`):
 * ``material-agent-role`` (collector, for a specimen) or ``occurrence-agent-role`` (recorder), in recordedBy order;
   ``identification-agent-role`` (determiner), in identifiedBy order.
 * ``agent-identifier``: each agent id (``identifierType`` ORCID for an orcid.org iD).
+* ``usage-policy``: the distinct licence / rights holder / rights of specimens (core ``license``, ``rightsHolder``,
+  ``accessRights``) and of media (their own), referred to by ``material.usagePolicy_fk`` and
+  ``media.usagePolicy_fk`` (an observation's licence has no field in DwC-DP's occurrence table).
 * ``media`` (GBIF Simple Multimedia or Audubon Core rows; ``media_pk`` = ``<coreid>#media-<n>``) and
   ``material-media`` (a specimen's), ``occurrence-media`` (another record's) or ``event-media`` (an Event core's).
 
@@ -87,6 +90,8 @@ RENAMES: dict[str, dict[str, str]] = {
                       "metadataDate": "MetadataDate", "pixelXDimension": "PixelXDimension",
                       "pixelYDimension": "PixelYDimension", "rating": "Rating", "sample-rate": "sample_rate",
                       "subtypeLiteral": "subtypeLiteral"},
+    "usage-policy:audubon": {"rightsIRI": "dcterms:rights", "owner": "Owner", "usageTerms": "UsageTerms",
+                             "webStatement": "WebStatement", "credit": "Credit"},
 }
 _INTEGER = re.compile(r"^[+-]?\d+$")
 _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
@@ -194,6 +199,7 @@ class _Deriver:
         self.status_inferred = 0
         self.unpaired = 0
         self.agents: dict[tuple[str, str], str] = {}
+        self.policies: dict[str, str] = {}
         self.counters: Counter = Counter()
         self._plans: dict[tuple[str, str, tuple[str, ...]], list[tuple[dict, str]]] = {}
         self.index = duckdb.connect(str(stage_dir / "core.duckdb"))
@@ -274,6 +280,20 @@ class _Deriver:
                 self.emit("agent-identifier", {"agent_fk": pk, "identifier": agent_id, "identifierType": kind})
         return self.agents[key]
 
+    def policy(self, r: dict, columns: tuple[str, ...], variant: str = "") -> str | None:
+        """The key of the usage-policy row of `r`'s licence, rights holder and rights terms (one row per distinct
+        policy, keyed by a UUID5 of its values); None when `r` has none."""
+        values = {f["name"]: self._typed("usage-policy", f, r.get(source))
+                  for f, source in self._plan("usage-policy", variant, columns)}
+        values = {k: v for k, v in values.items() if v is not None}
+        if not values:
+            return None
+        key = json.dumps(sorted(values.items()))
+        if key not in self.policies:
+            self.policies[key] = f"urn:uuid:{uuid.uuid5(AGENT_NAMESPACE, 'usage-policy:' + key)}"
+            self.emit("usage-policy", {"usagePolicy_pk": self.policies[key], **values})
+        return self.policies[key]
+
     def people(self, names: str | None, ids: str | None) -> list[str]:
         """Agent keys of `names` (split on "|") paired by position with `ids`, in order."""
         name_list = [n.strip() for n in names.split("|")] if names else []
@@ -306,8 +326,8 @@ class _Deriver:
                   r, columns=columns)
         collectors = self.people(r.get("recordedBy"), r.get("recordedByID"))
         if material:
-            self.emit("material", {"materialEntity_pk": occurrence_id, "collectionEvent_fk": event_pk}, r,
-                      columns=columns)
+            self.emit("material", {"materialEntity_pk": occurrence_id, "collectionEvent_fk": event_pk,
+                                   "usagePolicy_fk": self.policy(r, columns)}, r, columns=columns)
             self.roles("material-agent-role", "materialEntity_fk", occurrence_id, collectors, "collector")
         else:
             self.roles("occurrence-agent-role", "occurrence_fk", occurrence_id, collectors, "recorder")
@@ -375,7 +395,8 @@ class _Deriver:
             elif name in MEDIA_EXTENSIONS:
                 self.counters["media"] += 1
                 pk = f"{core_id}#media-{self.counters['media']}"
-                self.emit("media", {"media_pk": pk}, r, variant=name, columns=columns)
+                self.emit("media", {"media_pk": pk, "usagePolicy_fk": self.policy(r, columns, name)}, r,
+                          variant=name, columns=columns)
                 if self.core_name == "event":
                     self.emit("event-media", {"media_fk": pk, "event_fk": core_id})
                 elif material:
@@ -467,7 +488,7 @@ def derive_package(core_name: str, core_tables: Iterable[pa.Table], extension_ta
     return DerivedPackage(directory, summary)
 
 
-_TABLE_ORDER = ("event", "occurrence", "material", "identification", "agent", "agent-identifier",
+_TABLE_ORDER = ("event", "occurrence", "material", "identification", "agent", "agent-identifier", "usage-policy",
                 "occurrence-agent-role", "material-agent-role", "identification-agent-role", "media",
                 "material-media", "occurrence-media", "event-media")
 

@@ -168,7 +168,7 @@ def test_descriptor_profile_version_and_inline_canonical_schemas(package):
     assert descriptor["id"] == "https://doi.org/10.9999/x"
     names = [r["name"] for r in descriptor["resources"]]
     assert names == ["event", "occurrence", "material", "identification", "agent", "agent-identifier",
-                     "occurrence-agent-role", "material-agent-role", "identification-agent-role", "media",
+                     "usage-policy", "occurrence-agent-role", "material-agent-role", "identification-agent-role", "media",
                      "material-media", "occurrence-media"]
     for resource in descriptor["resources"]:
         canonical = {f["name"]: f for f in schema_set().table_schema(resource["name"])["fields"]}
@@ -223,6 +223,9 @@ def test_specimens_collectors_determinations_and_media(package):
     assert [(media[r["media_fk"]]["accessURI"], r["materialEntity_fk"]) for r in _rows(package, "material-media")] \
         == [("https://collections.naturalsciences.be/media/10234.jpg", "urn:catalog:RBINS:IG:10234")]
     assert [r["occurrence_fk"] for r in _rows(package, "occurrence-media")] == ["urn:catalog:RBINS:OBS:5"]
+    [policy] = _rows(package, "usage-policy")  # both images under the same licence: one policy
+    assert policy["license"] == "http://creativecommons.org/licenses/by/4.0/"
+    assert {m["usagePolicy_fk"] for m in media.values()} == {policy["usagePolicy_pk"]}
 
 
 def test_occurrence_status_inferred_and_unpairable_agents_counted(tmp_path):
@@ -383,7 +386,7 @@ def test_write_dataset_package_writes_a_valid_zip(tmp_path):
         assert {i.compress_type for i in archive.infolist()} == {zipfile.ZIP_STORED}
     assert validate_package(summary.target).valid
     assert [p.name for p in (tmp_path / "pub").iterdir()] == ["dwc-dp-3.zip"]  # nothing else left behind
-    assert summary.not_carried == ["multimedia term license"]  # a media licence needs usage-policy (not yet)
+    assert summary.not_carried == []
 
 
 def test_write_dataset_package_writes_nothing_when_the_package_is_not_valid(tmp_path):
@@ -412,3 +415,38 @@ def test_event_core_with_occurrences(tmp_path):
     assert [(r["occurrence_pk"], r["event_fk"], r["occurrenceStatus"]) for r in _rows(tmp_path / "p", "occurrence")] \
         == [("o1", "survey-1-a", "absent"), ("o2", "survey-1-a", "present")]
     assert validate_package(tmp_path / "p").valid, validate_package(tmp_path / "p").summary()
+
+
+def test_a_sample_run_publishes_the_same_records_and_values_in_both_formats(sqlite_config, tmp_path):
+    """The sample collection database through the pipeline's stages: the package derived from the run's published
+    rows is valid and holds the archive's records, in its order, with the archive's values."""
+    from tests.pipeline_helpers import staged_run
+
+    with staged_run(sqlite_config) as (catalog, result):
+        valid = sorted(catalog.entries("valid"))
+        summary = write_dataset_package("occurrence", (catalog.load(e) for e in valid), {}, EML,
+                                        tmp_path / "dwc-dp-1.zip", version=str(result.version))
+    assert summary.valid, summary.validation
+    assert summary.tables["occurrence"] == result.records
+    with zipfile.ZipFile(summary.target) as package:
+        package.extractall(tmp_path / "p")
+    occurrence = {r["occurrence_pk"]: r for r in _rows(tmp_path / "p", "occurrence")}
+    material = {r["materialEntity_pk"]: r for r in _rows(tmp_path / "p", "material")}
+    events = {r["event_pk"]: r for r in _rows(tmp_path / "p", "event")}
+    to_material = {source: name for name, source in RENAMES["material"].items()}
+    differences, compared = [], 0
+    with DwCAReader(result.archive) as archive:
+        ids = []
+        for row in archive:
+            ids.append(row.id)
+            occ = occurrence[row.id]
+            places = (occ, events[occ["event_fk"]], material.get(row.id, {}))
+            for iri, value in row.data.items():
+                term = iri.rsplit("/", 1)[-1]
+                for table, name in zip(places, (term, term, to_material.get(term, term))):
+                    if name in table:
+                        compared += 1
+                        if table[name] != value:
+                            differences.append((row.id, term, value, table[name]))
+    assert ids == list(occurrence)
+    assert differences == [] and compared > 20 * result.records
