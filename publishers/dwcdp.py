@@ -15,8 +15,8 @@ shipped schema set, :mod:`mobilise.dwcdp`):
 
 * ``event``: Occurrence core: one collecting event per record (``event_pk`` = ``<occurrenceID>#event``,
   ``eventCategory`` ``material collection`` for a specimen, else ``occurrence``), holding the record's Event and
-  Location terms. Event core: one per core row (``event_pk`` = ``eventID``, ``parentEvent_fk`` = ``parentEventID``,
-  ``eventCategory`` ``survey``).
+  Location terms. Event core: one per core row (``event_pk`` = ``eventID``, ``parentEvent_fk`` = ``parentEventID``
+  when that event is in the dataset, else left out and counted; ``eventCategory`` ``survey``).
 * ``occurrence``: one per occurrence (``occurrence_pk`` = ``occurrenceID``, ``event_fk`` its event).
   ``occurrenceStatus`` is required here: an empty one is written as GBIF interprets it (``absent`` when
   individualCount is 0, else ``present``) and counted in the summary.
@@ -67,6 +67,7 @@ from typing import Iterable, Mapping
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.ipc as ipc
 from pydantic import BaseModel
@@ -182,6 +183,7 @@ class _Staged:
         self.flush()
         if self.writer is not None:
             self.writer.close()
+            self.writer = None
 
     def written_fields(self) -> list[dict]:
         return [f for f in self.fields
@@ -404,6 +406,23 @@ class _Deriver:
                 else:
                     self.emit("occurrence-media", {"media_fk": pk, "occurrence_fk": core_id})
 
+    def fix_batch(self, name: str, batch: pa.RecordBatch) -> pa.RecordBatch:
+        """An Event core's parentEvent_fk naming no event of the dataset (the archive publishes it, flagged
+        PARENT_EVENT_ID_DANGLING) is left out of the package (a foreign key must resolve) and counted."""
+        if name != "event" or self.core_name != "event" or "parentEvent_fk" not in batch.schema.names:
+            return batch
+        parents = batch.column(batch.schema.get_field_index("parentEvent_fk"))
+        self.index.register("parents", pa.table({"p": parents}))
+        dangling = [p for (p,) in self.index.execute(
+            "SELECT DISTINCT p FROM parents WHERE p IS NOT NULL AND p NOT IN (SELECT id FROM core)").fetchall()]
+        self.index.unregister("parents")
+        if not dangling:
+            return batch
+        drop = pc.is_in(parents, pa.array(dangling, pa.string()))
+        self.left_out["event.parentEvent_fk"] += pc.sum(drop).as_py()
+        fixed = pc.if_else(drop, pa.scalar(None, pa.string()), parents)
+        return batch.set_column(batch.schema.get_field_index("parentEvent_fk"), "parentEvent_fk", fixed)
+
     def close(self) -> None:
         for staged in self.tables.values():
             staged.close()
@@ -459,9 +478,11 @@ def derive_package(core_name: str, core_tables: Iterable[pa.Table], extension_ta
                 for table in _iterate(extension_tables[name]):
                     extension_columns.setdefault(name, set()).update(table.column_names)
                     deriver.extension_batch(name, table)
+            for staged in deriver.tables.values():
+                staged.close()
+            resources = _write_tables(deriver.tables, directory, deriver.fix_batch)
         finally:
             deriver.close()
-        resources = _write_tables(deriver.tables, directory)
     carried = {source for (_, _, _), plan in deriver._plans.items() for _, source in plan}
     keys = {"occurrenceID", "eventID", "parentEventID", "basisOfRecord", "recordedByID", "identifiedByID"}
     not_carried += [f"core term {t}" for t in sorted(core_columns - carried - keys)]
@@ -493,7 +514,7 @@ _TABLE_ORDER = ("event", "occurrence", "material", "identification", "agent", "a
                 "material-media", "occurrence-media", "event-media")
 
 
-def _write_tables(tables: dict[str, _Staged], directory: Path) -> list[dict]:
+def _write_tables(tables: dict[str, _Staged], directory: Path, fix=lambda name, batch: batch) -> list[dict]:
     """Each staged table with rows as ``<name>.csv`` (its written fields) -> the descriptor's resources."""
     written = [n for n in _TABLE_ORDER if n in tables and tables[n].rows]
     options = pacsv.WriteOptions(include_header=True, eol="\r\n", quoting_style="needed")
@@ -506,7 +527,7 @@ def _write_tables(tables: dict[str, _Staged], directory: Path) -> list[dict]:
         with ipc.open_file(str(staged.path)) as reader, pacsv.CSVWriter(str(directory / f"{name}.csv"), schema,
                                                                         write_options=options) as writer:
             for i in range(reader.num_record_batches):
-                writer.write_batch(reader.get_batch(i).select(names))
+                writer.write_batch(fix(name, reader.get_batch(i)).select(names))
         resources.append({"name": name, "path": f"{name}.csv", "profile": "tabular-data-resource",
                           "format": "csv", "mediatype": "text/csv", "encoding": "utf-8",
                           "schema": _resource_schema(staged, fields, set(written))})

@@ -433,6 +433,7 @@ def validate_package(path: str | Path) -> PackageValidation:
     profile_url = descriptor.get("profile") if isinstance(descriptor.get("profile"), str) else ""
     version = descriptor.get("dwcDpSchemaVersion")
     schemas = schema_set_for_profile(profile_url, version) or schema_set(None)
-    layers = [_structure(directory, descriptor), _profile(descriptor, schemas), _schema(descriptor, schemas),
-              _keys(directory, descriptor)]
+    with offline_frictionless(schemas):  # a resource path or profile that is a URL is not fetched
+        structure = _structure(directory, descriptor)
+    layers = [structure, _profile(descriptor, schemas), _schema(descriptor, schemas), _keys(directory, descriptor)]
     return PackageValidation(path=str(path), schema_version=schemas.version, layers=layers)
