@@ -33,7 +33,8 @@ shipped schema set, :mod:`mobilise.dwcdp`):
   counted (never paired by guess).
 * ``material-agent-role`` (collector, for a specimen) or ``occurrence-agent-role`` (recorder), in recordedBy order;
   ``identification-agent-role`` (determiner), in identifiedBy order.
-* ``agent-identifier``: each agent id (``identifierType`` ORCID for an orcid.org iD).
+* ``agent-identifier``: each agent id (``identifierType`` ORCID for a well-formed ORCID iD with its check digit,
+  :func:`mobilise.identifiers.normalise_orcid`).
 * ``usage-policy``: the distinct licence / rights holder / rights of specimens (core ``license``, ``rightsHolder``,
   ``accessRights``) and of media (their own), referred to by ``material.usagePolicy_fk`` and
   ``media.usagePolicy_fk`` (an observation's licence has no field in DwC-DP's occurrence table).
@@ -73,6 +74,7 @@ import pyarrow.ipc as ipc
 from pydantic import BaseModel
 
 from mobilise.dwcdp import SchemaSet, schema_set
+from mobilise.identifiers import normalise_orcid
 from mobilise.publishers.dwca import fold_structural
 
 __all__ = ["derive_package", "write_dataset_package", "DerivedPackage", "PackageSummary", "MATERIAL_BASES"]
@@ -278,7 +280,7 @@ class _Deriver:
             self.agents[key] = pk
             self.emit("agent", {"agent_pk": pk, "agentID": agent_id, "preferredAgentName": name})
             if agent_id:
-                kind = "ORCID" if "orcid.org/" in agent_id.lower() else None
+                kind = "ORCID" if _is_orcid(agent_id) else None
                 self.emit("agent-identifier", {"agent_fk": pk, "identifier": agent_id, "identifierType": kind})
         return self.agents[key]
 
@@ -427,6 +429,14 @@ class _Deriver:
         for staged in self.tables.values():
             staged.close()
         self.index.close()
+
+
+def _is_orcid(value: str) -> bool:
+    try:
+        normalise_orcid(value)
+    except ValueError:
+        return False
+    return True
 
 
 def _rows(table: pa.Table) -> Iterable[dict]:
