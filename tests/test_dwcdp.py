@@ -406,8 +406,11 @@ def test_event_core_with_occurrences(tmp_path):
                             "basisOfRecord": ["HumanObservation", "PreservedSpecimen"],
                             "scientificName": ["Carabus auratus", "Carabus nemoralis"],
                             "recordedBy": ["Jan Peeters", "Jan Peeters"], "individualCount": ["0", "2"]})
-    derived = derive_package("event", [events], {"occurrence": [occurrences], "measurement_or_fact": []},
-                             tmp_path / "p")
+    media = pa.table({"coreid": ["survey-1"], "identifier": ["https://img.example.org/site.jpg"],
+                      "format": ["image/jpeg"], "type": ["StillImage"]})
+    derived = derive_package("event", [events], {"occurrence": [occurrences], "measurement_or_fact": [],
+                                                 "multimedia": [media]}, tmp_path / "p")
+    assert [(r["event_fk"]) for r in _rows(tmp_path / "p", "event-media")] == ["survey-1"]
     assert derived.summary.tables["event"] == 2 and derived.summary.tables["material"] == 1
     assert "measurement_or_fact" in derived.summary.not_carried
     rows = {r["event_pk"]: r for r in _rows(tmp_path / "p", "event")}
@@ -460,3 +463,26 @@ def test_a_remote_resource_path_is_not_fetched(package, tmp_path):
     result = validate_package(broken)
     assert "structure" in result.failed_layers()
     assert any("no network" in p.message for p in result.layer("structure").problems), result.summary()
+
+
+def test_derived_and_validated_with_neither_shared_standards_nor_the_network(tmp_path):
+    """In a fresh interpreter that refuses to open anything under shared/standards and to open a socket."""
+    script = (
+        "import sys\n"
+        "def hook(event, args):\n"
+        "    if event == 'open' and 'shared/standards' in str(args[0]):\n"
+        "        raise RuntimeError(f'read {args[0]} at run time')\n"
+        "    if event == 'socket.connect':\n"
+        "        raise RuntimeError(f'network: {args}')\n"
+        "sys.addaudithook(hook)\n"
+        "import pyarrow as pa\n"
+        "from mobilise.publishers.dwcdp import write_dataset_package\n"
+        "core = pa.table({'occurrenceID': ['a:1'], 'basisOfRecord': ['PreservedSpecimen'],\n"
+        "                 'recordedBy': ['Jan Peeters'], 'recordedByID': ['https://orcid.org/0000-0002-1825-0097'],\n"
+        "                 'catalogNumber': ['IG.1'], 'eventDate': ['1998-04']})\n"
+        "summary = write_dataset_package('occurrence', [core], {}, b'<eml/>', sys.argv[1])\n"
+        "print(summary.valid)\n")
+    done = subprocess.run([sys.executable, "-c", script, str(tmp_path / "dwc-dp-1.zip")], capture_output=True,
+                          text=True, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "True" and (tmp_path / "dwc-dp-1.zip").exists()
