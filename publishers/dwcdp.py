@@ -75,6 +75,7 @@ from pydantic import BaseModel
 
 from mobilise.dwcdp import SchemaSet, schema_set
 from mobilise.identifiers import normalise_orcid
+from mobilise.validators.dwcdp import PackageValidation, validate_package
 from mobilise.publishers.dwca import fold_structural
 
 __all__ = ["derive_package", "write_dataset_package", "DerivedPackage", "PackageSummary", "MATERIAL_BASES"]
@@ -116,6 +117,7 @@ class PackageSummary(BaseModel):
     not_carried: list[str] = []
     valid: bool | None = None
     validation: str | None = None
+    checks: PackageValidation | None = None  # problems per layer and table
     target: str | None = None
 
     def text(self) -> str:
@@ -580,16 +582,15 @@ def write_dataset_package(core_name: str, core_tables: Iterable[pa.Table],
 
     The zip holds ``datapackage.json``, ``eml.xml`` and the CSVs at its root, stored without compression: the DwC-DP
     guide allows gzip only, so the zip is a container and each file is as the guide describes it."""
-    from mobilise.validators.dwcdp import validate_package
-
     target_zip = Path(target_zip)
     target_zip.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix=".dwcdp-", dir=target_zip.parent) as tmp:
         derived = derive_package(core_name, core_tables, extension_tables, Path(tmp) / "package",
                                  eml_bytes=eml_bytes, schema_version=schema_version, package_id=package_id,
                                  version=version, created=created)
-        validation = validate_package(derived.directory)
-        summary = derived.summary.model_copy(update={"valid": validation.valid, "validation": validation.summary()})
+        validation = validate_package(derived.directory).model_copy(update={"path": str(target_zip)})
+        summary = derived.summary.model_copy(update={"valid": validation.valid, "validation": validation.summary(),
+                                                     "checks": validation})
         if not validation.valid:
             return summary
         partial = Path(tmp) / target_zip.name

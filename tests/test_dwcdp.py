@@ -395,6 +395,8 @@ def test_write_dataset_package_writes_nothing_when_the_package_is_not_valid(tmp_
     summary = write_dataset_package("occurrence", [twice], {}, EML, tmp_path / "pub" / "dwc-dp-1.zip")
     assert summary.valid is False and summary.target is None
     assert "keys: failed" in summary.validation and "occurrence: " in summary.validation
+    assert summary.validation.startswith(f"DwC-DP {tmp_path / 'pub' / 'dwc-dp-1.zip'}: NOT valid (failed: keys)")
+    assert {p.table for p in summary.checks.layer("keys").problems} >= {"occurrence", "event", "material"}
     assert list((tmp_path / "pub").iterdir()) == []
 
 
