@@ -38,14 +38,19 @@ shipped schema set, :mod:`mobilise.dwcdp`):
 * ``usage-policy``: the distinct licence / rights holder / rights of specimens (core ``license``, ``rightsHolder``,
   ``accessRights``) and of media (their own), referred to by ``material.usagePolicy_fk`` and
   ``media.usagePolicy_fk`` (an observation's licence has no field in DwC-DP's occurrence table).
+* ``material-assertion`` (a specimen's), ``occurrence-assertion`` or ``event-assertion`` (an Event core's): one per
+  MeasurementOrFact or eMoF row (measurementType -> assertionType, measurementValue -> assertionValue, unit,
+  accuracy -> assertionError, determined by/date, method -> assertionProtocols, the eMoF IRIs).
+* ``resource-relationship``: one per ResourceRelationship row (``subjectResourceID`` its resourceID, else the core
+  record's id; relationshipOfResource -> relationshipType).
 * ``media`` (GBIF Simple Multimedia or Audubon Core rows; ``media_pk`` = ``<coreid>#media-<n>``) and
   ``material-media`` (a specimen's), ``occurrence-media`` (another record's) or ``event-media`` (an Event core's).
 
 Only tables with rows are written, each with the canonical fields that have a value in some row (and the
 required ones), in the canonical order. A value that is not of the field's type or breaks its constraint (a
 ``month`` of 13, a ``coordinateUncertaintyInMeters`` of 0) is left out and counted, never written invalid.
-Extensions with no DwC-DP table here (MeasurementOrFact, eMoF, ResourceRelationship) and core terms with no
-field are named in the summary (``not_carried``).
+Extensions with no DwC-DP table here (an Identification History of an Event core) and terms with no field
+(samplingProtocol, dynamicProperties, parentMeasurementID, ...) are named in the summary (``not_carried``).
 
 Files: UTF-8 CSV, RFC 4180 (comma, double quotes, CRLF), one per table, ``datapackage.json`` (profile
 :attr:`SchemaSet.profile_url`, ``dwcDpSchemaVersion``, each resource's schema inline: the guide requires an object,
@@ -84,6 +89,9 @@ MATERIAL_BASES = frozenset({"PreservedSpecimen", "MaterialSample", "FossilSpecim
 CORE_ID_COLUMN = "coreid"
 AGENT_NAMESPACE = uuid.UUID("6f1c3a52-8d7e-5b1a-9c43-2e0d5f7a9b18")  # Mobilise's namespace for name-based agent keys
 MEDIA_EXTENSIONS = ("multimedia", "audubon")
+MOF_EXTENSIONS = ("measurement_or_fact", "extended_measurement_or_fact")
+_ASSERTION_KEYS = {"event-assertion": "event_fk", "material-assertion": "materialEntity_fk",
+                   "occurrence-assertion": "occurrence_fk"}
 #: package field <- Darwin Core column, where the package renames a term (beyond same name, same term)
 RENAMES: dict[str, dict[str, str]] = {
     "material": {"collectorNumber": "recordNumber", "collectedBy": "recordedBy", "collectedByID": "recordedByID",
@@ -94,6 +102,16 @@ RENAMES: dict[str, dict[str, str]] = {
                       "metadataDate": "MetadataDate", "pixelXDimension": "PixelXDimension",
                       "pixelYDimension": "PixelYDimension", "rating": "Rating", "sample-rate": "sample_rate",
                       "subtypeLiteral": "subtypeLiteral"},
+    **{f"{table}:mof": {"assertionID": "measurementID", "verbatimAssertionType": "verbatimMeasurementType",
+                         "assertionType": "measurementType", "assertionTypeIRI": "measurementTypeID",
+                         "assertionValue": "measurementValue", "assertionValueIRI": "measurementValueID",
+                         "assertionUnit": "measurementUnit", "assertionUnitIRI": "measurementUnitID",
+                         "assertionError": "measurementAccuracy", "assertionBy": "measurementDeterminedBy",
+                         "assertionMadeDate": "measurementDeterminedDate", "assertionProtocols": "measurementMethod",
+                         "assertionRemarks": "measurementRemarks"}
+       for table in ("material-assertion", "occurrence-assertion", "event-assertion")},
+    "resource-relationship": {"relationshipType": "relationshipOfResource",
+                              "relationshipTypeIRI": "relationshipOfResourceID"},
     "usage-policy:audubon": {"rightsIRI": "dcterms:rights", "owner": "Owner", "usageTerms": "UsageTerms",
                              "webStatement": "WebStatement", "credit": "Credit"},
 }
@@ -398,6 +416,13 @@ class _Deriver:
                           columns=columns)
                 self.roles("identification-agent-role", "identification_fk", pk,
                            self.people(r.get("identifiedBy"), r.get("identifiedByID")), "determiner")
+            elif name in MOF_EXTENSIONS:
+                table = ("event-assertion" if self.core_name == "event"
+                         else "material-assertion" if material else "occurrence-assertion")
+                self.emit(table, {_ASSERTION_KEYS[table]: core_id}, r, variant="mof", columns=columns)
+            elif name == "resource_relationship":
+                self.emit("resource-relationship", {"subjectResourceID": r.get("resourceID") or core_id}, r,
+                          columns=columns)
             elif name in MEDIA_EXTENSIONS:
                 self.counters["media"] += 1
                 pk = f"{core_id}#media-{self.counters['media']}"
@@ -472,7 +497,8 @@ def derive_package(core_name: str, core_tables: Iterable[pa.Table], extension_ta
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     not_carried = sorted(n for n in extension_tables
-                         if not (n in MEDIA_EXTENSIONS or (n == "identification" and core_name == "occurrence")
+                         if not (n in MEDIA_EXTENSIONS or n in MOF_EXTENSIONS or n == "resource_relationship"
+                                 or (n == "identification" and core_name == "occurrence")
                                  or (n == "occurrence" and core_name == "event")))
     with tempfile.TemporaryDirectory(prefix="dwcdp-", dir=directory.parent) as stage:
         deriver = _Deriver(schemas, core_name, Path(stage),
@@ -496,7 +522,8 @@ def derive_package(core_name: str, core_tables: Iterable[pa.Table], extension_ta
         finally:
             deriver.close()
     carried = {source for (_, _, _), plan in deriver._plans.items() for _, source in plan}
-    keys = {"occurrenceID", "eventID", "parentEventID", "basisOfRecord", "recordedByID", "identifiedByID"}
+    keys = {"occurrenceID", "eventID", "parentEventID", "basisOfRecord", "recordedByID", "identifiedByID",
+            "resourceID"}
     not_carried += [f"core term {t}" for t in sorted(core_columns - carried - keys)]
     for name, columns in extension_columns.items():
         not_carried += [f"{name} term {t}" for t in sorted(columns - carried - keys - {CORE_ID_COLUMN})]
@@ -523,7 +550,8 @@ def derive_package(core_name: str, core_tables: Iterable[pa.Table], extension_ta
 
 _TABLE_ORDER = ("event", "occurrence", "material", "identification", "agent", "agent-identifier", "usage-policy",
                 "occurrence-agent-role", "material-agent-role", "identification-agent-role", "media",
-                "material-media", "occurrence-media", "event-media")
+                "material-media", "occurrence-media", "event-media", "material-assertion", "occurrence-assertion",
+                "event-assertion", "resource-relationship")
 
 
 def _write_tables(tables: dict[str, _Staged], directory: Path, fix=lambda name, batch: batch) -> list[dict]:

@@ -488,3 +488,36 @@ def test_derived_and_validated_with_neither_shared_standards_nor_the_network(tmp
                           text=True, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "True" and (tmp_path / "dwc-dp-1.zip").exists()
+
+
+def test_measurements_and_relationships_as_assertions_and_resource_relationships(tmp_path):
+    core = _core_batches()
+    mof = pa.table({"coreid": ["urn:catalog:RBINS:IG:10234", "urn:catalog:RBINS:OBS:5"],
+                    "measurementID": ["m1", "m2"], "measurementType": ["body length", "wing length"],
+                    "measurementValue": ["21.5", "74"], "measurementUnit": ["mm", "mm"],
+                    "measurementDeterminedBy": ["Jan Peeters", None], "parentMeasurementID": [None, None]})
+    relations = pa.table({"coreid": ["urn:catalog:RBINS:IG:10234"], "resourceID": [None],
+                          "relatedResourceID": ["urn:catalog:RBINS:IG:10235"], "relationshipOfResource": ["same lot as"]})
+    derived = derive_package("occurrence", core, {"measurement_or_fact": [mof], "resource_relationship": [relations]},
+                             tmp_path / "p")
+    assert [(r["materialEntity_fk"], r["assertionType"], r["assertionValue"], r["assertionUnit"], r["assertionBy"])
+            for r in _rows(tmp_path / "p", "material-assertion")] == [
+        ("urn:catalog:RBINS:IG:10234", "body length", "21.5", "mm", "Jan Peeters")]
+    assert [(r["occurrence_fk"], r["assertionID"]) for r in _rows(tmp_path / "p", "occurrence-assertion")] == [
+        ("urn:catalog:RBINS:OBS:5", "m2")]
+    assert [(r["subjectResourceID"], r["relationshipType"], r["relatedResourceID"])
+            for r in _rows(tmp_path / "p", "resource-relationship")] == [
+        ("urn:catalog:RBINS:IG:10234", "same lot as", "urn:catalog:RBINS:IG:10235")]
+    assert "measurement_or_fact term parentMeasurementID" in derived.summary.not_carried
+    assert validate_package(tmp_path / "p").valid
+
+
+def test_a_repeated_value_of_a_unique_field_fails_the_keys_layer(tmp_path):
+    mof = pa.table({"coreid": ["urn:catalog:RBINS:IG:10234", "urn:catalog:RBINS:IG:10235"],
+                    "measurementID": ["m1", "m1"], "measurementType": ["body length"] * 2,
+                    "measurementValue": ["21.5", "20"]})
+    derive_package("occurrence", _core_batches(), {"measurement_or_fact": [mof]}, tmp_path / "p")
+    result = validate_package(tmp_path / "p")
+    assert result.failed_layers() == ["keys"], result.summary()
+    [problem] = result.layer("keys").problems
+    assert (problem.table, problem.field, problem.value, problem.row) == ("material-assertion", "assertionID", "m1", 2)

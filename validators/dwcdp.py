@@ -10,8 +10,8 @@
    canonical field of the same type, term (``dcterms:isVersionOf``) and constraints; required fields and the
    foreign keys of required fields declared; the primary key and foreign keys only canonical ones; the schema
    inline (an object) and the mediatype ``text/csv``.
-4. ``keys``: over the data, with DuckDB reading the CSVs (memory bounded): primary keys present and unique, and every
-   foreign key value found in the table it references.
+4. ``keys``: over the data, with DuckDB reading the CSVs (memory bounded): primary keys present and unique, the
+   values of every other ``unique`` field unique, and every foreign key value found in the table it references.
 
 :func:`validate_package` (a directory or a zip) -> :class:`PackageValidation`: problems per layer and table, each
 with the row (1-based data row), field and value where there is one; :meth:`PackageValidation.summary` says it in a
@@ -322,6 +322,7 @@ def _keys(directory: Path, descriptor: dict) -> LayerResult:
     for name, resource in resources.items():
         schema = resource.get("schema") if isinstance(resource.get("schema"), dict) else {}
         needed[name].update(_as_list(schema.get("primaryKey")))
+        needed[name].update(_unique_fields(schema))
         for fk in schema.get("foreignKeys") or []:
             needed[name].update(_as_list(fk.get("fields")))
             target = (fk.get("reference") or {}).get("resource") or name
@@ -333,6 +334,11 @@ def _keys(directory: Path, descriptor: dict) -> LayerResult:
             return _check_keys(con, directory, resources, needed, problems)
         finally:
             con.close()
+
+
+def _unique_fields(schema: dict) -> list[str]:
+    return [f["name"] for f in schema.get("fields") or [] if isinstance(f, dict) and isinstance(f.get("name"), str)
+            and isinstance(f.get("constraints"), dict) and f["constraints"].get("unique")]
 
 
 def _check_keys(con, directory: Path, resources: dict, needed: dict[str, set[str]],
@@ -374,6 +380,15 @@ def _check_keys(con, directory: Path, resources: dict, needed: dict[str, set[str
             for key, count, rows in duplicates:
                 problems.append(Problem(layer="keys", table=name, row=rows[1], field=",".join(pk), value=key,
                                         message=f"primary key not unique: {count} rows (rows {rows[:5]})"))
+        for unique in _unique_fields(schema):
+            if [unique] == pk or unique not in columns:
+                continue
+            column = _sql_name(unique)
+            for value, count, rows in con.execute(
+                    f"SELECT {column}, count(*), list(_row ORDER BY _row) FROM {view} WHERE {column} IS NOT NULL "
+                    f"GROUP BY {column} HAVING count(*) > 1 ORDER BY min(_row) LIMIT {MAX_PROBLEMS}").fetchall():
+                problems.append(Problem(layer="keys", table=name, row=rows[1], field=unique, value=value,
+                                        message=f"values of a unique field repeated: {count} rows (rows {rows[:5]})"))
         for fk in schema.get("foreignKeys") or []:
             fields = _as_list(fk.get("fields"))
             ref = fk.get("reference") or {}
