@@ -410,11 +410,12 @@ def test_event_core_with_occurrences(tmp_path):
                             "recordedBy": ["Jan Peeters", "Jan Peeters"], "individualCount": ["0", "2"]})
     media = pa.table({"coreid": ["survey-1"], "identifier": ["https://img.example.org/site.jpg"],
                       "format": ["image/jpeg"], "type": ["StillImage"]})
-    derived = derive_package("event", [events], {"occurrence": [occurrences], "measurement_or_fact": [],
+    derived = derive_package("event", [events], {"occurrence": [occurrences], "identification": [],
                                                  "multimedia": [media]}, tmp_path / "p")
     assert [(r["event_fk"]) for r in _rows(tmp_path / "p", "event-media")] == ["survey-1"]
     assert derived.summary.tables["event"] == 2 and derived.summary.tables["material"] == 1
-    assert "measurement_or_fact" in derived.summary.not_carried
+    assert derived.summary.not_carried == ["identification", "core term samplingProtocol",
+                                           "occurrence term individualCount"]
     rows = {r["event_pk"]: r for r in _rows(tmp_path / "p", "event")}
     assert rows["survey-1-a"]["parentEvent_fk"] == "survey-1"
     # a parent the dataset does not hold (the archive publishes it, flagged): left out of the foreign key, counted
