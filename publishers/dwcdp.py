@@ -193,11 +193,17 @@ class _Staged:
             return
         if self.writer is None:
             self.writer = ipc.new_file(str(self.path), self.schema)
-        columns = {n: [r.get(n) for r in self.buffer] for n in self.names}
-        for n, values in columns.items():
-            self.filled[n] += sum(v is not None for v in values)
-        self.writer.write_batch(pa.record_batch([pa.array(columns[n], pa.string()) for n in self.names],
-                                                schema=self.schema))
+        present = set().union(*(r.keys() for r in self.buffer))
+        size = len(self.buffer)
+        arrays = []
+        for n in self.names:
+            if n in present:
+                values = pa.array([r.get(n) for r in self.buffer], pa.string())
+                self.filled[n] += size - values.null_count
+            else:
+                values = pa.nulls(size, pa.string())
+            arrays.append(values)
+        self.writer.write_batch(pa.record_batch(arrays, schema=self.schema))
         self.rows += len(self.buffer)
         self.buffer = []
 
@@ -224,6 +230,7 @@ class _Deriver:
         self.unpaired = 0
         self.agents: dict[tuple[str, str], str] = {}
         self.policies: dict[str, str] = {}
+        self._typed_fields: dict[str, dict[str, dict]] = {}
         self.counters: Counter = Counter()
         self._plans: dict[tuple[str, str, tuple[str, ...]], list[tuple[dict, str]]] = {}
         self.index = duckdb.connect(str(stage_dir / "core.duckdb"))
@@ -288,9 +295,13 @@ class _Deriver:
             for f, source in self._plan(table, variant, columns):
                 if f["name"] not in out:
                     out[f["name"]] = self._typed(table, f, record.get(source))
-        for f in _fields_of(self.schemas, table):  # fixed values are typed too (agentRoleOrder)
-            if f["name"] in row and row[f["name"]] is not None and f.get("type", "string") != "string":
-                out[f["name"]] = self._typed(table, f, str(row[f["name"]]))
+        typed = self._typed_fields.get(table)
+        if typed is None:
+            typed = self._typed_fields[table] = {f["name"]: f for f in _fields_of(self.schemas, table)
+                                                 if f.get("type", "string") != "string"}
+        for name in typed.keys() & row.keys():  # fixed values are typed too (agentRoleOrder)
+            if row[name] is not None:
+                out[name] = self._typed(table, typed[name], str(row[name]))
         self.table(table).add(out)
 
     def agent(self, name: str | None, agent_id: str | None) -> str:
