@@ -522,3 +522,29 @@ def test_a_repeated_value_of_a_unique_field_fails_the_keys_layer(tmp_path):
     assert result.failed_layers() == ["keys"], result.summary()
     [problem] = result.layer("keys").problems
     assert (problem.table, problem.field, problem.value, problem.row) == ("material-assertion", "assertionID", "m1", 2)
+
+
+def test_audubon_core_media(tmp_path):
+    audubon = pa.table({
+        "coreid": ["urn:catalog:RBINS:IG:10234", "urn:catalog:RBINS:IG:10234"],
+        "identifier": ["rbins-img-1", "rbins-img-2"],
+        "accessURI": ["https://collections.naturalsciences.be/iiif/1/full/max/0/default.jpg",
+                      "https://collections.naturalsciences.be/iiif/2/full/max/0/default.jpg"],
+        "format": ["image/jpeg", "image/tiff"],
+        "type": ["StillImage", "StillImage"],
+        "CreateDate": ["2019-03-04", None],
+        "PixelXDimension": ["4000", "0"],  # 0 breaks the canonical minimum of 1: left out and counted
+        "dcterms:rights": ["http://creativecommons.org/licenses/by/4.0/"] * 2,
+        "Owner": ["RBINS"] * 2,
+    })
+    derived = derive_package("occurrence", _core_batches(), {"audubon": [audubon]}, tmp_path / "p")
+    media = _rows(tmp_path / "p", "media")
+    assert [(m["mediaID"], m["accessURI"], m["format"], m["createDate"], m["pixelXDimension"]) for m in media] == [
+        ("rbins-img-1", audubon["accessURI"][0].as_py(), "image/jpeg", "2019-03-04", "4000"),
+        ("rbins-img-2", audubon["accessURI"][1].as_py(), "image/tiff", "", "")]
+    assert derived.summary.values_left_out == {"media.pixelXDimension": 1}
+    [policy] = _rows(tmp_path / "p", "usage-policy")
+    assert (policy["rightsIRI"], policy["owner"]) == ("http://creativecommons.org/licenses/by/4.0/", "RBINS")
+    assert {m["usagePolicy_fk"] for m in media} == {policy["usagePolicy_pk"]}
+    assert len(_rows(tmp_path / "p", "material-media")) == 2
+    assert validate_package(tmp_path / "p").valid
