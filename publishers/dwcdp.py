@@ -257,7 +257,7 @@ class _Deriver:
                     continue
                 source = renames.get(name, name)
                 if name in renames.values() and name not in renames:
-                    continue  # e.g. media.subtypeIRI <- no column; a column renamed elsewhere is not reused here
+                    continue  # a column renamed to another field is not also taken for the field of its name
                 if source in present:
                     plan.append((f, source))
             self._plans[key] = plan
