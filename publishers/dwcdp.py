@@ -1,0 +1,641 @@
+"""A Darwin Core Data Package (DwC-DP) derived from a run's published Darwin Core rows.
+
+The package is derived from the same validated rows the Darwin Core Archive is written from, so both formats hold
+the same facts by construction: a value of a core row is written, unchanged, in every package field that is a
+version of the same Darwin Core term (tabs and line breaks folded to one space, as the archive writes them).
+
+Input: the core's published rows (Arrow tables, one column per Darwin Core term named by its local name:
+``occurrenceID``, ``basisOfRecord``, ``recordedBy``, ...; or an Event core keyed by ``eventID``) and each
+extension's published rows by name (:data:`mobilise.extensions.EXTENSIONS` names; column ``coreid`` = the core
+record's id, then the extension's term names), all as iterables of Arrow tables: they are read one table at a time
+and staged on disk, so memory stays bounded by a batch (plus one entry per distinct agent).
+
+Output tables (reserved DwC-DP names, field names and descriptors copied from the canonical table schemas of the
+shipped schema set, :mod:`mobilise.dwcdp`):
+
+* ``event``: Occurrence core: one collecting event per record (``event_pk`` = ``<occurrenceID>#event``,
+  ``eventCategory`` ``material collection`` for a specimen, else ``occurrence``), holding the record's Event and
+  Location terms. Event core: one per core row (``event_pk`` = ``eventID``, ``parentEvent_fk`` = ``parentEventID``
+  when that event is in the dataset, else left out and counted; ``eventCategory`` ``survey``).
+* ``occurrence``: one per occurrence (``occurrence_pk`` = ``occurrenceID``, ``event_fk`` its event).
+  ``occurrenceStatus`` is required here: an empty one is written as GBIF interprets it (``absent`` when
+  individualCount is 0, else ``present``) and counted in the summary.
+* ``material``: one per record whose basisOfRecord is PreservedSpecimen, MaterialSample, FossilSpecimen or
+  LivingSpecimen (``materialEntity_pk`` = ``occurrenceID``, ``collectionEvent_fk`` its event,
+  ``evidenceForOccurrenceID`` the occurrence; recordedBy -> collectedBy, recordNumber -> collectorNumber).
+* ``identification``: one per Identification History row (``identification_pk`` = ``<coreid>#identification-<n>``),
+  or, with no such extension, one per record that names a taxon or a determiner (``<occurrenceID>#identification``,
+  ``isAcceptedIdentification`` true); linked to the occurrence and, for a specimen, to its material.
+* ``agent``: the distinct people in recordedBy / identifiedBy (split on ``|``), paired by position with their
+  recordedByID / identifiedByID. An agent with an id has that id as ``agent_pk`` and ``agentID``; one without has
+  a stable name-based key (``urn:uuid:`` + UUID5 of the name). Two people of the same name with different ids stay
+  two agents; a name whose ids cannot be paired (a different count of names and ids) is written without an id and
+  counted (never paired by guess).
+* ``material-agent-role`` (collector, for a specimen) or ``occurrence-agent-role`` (recorder), in recordedBy order;
+  ``identification-agent-role`` (determiner), in identifiedBy order.
+* ``agent-identifier``: each agent id (``identifierType`` ORCID for a well-formed ORCID iD with its check digit,
+  :func:`mobilise.identifiers.normalise_orcid`).
+* ``usage-policy``: the distinct licence / rights holder / rights of specimens (core ``license``, ``rightsHolder``,
+  ``accessRights``) and of media (their own), referred to by ``material.usagePolicy_fk`` and
+  ``media.usagePolicy_fk`` (an observation's licence has no field in DwC-DP's occurrence table).
+* ``material-assertion`` (a specimen's), ``occurrence-assertion`` or ``event-assertion`` (an Event core's): one per
+  MeasurementOrFact or eMoF row (measurementType -> assertionType, measurementValue -> assertionValue, unit,
+  accuracy -> assertionError, determined by/date, method -> assertionProtocols, the eMoF IRIs).
+* ``resource-relationship``: one per ResourceRelationship row (``subjectResourceID`` its resourceID, else the core
+  record's id; relationshipOfResource -> relationshipType).
+* ``media`` (GBIF Simple Multimedia or Audubon Core rows; ``media_pk`` = ``<coreid>#media-<n>``) and
+  ``material-media`` (a specimen's), ``occurrence-media`` (another record's) or ``event-media`` (an Event core's).
+
+Only tables with rows are written, each with the canonical fields that have a value in some row (and the
+required ones), in the canonical order. A value that is not of the field's type or breaks its constraint (a
+``month`` of 13, a ``coordinateUncertaintyInMeters`` of 0) is left out and counted, never written invalid.
+Extensions with no DwC-DP table here (an Identification History of an Event core) and terms with no field
+(samplingProtocol, dynamicProperties, parentMeasurementID, ...) are named in the summary (``not_carried``).
+
+Files: UTF-8 CSV, RFC 4180 (comma, double quotes, CRLF), one per table, ``datapackage.json`` (profile
+:attr:`SchemaSet.profile_url`, ``dwcDpSchemaVersion``, each resource's schema inline: the guide requires an object,
+not a reference) and ``eml.xml``. :func:`write_dataset_package` validates the package
+(:func:`mobilise.validators.dwcdp.validate_package`) and writes the zip only when it is valid.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import tempfile
+import uuid
+import zipfile
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Iterable, Mapping
+
+import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+import pyarrow.ipc as ipc
+from pydantic import BaseModel
+
+from mobilise.dwcdp import SchemaSet, schema_set
+from mobilise.identifiers import normalise_orcid
+from mobilise.validators.dwcdp import PackageValidation, validate_package
+from mobilise.publishers.dwca import fold_structural
+
+__all__ = ["derive_package", "write_dataset_package", "DerivedPackage", "PackageSummary", "MATERIAL_BASES"]
+
+MATERIAL_BASES = frozenset({"PreservedSpecimen", "MaterialSample", "FossilSpecimen", "LivingSpecimen"})
+CORE_ID_COLUMN = "coreid"
+AGENT_NAMESPACE = uuid.UUID("6f1c3a52-8d7e-5b1a-9c43-2e0d5f7a9b18")  # Mobilise's namespace for name-based agent keys
+MEDIA_EXTENSIONS = ("multimedia", "audubon")
+MOF_EXTENSIONS = ("measurement_or_fact", "extended_measurement_or_fact")
+_ASSERTION_KEYS = {"event-assertion": "event_fk", "material-assertion": "materialEntity_fk",
+                   "occurrence-assertion": "occurrence_fk"}
+#: package field <- Darwin Core column, where the package renames a term (beyond same name, same term)
+RENAMES: dict[str, dict[str, str]] = {
+    "material": {"collectorNumber": "recordNumber", "collectedBy": "recordedBy", "collectedByID": "recordedByID",
+                 "evidenceForOccurrenceID": "occurrenceID"},
+    "media:multimedia": {"accessURI": "identifier", "mediaType": "type", "createDate": "created",
+                         "furtherInformationURL": "references"},
+    "media:audubon": {"mediaID": "identifier", "mediaType": "type", "createDate": "CreateDate",
+                      "metadataDate": "MetadataDate", "pixelXDimension": "PixelXDimension",
+                      "pixelYDimension": "PixelYDimension", "rating": "Rating", "sample-rate": "sample_rate",
+                      "subtypeLiteral": "subtypeLiteral"},
+    **{f"{table}:mof": {"assertionID": "measurementID", "verbatimAssertionType": "verbatimMeasurementType",
+                         "assertionType": "measurementType", "assertionTypeIRI": "measurementTypeID",
+                         "assertionValue": "measurementValue", "assertionValueIRI": "measurementValueID",
+                         "assertionUnit": "measurementUnit", "assertionUnitIRI": "measurementUnitID",
+                         "assertionError": "measurementAccuracy", "assertionBy": "measurementDeterminedBy",
+                         "assertionMadeDate": "measurementDeterminedDate", "assertionProtocols": "measurementMethod",
+                         "assertionRemarks": "measurementRemarks"}
+       for table in ("material-assertion", "occurrence-assertion", "event-assertion")},
+    "resource-relationship": {"relationshipType": "relationshipOfResource",
+                              "relationshipTypeIRI": "relationshipOfResourceID"},
+    "usage-policy:audubon": {"rightsIRI": "dcterms:rights", "owner": "Owner", "usageTerms": "UsageTerms",
+                             "webStatement": "WebStatement", "credit": "Credit"},
+}
+_INTEGER = re.compile(r"^[+-]?\d+$")
+_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
+_BOOLEAN = {"true", "True", "TRUE", "1", "false", "False", "FALSE", "0"}
+_FLUSH_ROWS = 10_000
+
+
+class PackageSummary(BaseModel):
+    """What a derived package holds: rows per table, the values left out (``table.field`` -> count), inferred
+    occurrenceStatus values, records whose agent names and ids could not be paired, what has no DwC-DP table,
+    and (after :func:`write_dataset_package`) whether it validated and where it was written."""
+
+    schema_version: str
+    profile: str
+    tables: dict[str, int]
+    values_left_out: dict[str, int] = {}
+    occurrence_status_inferred: int = 0
+    agents_unpaired: int = 0
+    not_carried: list[str] = []
+    valid: bool | None = None
+    validation: str | None = None
+    checks: PackageValidation | None = None  # problems per layer and table
+    target: str | None = None
+
+    def text(self) -> str:
+        lines = [f"DwC-DP {self.schema_version} ({self.profile}): "
+                 + ", ".join(f"{name} {rows}" for name, rows in self.tables.items())]
+        if self.values_left_out:
+            lines.append("values left out (not of the field's type or out of its range): "
+                         + ", ".join(f"{k} {v}" for k, v in sorted(self.values_left_out.items())))
+        if self.occurrence_status_inferred:
+            lines.append(f"occurrenceStatus inferred as GBIF does: {self.occurrence_status_inferred} records")
+        if self.agents_unpaired:
+            lines.append(f"agent names and ids of different counts (names written without ids): "
+                         f"{self.agents_unpaired} records")
+        if self.not_carried:
+            lines.append("not carried (no DwC-DP table here): " + ", ".join(self.not_carried))
+        if self.validation:
+            lines.append(self.validation)
+        return "\n".join(lines)
+
+
+@dataclass
+class DerivedPackage:
+    """A package written to `directory` (datapackage.json, one CSV per table, eml.xml when given)."""
+
+    directory: Path
+    summary: PackageSummary
+
+
+def _fields_of(schemas: SchemaSet, table: str) -> list[dict]:
+    return schemas.table_schema(table)["fields"]
+
+
+class _Staged:
+    """One output table staged as Arrow IPC on disk (all canonical fields, as text) with per-field value counts."""
+
+    def __init__(self, schemas: SchemaSet, name: str, directory: Path):
+        self.name = name
+        self.canonical = schemas.table_schema(name)
+        self.fields = self.canonical["fields"]
+        self.names = [f["name"] for f in self.fields]
+        self.schema = pa.schema([(n, pa.string()) for n in self.names])
+        self.path = directory / f"{name}.arrow"
+        self.writer: ipc.RecordBatchFileWriter | None = None
+        self.buffer: list[dict] = []
+        self.rows = 0
+        self.filled: Counter = Counter()
+
+    def add(self, row: dict) -> None:
+        self.buffer.append(row)
+        if len(self.buffer) >= _FLUSH_ROWS:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self.buffer:
+            return
+        if self.writer is None:
+            self.writer = ipc.new_file(str(self.path), self.schema)
+        present = set().union(*(r.keys() for r in self.buffer))
+        size = len(self.buffer)
+        arrays = []
+        for n in self.names:
+            if n in present:
+                values = pa.array([r.get(n) for r in self.buffer], pa.string())
+                self.filled[n] += size - values.null_count
+            else:
+                values = pa.nulls(size, pa.string())
+            arrays.append(values)
+        self.writer.write_batch(pa.record_batch(arrays, schema=self.schema))
+        self.rows += len(self.buffer)
+        self.buffer = []
+
+    def close(self) -> None:
+        self.flush()
+        if self.writer is not None:
+            self.writer.close()
+            self.writer = None
+
+    def written_fields(self) -> list[dict]:
+        return [f for f in self.fields
+                if self.filled[f["name"]] or (f.get("constraints") or {}).get("required")]
+
+
+class _Deriver:
+    def __init__(self, schemas: SchemaSet, core_name: str, stage_dir: Path, has_identifications: bool):
+        self.schemas = schemas
+        self.core_name = core_name
+        self.stage_dir = stage_dir
+        self.has_identifications = has_identifications
+        self.tables: dict[str, _Staged] = {}
+        self.left_out: Counter = Counter()
+        self.status_inferred = 0
+        self.unpaired = 0
+        self.agents: dict[tuple[str, str], str] = {}
+        self.policies: dict[str, str] = {}
+        self._typed_fields: dict[str, dict[str, dict]] = {}
+        self.counters: Counter = Counter()
+        self._plans: dict[tuple[str, str, tuple[str, ...]], list[tuple[dict, str]]] = {}
+        self.index = duckdb.connect(str(stage_dir / "core.duckdb"))
+        self.index.execute("CREATE TABLE core (id VARCHAR, material BOOLEAN)")
+
+    # --- rows -------------------------------------------------------------------------------------------------
+
+    def table(self, name: str) -> _Staged:
+        if name not in self.tables:
+            self.tables[name] = _Staged(self.schemas, name, self.stage_dir)
+        return self.tables[name]
+
+    def _plan(self, table: str, variant: str, columns: tuple[str, ...]) -> list[tuple[dict, str]]:
+        """(field descriptor, source column) for each non-key field of `table` that a column of the input is a
+        version of: the same name (a Darwin Core term keeps its name in DwC-DP), or a rename of RENAMES."""
+        key = (table, variant, columns)
+        if key not in self._plans:
+            renames = RENAMES.get(f"{table}:{variant}", RENAMES.get(table, {}))
+            present = set(columns)
+            plan = []
+            for f in _fields_of(self.schemas, table):
+                name = f["name"]
+                if name.endswith(("_pk", "_fk")):
+                    continue
+                source = renames.get(name, name)
+                if name in renames.values() and name not in renames:
+                    continue  # a column renamed to another field is not also taken for the field of its name
+                if source in present:
+                    plan.append((f, source))
+            self._plans[key] = plan
+        return self._plans[key]
+
+    def _typed(self, table: str, f: dict, value: str | None) -> str | None:
+        if value is None:
+            return None
+        kind = f.get("type", "string")
+        ok = True
+        if kind == "integer":
+            ok = bool(_INTEGER.match(value))
+        elif kind == "number":
+            ok = bool(_NUMBER.match(value))
+        elif kind == "boolean":
+            ok = value in _BOOLEAN
+        if ok and kind in ("integer", "number"):
+            constraints = f.get("constraints") or {}
+            number = float(value)
+            if "minimum" in constraints and number < constraints["minimum"]:
+                ok = False
+            if "maximum" in constraints and number > constraints["maximum"]:
+                ok = False
+        if not ok:
+            self.left_out[f"{table}.{f['name']}"] += 1
+            return None
+        return value
+
+    def emit(self, table: str, row: dict, record: dict | None = None, variant: str = "",
+             columns: tuple[str, ...] = ()) -> None:
+        """Add a row to `table`: `row`'s key and fixed values, plus the values of `record` for every field that is a
+        version of one of its `columns`."""
+        out = dict(row)
+        if record is not None:
+            for f, source in self._plan(table, variant, columns):
+                if f["name"] not in out:
+                    out[f["name"]] = self._typed(table, f, record.get(source))
+        typed = self._typed_fields.get(table)
+        if typed is None:
+            typed = self._typed_fields[table] = {f["name"]: f for f in _fields_of(self.schemas, table)
+                                                 if f.get("type", "string") != "string"}
+        for name in typed.keys() & row.keys():  # fixed values are typed too (agentRoleOrder)
+            if row[name] is not None:
+                out[name] = self._typed(table, typed[name], str(row[name]))
+        self.table(table).add(out)
+
+    def agent(self, name: str | None, agent_id: str | None) -> str:
+        key = ("id", agent_id) if agent_id else ("name", name or "")
+        if key not in self.agents:
+            pk = agent_id if agent_id else f"urn:uuid:{uuid.uuid5(AGENT_NAMESPACE, name or '')}"
+            self.agents[key] = pk
+            self.emit("agent", {"agent_pk": pk, "agentID": agent_id, "preferredAgentName": name})
+            if agent_id:
+                kind = "ORCID" if _is_orcid(agent_id) else None
+                self.emit("agent-identifier", {"agent_fk": pk, "identifier": agent_id, "identifierType": kind})
+        return self.agents[key]
+
+    def policy(self, r: dict, columns: tuple[str, ...], variant: str = "") -> str | None:
+        """The key of the usage-policy row of `r`'s licence, rights holder and rights terms (one row per distinct
+        policy, keyed by a UUID5 of its values); None when `r` has none."""
+        values = {f["name"]: self._typed("usage-policy", f, r.get(source))
+                  for f, source in self._plan("usage-policy", variant, columns)}
+        values = {k: v for k, v in values.items() if v is not None}
+        if not values:
+            return None
+        key = json.dumps(sorted(values.items()))
+        if key not in self.policies:
+            self.policies[key] = f"urn:uuid:{uuid.uuid5(AGENT_NAMESPACE, 'usage-policy:' + key)}"
+            self.emit("usage-policy", {"usagePolicy_pk": self.policies[key], **values})
+        return self.policies[key]
+
+    def people(self, names: str | None, ids: str | None) -> list[str]:
+        """Agent keys of `names` (split on "|") paired by position with `ids`, in order."""
+        name_list = [n.strip() for n in names.split("|")] if names else []
+        id_list = [i.strip() for i in ids.split("|")] if ids else []
+        if id_list and len(id_list) != len(name_list):
+            if name_list:
+                self.unpaired += 1
+                id_list = []
+            # ids with no names at all: each id is its own agent
+        pairs = list(zip(name_list, id_list)) if id_list and name_list else \
+            [(n, None) for n in name_list] if name_list else [(None, i) for i in id_list]
+        return [self.agent(n or None, i or None) for n, i in pairs if n or i]
+
+    def roles(self, table: str, fk_field: str, fk: str, keys: list[str], role: str) -> None:
+        for order, agent_pk in enumerate(keys, start=1):
+            self.emit(table, {fk_field: fk, "agent_fk": agent_pk, "agentRole": role, "agentRoleOrder": order})
+
+    # --- records ----------------------------------------------------------------------------------------------
+
+    def occurrence(self, r: dict, columns: tuple[str, ...], event_pk: str) -> bool:
+        """The occurrence (and material, agents, roles, current identification) of record `r`; True for a
+        specimen."""
+        occurrence_id = r.get("occurrenceID")
+        material = r.get("basisOfRecord") in MATERIAL_BASES
+        status = r.get("occurrenceStatus")
+        if status is None:
+            status = "absent" if (r.get("individualCount") or "").strip() == "0" else "present"
+            self.status_inferred += 1
+        self.emit("occurrence", {"occurrence_pk": occurrence_id, "event_fk": event_pk, "occurrenceStatus": status},
+                  r, columns=columns)
+        collectors = self.people(r.get("recordedBy"), r.get("recordedByID"))
+        if material:
+            self.emit("material", {"materialEntity_pk": occurrence_id, "collectionEvent_fk": event_pk,
+                                   "usagePolicy_fk": self.policy(r, columns)}, r, columns=columns)
+            self.roles("material-agent-role", "materialEntity_fk", occurrence_id, collectors, "collector")
+        else:
+            self.roles("occurrence-agent-role", "occurrence_fk", occurrence_id, collectors, "recorder")
+        if not self.has_identifications and (r.get("scientificName") or r.get("identifiedBy")
+                                             or r.get("verbatimIdentification")):
+            pk = f"{occurrence_id}#identification"
+            self.emit("identification", {"identification_pk": pk, "occurrence_fk": occurrence_id,
+                                         "materialEntity_fk": occurrence_id if material else None,
+                                         "isAcceptedIdentification": "true"}, r, columns=columns)
+            self.roles("identification-agent-role", "identification_fk", pk,
+                       self.people(r.get("identifiedBy"), r.get("identifiedByID")), "determiner")
+        return material
+
+    def core_batch(self, table: pa.Table) -> None:
+        columns = tuple(table.column_names)
+        ids, materials = [], []
+        for r in _rows(table):
+            if self.core_name == "event":
+                event_pk = r.get("eventID")
+                self.emit("event", {"event_pk": event_pk, "parentEvent_fk": r.get("parentEventID"),
+                                    "eventCategory": "survey"}, r, columns=columns)
+                ids.append(event_pk)
+                materials.append(False)
+            else:
+                event_pk = f"{r.get('occurrenceID')}#event"
+                material = r.get("basisOfRecord") in MATERIAL_BASES
+                self.emit("event", {"event_pk": event_pk,
+                                    "eventCategory": "material collection" if material else "occurrence"},
+                          r, columns=columns)
+                self.occurrence(r, columns, event_pk)
+                ids.append(r.get("occurrenceID"))
+                materials.append(material)
+        batch = pa.table({"id": pa.array(ids, pa.string()), "material": pa.array(materials, pa.bool_())})
+        self.index.register("batch", batch)
+        self.index.execute("INSERT INTO core SELECT * FROM batch")
+        self.index.unregister("batch")
+
+    def _core_kinds(self, table: pa.Table) -> dict[str, bool]:
+        ids = pa.table({"id": table[CORE_ID_COLUMN]})
+        self.index.register("wanted", ids)
+        found = dict(self.index.execute(
+            "SELECT id, material FROM core WHERE id IN (SELECT id FROM wanted)").fetchall())
+        self.index.unregister("wanted")
+        return found
+
+    def extension_batch(self, name: str, table: pa.Table) -> None:
+        columns = tuple(c for c in table.column_names if c != CORE_ID_COLUMN)
+        kinds = self._core_kinds(table)
+        for r in _rows(table):
+            core_id = r.get(CORE_ID_COLUMN)
+            if core_id not in kinds:
+                self.counters[f"{name}: rows with no core record (left out)"] += 1
+                continue
+            material = kinds[core_id]
+            if name == "occurrence" and self.core_name == "event":
+                self.occurrence(r, columns, core_id)
+            elif name == "identification" and self.core_name == "occurrence":
+                self.counters["identification"] += 1
+                pk = f"{core_id}#identification-{self.counters['identification']}"
+                self.emit("identification", {"identification_pk": pk, "occurrence_fk": core_id,
+                                             "materialEntity_fk": core_id if material else None}, r,
+                          columns=columns)
+                self.roles("identification-agent-role", "identification_fk", pk,
+                           self.people(r.get("identifiedBy"), r.get("identifiedByID")), "determiner")
+            elif name in MOF_EXTENSIONS:
+                table = ("event-assertion" if self.core_name == "event"
+                         else "material-assertion" if material else "occurrence-assertion")
+                self.emit(table, {_ASSERTION_KEYS[table]: core_id}, r, variant="mof", columns=columns)
+            elif name == "resource_relationship":
+                self.emit("resource-relationship", {"subjectResourceID": r.get("resourceID") or core_id}, r,
+                          columns=columns)
+            elif name in MEDIA_EXTENSIONS:
+                self.counters["media"] += 1
+                pk = f"{core_id}#media-{self.counters['media']}"
+                self.emit("media", {"media_pk": pk, "usagePolicy_fk": self.policy(r, columns, name)}, r,
+                          variant=name, columns=columns)
+                if self.core_name == "event":
+                    self.emit("event-media", {"media_fk": pk, "event_fk": core_id})
+                elif material:
+                    self.emit("material-media", {"media_fk": pk, "materialEntity_fk": core_id})
+                else:
+                    self.emit("occurrence-media", {"media_fk": pk, "occurrence_fk": core_id})
+
+    def fix_batch(self, name: str, batch: pa.RecordBatch) -> pa.RecordBatch:
+        """An Event core's parentEvent_fk naming no event of the dataset (the archive publishes it, flagged
+        PARENT_EVENT_ID_DANGLING) is left out of the package (a foreign key must resolve) and counted."""
+        if name != "event" or self.core_name != "event" or "parentEvent_fk" not in batch.schema.names:
+            return batch
+        parents = batch.column(batch.schema.get_field_index("parentEvent_fk"))
+        self.index.register("parents", pa.table({"p": parents}))
+        dangling = [p for (p,) in self.index.execute(
+            "SELECT DISTINCT p FROM parents WHERE p IS NOT NULL AND p NOT IN (SELECT id FROM core)").fetchall()]
+        self.index.unregister("parents")
+        if not dangling:
+            return batch
+        drop = pc.is_in(parents, pa.array(dangling, pa.string()))
+        self.left_out["event.parentEvent_fk"] += pc.sum(drop).as_py()
+        fixed = pc.if_else(drop, pa.scalar(None, pa.string()), parents)
+        return batch.set_column(batch.schema.get_field_index("parentEvent_fk"), "parentEvent_fk", fixed)
+
+    def close(self) -> None:
+        for staged in self.tables.values():
+            staged.close()
+        self.index.close()
+
+
+def _is_orcid(value: str) -> bool:
+    try:
+        normalise_orcid(value)
+    except ValueError:
+        return False
+    return True
+
+
+def _rows(table: pa.Table) -> Iterable[dict]:
+    """The rows of `table` as dicts of text, tabs and line breaks folded as in the archive, empty -> None."""
+    columns = {}
+    for name in table.column_names:
+        values = table[name].combine_chunks()
+        if not pa.types.is_string(values.type) and not pa.types.is_large_string(values.type):
+            values = values.cast(pa.string())
+        columns[name] = fold_structural(values).to_pylist()
+    names = list(columns)
+    for values in zip(*(columns[n] for n in names)):
+        yield {n: (v if v not in ("", None) else None) for n, v in zip(names, values)}
+
+
+def _iterate(tables: Iterable[pa.Table] | pa.Table) -> Iterable[pa.Table]:
+    return [tables] if isinstance(tables, pa.Table) else tables
+
+
+def derive_package(core_name: str, core_tables: Iterable[pa.Table], extension_tables: Mapping[str, Iterable[pa.Table]],
+                   directory: Path, *, eml_bytes: bytes | None = None, schema_version: str | None = None,
+                   package_id: str | None = None, version: str | None = None,
+                   created: datetime | None = None) -> DerivedPackage:
+    """Write the DwC-DP of a run into `directory` (created; must be empty or new): one CSV per table with rows,
+    ``datapackage.json`` and ``eml.xml`` (when `eml_bytes` is given). `core_name`: ``occurrence`` or ``event``.
+    `package_id` (the dataset's DOI or other id) and `version` (the dataset version) go into the descriptor.
+    Not validated here: see :func:`write_dataset_package`."""
+    if core_name not in ("occurrence", "event"):
+        raise ValueError(f"core must be 'occurrence' or 'event', not {core_name!r}")
+    schemas = schema_set(schema_version)
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    not_carried = sorted(n for n in extension_tables
+                         if not (n in MEDIA_EXTENSIONS or n in MOF_EXTENSIONS or n == "resource_relationship"
+                                 or (n == "identification" and core_name == "occurrence")
+                                 or (n == "occurrence" and core_name == "event")))
+    with tempfile.TemporaryDirectory(prefix="dwcdp-", dir=directory.parent) as stage:
+        deriver = _Deriver(schemas, core_name, Path(stage),
+                           has_identifications="identification" in extension_tables and core_name == "occurrence")
+        try:
+            core_columns: set[str] = set()
+            extension_columns: dict[str, set[str]] = {}
+            for table in _iterate(core_tables):
+                core_columns.update(table.column_names)
+                deriver.core_batch(table)
+            order = sorted(extension_tables, key=lambda n: n != "occurrence")  # an Event core's occurrences first
+            for name in order:
+                if name in not_carried:
+                    continue
+                for table in _iterate(extension_tables[name]):
+                    extension_columns.setdefault(name, set()).update(table.column_names)
+                    deriver.extension_batch(name, table)
+            for staged in deriver.tables.values():
+                staged.close()
+            resources = _write_tables(deriver.tables, directory, deriver.fix_batch)
+        finally:
+            deriver.close()
+    carried = {source for (_, _, _), plan in deriver._plans.items() for _, source in plan}
+    keys = {"occurrenceID", "eventID", "parentEventID", "basisOfRecord", "recordedByID", "identifiedByID",
+            "resourceID"}
+    not_carried += [f"core term {t}" for t in sorted(core_columns - carried - keys)]
+    for name, columns in extension_columns.items():
+        not_carried += [f"{name} term {t}" for t in sorted(columns - carried - keys - {CORE_ID_COLUMN})]
+    not_carried += [k for k in deriver.counters if k.endswith("(left out)")]
+    descriptor = {
+        "profile": schemas.profile_url,
+        "dwcDpSchemaVersion": schemas.version,
+        "dwcDpSchemaSource": f"{schemas.source['repository']}@{schemas.source['commit']}",
+        **({"id": package_id} if package_id else {}),
+        "created": (created or datetime.now(timezone.utc)).isoformat(timespec="seconds"),
+        **({"version": str(version)} if version is not None else {}),
+        "resources": resources,
+    }
+    (directory / "datapackage.json").write_text(json.dumps(descriptor, indent=1, ensure_ascii=False) + "\n",
+                                                encoding="utf-8")
+    if eml_bytes is not None:
+        (directory / "eml.xml").write_bytes(eml_bytes)
+    summary = PackageSummary(schema_version=schemas.version, profile=schemas.profile_url,
+                             tables={r["name"]: deriver.tables[r["name"]].rows for r in resources},
+                             values_left_out=dict(deriver.left_out), occurrence_status_inferred=deriver.status_inferred,
+                             agents_unpaired=deriver.unpaired, not_carried=not_carried)
+    return DerivedPackage(directory, summary)
+
+
+_TABLE_ORDER = ("event", "occurrence", "material", "identification", "agent", "agent-identifier", "usage-policy",
+                "occurrence-agent-role", "material-agent-role", "identification-agent-role", "media",
+                "material-media", "occurrence-media", "event-media", "material-assertion", "occurrence-assertion",
+                "event-assertion", "resource-relationship")
+
+
+def _write_tables(tables: dict[str, _Staged], directory: Path, fix=lambda name, batch: batch) -> list[dict]:
+    """Each staged table with rows as ``<name>.csv`` (its written fields) -> the descriptor's resources."""
+    written = [n for n in _TABLE_ORDER if n in tables and tables[n].rows]
+    options = pacsv.WriteOptions(include_header=True, eol="\r\n", quoting_style="needed")
+    resources = []
+    for name in written:
+        staged = tables[name]
+        fields = staged.written_fields()
+        names = [f["name"] for f in fields]
+        schema = pa.schema([(n, pa.string()) for n in names])
+        with ipc.open_file(str(staged.path)) as reader, pacsv.CSVWriter(str(directory / f"{name}.csv"), schema,
+                                                                        write_options=options) as writer:
+            for i in range(reader.num_record_batches):
+                writer.write_batch(fix(name, reader.get_batch(i)).select(names))
+        resources.append({"name": name, "path": f"{name}.csv", "profile": "tabular-data-resource",
+                          "format": "csv", "mediatype": "text/csv", "encoding": "utf-8",
+                          "schema": _resource_schema(staged, fields, set(written))})
+    return resources
+
+
+def _as_list(value) -> list:
+    return [value] if isinstance(value, str) else list(value)
+
+
+def _resource_schema(staged: _Staged, fields: list[dict], tables: set[str]) -> dict:
+    """The canonical schema cut to the written fields: its field descriptors verbatim, its primary key, and each
+    canonical foreign key whose fields are written and whose table is in the package (or the table itself)."""
+    canonical, names = staged.canonical, {f["name"] for f in fields}
+    schema: dict = {"fields": fields}
+    if canonical.get("primaryKey") and set(_as_list(canonical["primaryKey"])) <= names:
+        schema["primaryKey"] = canonical["primaryKey"]
+    keys = [fk for fk in canonical.get("foreignKeys", [])
+            if set(_as_list(fk["fields"])) <= names and (fk["reference"]["resource"] in ("", staged.name)
+                                                          or fk["reference"]["resource"] in tables)]
+    if keys:
+        schema["foreignKeys"] = keys
+    return schema
+
+
+def write_dataset_package(core_name: str, core_tables: Iterable[pa.Table],
+                          extension_tables: Mapping[str, Iterable[pa.Table]], eml_bytes: bytes | None,
+                          target_zip: Path, *, schema_version: str | None = None, package_id: str | None = None,
+                          version: str | None = None, created: datetime | None = None) -> PackageSummary:
+    """Derive the run's DwC-DP (:func:`derive_package`), validate it (all four layers of
+    :func:`mobilise.validators.dwcdp.validate_package`) and, only when it is valid, write `target_zip` (atomically:
+    a temporary file beside it, then renamed). The returned summary says what the package holds, ``valid``, the
+    validation summary (table by table when it failed) and ``target`` (None when nothing was written).
+
+    Called by the publish stage once the version's archive is written, with the same published rows:
+    ``core_tables`` the core's valid batches (``catalog.load`` of each ``valid`` entry, in batch order),
+    ``extension_tables`` {extension name: its valid batches}, ``eml_bytes`` the version's eml.xml, `target_zip`
+    ``<publication dir>/dwc-dp-<version>.zip``, `version` the dataset version and `package_id` its DOI. Iterables
+    are consumed once, one table at a time (generators keep memory bounded).
+
+    The zip holds ``datapackage.json``, ``eml.xml`` and the CSVs at its root, stored without compression: the DwC-DP
+    guide allows gzip only, so the zip is a container and each file is as the guide describes it."""
+    target_zip = Path(target_zip)
+    target_zip.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=".dwcdp-", dir=target_zip.parent) as tmp:
+        derived = derive_package(core_name, core_tables, extension_tables, Path(tmp) / "package",
+                                 eml_bytes=eml_bytes, schema_version=schema_version, package_id=package_id,
+                                 version=version, created=created)
+        validation = validate_package(derived.directory).model_copy(update={"path": str(target_zip)})
+        summary = derived.summary.model_copy(update={"valid": validation.valid, "validation": validation.summary(),
+                                                     "checks": validation})
+        if not validation.valid:
+            return summary
+        partial = Path(tmp) / target_zip.name
+        with zipfile.ZipFile(partial, "w", compression=zipfile.ZIP_STORED) as archive:
+            for name in ["datapackage.json", "eml.xml"] + [f"{t}.csv" for t in summary.tables]:
+                if (derived.directory / name).exists():
+                    archive.write(derived.directory / name, name)
+        os.replace(partial, target_zip)
+    return summary.model_copy(update={"target": str(target_zip)})
