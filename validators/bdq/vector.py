@@ -285,26 +285,25 @@ def _first_filled(terms: tuple[str, ...], empty_comment: str):
     return test
 
 
-def _standard(term: str):
+def _iso_date_test(term: str, status: str, result: str | None, comment: str):
+    """A test that answers a valid ISO 8601 `term` with (status, result, comment) and hands the rest (empty aside)
+    to the reference implementation (interpret_date on values that are not ISO 8601)."""
     def test(combos: Combos, **arguments) -> Answers:
         answers, column = Answers(combos), combos[term]
         empty, valid = column.empty(), _dates(column)["valid"]
         answers.put(empty, PREREQ, None, f"{term} is bdqval:Empty")
-        answers.put(valid, RUN, COMPLIANT, f"{term} is a valid ISO 8601 date")
+        answers.put(valid, status, result, comment)
         answers.reference(~valid)
         return answers
     return test
 
 
+def _standard(term: str):
+    return _iso_date_test(term, RUN, COMPLIANT, f"{term} is a valid ISO 8601 date")
+
+
 def _standardized(term: str):
-    def test(combos: Combos, **arguments) -> Answers:
-        answers, column = Answers(combos), combos[term]
-        empty, valid = column.empty(), _dates(column)["valid"]
-        answers.put(empty, PREREQ, None, f"{term} is bdqval:Empty")
-        answers.put(valid, NOT_AMENDED, None, f"{term} is already a valid ISO 8601 date")
-        answers.reference(~valid)  # interpret_date on the values that are not ISO 8601
-        return answers
-    return test
+    return _iso_date_test(term, NOT_AMENDED, None, f"{term} is already a valid ISO 8601 date")
 
 
 def _bounds(earliest: str, latest: str) -> tuple[np.datetime64, np.datetime64] | None:
