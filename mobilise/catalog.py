@@ -170,6 +170,14 @@ class RunCatalog:
         suffix = DATASETS[dataset]
         return sorted(Entry(dataset, table, path.name[:-len(suffix)]) for path in folder.glob(f"*{suffix}"))
 
+    def tables(self, dataset: str) -> list[str]:
+        """The tables that have batches (or, for a whole-table dataset, the file) of `dataset`, by name: the core
+        and each extension a run wrote it for."""
+        if not self.folder.is_dir():
+            return []
+        return sorted(folder.name for folder in self.folder.iterdir()
+                      if folder.is_dir() and folder.name != "scratch" and self.entries(dataset, folder.name))
+
     def exists(self, entry: Entry) -> bool:
         suffix = DATASETS[entry.dataset]
         if entry.dataset in WHOLE_TABLE:

@@ -589,6 +589,35 @@ class CoordinatesConfig(Strict):
         return [self.x, self.y] + ([self.crs_column] if self.crs_column else [])
 
 
+class DwcDpConfig(Strict):
+    """``output.dwc_dp``: publish a Darwin Core Data Package (``dwc-dp-<version>.zip``) beside each archive version,
+    derived from the same published rows (:func:`mobilise.publishers.dwcdp.write_dataset_package`). ``true`` /
+    ``false`` are short for ``{enabled: true}`` / ``{enabled: false}``."""
+
+    enabled: bool = Field(False, description="write the package; a package that fails validation stops the version "
+                                             "(nothing is published, the last good version stays current)")
+    schema_version: str | None = Field(None, description="the shipped DwC-DP schema set to write with "
+                                                         "(mobilise/data/dwc-dp/<version>/; default: the newest)")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _switch(cls, value):
+        return {"enabled": value} if isinstance(value, bool) else value
+
+    @field_validator("schema_version", mode="before")
+    @classmethod
+    def _shipped(cls, value) -> str | None:
+        """A shipped version; a bare 0.1 in YAML (a number) is read as the text it is written as."""
+        if value is None:
+            return None
+        from mobilise.dwcdp import versions
+
+        value = str(value)
+        if value not in versions():
+            raise ValueError(f"no DwC-DP schema set {value!r} ships with Mobilise; shipped: {', '.join(versions())}")
+        return value
+
+
 class OutputConfig(Strict):
     directory: Path = Field(Path("output"), description="publications go to DIRECTORY/<shortname>/")
     work_directory: Path | None = Field(None, description="staging area for batches (default DIRECTORY/.work)")
@@ -596,6 +625,8 @@ class OutputConfig(Strict):
     base_url: str | None = Field(None, description="the public http(s) URL at which DIRECTORY is served: links in "
                                  "rss.xml, dcat.ttl and inventory.json are absolute under it; none: relative to "
                                  "DIRECTORY (what a harvester cannot follow: set it before registering)")
+    dwc_dp: DwcDpConfig = Field(default_factory=DwcDpConfig, description="also publish each version as a Darwin "
+                                "Core Data Package (true/false, or enabled and schema_version)")
 
     @field_validator("base_url")
     @classmethod

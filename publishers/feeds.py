@@ -4,13 +4,18 @@ Written at the root of ``OUTPUT/`` (the folder that holds one ``<shortname>/`` f
 
     rss.xml          RSS 2.0 in the IPT's layout (namespace ``ipt:``): one item per published version, newest
                      first, with ``ipt:eml`` and ``ipt:dwca`` (that version's EML and archive), an ``enclosure``
-                     (the archive's URL, size and type) and ``guid`` ``<packageId>/v<version>`` as the IPT makes it
+                     (the archive's URL, size and type) and ``guid`` ``<packageId>/v<version>`` as the IPT makes it;
+                     a version with a Darwin Core Data Package also has ``ipt:archive`` (its URL: the element the
+                     IPT gives a data package resource's archive, beside ``ipt:dwca`` which stays the DwC-A)
     dcat.ttl         DCAT in Turtle, as the IPT serves at ``/dcat`` (text/turtle): a dcat:Catalog, per dataset a
                      dcat:Dataset (adms:versionInfo the latest version) with the current archive as its
-                     dcat:Distribution, and each version as a dcat:Dataset of its own (dcat:hasVersion)
+                     dcat:Distribution, and each version as a dcat:Dataset of its own (dcat:hasVersion); a
+                     Darwin Core Data Package is one more dcat:Distribution (dct:format ``dwc-dp``,
+                     dct:conformsTo its profile)
     inventory.json   the IPT's ``/inventory/dataset`` JSON: ``{"registeredResources": [{title, type, records,
                      lastPublished (yyyy-MM-dd), gbifKey, eml, dwca, version, recordsByExtension}, ...]}`` with
-                     the current EML and archive; ``version`` is a string ("1.10" is not "1.1")
+                     the current EML and archive; ``version`` is a string ("1.10" is not "1.1"); ``dwcdp``: the
+                     current Darwin Core Data Package (null when the latest version has none)
     index.html       the published-datasets page (:mod:`mobilise.publishers.site`)
 
 Everything here is derived from the version logs (``<shortname>/publications.json``, the commit point of a
@@ -54,6 +59,7 @@ DCAT_THEME = "http://eurovoc.europa.eu/5463"  # biodiversity, the theme the IPT 
 DCAT_THEME_TAXONOMY = "http://eurovoc.europa.eu/218403"
 ISO639_1 = "http://id.loc.gov/vocabulary/iso639-1/"
 ZIP_MEDIA_TYPE = "https://www.iana.org/assignments/media-types/application/zip"
+DWC_DP_PROFILE = "http://rs.tdwg.org/dwc-dp/1.0/dwc-dp-profile.json"  # when the log entry names no profile
 TOP_FLAGS = 5  # flags shown in a version's validation summary
 
 
@@ -109,6 +115,9 @@ class SiteVersion:
     report_json: str | None
     quarantine: str | None
     changes: dict | None  # the log entry's change summary (added, removed, changed ...), when it has one
+    package: str | None = None  # the version's Darwin Core Data Package (dwc-dp-<version>.zip), when it has one
+    package_bytes: int | None = None
+    package_profile: str | None = None  # the DwC-DP profile URL the package declares
 
 
 @dataclass(frozen=True)
@@ -121,6 +130,7 @@ class SiteDataset:
     row_types: dict[str, int]  # rowType IRI -> records, core first (the IPT's recordsByExtension)
     core_type: str | None  # the core's class name (Occurrence, Event, Taxon)
     validation: ValidationSummary | None  # of the latest version
+    current_package: str | None = None  # <shortname>/dwc-dp.zip when the latest version has a package
 
     @property
     def latest(self) -> SiteVersion:
@@ -243,6 +253,8 @@ def collect_site(output_directory: Path) -> list[SiteDataset]:
                 if entry.get("removed") or not archive.is_file():
                     continue
                 report_json, report_html = directory.report(version)
+                package = entry.get("dwc_dp") if isinstance(entry.get("dwc_dp"), dict) else {}
+                package_path = directory.directory / package["file"] if package.get("file") else None
                 versions.append(SiteVersion(
                     version=version, published=datetime.fromisoformat(entry["published"]),
                     records=int(entry["records"]), rejected=int(entry.get("rejected") or 0),
@@ -250,7 +262,10 @@ def collect_site(output_directory: Path) -> list[SiteDataset]:
                     archive=_existing(output, archive), eml=_existing(output, _version_eml(directory, entry)),
                     report_html=_existing(output, report_html), report_json=_existing(output, report_json),
                     quarantine=_existing(output, directory.quarantine(version)),
-                    changes=entry.get("changes") if isinstance(entry.get("changes"), dict) else None))
+                    changes=entry.get("changes") if isinstance(entry.get("changes"), dict) else None,
+                    package=_existing(output, package_path),
+                    package_bytes=int(package.get("bytes") or 0) or None if package_path else None,
+                    package_profile=package.get("profile") or DWC_DP_PROFILE))
             except (KeyError, ValueError, TypeError) as exc:
                 log.warning("site: skipping an entry of %s (%s)", log_path, exc)
         if not versions:
@@ -268,7 +283,8 @@ def collect_site(output_directory: Path) -> list[SiteDataset]:
             current_eml=_existing(output, folder / "eml.xml"),
             row_types={row_type: versions[0].records for row_type, is_core in row_types if is_core},
             core_type=core.rstrip("/").rsplit("/", 1)[-1] if core else None,
-            validation=_validation(latest_report) if latest_report else None))
+            validation=_validation(latest_report) if latest_report else None,
+            current_package=_existing(output, directory.current_package) if versions[0].package else None))
     return datasets
 
 
@@ -342,6 +358,8 @@ def rss_feed(datasets: list[SiteDataset], base_url: str | None) -> bytes:
             sub(item, f"{{{IPT_NAMESPACE}}}eml", site_url(base_url, eml))
         if version.records > 0:
             sub(item, f"{{{IPT_NAMESPACE}}}dwca", site_url(base_url, version.archive))
+        if version.package:
+            sub(item, f"{{{IPT_NAMESPACE}}}archive", site_url(base_url, version.package))
         sub(item, "enclosure", url=site_url(base_url, version.archive), length=str(version.bytes),
             type="application/zip")
         sub(item, "pubDate", format_datetime(version.published))
@@ -403,6 +421,22 @@ def dcat_feed(datasets: list[SiteDataset], base_url: str | None) -> bytes:
         graph.add((node, DCAT_NS.byteSize, Literal(version.bytes, datatype=XSD.nonNegativeInteger)))
         graph.add((node, DCTERMS.modified, when(version.published)))
 
+    def package_distribution(node: URIRef, title: str, version: SiteVersion, meta: DatasetMetadata,
+                             landing: URIRef) -> None:
+        graph.add((node, RDF.type, DCAT_NS.Distribution))
+        graph.add((node, DCTERMS.title, Literal(f"Darwin Core Data Package of {title}")))
+        graph.add((node, DCTERMS.description, Literal("Darwin Core Data Package")))
+        if meta.licence_url:
+            graph.add((node, DCTERMS.license, URIRef(meta.licence_url)))
+        graph.add((node, DCTERMS.format, Literal("dwc-dp")))
+        graph.add((node, DCTERMS.conformsTo, URIRef(version.package_profile or DWC_DP_PROFILE)))
+        graph.add((node, DCAT_NS.mediaType, URIRef(ZIP_MEDIA_TYPE)))
+        graph.add((node, DCAT_NS.downloadURL, node))
+        graph.add((node, DCAT_NS.accessURL, landing))
+        if version.package_bytes:
+            graph.add((node, DCAT_NS.byteSize, Literal(version.package_bytes, datatype=XSD.nonNegativeInteger)))
+        graph.add((node, DCTERMS.modified, when(version.published)))
+
     for dataset in datasets:
         meta, latest = dataset.metadata, dataset.latest
         landing = URIRef(landing_page(base_url, dataset.shortname))
@@ -436,6 +470,9 @@ def dcat_feed(datasets: list[SiteDataset], base_url: str | None) -> bytes:
         current = url(dataset.current_archive)
         graph.add((node, DCAT_NS.distribution, current))
         distribution(current, meta.title, latest, dataset.current_archive, meta, landing)
+        if dataset.current_package:
+            graph.add((node, DCAT_NS.distribution, url(dataset.current_package)))
+            package_distribution(url(dataset.current_package), meta.title, latest, meta, landing)
         for version in dataset.versions:
             versioned = URIRef(f"{landing}-v{version.version}")
             graph.add((node, DCAT_NS.hasVersion, versioned))
@@ -447,6 +484,10 @@ def dcat_feed(datasets: list[SiteDataset], base_url: str | None) -> bytes:
             graph.add((versioned, DCAT_NS.distribution, archive))
             distribution(archive, f"{meta.title} (version {version.version})", version, version.archive, meta,
                          landing)
+            if version.package:
+                graph.add((versioned, DCAT_NS.distribution, url(version.package)))
+                package_distribution(url(version.package), f"{meta.title} (version {version.version})", version,
+                                     meta, landing)
     return graph.serialize(format="turtle", encoding="utf-8")
 
 
@@ -466,6 +507,7 @@ def inventory(datasets: list[SiteDataset], base_url: str | None) -> dict:
             "gbifKey": identifier if identifier and "/" not in identifier else None,
             "eml": site_url(base_url, dataset.current_eml) if dataset.current_eml else None,
             "dwca": site_url(base_url, dataset.current_archive),
+            "dwcdp": site_url(base_url, dataset.current_package) if dataset.current_package else None,
             "version": latest.version,
             "recordsByExtension": dataset.row_types,
             "shortname": dataset.shortname,

@@ -8,6 +8,9 @@ Layout of ``OUTPUT/<shortname>/`` (the IPT keeps the same things per resource)::
     eml.xml                  the current metadata on its own (a hard link to the latest eml-<version>.xml)
     dwca-<version>.zip       every published version
     eml-<version>.xml        its metadata (the IPT keeps versioned EML too)
+    dwc-dp-<version>.zip     the version's Darwin Core Data Package, derived from the same published rows
+                             (``output.dwc_dp``; publishers.dwcdp), and ``dwc-dp.zip`` the current one (a hard
+                             link, like dwca.zip; absent when the latest version has no package)
     quarantine-<version>.csv records that were kept out of that version, with reasons
     warnings-<version>.csv   the published records of that version that carry a warning or info flag, with
                              their flags and messages
@@ -51,6 +54,7 @@ import json
 import logging
 import os
 import re
+import shutil
 import socket
 import time
 import zipfile
@@ -68,6 +72,7 @@ log = logging.getLogger(__name__)
 LOG_NAME = "publications.json"
 CURRENT_ARCHIVE = "dwca.zip"
 CURRENT_EML = "eml.xml"
+CURRENT_PACKAGE = "dwc-dp.zip"  # the current Darwin Core Data Package
 VALIDATION = "validation"  # the folder of what a run that published nothing wrote
 STATE = ".state"  # what later runs need and harvesters do not (the record hashes of each version)
 LOCK_NAME = ".lock"
@@ -90,6 +95,9 @@ class Publication:
     bytes: int
     changes: dict | None = None  # publishers.changes.ChangeSummary against the version before
     eml: str | None = None  # the versioned EML file name (None in logs written before it existed)
+    # the version's Darwin Core Data Package: {file, sha256, bytes, schema_version, profile, tables (rows per
+    # table), values_left_out, ...: publishers.dwcdp.PackageSummary}; None: the version has none
+    dwc_dp: dict | None = None
     removed: bool = False  # retention deleted its files; kept in the log for history
 
     @classmethod
@@ -268,6 +276,10 @@ class PublicationDirectory:
     def eml(self, version: str) -> Path:
         return self.directory / f"eml-{version}.xml"
 
+    def package(self, version: str) -> Path:
+        """The version's Darwin Core Data Package (``output.dwc_dp``)."""
+        return self.directory / f"dwc-dp-{version}.zip"
+
     def quarantine(self, version: str | None) -> Path:
         return self._versioned("quarantine", ".csv", version)
 
@@ -289,7 +301,8 @@ class PublicationDirectory:
     def files(self, version: str) -> list[Path]:
         """Every file a version writes besides the log and the current copies: removed if the version fails,
         when retention drops it, and by :meth:`recover` when the log does not list it."""
-        return [self.archive(version), self.eml(version), self.quarantine(version), self.warnings(version),
+        return [self.archive(version), self.eml(version), self.package(version), self.quarantine(version),
+                self.warnings(version),
                 self.amendments(version), *self.report(version), self.record_hashes(version)]
 
     @property
@@ -299,6 +312,24 @@ class PublicationDirectory:
     @property
     def current_eml(self) -> Path:
         return self.directory / CURRENT_EML
+
+    @property
+    def current_package(self) -> Path:
+        return self.directory / CURRENT_PACKAGE
+
+    def _make_package_current(self, entry: Publication) -> bool:
+        """``dwc-dp.zip`` made the package of `entry` (a hard link, in one rename), or removed when `entry` has
+        none (a package of an older version must not pass for the current one); True when it changed."""
+        name = (entry.dwc_dp or {}).get("file")
+        if name and (self.directory / name).exists():
+            if _same_file(self.directory / name, self.current_package):
+                return False
+            atomic_link(self.directory / name, self.current_package)
+            return True
+        if self.current_package.exists():
+            self.current_package.unlink()
+            return True
+        return False
 
     @property
     def lock_path(self) -> Path:
@@ -388,6 +419,10 @@ class PublicationDirectory:
             for path in folder.glob(f".*{PARTIAL}") if folder.is_dir() else ():
                 path.unlink(missing_ok=True)
                 done.append(f"removed the partial file {path.name}")
+        for path in self.directory.glob(".dwcdp-*"):  # a Data Package being derived (publishers.dwcdp)
+            if path.is_dir():
+                shutil.rmtree(path, ignore_errors=True)
+                done.append(f"removed the unfinished Data Package folder {path.name}")
         kept = {entry.version for entry in self.log.live()}
         orphans = sorted(self.versions_on_disk() - kept, key=version_key)
         if orphans:
@@ -410,6 +445,9 @@ class PublicationDirectory:
             if not _same_file(eml, self.current_eml):
                 atomic_link(eml, self.current_eml)
                 done.append(f"made {CURRENT_EML} version {latest.version} again")
+            if self._make_package_current(latest):
+                done.append(f"made {CURRENT_PACKAGE} that of version {latest.version} again"
+                            if latest.dwc_dp else f"removed {CURRENT_PACKAGE} (version {latest.version} has none)")
         from mobilise.publishers.feeds import refresh_site  # feeds imports this module
 
         try:
@@ -421,10 +459,13 @@ class PublicationDirectory:
     # --- making a version current, retention ---------------------------------------------------------------------
 
     def promote(self, version: str) -> None:
-        """Make a committed version current: dwca.zip and eml.xml become hard links to its files, each in one
-        rename (never rewritten in place)."""
+        """Make a committed version current: dwca.zip, eml.xml and dwc-dp.zip become hard links to its files, each
+        in one rename (never rewritten in place); dwc-dp.zip is removed when the version has no package."""
         atomic_link(self.archive(version), self.current_archive)
         atomic_link(self.eml(version), self.current_eml)
+        entry = next((e for e in self.log.entries() if e.version == version), None)
+        if entry is not None:
+            self._make_package_current(entry)
 
     def retain(self, keep_versions: int) -> list[str]:
         """Keep the newest `keep_versions` versions (0: all): older ones are marked ``removed`` in the log, then

@@ -20,6 +20,7 @@ from mobilise.catalog import CORE, Entry, RunCatalog
 from mobilise.publishers.changes import (ChangeSummary, compare, diagnose, hashes_from_archive, identifier_gate,
                                          metadata_unchanged, write_record_hashes)
 from mobilise.publishers.dwca import DeflatedRows, archive_meta_xml, core_terms, write_archive
+from mobilise.publishers.dwcdp import PackageSummary, write_dataset_package
 from mobilise.publishers.eml import BatchCoverage, build_eml, merge_coverage
 from mobilise.publishers.feeds import refresh_site
 from mobilise.publishers.publication import (Gate, Publication, PublicationDirectory, atomic_path, atomic_write,
@@ -91,6 +92,7 @@ class RunResult:
     unchanged: bool = False  # nothing new published: data and metadata as in `version`, the current version
     # source values no vocabulary or lookup table translates: {kind, table, file, term, value, records} (report)
     untranslated: list[dict] = field(default_factory=list)
+    dwc_dp: str | None = None  # the version's Darwin Core Data Package (output.dwc_dp); None: no package
     run_report: RunReport | None = field(default=None, repr=False, compare=False)  # the report itself
 
     def as_dict(self) -> dict:
@@ -184,6 +186,29 @@ def _changes(catalog: RunCatalog, directory: PublicationDirectory, table: str,
                       quarantine=catalog.files(catalog.entries("quarantine", table)))
     return diagnose(summary, extracted, previous.records + previous.rejected if previous else None)
 
+def package_tables(catalog: RunCatalog, core: str, terms: Sequence[str] | None = None
+                   ) -> tuple[Iterator[pa.Table], dict[str, Iterator[pa.Table]]]:
+    """The published rows a run's Darwin Core Data Package is derived from, as lazy iterables read one batch at a
+    time from the run catalog (bounded memory): the `core` table's ``valid`` batches in batch order (only the
+    archive's `terms`, when given, so both formats hold the same columns), and every other table that has
+    ``valid`` batches (the extensions, by name: multimedia, identification, measurement_or_fact, ...) as
+    {name: its batches}. Tables the package has no place for are named in its summary (``not_carried``)."""
+    def batches(table: str, columns: Sequence[str] | None) -> Iterator[pa.Table]:
+        for entry in catalog.entries("valid", table):
+            keep = None if columns is None else [c for c in columns if c in catalog.schema(entry).names]
+            yield catalog.load(entry, columns=keep)
+
+    extensions = {name: batches(name, None) for name in catalog.tables("valid") if name != core}
+    return batches(core, terms), extensions
+
+
+def package_entry(summary: PackageSummary, path: Path) -> dict:
+    """The version log's record of a written package (Publication.dwc_dp): file name, checksum, size and what it
+    holds (PackageSummary without the per-layer checks)."""
+    return {"file": path.name, "sha256": sha256_of(path), "bytes": path.stat().st_size,
+            **summary.model_dump(mode="json", exclude={"checks", "target"})}
+
+
 def _discard(directory: PublicationDirectory, version: str) -> None:
     """Remove what an attempt at `version` wrote, unless the log committed it (a failure after the commit's rename,
     in the fsync of the folder, keeps the version: it is published). The current version was never touched; the
@@ -209,7 +234,10 @@ def publish(config: DatasetConfig, catalog: RunCatalog, batches: Sequence[Valida
     The quarantine, warnings and amendments files and the reports are written in every case, under
     ``validation/`` when nothing is published, so the data manager can always see why. Raises
     :class:`PublicationGateError` when a gate fails; a failure while writing removes what this attempt wrote and
-    leaves the current version as it was. The version is committed by one write of publications.json (see
+    leaves the current version as it was. With ``output.dwc_dp`` on, the version's Darwin Core Data Package is
+    derived from the same published rows and EML (:func:`package_tables`) and validated before the commit; an
+    invalid one stops the whole version like a failed gate (``dwc_dp``, the report naming the problems table by
+    table). The version is committed by one write of publications.json (see
     :mod:`mobilise.publishers.publication`); a failure after that raises :class:`PublishedWithErrors`, which
     says the version was published.
     """
@@ -278,29 +306,53 @@ def publish(config: DatasetConfig, catalog: RunCatalog, batches: Sequence[Valida
             directory.current_archive, meta=archive_meta_xml(terms),
             eml=build_eml(config.metadata, package_id=package_id(config), version=previous.version,
                           pub_date=published.date(), coverage=coverage, now=published))
+    wanted = config.output.dwc_dp
+    package_missing = wanted.enabled and previous is not None and not previous.dwc_dp  # switched on since
     if not force and previous is not None and changes is not None and changes.data_unchanged \
-            and not changes.metadata_changed:
+            and not changes.metadata_changed and not package_missing:
         # Nothing new to publish: the current version and its files stay as they are (a harvester's conditional
         # request keeps getting 304); what this run found is under validation/.
         report, html, amendments = write_run_files(None, unchanged=True)
         return result(previous.version, report, previous.records, archive=str(directory.archive(previous.version)),
                       current=str(directory.current_archive), quarantine=str(directory.quarantine(None)),
                       published=previous.published, report=str(html), amendments=amendments,
-                      warnings=str(directory.warnings(None)), unchanged=True)
+                      warnings=str(directory.warnings(None)), unchanged=True,
+                      dwc_dp=str(directory.package(previous.version)) if previous.dwc_dp else None)
 
     version = directory.reserve()  # before anything of it is written: never handed out twice
     archive = directory.archive(version)
+    package: PackageSummary | None = None
     try:
         eml = build_eml(config.metadata, package_id=package_id(config), version=version,
                         pub_date=published.date(), coverage=coverage, now=published)
         with atomic_path(archive) as temporary:
             written = write_archive(temporary, terms, _core_parts(catalog, batches, terms), eml)
         atomic_write(directory.eml(version), eml)
-        report, html, amendments = write_run_files(version)
-        write_record_hashes(catalog.files(catalog.entries("record_hashes", table)), directory.record_hashes(version))
+        if wanted.enabled:  # the same published rows and EML as the archive; validated before it is written
+            core_rows, extension_rows = package_tables(catalog, table, terms)
+            package = write_dataset_package(table, core_rows, extension_rows, eml, directory.package(version),
+                                            schema_version=wanted.schema_version,
+                                            package_id=config.metadata.doi or package_id(config), version=version,
+                                            created=published)
+        if package is None or package.valid:
+            report, html, amendments = write_run_files(version)
+            write_record_hashes(catalog.files(catalog.entries("record_hashes", table)),
+                                directory.record_hashes(version))
     except BaseException:
         _discard(directory, version)
         raise
+    if package is not None and not package.valid:
+        # Publication policy: a package GBIF's validator would refuse is not published, and neither is the
+        # archive it was derived with (the formats never disagree on what a version is): the version fails as a
+        # gate does, the last good version stays current, and the report says why, table by table.
+        _discard(directory, version)
+        gates.append(Gate(name="dwc_dp", passed=False,
+                          detail=f"the Darwin Core Data Package of version {version} is not valid: "
+                                 f"{package.validation}"))
+        report, html, _ = write_run_files(None)
+        raise PublicationGateError(f"dwc_dp: the Darwin Core Data Package is not valid, so version {version} was "
+                                   f"not published (the number stays unused):\n{package.validation}\n"
+                                   f"Nothing was published; see {html}", report=report, html=html)
     # From the commit to the rebuilt feeds, a SIGTERM or Ctrl-C is held until the end (processes.critical_section):
     # a stop never leaves the current copies or the feeds a version behind the log. After a kill -9 there, the next
     # run's PublicationDirectory.recover() completes what is missing (and serve-archives answers from the log).
@@ -310,13 +362,15 @@ def publish(config: DatasetConfig, catalog: RunCatalog, batches: Sequence[Valida
                 version=version, published=published.isoformat(), records=written.records,
                 rejected=quality.rejected, archive=archive.name, sha256=sha256_of(archive), bytes=written.bytes,
                 changes=changes.model_dump(mode="json") if changes is not None else None,
-                eml=directory.eml(version).name))
+                eml=directory.eml(version).name,
+                dwc_dp=package_entry(package, directory.package(version)) if package is not None else None))
         except BaseException:
             _discard(directory, version)
             raise
         done = result(version, report, written.records, archive=str(archive), current=str(directory.current_archive),
                       quarantine=str(directory.quarantine(version)), published=published.isoformat(),
-                      report=str(html), amendments=amendments, warnings=str(directory.warnings(version)))
+                      report=str(html), amendments=amendments, warnings=str(directory.warnings(version)),
+                      dwc_dp=str(directory.package(version)) if package is not None else None)
         # Derived from the log from here on: a failure leaves the version published, and the next run's
         # PublicationDirectory.recover() completes what is missing.
         problems = []

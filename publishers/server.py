@@ -11,7 +11,8 @@ crawler asks so, and re-indexes only when an archive changed), ``HEAD``, byte ra
 - nothing hidden is served: a path with a segment starting with ``.`` (``.state/``, ``.lock``, ``.work/``, the
   ``.<name>.partial`` files of a write in progress) or ending in ``.partial`` is 404, as is a folder (no listing);
   the site root answers ``index.html``;
-- a dataset's current copies (``<shortname>/dwca.zip`` and ``eml.xml``) are answered from the version its log
+- a dataset's current copies (``<shortname>/dwca.zip``, ``eml.xml`` and ``dwc-dp.zip``, its Darwin Core Data
+  Package) are answered from the version its log
   (``publications.json``, the commit point of a publication) names as the latest: the same file once the run has
   swapped them (they are hard links), and the committed version, not the one before it, should a run be killed
   between its commit and the swap (the next run repairs the files themselves).
@@ -29,7 +30,7 @@ from starlette.datastructures import Headers
 from starlette.types import Scope
 
 from mobilise.publishers.feeds import DCAT, INDEX, RSS
-from mobilise.publishers.publication import CURRENT_ARCHIVE, CURRENT_EML, LOG_NAME, PublicationLog
+from mobilise.publishers.publication import CURRENT_ARCHIVE, CURRENT_EML, CURRENT_PACKAGE, LOG_NAME, PublicationLog
 
 UTF8 = "; charset=utf-8"
 CONTENT_TYPES = {  # suffix -> Content-Type
@@ -71,9 +72,10 @@ class PublicationFiles(StaticFiles):
         return INDEX if path in (".", "") else self.committed(path)
 
     def committed(self, path: str) -> str:
-        """`path`, or for a dataset's current archive or EML the file of the version its log names as latest."""
+        """`path`, or for a dataset's current archive, EML or Data Package the file of the version its log names as
+        latest (a latest version without a package: the path as it is, which a finished run has removed)."""
         parts = PurePosixPath(path).parts
-        if len(parts) != 2 or parts[1] not in (CURRENT_ARCHIVE, CURRENT_EML) or hidden(path):
+        if len(parts) != 2 or parts[1] not in (CURRENT_ARCHIVE, CURRENT_EML, CURRENT_PACKAGE) or hidden(path):
             return path
         folder = Path(self.directory) / parts[0]
         if not (folder / LOG_NAME).is_file():
@@ -82,7 +84,8 @@ class PublicationFiles(StaticFiles):
             latest = PublicationLog(folder).latest()
         except (OSError, ValueError, TypeError, KeyError):  # a damaged log: serve the files as they are
             return path
-        name = None if latest is None else latest.archive if parts[1] == CURRENT_ARCHIVE else latest.eml
+        name = None if latest is None else {CURRENT_ARCHIVE: latest.archive, CURRENT_EML: latest.eml,
+                                            CURRENT_PACKAGE: (latest.dwc_dp or {}).get("file")}[parts[1]]
         return f"{parts[0]}/{name}" if name and (folder / name).is_file() else path
 
     async def get_response(self, path: str, scope: Scope) -> Response:
