@@ -43,6 +43,8 @@ def _print_result(result: dict, as_json: bool) -> None:
         typer.echo(f"Published {result['dataset']} version {result['version']}: {result['records']} records")
         typer.echo(f"  archive:    {result['archive']}")
         typer.echo(f"  current:    {result['current']}")
+        if result.get("dwc_dp"):
+            typer.echo(f"  data package: {result['dwc_dp']}")
     else:
         typer.echo(f"Validated {result['dataset']} (nothing published): {result['records']} records publishable")
     typer.echo(f"  rejected:   {result['rejected']} (reasons in {result['quarantine']})")
@@ -84,8 +86,8 @@ def _run(config: Path, dry_run: bool, dask_address: str | None, runner: str | No
     scheduler that parses the output always gets one."""
     def failed(message: str, code: int, version: str | None = None, dataset: str | None = None) -> None:
         if as_json:
-            typer.echo(json.dumps({"dataset": dataset, "version": version, "archive": None, "records": None,
-                                   "rejected": None, "error": message.removeprefix("mobilise: "),
+            typer.echo(json.dumps({"dataset": dataset, "version": version, "archive": None, "dwc_dp": None,
+                                   "records": None, "rejected": None, "error": message.removeprefix("mobilise: "),
                                    "exit_status": code}, ensure_ascii=False, sort_keys=True))
         _fail(message, code=code)
 
