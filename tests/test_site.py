@@ -144,7 +144,8 @@ def _harvest(http: httpx.Client, served: Served, tmp_path: Path, log_entry) -> d
     assert (dataset, RDF.type, DCAT.Dataset) in graph
     assert str(graph.value(dataset, ADMS.versionInfo)) == log_entry.version
     assert str(graph.value(dataset, DCTERMS.title)) == entry["title"]
-    distribution = graph.value(dataset, DCAT.distribution)
+    (distribution,) = [d for d in graph.objects(dataset, DCAT.distribution)  # the DwC-A (a DwC-DP is another)
+                       if graph.value(d, DCTERMS["format"]) == rdflib.Literal("dwc-a")]
     assert str(graph.value(distribution, DCAT.downloadURL)) == entry["dwca"]
     assert graph.value(distribution, DCAT.byteSize) == rdflib.Literal(len(archive.content),
                                                                       datatype=NON_NEGATIVE)
