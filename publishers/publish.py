@@ -186,6 +186,7 @@ def _changes(catalog: RunCatalog, directory: PublicationDirectory, table: str,
                       quarantine=catalog.files(catalog.entries("quarantine", table)))
     return diagnose(summary, extracted, previous.records + previous.rejected if previous else None)
 
+
 def package_tables(catalog: RunCatalog, core: str, terms: Sequence[str] | None = None
                    ) -> tuple[Iterator[pa.Table], dict[str, Iterator[pa.Table]]]:
     """The published rows a run's Darwin Core Data Package is derived from, as lazy iterables read one batch at a
@@ -351,7 +352,7 @@ def publish(config: DatasetConfig, catalog: RunCatalog, batches: Sequence[Valida
                                  f"{package.validation}"))
         report, html, _ = write_run_files(None)
         raise PublicationGateError(f"dwc_dp: the Darwin Core Data Package is not valid, so version {version} was "
-                                   f"not published (the number stays unused):\n{package.validation}\n"
+                                   f"not published (its number is never reused):\n{package.validation}\n"
                                    f"Nothing was published; see {html}", report=report, html=html)
     # From the commit to the rebuilt feeds, a SIGTERM or Ctrl-C is held until the end (processes.critical_section):
     # a stop never leaves the current copies or the feeds a version behind the log. After a kill -9 there, the next
