@@ -206,8 +206,10 @@ def package_tables(catalog: RunCatalog, core: str, terms: Sequence[str] | None =
 def package_entry(summary: PackageSummary, path: Path) -> dict:
     """The version log's record of a written package (Publication.dwc_dp): file name, checksum, size and what it
     holds (PackageSummary without the per-layer checks)."""
-    return {"file": path.name, "sha256": sha256_of(path), "bytes": path.stat().st_size,
-            **summary.model_dump(mode="json", exclude={"checks", "target"})}
+    held = summary.model_dump(mode="json", exclude={"checks", "target"})
+    if held.get("validation"):
+        held["validation"] = held["validation"].replace(str(path), path.name)  # the folder may move; the name stays
+    return {"file": path.name, "sha256": sha256_of(path), "bytes": path.stat().st_size, **held}
 
 
 def _discard(directory: PublicationDirectory, version: str) -> None:

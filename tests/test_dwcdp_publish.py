@@ -135,6 +135,7 @@ def test_the_sample_publishes_a_package_with_the_archive_facts(source, sample_db
     assert entry.dwc_dp["file"] == package.name and entry.dwc_dp["bytes"] == package.stat().st_size
     assert entry.dwc_dp["sha256"] == publish_module.sha256_of(package) and entry.dwc_dp["valid"] is True
     assert entry.dwc_dp["tables"]["occurrence"] == result.records == entry.records
+    assert entry.dwc_dp["validation"].startswith(f"DwC-DP {package.name}: valid")
     with zipfile.ZipFile(package) as archive, zipfile.ZipFile(result.archive) as dwca:
         assert archive.read("eml.xml") == dwca.read("eml.xml")  # the same metadata in both formats
         descriptor = json.loads(archive.read("datapackage.json"))
