@@ -278,3 +278,35 @@ def test_run_json_names_the_package(sample_db, tmp_path):
     printed = json.loads(completed.stdout.strip().splitlines()[-1])
     assert printed["dwc_dp"] == str(tmp_path / "output" / printed["dataset"] / f"dwc-dp-{printed['version']}.zip")
     assert validate_package(printed["dwc_dp"]).valid
+
+
+def test_extension_tables_of_the_run_catalog_plug_into_the_package(sqlite_config):
+    """Every table of the run catalog with published (``valid``) batches besides the core goes to the package
+    by its name: here a multimedia table as an extension stage would save it (coreid, then its terms)."""
+    from mobilise.catalog import Entry, RunCatalog
+    from mobilise.extractors.stage import plan_partitions
+    from mobilise.flows import steps
+    from mobilise.mappers.mapping import MappingPlan
+    import pyarrow as pa
+
+    plan = MappingPlan.from_config(sqlite_config)
+    catalog = RunCatalog.create(sqlite_config)
+    try:
+        extracted = [entry for partition in plan_partitions(sqlite_config.source)
+                     for entry in steps.extract(sqlite_config, plan, catalog, partition)]
+        batches = steps.validate_batches(sqlite_config, plan, catalog, steps.map_batches(plan, catalog, extracted),
+                                         steps.find_duplicates(catalog))
+        ids = catalog.load(sorted(b.valid for b in batches)[0], columns=["occurrenceID"])["occurrenceID"]
+        ids = ids.slice(0, 3).to_pylist()
+        catalog.save(Entry("valid", "multimedia", "000001"), pa.table({
+            "coreid": ids, "type": ["StillImage"] * 3, "format": ["image/jpeg"] * 3,
+            "identifier": [f"https://img.example.org/{n}.jpg" for n in range(3)]}))
+        assert catalog.tables("valid") == ["multimedia", "occurrence"]
+        result = steps.publish(sqlite_config, plan, catalog, batches)
+    finally:
+        catalog.remove()
+    tables = _tables(Path(result.dwc_dp))
+    assert [row["accessURI"] for row in tables["media"]] == [f"https://img.example.org/{n}.jpg" for n in range(3)]
+    media_of = {row["media_fk"]: row["materialEntity_fk"] for row in tables["material-media"]}
+    assert sorted(media_of.values()) == sorted(ids)
+    assert validate_package(result.dwc_dp).valid
