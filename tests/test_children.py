@@ -247,3 +247,15 @@ def test_the_same_config_gives_the_same_archive_on_postgresql_and_mariadb(tmp_pa
         result = _publish(config, url, name, monkeypatch)
         assert (result.records, result.issues["LIST_SEPARATOR_IN_VALUE"]) == (4, 1), name
         assert _core_file(result.archive) == expected, name
+
+
+@pytest.mark.prefect
+def test_the_prefect_flow_extracts_the_children_before_mapping(prefect_api, tmp_path, monkeypatch):
+    from mobilise.flows.publish import publish_dataset
+
+    config = _env_config(tmp_path)
+    staged = _publish(config, f"sqlite:///{tmp_path / 'collection.sqlite'}", "staged", monkeypatch)
+    monkeypatch.setenv("CHILDREN_OUTPUT", "out-flow")
+    result = publish_dataset(str(config))
+    assert (result["records"], result["issues"]["LIST_SEPARATOR_IN_VALUE"]) == (4, 1)
+    assert _core_file(Path(result["archive"])) == _core_file(staged.archive)
