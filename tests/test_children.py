@@ -259,3 +259,24 @@ def test_the_prefect_flow_extracts_the_children_before_mapping(prefect_api, tmp_
     result = publish_dataset(str(config))
     assert (result["records"], result["issues"]["LIST_SEPARATOR_IN_VALUE"]) == (4, 1)
     assert _core_file(Path(result["archive"])) == _core_file(staged.archive)
+
+
+def test_a_child_from_a_csv_file_beside_the_config_joins_on_a_text_key(tmp_path, monkeypatch):
+    (tmp_path / "data").mkdir()
+    # the key as text ('1' for the integer id 1) and positions as text ('10' after '9')
+    (tmp_path / "data" / "determinations.csv").write_text(
+        "specimen;n;who\n1;10;Tenth\n1;9;Ninth\n3;1;Other\n1;1;First\n", encoding="utf-8")
+    children = ("children:\n  collectors:\n    table: collector\n    key: specimen_id\n"
+                "  identifications:\n    source: {path: data/determinations.csv, delimiter: \";\"}\n"
+                "    key: specimen\n    order_by: n\n")
+    path = _write_config(tmp_path, f"sqlite:///{tmp_path / 'collection.sqlite'}", "csv", children=children)
+    path.write_text(path.read_text().replace("column: identifier", "column: who"))
+    _fill(f"sqlite:///{tmp_path / 'collection.sqlite'}")
+    config = load_config(path)
+    assert config.children["identifications"].source.path == tmp_path / "data" / "determinations.csv"
+    config.validation.bdq.enabled = False
+    frame = read_core_with_pandas(run_stages(config).archive).set_index("catalogNumber")
+    assert frame.loc["A1", "identifiedBy"] == "First; Ninth; Tenth" and frame.loc["A3", "identifiedBy"] == "Other"
+    assert frame.loc["A2", "identifiedBy"] == ""
+    # without order_by the collectors come in the child's source order (the order they were inserted in)
+    assert frame.loc["A1", "recordedBy"] == "B. Jones | J. Last | A. Smith | I. Ninth"
