@@ -29,7 +29,6 @@ from typing import Mapping, Sequence
 import duckdb
 import pyarrow as pa
 
-from mobilise.mappers.columns import as_text
 
 CHILD_TABLE_PREFIX = "child:"  # a child's table in the run catalog: Entry("extracted", "child:collectors", batch)
 SEPARATOR_MARK = ":separator_in_value"  # suffix of the column naming a value that holds the separator
@@ -83,32 +82,42 @@ def check_child_columns(child: str, joins: Sequence[ChildJoin], columns: Sequenc
                              f"{', '.join(columns)})")
 
 
-def _child_query(joins: list[ChildJoin], core_key: int) -> str:
+def _text(expression: str) -> str:
+    """SQL: `expression` as trimmed text, an empty one as NULL (what the mapper's as_text does in Arrow)."""
+    return f"NULLIF(trim(CAST({expression} AS VARCHAR)), '')"
+
+
+def _child_query(joins: list[ChildJoin], core_key: int, text_columns: set[str]) -> str:
     """SQL joining the registered core keys (``core_keys``: __row, __k0...) to one child's files (the parameter
-    ``$files``, never pasted into the SQL)."""
+    ``$files``, never pasted into the SQL). `text_columns`: the child's columns stored as text, whose order
+    values are compared as numbers where they are numbers (other types keep their own order)."""
     first = joins[0]
     keys = " AND ".join(f"k.__k{i} = c.__k{i}" for i in range(core_key))
-    inner = [f"trim(CAST({_quoted(column)} AS VARCHAR)) AS __k{i}" for i, column in enumerate(first.key)]
+    core = ", ".join(["__row"] + [f"{_text(f'__k{i}')} AS __k{i}" for i in range(core_key)])
+    inner = [f"{_text(_quoted(column))} AS __k{i}" for i, column in enumerate(first.key)]
     columns = sorted({join.column for join in joins})
     value_of = {column: f"__v{i}" for i, column in enumerate(columns)}
-    inner += [f"NULLIF(trim(CAST({_quoted(column)} AS VARCHAR)), '') AS {value_of[column]}" for column in columns]
+    inner += [f"{_text(_quoted(column))} AS {value_of[column]}" for column in columns]
     order = []
     for i, column in enumerate(first.order_by):
         inner.append(f"{_quoted(column)} AS __o{i}")
-        order += [f"TRY_CAST(c.__o{i} AS DOUBLE) NULLS LAST", f"CAST(c.__o{i} AS VARCHAR) NULLS LAST"]
-    order += ["c.filename", "c.file_row_number"]
+        if column in text_columns:
+            order += [f"TRY_CAST(c.__o{i} AS DOUBLE) NULLS LAST", f"c.__o{i} NULLS LAST"]
+        else:
+            order.append(f"c.__o{i} NULLS LAST")
+    # the child's source order: its batches (files, in batch order) and rows
+    position = "(c.file_index::BIGINT << 40) + c.file_row_number"
+    order.append(position)
     outer = []
     for join in joins:
         value = f"c.{value_of[join.column]}"
         outer.append(f"string_agg({value}, {_literal(join.separator)} ORDER BY {', '.join(order)}) "
                      f"FILTER (WHERE {value} IS NOT NULL) AS {_quoted(join.name)}")
-        outer.append(f"arg_min({value}, c.filename || ':' || lpad(CAST(c.file_row_number AS VARCHAR), 20, '0')) "
-                     f"FILTER (WHERE contains({value}, {_literal(join.separator)})) "
+        outer.append(f"arg_min({value}, {position}) FILTER (WHERE contains({value}, {_literal(join.separator)})) "
                      f"AS {_quoted(join.name + SEPARATOR_MARK)}")
-    return (f"SELECT k.__row, {', '.join(outer)} FROM core_keys k LEFT JOIN "
-            f"(SELECT {', '.join(inner)}, filename, file_row_number FROM read_parquet($files, "
-            f"union_by_name = true, filename = true, file_row_number = true)) c ON {keys} "
-            f"GROUP BY k.__row ORDER BY k.__row")
+    return (f"SELECT k.__row, {', '.join(outer)} FROM (SELECT {core} FROM core_keys) k LEFT JOIN "
+            f"(SELECT {', '.join(inner)}, file_index, file_row_number FROM read_parquet($files, "
+            f"union_by_name = true, file_row_number = true)) c ON {keys} GROUP BY k.__row ORDER BY k.__row")
 
 
 def join_children(core: pa.Table, key: Sequence[str], joins: Sequence[ChildJoin],
@@ -123,7 +132,7 @@ def join_children(core: pa.Table, key: Sequence[str], joins: Sequence[ChildJoin]
     """
     columns: dict[str, pa.Array] = {}
     rows = pa.array(range(core.num_rows), pa.int64())
-    keys = pa.table({"__row": rows, **{f"__k{i}": as_text(core[name]) for i, name in enumerate(key)}})
+    keys = pa.table({"__row": rows, **{f"__k{i}": core[name] for i, name in enumerate(key)}})
     by_child: dict[str, list[ChildJoin]] = {}
     for join in joins:
         by_child.setdefault(join.child, []).append(join)
@@ -135,12 +144,13 @@ def join_children(core: pa.Table, key: Sequence[str], joins: Sequence[ChildJoin]
             for join in child_joins:
                 columns[join.name] = columns[join.name + SEPARATOR_MARK] = pa.nulls(core.num_rows, pa.string())
             continue
-        names = connection.sql("SELECT * FROM read_parquet($files) LIMIT 0",
-                               params={"files": child_files[:1]}).columns
-        check_child_columns(child, child_joins, names)
+        schema = connection.sql("SELECT * FROM read_parquet($files, union_by_name = true) LIMIT 0",
+                                params={"files": child_files})
+        check_child_columns(child, child_joins, schema.columns)
+        text_columns = {name for name, kind in zip(schema.columns, schema.types) if str(kind) == "VARCHAR"}
         connection.register("core_keys", keys)
         try:
-            joined = connection.sql(_child_query(child_joins, len(key)),
+            joined = connection.sql(_child_query(child_joins, len(key), text_columns),
                                     params={"files": child_files}).to_arrow_table()
         finally:
             connection.unregister("core_keys")
