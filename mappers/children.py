@@ -14,8 +14,10 @@ child, and the same on every source database, so one config runs unchanged on SQ
 :func:`join_children` adds to a core batch, for each (child, column), the column ``<child>.<column>`` (the joined
 text, null where the record has no non-empty value) and, where one of the record's values holds the separator
 itself (it would be split there by whoever reads the term), ``<child>.<column>`` + :data:`SEPARATOR_MARK` with
-the first such value; the mapper (mappers/mapping.py) reads the first as an ordinary column and flags the second
-LIST_SEPARATOR_IN_VALUE on the term.
+the first such value, and ``<child>.<column>`` + :data:`UNDECODABLE_MARK` with the first value the extractor
+could not decode (extractors/base.py UNDECODABLE_COLUMN, its bytes escaped); the mapper (mappers/mapping.py)
+reads the first as an ordinary column and flags LIST_SEPARATOR_IN_VALUE (a warning) and TEXT_ENCODING_INVALID (an
+error, as for a core value) on the term.
 
 Keys are compared as trimmed text on both sides (an integer key 17 in the core and '17' in a CSV child match);
 order columns compare as numbers when they are numbers (position 10 after 9), else as text; ties, and a child
@@ -23,15 +25,19 @@ without ``order_by``, keep the child's source order (its batch and row).
 """
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Mapping, Sequence
 
 import duckdb
 import pyarrow as pa
 
+from mobilise.extractors.base import UNDECODABLE_COLUMN
+
 
 CHILD_TABLE_PREFIX = "child:"  # a child's table in the run catalog: Entry("extracted", "child:collectors", batch)
 SEPARATOR_MARK = ":separator_in_value"  # suffix of the column naming a value that holds the separator
+UNDECODABLE_MARK = ":undecodable"  # suffix of the column naming a value the extractor could not decode
 
 
 def child_table(name: str) -> str:
@@ -87,10 +93,11 @@ def _text(expression: str) -> str:
     return f"NULLIF(trim(CAST({expression} AS VARCHAR)), '')"
 
 
-def _child_query(joins: list[ChildJoin], core_key: int, text_columns: set[str]) -> str:
+def _child_query(joins: list[ChildJoin], core_key: int, text_columns: set[str], marked: bool) -> str:
     """SQL joining the registered core keys (``core_keys``: __row, __k0...) to one child's files (the parameter
     ``$files``, never pasted into the SQL). `text_columns`: the child's columns stored as text, whose order
-    values are compared as numbers where they are numbers (other types keep their own order)."""
+    values are compared as numbers where they are numbers (other types keep their own order); `marked`: the
+    files have the extractor's UNDECODABLE_COLUMN."""
     first = joins[0]
     keys = " AND ".join(f"k.__k{i} = c.__k{i}" for i in range(core_key))
     core = ", ".join(["__row"] + [f"{_text(f'__k{i}')} AS __k{i}" for i in range(core_key)])
@@ -98,6 +105,8 @@ def _child_query(joins: list[ChildJoin], core_key: int, text_columns: set[str]) 
     columns = sorted({join.column for join in joins})
     value_of = {column: f"__v{i}" for i, column in enumerate(columns)}
     inner += [f"{_text(_quoted(column))} AS {value_of[column]}" for column in columns]
+    if marked:
+        inner.append(f"{_quoted(UNDECODABLE_COLUMN)} AS __u")
     order = []
     for i, column in enumerate(first.order_by):
         inner.append(f"{_quoted(column)} AS __o{i}")
@@ -115,6 +124,10 @@ def _child_query(joins: list[ChildJoin], core_key: int, text_columns: set[str]) 
                      f"FILTER (WHERE {value} IS NOT NULL) AS {_quoted(join.name)}")
         outer.append(f"arg_min({value}, {position}) FILTER (WHERE contains({value}, {_literal(join.separator)})) "
                      f"AS {_quoted(join.name + SEPARATOR_MARK)}")
+        undecodable = f"contains(c.__u, {_literal(json.dumps(join.column, ensure_ascii=False))})" if marked \
+            else "false"
+        outer.append(f"arg_min({value}, {position}) FILTER (WHERE {undecodable}) "
+                     f"AS {_quoted(join.name + UNDECODABLE_MARK)}")
     return (f"SELECT k.__row, {', '.join(outer)} FROM (SELECT {core} FROM core_keys) k LEFT JOIN "
             f"(SELECT {', '.join(inner)}, file_index, file_row_number FROM read_parquet($files, "
             f"union_by_name = true, file_row_number = true)) c ON {keys} GROUP BY k.__row ORDER BY k.__row")
@@ -142,20 +155,22 @@ def join_children(core: pa.Table, key: Sequence[str], joins: Sequence[ChildJoin]
         child_files = list(files.get(child, ()))
         if not child_files or core.num_rows == 0:
             for join in child_joins:
-                columns[join.name] = columns[join.name + SEPARATOR_MARK] = pa.nulls(core.num_rows, pa.string())
+                for name in (join.name, join.name + SEPARATOR_MARK, join.name + UNDECODABLE_MARK):
+                    columns[name] = pa.nulls(core.num_rows, pa.string())
             continue
         schema = connection.sql("SELECT * FROM read_parquet($files, union_by_name = true) LIMIT 0",
                                 params={"files": child_files})
         check_child_columns(child, child_joins, schema.columns)
         text_columns = {name for name, kind in zip(schema.columns, schema.types) if str(kind) == "VARCHAR"}
+        marked = UNDECODABLE_COLUMN in schema.columns
         connection.register("core_keys", keys)
         try:
-            joined = connection.sql(_child_query(child_joins, len(key), text_columns),
+            joined = connection.sql(_child_query(child_joins, len(key), text_columns, marked),
                                     params={"files": child_files}).to_arrow_table()
         finally:
             connection.unregister("core_keys")
         for join in child_joins:
-            for name in (join.name, join.name + SEPARATOR_MARK):
+            for name in (join.name, join.name + SEPARATOR_MARK, join.name + UNDECODABLE_MARK):
                 columns[name] = joined[name].cast(pa.string()).combine_chunks()
     for name, values in columns.items():
         core = core.append_column(name, values) if name not in core.column_names else \

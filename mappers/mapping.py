@@ -23,7 +23,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from mobilise.extractors.base import UNDECODABLE_COLUMN
-from mobilise.mappers.children import SEPARATOR_MARK, ChildJoin
+from mobilise.mappers.children import SEPARATOR_MARK, UNDECODABLE_MARK, ChildJoin
 from mobilise.mappers.columns import as_text
 from mobilise.mappers.coordinates import convert_points, interpret_coordinate
 from mobilise.mappers.dates import (DEFAULT_DATE_ORDER, SPECIFY_PRECISIONS, AssembledDates, apply_mask,
@@ -237,17 +237,18 @@ def _authorship(values: pa.Array, term: str, part: str) -> tuple[pa.Array, list[
 def _child_values(batch: pa.RecordBatch, term: str, source: TermSource
                   ) -> tuple[pa.Array, list[tuple[int, str, str, str]]]:
     """A child source's joined values (the column mappers/children.py join_children added) and
-    LIST_SEPARATOR_IN_VALUE (row, term, flag, the value holding the separator) where a joined value held it."""
+    LIST_SEPARATOR_IN_VALUE (row, term, flag, the value holding the separator) where a joined value held it, and
+    TEXT_ENCODING_INVALID (the value with its undecodable bytes escaped) where one could not be decoded."""
     names = batch.schema.names
     if source.child_column not in names:
         raise MappingError(f"mapping.{term}: the batch has no {source.child_column}: join child "
                            f"'{source.child}' into it first (mappers/children.py join_children)")
     issues = []
-    mark = source.child_column + SEPARATOR_MARK
-    if mark in names:
-        marks = batch.column(mark)
-        rows = np.flatnonzero(pc.is_valid(marks).to_numpy(zero_copy_only=False))
-        issues = [(int(row), term, "LIST_SEPARATOR_IN_VALUE", marks[int(row)].as_py()) for row in rows]
+    for suffix, flag in ((SEPARATOR_MARK, "LIST_SEPARATOR_IN_VALUE"), (UNDECODABLE_MARK, "TEXT_ENCODING_INVALID")):
+        if source.child_column + suffix in names:
+            marks = batch.column(source.child_column + suffix)
+            rows = np.flatnonzero(pc.is_valid(marks).to_numpy(zero_copy_only=False))
+            issues += [(int(row), term, flag, marks[int(row)].as_py()) for row in rows]
     return as_text(batch.column(source.child_column)), issues
 
 

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from mobilise.mappers.children import SEPARATOR_MARK, ChildJoin, ChildJoinError, join_children
 from mobilise.mappers.mapping import MappingError, MappingPlan, map_batch
 from mobilise.settings import ConfigError, load_config
-from tests.pipeline_helpers import read_core_with_pandas, run_stages
+from tests.pipeline_helpers import read_core_with_pandas, read_quarantine, run_stages
 from tests.services import mariadb_db, postgres_db  # noqa: F401  (fixtures)
 
 
@@ -280,3 +280,20 @@ def test_a_child_from_a_csv_file_beside_the_config_joins_on_a_text_key(tmp_path,
     assert frame.loc["A2", "identifiedBy"] == ""
     # without order_by the collectors come in the child's source order (the order they were inserted in)
     assert frame.loc["A1", "recordedBy"] == "B. Jones | J. Last | A. Smith | I. Ninth"
+
+
+def test_a_child_value_that_is_not_utf8_keeps_its_record_out_as_a_core_value_would(tmp_path):
+    import sqlite3
+
+    database = tmp_path / "collection.sqlite"
+    _fill(f"sqlite:///{database}")
+    with sqlite3.connect(database) as connection:  # 'Liège' in Latin-1, not UTF-8
+        connection.execute("UPDATE collector SET agent_name = CAST(x'4C69E86765' AS TEXT) WHERE agent_name = 'C. Only'")
+    config = load_config(_write_config(tmp_path, f"sqlite:///{database}"))
+    config.validation.bdq.enabled = False
+    result = run_stages(config)
+    assert (result.extracted, result.records, result.rejected) == (4, 3, 1)
+    quarantine = read_quarantine(result.quarantine)
+    assert quarantine["catalogNumber"].tolist() == ["A3"]
+    assert quarantine["reasons"].str.contains("TEXT_ENCODING_INVALID").all()
+    assert "A3" not in set(read_core_with_pandas(result.archive)["catalogNumber"])
