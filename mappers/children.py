@@ -84,8 +84,9 @@ def check_child_columns(child: str, joins: Sequence[ChildJoin], columns: Sequenc
     needed = set().union(*(join.child_columns for join in joins if join.child == child))
     missing = sorted(needed - set(columns))
     if missing:
+        present = [column for column in columns if column != UNDECODABLE_COLUMN]
         raise ChildJoinError(f"children.{child}: column(s) {', '.join(missing)} not in the child table (it has: "
-                             f"{', '.join(columns)})")
+                             f"{', '.join(present)})")
 
 
 def _text(expression: str) -> str:

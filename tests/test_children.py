@@ -297,3 +297,17 @@ def test_a_child_value_that_is_not_utf8_keeps_its_record_out_as_a_core_value_wou
     assert quarantine["catalogNumber"].tolist() == ["A3"]
     assert quarantine["reasons"].str.contains("TEXT_ENCODING_INVALID").all()
     assert "A3" not in set(read_core_with_pandas(result.archive)["catalogNumber"])
+
+
+def test_a_column_the_child_or_the_core_lacks_stops_the_run_naming_its_key(tmp_path):
+    database = tmp_path / "collection.sqlite"
+    _fill(f"sqlite:///{database}")
+    wrong_child = _write_config(tmp_path, f"sqlite:///{database}", "child")
+    wrong_child.write_text(wrong_child.read_text().replace("column: agent_orcid", "column: orcid"))
+    with pytest.raises(ChildJoinError, match=r"children.collectors: column\(s\) orcid not in the child table \(it "
+                                             r"has: specimen_id, collector_order, agent_name, agent_orcid\)"):
+        run_stages(load_config(wrong_child))
+    wrong_key = _write_config(tmp_path, f"sqlite:///{database}", "key", key="  key: specimen\n")
+    with pytest.raises(MappingError, match=r"source.key: column\(s\) specimen not in the source"):
+        run_stages(load_config(wrong_key))
+    assert not (tmp_path / "out-child" / "children-child" / "dwca.zip").exists()
