@@ -88,6 +88,7 @@ def run(db: Path, output: Path, config_path: Path, workers: int, engine: str | N
         plan = MappingPlan.from_config(config)
         catalog = RunCatalog.create(config)
         partitions = plan_partitions(config.source)
+        steps.extract_children(config, plan, catalog)  # the child tables (children:) every map joins
         extracts = [submit(steps.extract, config, plan, catalog, partition) for partition in partitions]
         maps = []
         for done in as_completed(extracts):

@@ -48,6 +48,11 @@ def extract_task(config_path: str, plan: MappingPlan, catalog: RunCatalog,
     return steps.extract(load_config(config_path), plan, catalog, partition, window)
 
 
+@task(name="extract children")
+def children_task(config_path: str, plan: MappingPlan, catalog: RunCatalog) -> list[Entry]:
+    return steps.extract_children(load_config(config_path), plan, catalog)
+
+
 @task(name="map")
 def map_task(plan: MappingPlan, catalog: RunCatalog, extracted: list[Entry]) -> list[Entry]:
     return steps.map_batches(plan, catalog, extracted)
@@ -332,7 +337,11 @@ def _publish(config_path: str, config: DatasetConfig, catalog: RunCatalog, dry_r
     # later validated, together by one task as soon as it is extracted, while other partitions are still being
     # read. A source read as a whole has its batches mapped and validated by one task each, in parallel.
     partitions = partitions_task(config_path)
+    # the child tables (children:) are read beside the core; every map task joins them, so maps wait for them
+    children = children_task.submit(config_path, plan, catalog) if plan.children else None
     extracted = [extract_task.submit(config_path, plan, catalog, partition, window) for partition in partitions]
+    if children is not None:
+        children.result()
     mapped_futures = [map_task.submit(plan, catalog, group)
                       for done in as_completed(extracted) for group in steps.task_groups(done.result(), partitions)]
     wait(mapped_futures)

@@ -9,11 +9,14 @@ from __future__ import annotations
 
 from datetime import date
 
+import duckdb
+
 from mobilise.catalog import CORE, Entry, RunCatalog, batch_name
 from mobilise.extractors.base import Window, windowed
 from mobilise.extractors.partitions import Partition
 from mobilise.extractors.stage import extract_partition
 from mobilise.flags import severities
+from mobilise.mappers.children import check_child_columns, child_table, join_children
 from mobilise.mappers.mapping import MappingPlan, map_batch
 from mobilise.publishers.changes import record_hashes
 from mobilise.publishers.dwca import core_terms, deflate_rows
@@ -22,7 +25,7 @@ from mobilise.publishers.publish import RunResult, ValidatedBatch
 from mobilise.publishers.publish import publish as publish_stage
 from mobilise.publishers.report import batch_fragment
 from mobilise.settings import DatasetConfig
-from mobilise.validators.dataset import duplicate_ids, duplicate_triplets, triplet_keys
+from mobilise.validators.dataset import MEMORY_LIMIT, duplicate_ids, duplicate_triplets, triplet_keys
 from mobilise.validators.quality import quarantine_table, warnings_table
 from mobilise.validators.quality import validate as validate_stage
 from mobilise.validators.registry import CheckContext
@@ -50,13 +53,39 @@ def extract(config: DatasetConfig, plan: MappingPlan, catalog: RunCatalog,
                              plan.check_columns)
 
 
+def extract_children(config: DatasetConfig, plan: MappingPlan, catalog: RunCatalog) -> list[Entry]:
+    """extracted/<batch> of table ``child:<name>`` for each child table the mapping reads (config ``children:``,
+    read whole from its own source or the core's database); the first batch of each is checked for the columns
+    its joins read (mappers/children.py ChildJoinError otherwise). Must run before map_batches."""
+    entries: list[Entry] = []
+    for name in dict.fromkeys(join.child for join in plan.children):
+        source = config.children[name].source_of(config.source)
+        entries += extract_partition(
+            source, None, lambda n, table, name=name: catalog.save(Entry("extracted", child_table(name),
+                                                                         batch_name(n)), table),
+            lambda columns, name=name: check_child_columns(name, plan.children, columns))
+    return entries
+
+
 def map_batches(plan: MappingPlan, catalog: RunCatalog, extracted: list[Entry]) -> list[Entry]:
-    """extracted/<batch> -> mapped/<batch> and mapping_issues/<batch>; returns the mapped entries."""
+    """extracted/<batch> (with the child columns the mapping reads joined in: mappers/children.py, over the
+    children's extracted batches) -> mapped/<batch> and mapping_issues/<batch>; returns the mapped entries."""
+    files = {join.child: catalog.files(catalog.entries("extracted", child_table(join.child)))
+             for join in plan.children}
+    connection = duckdb.connect(config={"memory_limit": MEMORY_LIMIT,
+                                        "temp_directory": str(catalog.scratch("duckdb"))}) if files else None
     mapped = []
-    for entry in extracted:
-        table, issues = map_batch(catalog.load(entry), plan)
-        catalog.save(entry.of("mapping_issues"), issues)
-        mapped.append(catalog.save(entry.of("mapped"), table))
+    try:
+        for entry in extracted:
+            table = catalog.load(entry)
+            if connection is not None:
+                table = join_children(table, plan.core_key, plan.children, files, connection)
+            table, issues = map_batch(table, plan)
+            catalog.save(entry.of("mapping_issues"), issues)
+            mapped.append(catalog.save(entry.of("mapped"), table))
+    finally:
+        if connection is not None:
+            connection.close()
     return mapped
 
 

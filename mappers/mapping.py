@@ -23,6 +23,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from mobilise.extractors.base import UNDECODABLE_COLUMN
+from mobilise.mappers.children import SEPARATOR_MARK, UNDECODABLE_MARK, ChildJoin
 from mobilise.mappers.columns import as_text
 from mobilise.mappers.coordinates import convert_points, interpret_coordinate
 from mobilise.mappers.dates import (DEFAULT_DATE_ORDER, SPECIFY_PRECISIONS, AssembledDates, apply_mask,
@@ -52,6 +53,10 @@ class MappingPlan:
     namespace: uuid.UUID
     lookups: dict[str, dict[str, str]] = field(default_factory=dict)  # term -> its lookup table (read once a run)
     coordinates: CoordinatesConfig | None = None  # the config's coordinates section (projected x/y to WGS84)
+    # the child columns the terms read, joined into each core batch before mapping (mappers/children.py), and the
+    # core key they are joined on (source.key)
+    children: tuple[ChildJoin, ...] = ()
+    core_key: tuple[str, ...] = ()
     terms: list[str] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -78,22 +83,41 @@ class MappingPlan:
             elif source.date is not None:  # a date term without an interpreter of its own
                 chosen[term] = partial(interpret_date, invalid_flag="DATE_INVALID", order=config.source.date_order)
         verbatim = {t: v for t, v in VERBATIM_TERM.items() if t in chosen and v not in config.mapping}
-        return cls(dict(config.mapping), chosen, verbatim, dataset_namespace(config), coordinates=config.coordinates)
+        return cls(dict(config.mapping), chosen, verbatim, dataset_namespace(config), coordinates=config.coordinates,
+                   children=child_joins(config), core_key=tuple(config.core_key) if config.children else ())
 
     @property
     def source_columns(self) -> set[str]:
-        columns = {column for source in self.sources.values() for column in source.columns}
-        return columns | set(self.coordinates.columns if self.coordinates is not None else ())
+        """The core source's columns the mapping reads (a child source's columns are joined in later, and the
+        child's own are checked by mappers/children.py); with children, the core key too."""
+        columns = {column for source in self.sources.values() if source.child is None for column in source.columns}
+        return columns | set(self.coordinates.columns if self.coordinates is not None else ()) | set(self.core_key)
 
     def check_columns(self, columns: list[str]) -> None:
         missing = sorted(self.source_columns - set(columns))
         if missing:
-            where = [f"mapping.{t}" for t, s in self.sources.items() if set(s.columns) & set(missing)]
+            where = [f"mapping.{t}" for t, s in self.sources.items()
+                     if s.child is None and set(s.columns) & set(missing)]
+            if set(self.core_key) & set(missing):
+                where.append("source.key")
             if self.coordinates is not None and set(self.coordinates.columns) & set(missing):
                 where.append("coordinates")
             present = [column for column in columns if column != UNDECODABLE_COLUMN]
             raise MappingError(f"{', '.join(where)}: column(s) {', '.join(missing)} not in the source "
                                f"(the source has: {', '.join(present)})")
+
+
+def child_joins(config: DatasetConfig) -> tuple[ChildJoin, ...]:
+    """The (child, column) pairs the mapping's child sources read, each once, with their child's key, order and
+    the term's separator (settings.child_problems has made sure one column has one separator)."""
+    joins: dict[str, ChildJoin] = {}
+    for source in config.mapping.values():
+        if source.child is not None and source.child_column not in joins:
+            child = config.children[source.child]
+            joins[source.child_column] = ChildJoin(
+                source.child, source.column, tuple(child.key_columns), tuple(child.order_columns),
+                source.separator if source.separator is not None else JOIN_SEPARATOR)
+    return tuple(joins.values())
 
 
 def dataset_namespace(config: DatasetConfig) -> uuid.UUID:
@@ -210,6 +234,24 @@ def _authorship(values: pa.Array, term: str, part: str) -> tuple[pa.Array, list[
     return result, _misses(encoded, [not s.split for s in splits], distinct, term, "NAME_AUTHORSHIP_UNSPLIT")
 
 
+def _child_values(batch: pa.RecordBatch, term: str, source: TermSource
+                  ) -> tuple[pa.Array, list[tuple[int, str, str, str]]]:
+    """A child source's joined values (the column mappers/children.py join_children added) and
+    LIST_SEPARATOR_IN_VALUE (row, term, flag, the value holding the separator) where a joined value held it, and
+    TEXT_ENCODING_INVALID (the value with its undecodable bytes escaped) where one could not be decoded."""
+    names = batch.schema.names
+    if source.child_column not in names:
+        raise MappingError(f"mapping.{term}: the batch has no {source.child_column}: join child "
+                           f"'{source.child}' into it first (mappers/children.py join_children)")
+    issues = []
+    for suffix, flag in ((SEPARATOR_MARK, "LIST_SEPARATOR_IN_VALUE"), (UNDECODABLE_MARK, "TEXT_ENCODING_INVALID")):
+        if source.child_column + suffix in names:
+            marks = batch.column(source.child_column + suffix)
+            rows = np.flatnonzero(pc.is_valid(marks).to_numpy(zero_copy_only=False))
+            issues += [(int(row), term, flag, marks[int(row)].as_py()) for row in rows]
+    return as_text(batch.column(source.child_column)), issues
+
+
 def source_values(batch: pa.RecordBatch, term: str, source: TermSource, namespace: uuid.UUID,
                   lookups: dict[str, dict[str, str]] | None = None
                   ) -> tuple[pa.Array, list[tuple[int, str, str, str]]]:
@@ -218,6 +260,8 @@ def source_values(batch: pa.RecordBatch, term: str, source: TermSource, namespac
     REGEX_NO_MATCH, a value not in its lookup table LOOKUP_NO_MATCH (`lookups`: term -> table, MappingPlan's),
     a name whose authorship cannot be split NAME_AUTHORSHIP_UNSPLIT, each with the source value.
     (A date source is assembled by map_batch: see _dates.)"""
+    if source.child is not None:
+        return _child_values(batch, term, source)
     if source.regex is not None:
         return _regex(as_text(batch.column(source.regex.column)), source.regex.compiled, term)
     if source.lookup is not None:

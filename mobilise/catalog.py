@@ -21,6 +21,7 @@ Run folder ``<work directory>/<run id>/``::
     <table>/duplicates.parquet              ids used by more than one row of the table (whole-table dataset)
     <table>/duplicate_triplets.parquet      institutionCode + collectionCode + catalogNumber used by more than one
                                             row of the table (whole-table dataset)
+    child:<name>/extracted/<batch>.parquet  a child table's rows as read (config children:, mappers/children.py)
     scratch/<name>/                         working space of a query that spills to disk (DuckDB)
     .alive                                  the live-run marker: flock'd by the process that created the run
                                             as long as it lives (:meth:`RunCatalog.purge_stale`)

@@ -69,6 +69,9 @@ _FLAGS = [
     Flag("LOOKUP_NO_MATCH", "warning", "the source value is not in the term's lookup table: no value published, the "
          "source value kept (the run report counts these values, so the table can be extended)", False,
          removes_value=True),
+    Flag("LIST_SEPARATOR_IN_VALUE", "warning", "a value joined from a child table into the term (one collector of "
+         "recordedBy) holds the list separator itself, so whoever splits the term splits that value too: the "
+         "value shown; published as joined (change the separator or the value)", False),
     Flag("NAME_AUTHORSHIP_UNSPLIT", "warning", "GBIF's name parser could not read the name (a virus, a formula, "
          "text it leaves unparsed) or its authorship differs from the text: no authorship split off, the name "
          "kept whole", False),

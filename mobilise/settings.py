@@ -30,7 +30,8 @@ TEMPLATE_FIELD = re.compile(r"\{([^{}]+)\}")
 Severity = Literal["error", "warning", "info"]
 #: a term's source kinds, exactly one per term (TermSource)
 SOURCE_KINDS = ("column", "constant", "template", "uuid5", "join", "date", "regex", "lookup", "authorship_of",
-                "without_authorship")
+                "without_authorship", "child")
+CHILD_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")  # a child's name: it names columns (collectors.agent_name)
 JOIN_SEPARATOR = " | "  # Darwin Core's recommended separator of list values (recordedBy, associatedMedia, ...)
 
 
@@ -247,6 +248,9 @@ class SourceConfig(Strict):
         "Darwin Core Archive: which of its files to read: core (the default), or an extension by its rowType IRI "
         "(http://rs.gbif.org/terms/1.0/Multimedia), the last part of it (Multimedia) or its file name in meta.xml "
         "(multimedia.txt)"))
+    key: str | list[str] | None = Field(None, description=(
+        "the core record's key column(s) in the source, which child tables (children.<name>.key) and extension "
+        "tables refer to; default: the columns occurrenceID is made from"))
     _window: Any = PrivateAttr(None)  # a run's Window over modified_column (extractors/base.py windowed)
 
     @model_validator(mode="after")
@@ -262,6 +266,11 @@ class SourceConfig(Strict):
         if bool(self.query) == bool(self.table):
             raise ValueError("give exactly one of 'query' or 'table'")
         return self
+
+    @field_validator("key")
+    @classmethod
+    def _named_key(cls, value: str | list[str] | None) -> str | list[str] | None:
+        return _column_list(value, "key: specimen_id or key: [collection, number]")
 
     @field_validator("path")
     @classmethod
@@ -470,7 +479,11 @@ class TermSource(Strict):
                                                    "'{prefix}[-{number}]' leaves '-{number}' out when empty")
     uuid5: str | None = Field(None, description="template whose text is hashed to a name-based UUID (urn:uuid:)")
     join: list[str] | None = Field(None, description="columns whose non-empty values are joined with 'separator'")
-    separator: str | None = Field(None, description=f"join only: text between the values (default '{JOIN_SEPARATOR}')")
+    child: str | None = Field(None, description=(
+        "a child table's name (children: ...): the term is its `column`'s non-empty values for the record, in "
+        "the child's order_by, joined with `separator` (mappers/children.py)"))
+    separator: str | None = Field(None, description=f"join and child: text between the values (default "
+                                                    f"'{JOIN_SEPARATOR}')")
     end: str | DateSource | None = Field(None, description=(
         "eventDate only: column holding the end of the interval, or with `date` the end's parts ({year, month, "
         "day} or {column, mask})"))
@@ -487,6 +500,11 @@ class TermSource(Strict):
     @model_validator(mode="after")
     def _exactly_one_source(self) -> "TermSource":
         given = [k for k in SOURCE_KINDS if getattr(self, k) is not None]
+        if self.child is not None:  # {child: collectors, column: agent_name}: the column is the child's
+            if not isinstance(self.column, str):
+                raise ValueError("a child source names one column of the child table: {child: "
+                                 f"{self.child}, column: agent_name}}")
+            given.remove("column")
         if len(given) != 1:
             raise ValueError(f"give exactly one of {', '.join(repr(k) for k in SOURCE_KINDS[:-1])} or "
                              f"'{SOURCE_KINDS[-1]}'" + (f" (got {', '.join(given)})" if given else ""))
@@ -517,14 +535,28 @@ class TermSource(Strict):
     @field_validator("separator")
     @classmethod
     def _separator_of_join(cls, value: str | None, info: ValidationInfo) -> str | None:
-        if value is not None and info.data.get("join") is None:
-            raise ValueError("'separator' applies to join only (join: [column_a, column_b], separator: ' | ')")
+        if value is not None and info.data.get("join") is None and info.data.get("child") is None:
+            raise ValueError("'separator' applies to join and child only (join: [column_a, column_b], separator: "
+                             "' | ')")
         return value
 
     @field_validator("vocabulary")
     @classmethod
     def _known_vocabulary(cls, value: str | None) -> str | None:
         return None if value is None else _vocabulary_name(value)
+
+    @field_validator("child")
+    @classmethod
+    def _child_name(cls, value: str | None) -> str | None:
+        if value is not None and not CHILD_NAME.match(value):
+            raise ValueError(f"'{value}' is no child name: letters, digits and _ (the name under children:)")
+        return value
+
+    @property
+    def child_column(self) -> str | None:
+        """The column a child source reads in the core batch once its child is joined
+        (``collectors.agent_name``: mappers/children.py); None for other sources."""
+        return f"{self.child}.{self.column}" if self.child is not None else None
 
     @property
     def parts(self) -> tuple[TemplatePart, ...]:
@@ -534,8 +566,10 @@ class TermSource(Strict):
 
     @property
     def columns(self) -> list[str]:
-        """Source columns this term reads."""
-        if self.column is not None:
+        """Source columns this term reads (a child source: the joined column, ``collectors.agent_name``)."""
+        if self.child is not None:
+            names = [self.child_column]
+        elif self.column is not None:
             names = [self.column] if isinstance(self.column, str) else list(self.column)
         elif self.join is not None:
             names = list(self.join)
@@ -848,6 +882,63 @@ def _occurrence_term(name: str) -> str:
 OccurrenceTerm = Annotated[str, AfterValidator(_occurrence_term)]
 
 
+def _column_list(value: str | list[str] | None, example: str) -> str | list[str] | None:
+    names = [value] if isinstance(value, str) else value
+    if value is not None and (not names or not all(isinstance(n, str) and n.strip() for n in names)):
+        raise ValueError(f"name a column or a list of columns, e.g. {example}")
+    return value
+
+
+def _as_list(value: str | list[str] | None) -> list[str]:
+    return [] if value is None else [value] if isinstance(value, str) else list(value)
+
+
+class ChildConfig(Strict):
+    """A child table: many rows per core record (collectors, identifications, media), read once per run and joined
+    to each core batch by mappers/children.py, so that a core term can be its values joined with a separator
+    (``recordedBy: {child: collectors, column: agent_name}``) without dialect-specific SQL (group_concat,
+    string_agg). ``query`` or ``table`` are read from the core source's database; ``source`` is any other source
+    (a CSV file, another database)."""
+
+    query: str | None = Field(None, description="SQL on the core source's database returning the child rows")
+    table: str | None = Field(None, description="a table or view of the core source's database")
+    source: SourceConfig | None = Field(None, description="another source of the child rows (a CSV file, ...)")
+    key: str | list[str] = Field(description=(
+        "the child's column(s) holding the core record's key (source.key), in the same order"))
+    order_by: str | list[str] | None = Field(None, description=(
+        "the column(s) giving the values' order (e.g. a collector's position): numbers in numeric order, other "
+        "text in text order; without it (and between equal positions) the child's source order"))
+
+    @model_validator(mode="after")
+    def _one_source(self) -> "ChildConfig":
+        given = [k for k in ("query", "table", "source") if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise ValueError("give exactly one of 'query', 'table' (in the core source's database) or 'source'"
+                             + (f" (got {', '.join(given)})" if given else ""))
+        return self
+
+    @field_validator("key", "order_by")
+    @classmethod
+    def _named_columns(cls, value: str | list[str] | None) -> str | list[str] | None:
+        return _column_list(value, "key: specimen_id or order_by: [position]")
+
+    @property
+    def key_columns(self) -> list[str]:
+        return _as_list(self.key)
+
+    @property
+    def order_columns(self) -> list[str]:
+        return _as_list(self.order_by)
+
+    def source_of(self, core: SourceConfig) -> SourceConfig:
+        """The SourceConfig to extract: ``source``, or the core source's database with this query or table
+        (read whole: no partition, no backfill window, the core's connection settings)."""
+        if self.source is not None:
+            return self.source
+        return core.model_copy(update={"query": self.query, "table": self.table, "partition": None,
+                                       "modified_column": None, "key": None})
+
+
 class DatasetConfig(Strict):
     source: SourceConfig
     metadata: DatasetMetadata
@@ -863,6 +954,9 @@ class DatasetConfig(Strict):
     gates: GatesConfig = Field(default_factory=GatesConfig)
     schedule: ScheduleConfig | None = Field(None, description="when `mobilise serve` runs the dataset (none: only "
                                             "when started by hand, through Prefect's API, CLI or UI)")
+    children: dict[str, ChildConfig] = Field(default_factory=dict, description=(
+        "child tables by name (collectors, identifications...): many rows per core record, joined into core terms "
+        "by `{child: NAME, column: COLUMN, separator: ' | '}` (mappers/children.py)"))
     _path: Path | None = PrivateAttr(None)
     # vocabulary name -> the CSV file its translations were read from (load_config), for the report
     _vocabulary_files: dict[str, Path] = PrivateAttr(default_factory=dict)
@@ -891,6 +985,24 @@ class DatasetConfig(Strict):
         if "occurrenceID" not in mapping:
             raise ValueError("occurrenceID must be mapped: it identifies each record for GBIF across versions")
         return mapping
+
+    @field_validator("children")
+    @classmethod
+    def _child_names(cls, children: dict[str, ChildConfig]) -> dict[str, ChildConfig]:
+        for name in children:
+            if not CHILD_NAME.match(name):
+                raise ValueError(f"child name '{name}': letters, digits and _ only (it names columns, "
+                                 f"{name}.COLUMN)")
+        return children
+
+    @property
+    def core_key(self) -> list[str]:
+        """The core record's key column(s) in the source: ``source.key``, by default the columns occurrenceID is
+        made from (its column, template or uuid5 columns)."""
+        if self.source.key is not None:
+            return _as_list(self.source.key)
+        source = self.mapping.get("occurrenceID")
+        return list(dict.fromkeys(source.columns)) if source is not None and source.child is None else []
 
     @property
     def shortname(self) -> str:
@@ -955,6 +1067,7 @@ def runtime_problems(config: DatasetConfig) -> list[tuple[tuple, str]]:
             problems.append((("vocabularies", name), f"no mapped term uses the {name} vocabulary (map "
                                                      f"{' or '.join(terms)}, or remove this table)"))
     problems.extend(helper_problems(config))
+    problems.extend(child_problems(config))
     bdq = config.validation.bdq
     if bdq.tests is not None:
         run = {_bdq_test(name).guid for name in bdq.tests}
@@ -993,6 +1106,40 @@ def helper_problems(config: DatasetConfig) -> list[tuple[tuple, str]]:
                 problems.append((("mapping", term), f"{term} is filled by the coordinates section (from "
                                                     f"{config.coordinates.x} and {config.coordinates.y}): remove "
                                                     f"it from the mapping, or remove coordinates"))
+    return problems
+
+
+def child_problems(config: DatasetConfig) -> list[tuple[tuple, str]]:
+    """runtime_problems of `children:`: a term naming a child that is not configured, a child whose key does not
+    match the core key's length, a query or table on a core source that is a file, one child column joined with
+    two separators."""
+    problems: list[tuple[tuple, str]] = []
+    separators: dict[str, tuple[str, str]] = {}
+    for term, source in config.mapping.items():
+        if source.child is None:
+            continue
+        if source.child not in config.children:
+            known = list(config.children)
+            problems.append((("mapping", term, "child"), f"no child '{source.child}' under children:"
+                             f"{_suggest(source.child, known)}" + (f" (known: {', '.join(known)})" if known else "")))
+        separator = source.separator if source.separator is not None else JOIN_SEPARATOR
+        earlier = separators.setdefault(source.child_column, (term, separator))
+        if earlier[1] != separator:
+            problems.append((("mapping", term, "separator"), f"{source.child_column} is joined with "
+                             f"'{earlier[1]}' for {earlier[0]}: use one separator per child column"))
+    if config.children:
+        key = config.core_key
+        if not key:
+            problems.append((("source", "key"), "children need the core record's key: give source.key (the "
+                                                "column(s) the children's key refers to)"))
+        for name, child in config.children.items():
+            if key and len(child.key_columns) != len(key):
+                problems.append((("children", name, "key"), f"{len(child.key_columns)} key column(s) for a core "
+                                 f"key of {len(key)} ({', '.join(key)})"))
+            if child.source is None and config.source.url is None:
+                problems.append((("children", name, "query" if child.query is not None else "table"),
+                                 "query and table read the core source's database, and the core source is a "
+                                 "file: give the child its own source (source: {path: ...})"))
     return problems
 
 
@@ -1173,6 +1320,9 @@ def _resolve_paths(config: DatasetConfig, path: Path) -> DatasetConfig:
     """Relative paths in a config are relative to the config file, so a scheduled run finds the same files."""
     base = path.resolve().parent
     resolve_source(config.source, base)
+    for child in config.children.values():
+        if child.source is not None:
+            resolve_source(child.source, base)
     if not config.output.directory.is_absolute():
         config.output.directory = (base / config.output.directory).resolve()
     if config.output.work_directory is not None and not config.output.work_directory.is_absolute():

@@ -29,6 +29,7 @@ def staged_run(config: DatasetConfig, dry_run: bool = False, **options: bool
     try:
         extracted = [entry for partition in plan_partitions(config.source)
                      for entry in steps.extract(config, plan, catalog, partition)]
+        steps.extract_children(config, plan, catalog)
         mapped = steps.map_batches(plan, catalog, extracted)
         duplicates = steps.find_duplicates(catalog)
         batches = steps.validate_batches(config, plan, catalog, mapped, duplicates)

@@ -77,7 +77,7 @@ CASES = [
      "uuid5 mints identifiers, for identifier terms (their name ends in ID, e.g. occurrenceID); "
      "occurrenceRemarks is not one: use template"),
     ('  recordedBy: {column: collector, separator: " | "}\n', 0, "mapping.recordedBy.separator",
-     "'separator' applies to join only (join: [column_a, column_b], separator: ' | ')"),
+     "'separator' applies to join and child only (join: [column_a, column_b], separator: ' | ')"),
     ("  recordedBy: {join: []}\n", 0, "mapping.recordedBy.join",
      "join needs a list of columns, e.g. join: [collector_1, collector_2]"),
     ("  recordedBy: {column: []}\n", 0, "mapping.recordedBy.column",
