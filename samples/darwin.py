@@ -34,6 +34,7 @@ from datetime import date, datetime
 
 import sqlalchemy as sa
 
+from mobilise.samples.generation import point_in_country
 from mobilise.samples.reference import COLLECTIONS, COUNTRIES, FAMILY_NAMES, GIVEN_NAMES, TAXA
 from mobilise.samples.writing import write_database
 
@@ -187,15 +188,15 @@ def generate_darwin(specimens: int = 2000, seed: int = 42) -> Iterator[tuple[str
             if end_mask == 0 or end < start:
                 end, end_mask = UNKNOWN_TO, 0
         located = rng.random() < 0.85
-        lat0, lat1, lon0, lon1 = country.box
+        lat, lon = point_in_country(rng, country.code, country.box)
         gtu["id"].append(gid)
         gtu["code"].append(f"{country.code}-{gid:05d}")
         gtu["gtu_from_date"].append(start)
         gtu["gtu_from_date_mask"].append(mask)
         gtu["gtu_to_date"].append(end)
         gtu["gtu_to_date_mask"].append(end_mask)
-        gtu["latitude"].append(round(rng.uniform(lat0, lat1), 5) if located else None)
-        gtu["longitude"].append(round(rng.uniform(lon0, lon1), 5) if located else None)
+        gtu["latitude"].append(round(lat, 5) if located else None)
+        gtu["longitude"].append(round(lon, 5) if located else None)
         gtu["lat_long_accuracy"].append(rng.choice([10, 100, 1000, 5000]) if located else None)
         gtu["elevation"].append(rng.choice([None, rng.randint(0, 2500)]))
         for sub, value in (("country", _pick(rng, country.labels)), ("exact_site", rng.choice(country.places))):

@@ -36,6 +36,7 @@ from datetime import date, datetime
 import sqlalchemy as sa
 from pyproj import Transformer
 
+from mobilise.samples.generation import point_in_country
 from mobilise.samples.reference import COUNTRIES, FAMILY_NAMES, GIVEN_NAMES, TAXA
 from mobilise.samples.writing import write_database
 
@@ -180,8 +181,8 @@ def generate_specify(specimens: int = 2000, seed: int = 42) -> Iterator[tuple[st
             x, y = _PROJECTED[system].transform(rng.uniform(lon0, lon1), rng.uniform(lat0, lat1))
             x, y = round(x), round(y)
         elif rng.random() < 0.85:
-            lat0, lat1, lon0, lon1 = country.box
-            system, x, y = "EPSG:4326", round(rng.uniform(lon0, lon1), 5), round(rng.uniform(lat0, lat1), 5)
+            lat, lon = point_in_country(rng, country.code, country.box)
+            system, x, y = "EPSG:4326", round(lon, 5), round(lat, 5)
         for key, value in (("LocalityID", lid), ("LocalityName", rng.choice(country.places)), ("GeographyID", gid),
                            ("Latitude1", y), ("Longitude1", x), ("Datum", system),
                            ("LatLongAccuracy", rng.choice([50, 250, 1000]) if system else None)):
