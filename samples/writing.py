@@ -85,7 +85,7 @@ def write_database(schema: sa.MetaData, rows: Iterable[tuple[str, dict[str, list
     elif backend in ("mysql", "mariadb"):
         if not url.database:
             raise ValueError(f"{url.render_as_string()}: name the database to write (e.g. .../{default_schema})")
-        admin = sa.create_engine(url.set(database=None), poolclass=sa.NullPool)
+        admin = sa.create_engine(url._replace(database=None), poolclass=sa.NullPool)  # set() keeps a None
         with admin.begin() as connection:
             connection.execute(sa.text(f"CREATE DATABASE IF NOT EXISTS `{url.database}` "
                                        "CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"))
