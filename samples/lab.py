@@ -21,6 +21,7 @@ import random
 from datetime import datetime
 from pathlib import Path
 
+from mobilise.samples.generation import point_in_country
 from mobilise.samples.reference import COUNTRIES, FAMILY_NAMES, GIVEN_NAMES, TAXA
 
 __all__ = ["write_lab", "lab_rows", "HEADER", "COUNTRY_NAMES"]
@@ -29,7 +30,7 @@ HEADER = ("Nummer", "Soort", "Datum", "Land", "Vindplaats", "Coördinaten", "Ver
 COUNTRY_NAMES = {"BE": "België", "NL": "Nederland", "FR": "Frankrijk", "DE": "Duitsland"}
 DUTCH_MONTHS = ("januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september",
                 "oktober", "november", "december")
-# Boxes well inside each country, so that a point lands where its country says
+# Boxes inside each country, a point drawn in them until it lands on the country's land
 _BOXES = {"BE": (50.3, 51.0, 3.6, 5.6), "NL": (51.6, 52.8, 4.8, 6.5), "FR": (46.0, 48.5, 1.0, 4.5),
           "DE": (49.5, 52.0, 8.0, 12.0)}
 
@@ -75,9 +76,8 @@ def lab_rows(specimens: int = 300, seed: int = 42) -> tuple[list[tuple | None], 
         name = " ".join(filter(None, (taxon["genus"], taxon["specificEpithet"], taxon["infraspecificEpithet"],
                                       taxon["scientificNameAuthorship"])))
         code = rng.choices(list(COUNTRY_NAMES), [60, 20, 12, 8])[0]
-        lat0, lat1, lon0, lon1 = _BOXES[code]
-        coordinates = (f"{_dms(rng.uniform(lat0, lat1), 'N', 'S')} {_dms(rng.uniform(lon0, lon1), 'E', 'W')}"
-                       if rng.random() < 0.85 else None)
+        lat, lon = point_in_country(rng, code, _BOXES[code])
+        coordinates = f"{_dms(lat, 'N', 'S')} {_dms(lon, 'E', 'W')}" if rng.random() < 0.85 else None
         key = f"LAB-{number:04d}"
         rows.append((key, name, _date(rng), COUNTRY_NAMES[code], rng.choice(places[code]), coordinates,
                      rng.choice(people), rng.choice([None, None, None, "in alcohol", "genitaalpreparaat"])))
