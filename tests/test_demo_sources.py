@@ -103,6 +103,51 @@ def test_the_darwin_database_keeps_darwin_shapes(tmp_path):
     assert roles == {"collector", "identifier"} and several > 0 and orphans == 0
 
 
+def test_sample_db_writes_each_kind_and_refuses_a_url_for_a_file(tmp_path):
+    from typer.testing import CliRunner
+
+    from mobilise.cli import app
+
+    runner = CliRunner()
+    written = runner.invoke(app, ["sample-db", str(tmp_path / "lab.xlsx"), "--kind", "lab", "--specimens", "20"])
+    assert written.exit_code == 0, written.output
+    rows = load_workbook_rows(tmp_path / "lab.xlsx")
+    assert rows[1][0] == "Nummer" and sum(1 for row in rows[2:] if any(row)) == 20
+    written = runner.invoke(app, ["sample-db", str(tmp_path / "d.sqlite"), "--kind", "darwin", "--specimens", "30"])
+    assert written.exit_code == 0, written.output
+    with sqlite3.connect(tmp_path / "d.sqlite") as db:
+        assert db.execute("SELECT COUNT(*) FROM specimens").fetchone()[0] == 30
+    refused = runner.invoke(app, ["sample-db", "sqlite:///x.sqlite", "--kind", "lab"])
+    assert refused.exit_code != 0 and "writes a file" in refused.output
+    refused = runner.invoke(app, ["sample-db", str(tmp_path / "x"), "--kind", "specimens"])
+    assert refused.exit_code != 0 and "unknown --kind" in refused.output
+
+
+def load_workbook_rows(path: Path) -> list[tuple]:
+    from openpyxl import load_workbook
+
+    return list(load_workbook(path, read_only=True)["Specimens"].iter_rows(values_only=True))
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("12 juni 1998", "1998-06-12"), ("juni 1998", "1998-06"), ("3 Sept. 1887", "1887-09-03"),
+    ("1 mei 2001", "2001-05-01"), ("12 V 1887", "1887-05-12")])
+def test_a_month_written_as_a_word_is_read_exactly(text, expected):
+    from mobilise.mappers.dates import parse_date
+
+    first, last = parse_date(text)
+    assert first == last and first.iso == expected
+    assert parse_date(text, "month-first")[0].iso == expected  # a month name marks the month whatever the order
+
+
+@pytest.mark.parametrize("text", ["ca. 1950", "31 juni 1998", "12 foo 1998", "juni 98", "12 juni"])
+def test_what_is_no_date_with_a_month_word_is_refused(text):
+    from mobilise.mappers.dates import DateError, parse_date
+
+    with pytest.raises(DateError):
+        parse_date(text)
+
+
 # --- the three demo configs, end to end ------------------------------------------------------------------------------
 
 def test_darwin_demo_publishes_code_parts_masked_dates_and_translated_countries(demo, tmp_path, monkeypatch):
