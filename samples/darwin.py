@@ -30,7 +30,7 @@ from __future__ import annotations
 import os
 import random
 from collections.abc import Iterator
-from datetime import date, datetime
+from datetime import datetime
 
 import sqlalchemy as sa
 
@@ -117,12 +117,12 @@ def _masked(rng: random.Random, year: int) -> tuple[datetime, int]:
     return datetime(year, month, day), mask
 
 
-def _taxonomy(collections: set[str]) -> tuple[dict[str, list], list[tuple[int, str]]]:
-    """The taxonomy tree of the reference taxa held by ``collections``; returns the rows and, per species or
-    subspecies, (id, name with authorship)."""
+def _taxonomy(collections: set[str]) -> tuple[dict[str, list], dict[str, list[tuple[int, str]]]]:
+    """The taxonomy tree of the reference taxa held by ``collections``; returns the rows and, per collection
+    code, its species and subspecies as (id, name with authorship)."""
     rows: dict[str, list] = {"id": [], "name": [], "level_ref": [], "parent_ref": []}
     ids: dict[tuple, int] = {}
-    leaves: list[tuple[int, str]] = []
+    leaves: dict[str, list[tuple[int, str]]] = {code: [] for code in collections}
 
     def node(path: tuple, name: str, level: str) -> int:
         if path not in ids:
@@ -148,7 +148,7 @@ def _taxonomy(collections: set[str]) -> tuple[dict[str, list], list[tuple[int, s
             level, name = "sub_species", f"{species} {taxon['infraspecificEpithet']}"
         author = taxon["scientificNameAuthorship"]
         full = f"{name} {author}" if author else name
-        leaves.append((node(path + (name,), full, level), full))
+        leaves[taxon["collection"]].append((node(path + (name,), full, level), full))
     return rows, leaves
 
 
@@ -167,9 +167,7 @@ def generate_darwin(specimens: int = 2000, seed: int = 42) -> Iterator[tuple[str
     yield "people", {"id": list(range(1, len(people) + 1)), "formated_name": [p[0] for p in people],
                      "given_name": [p[1] for p in people], "family_name": [p[2] for p in people]}
     yield "catalogue_levels", {"id": list(range(1, len(LEVELS) + 1)), "level_name": list(LEVELS)}
-    taxonomy, leaves = _taxonomy(set(ZOOLOGY))
-    by_collection = {code: [leaf for leaf, taxon in zip(leaves, (t for t in TAXA if t["collection"] in ZOOLOGY))
-                            if taxon["collection"] == code] for code in ZOOLOGY}
+    taxonomy, by_collection = _taxonomy(set(ZOOLOGY))
     yield "taxonomy", taxonomy
 
     gtus = max(1, specimens // 3)
@@ -273,7 +271,7 @@ def generate_darwin(specimens: int = 2000, seed: int = 42) -> Iterator[tuple[str
                                    ("type", "image"), ("title", view),
                                    ("uri", f"https://images.example.org/darwin/{sid}/{mid}.jpg"),
                                    ("mime_type", "image/jpeg"),
-                                   ("creation_date", datetime.combine(date(2015, 1, 1), datetime.min.time())),
+                                   ("creation_date", datetime(2015, 1, 1)),
                                    ("licence", rng.choice(["CC BY 4.0", "CC0 1.0", "CC BY-NC 4.0"])),
                                    ("visible", rng.random() < 0.95)):
                     media[key].append(value)
