@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 SAMPLE_DB := data/sample.sqlite
 SAMPLE_SPECIMENS ?= 10000
 
-.PHONY: install run validate test test-services bench clean
+.PHONY: install run validate test test-services bench clean demo-data demo-data-servers run-all
 
 install: $(VENV)/.installed
 
@@ -21,6 +21,26 @@ $(SAMPLE_DB): | install
 ## Publish the embedded sample database as a Darwin Core Archive (output/mobilise-sample/dwca.zip).
 run: install $(SAMPLE_DB)
 	$(BIN)/mobilise run config/sample.yaml
+
+## The three demo institutions' sources (docs/demo-institutions.md): SQLite files and an Excel workbook in data/demo/.
+DEMO_SPECIMENS ?= 2000
+DARWIN_PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test?options=-csearch_path%3Ddemo_darwin
+SPECIFY_MARIADB_URL ?= mysql+pymysql://root@127.0.0.1:3306/demo_specify?charset=utf8mb4
+demo-data: install
+	$(BIN)/mobilise sample-db data/demo/darwin.sqlite --kind darwin --specimens $(DEMO_SPECIMENS) --seed 42
+	$(BIN)/mobilise sample-db data/demo/specify.sqlite --kind specify --specimens $(DEMO_SPECIMENS) --seed 42
+	$(BIN)/mobilise sample-db data/demo/lab.xlsx --kind lab --seed 42
+
+## The same DaRWIN-like rows in PostgreSQL (schema demo_darwin) and Specify-like rows in MariaDB (database
+## demo_specify); the configs then read them with RBINS_DARWIN_URL and MEISE_SPECIFY_URL set as printed.
+demo-data-servers: install
+	$(BIN)/mobilise sample-db '$(DARWIN_PG_URL)' --kind darwin --specimens $(DEMO_SPECIMENS) --seed 42
+	$(BIN)/mobilise sample-db '$(SPECIFY_MARIADB_URL)' --kind specify --specimens $(DEMO_SPECIMENS) --seed 42
+	@echo "export RBINS_DARWIN_URL='$(DARWIN_PG_URL)' MEISE_SPECIFY_URL='$(SPECIFY_MARIADB_URL)'"
+
+## Publish every dataset config in config/ (the sample and the three demo institutions), then a summary.
+run-all: install $(SAMPLE_DB) demo-data
+	$(BIN)/mobilise run-all config/
 
 ## Everything but publishing: what would be rejected and why.
 validate: install $(SAMPLE_DB)

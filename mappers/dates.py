@@ -20,7 +20,8 @@ What is read (Darwin Core eventDate/dateIdentified, "ISO 8601-1:2019"; the examp
 - Dates written the way a label or a legacy database writes them, read as ``source.date_order`` says:
   ``day-first`` (the default) reads ``03/04/2020``, ``03.04.2020`` or ``3-4-2020`` as 3 April 2020,
   ``month-first`` as 4 March 2020, ``iso-only`` reads none of them. A Roman month (``12.V.1887``, ``V.1887``)
-  marks the month whatever the order; ``1887/05/12`` is year, month, day.
+  marks the month whatever the order, and so does a month name in any of the languages of ``mappers/months.py``
+  (``12 juni 1998``, ``3 Sept. 1887``, ``juni 1998``); ``1887/05/12`` is year, month, day.
 
 What is flagged (the value is not published; the original is kept in the verbatim term by the mapper):
 a date that does not exist (``1887-02-30``, ``2020-W54``, ``2019-366``, ``25:00``), a value that contradicts
@@ -46,7 +47,7 @@ DateOrder = Literal["day-first", "month-first", "iso-only"]
 DATE_ORDERS: tuple[str, ...] = get_args(DateOrder)
 DEFAULT_DATE_ORDER: DateOrder = "day-first"
 
-from mobilise.mappers.months import ROMAN_MONTHS
+from mobilise.mappers.months import ROMAN_MONTHS, month_from_word
 
 # Written on a label or typed in a database to say "no date": treated as no value, not as a bad one.
 NO_DATE = {"s.d.", "sd", "s.d", "n.d.", "nd", "n.d", "unknown", "onbekend", "inconnu", "?", "-", "--", "none",
@@ -65,6 +66,8 @@ _ORDINAL = re.compile(rf"^(?P<y>\d{{4}})-?(?P<o>\d{{3}})(?:T{_TIME_PART})?$")
 _NUMERIC_DMY = re.compile(r"^(?P<a>\d{1,2})[./-](?P<b>\d{1,2})[./-](?P<y>\d{4})$")
 _ROMAN_DMY = re.compile(r"^(?P<d>\d{1,2})[./-](?P<m>[ivxIVX]+)[./-](?P<y>\d{4})$")
 _MONTH_YEAR = re.compile(r"^(?P<m>\d{1,2}|[ivxIVX]+)[./-](?P<y>\d{4})$")
+# a month written as a word, with or without its day: 12 juni 1998, 3 Sept. 1887, juni 1998 (mappers/months.py)
+_WORD_MONTH = re.compile(r"^(?:(?P<d>\d{1,2})\.?\s+)?(?P<m>[^\W\d_]+\.?)\s+(?P<y>\d{4})$")
 _YEAR_FIRST_SLASH = re.compile(r"^(?P<y>\d{4})[./](?P<m>\d{1,2})(?:[./](?P<d>\d{1,2}))?$")
 # The short end of an interval: its leading parts are the start's.
 _SHORT_END = re.compile(rf"^(?:(?:(?P<m>\d{{2}})-)?(?P<d>\d{{2}})(?:T{_TIME_PART})?"
@@ -195,6 +198,8 @@ def parse_date(text: str, order: str = DEFAULT_DATE_ORDER) -> tuple[Instant, Ins
             instant = Instant(int(match["y"]), _month(match["m"]), int(match["d"]))
         elif match := _MONTH_YEAR.match(text):
             instant = Instant(int(match["y"]), _month(match["m"]))
+        elif (match := _WORD_MONTH.match(text)) and month_from_word(match["m"]):
+            instant = Instant(int(match["y"]), month_from_word(match["m"]), _int(match["d"]))
         elif match := _YEAR_FIRST_SLASH.match(text):
             year, month = int(match["y"]), match["m"]
             if match["d"] is None and "/" in text and int(month) == (year + 1) % 10 ** len(month):

@@ -180,18 +180,48 @@ def validate(config: Path = typer.Argument(..., help="dataset config (YAML)"),
 
 
 @app.command("sample-db")
-def sample_db(path: Path = typer.Argument(..., help="SQLite file to write"),
-              specimens: int = typer.Option(10_000, "--specimens", min=1, help="number of specimens"),
+def sample_db(path: str = typer.Argument(..., help="SQLite file, .xlsx workbook (lab) or SQLAlchemy URL (darwin on "
+                                                   "PostgreSQL, specify on MariaDB) to write"),
+              kind: str = typer.Option("sample", "--kind",
+                                       help="sample (the CMS-like database), darwin (RBINS DaRWIN-like), specify "
+                                            "(Specify-like herbarium) or lab (Excel workbook)"),
+              specimens: int | None = typer.Option(None, "--specimens", min=1,
+                                                   help="number of specimens (default: sample 10,000, darwin and "
+                                                        "specify 2,000, lab 300)"),
               seed: int = typer.Option(42, "--seed", help="random seed (same seed, same database)"),
-              if_missing: bool = typer.Option(False, "--if-missing", help="do nothing when PATH exists")) -> None:
-    """Write the embedded sample collection database (a CMS-like SQLite database with realistic defects)."""
-    if if_missing and path.exists():
+              if_missing: bool = typer.Option(False, "--if-missing", help="do nothing when PATH (a file) exists")
+              ) -> None:
+    """Write a generated sample source: the embedded sample collection database (a CMS-like SQLite database with
+    realistic defects) or one of the three demo institutions' sources (docs/demo-institutions.md)."""
+    from mobilise.samples.writing import is_url
+
+    writers = {"sample": 10_000, "darwin": 2000, "specify": 2000, "lab": 300}
+    if kind not in writers:
+        _fail(f"mobilise: unknown --kind {kind!r}: one of {', '.join(writers)}")
+    url = is_url(path)
+    if url and kind in ("sample", "lab"):
+        _fail(f"mobilise: --kind {kind} writes a file, not a database URL")
+    if if_missing and not url and Path(path).exists():
         typer.echo(f"{path} exists; left as it is")
         return
-    from mobilise.samples import build_sample_database
+    specimens = specimens or writers[kind]
+    if kind == "sample":
+        from mobilise.samples import build_sample_database
 
-    written = build_sample_database(path, specimens=specimens, seed=seed)
-    typer.echo(f"wrote {written} ({specimens} specimens, seed {seed})")
+        written = build_sample_database(path, specimens=specimens, seed=seed)
+    elif kind == "darwin":
+        from mobilise.samples.darwin import write_darwin
+
+        written = write_darwin(path, specimens=specimens, seed=seed)
+    elif kind == "specify":
+        from mobilise.samples.specify import write_specify
+
+        written = write_specify(path, specimens=specimens, seed=seed)
+    else:
+        from mobilise.samples.lab import write_lab
+
+        written = write_lab(path, specimens=specimens, seed=seed)
+    typer.echo(f"wrote {written} ({kind}: {specimens} specimens, seed {seed})")
 
 
 @app.command("bdq-conformance")

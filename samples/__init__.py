@@ -8,6 +8,11 @@ defects, for developing and testing extractors, mappings, validators and publish
   ``copy_database(sqlite_path, target_url)`` loads it into PostgreSQL or MariaDB; ``table_counts``.
 - :mod:`~mobilise.samples.reference`: the reference lists drawn from (``data/``: taxa, countries and their names
   as typed, people, localities, vocabularies).
+
+The three demo institutions' sources (docs/demo-institutions.md), written by ``mobilise sample-db --kind``:
+:mod:`~mobilise.samples.darwin` (DaRWIN-like zoology database, SQLite or PostgreSQL),
+:mod:`~mobilise.samples.specify` (Specify-like herbarium, MariaDB or SQLite), :mod:`~mobilise.samples.lab` (a lab's
+Excel workbook); :mod:`~mobilise.samples.writing` writes a generated database through SQLAlchemy.
 """
 from mobilise.samples.generation import RATES, generate
 from mobilise.samples.loading import build_sample_database, copy_database, table_counts

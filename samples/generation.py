@@ -18,7 +18,9 @@ Points are put on the land of their country with the Natural Earth polygons of
 """
 from __future__ import annotations
 
+import random
 from collections.abc import Iterator
+from functools import lru_cache
 
 import numpy as np
 
@@ -298,6 +300,27 @@ def _points_in_country(rng: np.random.Generator, code: str, box: tuple, m: int) 
         lat[outside], lon[outside] = rng.uniform(la0, la1, count), rng.uniform(lo0, lo1, count)
         outside[outside] = ~shapely.contains_xy(shape, lon[outside], lat[outside])
     return lat, lon
+
+
+def point_in_country(rng: random.Random, code: str, box: tuple) -> tuple[float, float]:
+    """One (latitude, longitude) in the country's bounding box, redrawn (at most 50 times) until it falls on the
+    country's land, as _points_in_country does for arrays; for the demo generators (samples/darwin.py, ...)."""
+    la0, la1, lo0, lo1 = box
+    lat, lon = rng.uniform(la0, la1), rng.uniform(lo0, lo1)
+    shape = _country_shape_cached(code)
+    if shape is not None:
+        import shapely
+
+        for _ in range(50):
+            if shapely.contains_xy(shape, lon, lat):
+                break
+            lat, lon = rng.uniform(la0, la1), rng.uniform(lo0, lo1)
+    return lat, lon
+
+
+@lru_cache(maxsize=None)
+def _country_shape_cached(code: str):
+    return _country_shape(code)
 
 
 def _country_shape(code: str):
