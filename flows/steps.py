@@ -14,7 +14,7 @@ from mobilise.extractors.base import Window, windowed
 from mobilise.extractors.partitions import Partition
 from mobilise.extractors.stage import extract_partition
 from mobilise.flags import severities
-from mobilise.mappers.mapping import MappingPlan, map_batch
+from mobilise.mappers.mapping import MappingPlan, map_records
 from mobilise.publishers.changes import record_hashes
 from mobilise.publishers.dwca import core_terms, deflate_rows
 from mobilise.publishers.eml import batch_coverage
@@ -51,12 +51,20 @@ def extract(config: DatasetConfig, plan: MappingPlan, catalog: RunCatalog,
 
 
 def map_batches(plan: MappingPlan, catalog: RunCatalog, extracted: list[Entry]) -> list[Entry]:
-    """extracted/<batch> -> mapped/<batch> and mapping_issues/<batch>; returns the mapped entries."""
+    """extracted/<batch> -> mapped/<batch>, mapping_issues/<batch> and excluded/<batch> (the records the rules
+    exclude; extracted/<batch> is then saved again with the kept records only, so that row numbers stay those of
+    mapped/<batch>); returns the mapped entries."""
     mapped = []
     for entry in extracted:
-        table, issues = map_batch(catalog.load(entry), plan)
-        catalog.save(entry.of("mapping_issues"), issues)
-        mapped.append(catalog.save(entry.of("mapped"), table))
+        source = catalog.load(entry)
+        outcome = map_records(source, plan)
+        if outcome.excluded.num_rows:
+            catalog.save(entry.of("excluded"), outcome.excluded)
+            catalog.save(entry, source.take(outcome.kept))
+        elif not catalog.exists(entry.of("excluded")):  # (a map run again over an extracted batch it filtered
+            catalog.save(entry.of("excluded"), outcome.excluded)  # keeps that first run's exclusions)
+        catalog.save(entry.of("mapping_issues"), outcome.issues)
+        mapped.append(catalog.save(entry.of("mapped"), outcome.table))
     return mapped
 
 
@@ -84,6 +92,8 @@ def validate_batches(config: DatasetConfig, plan: MappingPlan, catalog: RunCatal
                                earliest_year=config.validation.earliest_year)
         checked = validate_stage(catalog.load(entry), catalog.load(entry.of("mapping_issues")), context,
                                  config.validation, severity, dataset_license=config.metadata.licence.info.url)
+        if catalog.exists(entry.of("excluded")):  # the records the rules kept out of this batch, counted
+            checked.quality.count_excluded(catalog.load(entry.of("excluded"), columns=["rule"]))
         valid = catalog.save(entry.of("valid"), checked.valid)
         catalog.save(entry.of("issues"), checked.issues)
         extracted = entry.of("extracted")

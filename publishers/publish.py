@@ -78,7 +78,7 @@ class RunResult:
     current: str | None
     records: int
     rejected: int
-    extracted: int
+    extracted: int  # = records + rejected + excluded
     quarantine: str | None
     issues: dict[str, int]  # flag -> records flagged (a record with the same flag on two terms counts once)
     severity: dict[str, str]
@@ -91,11 +91,15 @@ class RunResult:
     unchanged: bool = False  # nothing new published: data and metadata as in `version`, the current version
     # source values no vocabulary or lookup table translates: {kind, table, file, term, value, records} (report)
     untranslated: list[dict] = field(default_factory=list)
+    excluded: int = 0  # records the dataset's rules kept out (filters, sensitive.exclude_when; mappers/rules.py)
+    excluded_by: dict[str, int] = field(default_factory=dict)  # rule label -> records it excluded
+    excluded_file: str | None = None  # CSV of the excluded records (None: there were none)
     run_report: RunReport | None = field(default=None, repr=False, compare=False)  # the report itself
 
     def as_dict(self) -> dict:
         return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "run_report"} | {
-            "issues": dict(self.issues), "severity": dict(self.severity), "gates": list(self.gates)}
+            "issues": dict(self.issues), "severity": dict(self.severity), "gates": list(self.gates),
+            "excluded_by": dict(self.excluded_by)}
 
 
 def write_quarantine(tables: Iterable[pa.Table], target: Path, empty: str = "reasons",
@@ -158,11 +162,14 @@ def _core_parts(catalog: RunCatalog, batches: Sequence[ValidatedBatch], terms: l
         yield batch.part if batch.part.terms == terms else catalog.load(batch.valid)
 
 
-def _files(directory: PublicationDirectory, version: str | None, amendments: bool) -> dict[str, str]:
+def _files(directory: PublicationDirectory, version: str | None, amendments: bool,
+           excluded: bool = False) -> dict[str, str]:
     """The names of the CSV files beside the report (they sit in the same folder), for its links."""
     files = {"quarantine": directory.quarantine(version).name, "warnings": directory.warnings(version).name}
     if amendments:
         files["amendments"] = directory.amendments(version).name
+    if excluded:
+        files["excluded"] = directory.excluded(version).name
     return files
 
 
@@ -217,9 +224,9 @@ def publish(config: DatasetConfig, catalog: RunCatalog, batches: Sequence[Valida
     fragment = merge_fragments(b.fragment for b in batches)
     directory = PublicationDirectory(config.publication_directory)
     previous = directory.log.latest()
-    gates = evaluate_gates(config.gates, quality.records, quality.rejected, quality.published,
+    gates = evaluate_gates(config.gates, quality.extracted, quality.rejected, quality.published,
                            previous.records if previous else None)
-    changes = _changes(catalog, directory, table, quality.records)
+    changes = _changes(catalog, directory, table, quality.extracted)
     if previous is not None and changes is None and config.gates.max_removed_ids_share is not None:
         gates.append(Gate(name="max_removed_ids_share", passed=True,
                           detail=f"version {previous.version} has no record hashes: changes are counted from this "
@@ -240,15 +247,21 @@ def publish(config: DatasetConfig, catalog: RunCatalog, batches: Sequence[Valida
             names.update(dict.fromkeys(catalog.schema(entry).names))
         return sorted(names, key=lambda name: name.startswith("source."))  # stable: first appearance within each
 
+    excluded_file: dict[str, str] = {}  # where write_run_files wrote the excluded records, when there were any
+
     def write_run_files(version: str | None, unchanged: bool = False) -> tuple[RunReport, Path, str | None]:
-        """The quarantine, warnings and amendments files and the reports of `version` (None: validation/)."""
+        """The quarantine, warnings, amendments and excluded files and the reports of `version` (None:
+        validation/)."""
         write_quarantine(batches_of("quarantine"), directory.quarantine(version), columns=columns_of("quarantine"))
         write_warnings(batches_of("warnings"), directory.warnings(version), columns=columns_of("warnings"))
         amendments = write_amendments(batches_of("amendments"), directory.amendments(version))
+        if quality.excluded:  # the records the rules kept out, with the rule (no file when there are none)
+            write_quarantine(batches_of("excluded"), directory.excluded(version), columns=columns_of("excluded"))
+            excluded_file["path"] = str(directory.excluded(version))
         report = RunReport.build(config, version=version, generated=published.isoformat(), gates=gates,
                                  quality=quality, fragment=fragment,
-                                 files=_files(directory, version, amendments is not None), changes=changes,
-                                 unchanged=unchanged)
+                                 files=_files(directory, version, amendments is not None, quality.excluded > 0),
+                                 changes=changes, unchanged=unchanged)
         json_path, html = directory.report(version)
         report.write(json_path, html)
         for line in untranslated_lines(report.untranslated):
@@ -257,7 +270,9 @@ def publish(config: DatasetConfig, catalog: RunCatalog, batches: Sequence[Valida
 
     def result(version: str | None, run_report: RunReport, records: int, **published_files) -> RunResult:
         return RunResult(config.shortname, version, records=records, rejected=quality.rejected,
-                         extracted=quality.records, issues=quality.flags, severity=quality.severity_of,
+                         extracted=quality.extracted, excluded=quality.excluded,
+                         excluded_by=dict(quality.excluded_by), excluded_file=excluded_file.get("path"),
+                         issues=quality.flags, severity=quality.severity_of,
                          gates=[g.model_dump() for g in gates], run_report=run_report,
                          untranslated=[row.model_dump() for row in run_report.untranslated],
                          changes=changes.model_dump(mode="json") if changes is not None else None, **published_files)
