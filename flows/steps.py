@@ -15,6 +15,7 @@ from mobilise.extractors.partitions import Partition
 from mobilise.extractors.stage import extract_partition
 from mobilise.flags import severities
 from mobilise.mappers.mapping import MappingPlan, map_records
+from mobilise.mappers.rules import withhold_source
 from mobilise.publishers.changes import record_hashes
 from mobilise.publishers.dwca import core_terms, deflate_rows
 from mobilise.publishers.eml import batch_coverage
@@ -53,16 +54,18 @@ def extract(config: DatasetConfig, plan: MappingPlan, catalog: RunCatalog,
 def map_batches(plan: MappingPlan, catalog: RunCatalog, extracted: list[Entry]) -> list[Entry]:
     """extracted/<batch> -> mapped/<batch>, mapping_issues/<batch> and excluded/<batch> (the records the rules
     exclude; extracted/<batch> is then saved again with the kept records only, so that row numbers stay those of
-    mapped/<batch>); returns the mapped entries."""
+    mapped/<batch>, and without the source values of sensitive records that feed hidden terms, so that the
+    quarantine never shows them); returns the mapped entries."""
     mapped = []
     for entry in extracted:
         source = catalog.load(entry)
         outcome = map_records(source, plan)
-        if outcome.excluded.num_rows:
+        # a map run again over a batch it filtered finds nothing to exclude: it keeps the first run's exclusions
+        if outcome.excluded.num_rows or not catalog.exists(entry.of("excluded")):
             catalog.save(entry.of("excluded"), outcome.excluded)
-            catalog.save(entry, source.take(outcome.kept))
-        elif not catalog.exists(entry.of("excluded")):  # (a map run again over an extracted batch it filtered
-            catalog.save(entry.of("excluded"), outcome.excluded)  # keeps that first run's exclusions)
+        if outcome.excluded.num_rows or outcome.sensitive.any():
+            catalog.save(entry, withhold_source(source.take(outcome.kept), outcome.sensitive,
+                                                plan.sensitive_columns))
         catalog.save(entry.of("mapping_issues"), outcome.issues)
         mapped.append(catalog.save(entry.of("mapped"), outcome.table))
     return mapped

@@ -29,7 +29,7 @@ from mobilise.mappers.dates import (DEFAULT_DATE_ORDER, SPECIFY_PRECISIONS, Asse
                                     assemble_parts, interpret_date, interpret_event_date)
 from mobilise.mappers.interpreters import VERBATIM_TERM, Interpreter, interpreters
 from mobilise.mappers.names import split_authorship
-from mobilise.mappers.rules import RuleOutcome, apply_rules, rule_columns, rule_terms
+from mobilise.mappers.rules import RuleOutcome, apply_rules, hidden_terms, rule_columns, rule_terms
 from mobilise.mappers.vocabularies import Translator, read_table, read_vocabulary_file
 from mobilise.settings import (COORDINATE_TERMS, JOIN_SEPARATOR, CoordinatesConfig, DatasetConfig, DateSource,
                                RecordCondition, SensitiveConfig, TemplatePart, TermSource, template_columns)
@@ -90,6 +90,18 @@ class MappingPlan:
         columns = {column for source in self.sources.values() for column in source.columns}
         columns |= set(rule_columns(self.filters, self.sensitive))
         return columns | set(self.coordinates.columns if self.coordinates is not None else ())
+
+    @property
+    def sensitive_columns(self) -> list[str]:
+        """The source columns that feed a term a sensitive record must not show (mappers/rules.py hidden_terms;
+        the coordinates section's x and y with the point), less the occurrenceID's: emptied in a sensitive
+        record's source row once mapped, so that no run file shows them."""
+        hidden = hidden_terms(self.sensitive)
+        columns = {column for term, source in self.sources.items() if term in hidden for column in source.columns}
+        if hidden and self.coordinates is not None:
+            columns |= set(self.coordinates.columns)
+        keys = set(self.sources["occurrenceID"].columns) if "occurrenceID" in self.sources else set()
+        return sorted(columns - keys)
 
     def check_columns(self, columns: list[str]) -> None:
         missing = sorted(self.source_columns - set(columns))

@@ -276,12 +276,36 @@ def rule_columns(filters: list[RecordCondition], sensitive: SensitiveConfig | No
 @dataclass
 class RuleOutcome:
     """A mapped batch after the rules: ``table`` and ``issues`` (rows renumbered) of the kept records, ``kept``
-    (their row numbers in the source batch), ``excluded`` (:func:`excluded_table`)."""
+    (their row numbers in the source batch), ``excluded`` (:func:`excluded_table`), ``sensitive`` (per kept
+    record: a sensitive rule applied to it)."""
 
     table: pa.Table
     issues: pa.Table
     kept: np.ndarray
     excluded: pa.Table
+    sensitive: np.ndarray
+
+
+def hidden_terms(sensitive: SensitiveConfig | None) -> set[str]:
+    """The terms whose source values a sensitive record must not show anywhere (the point, the verbatim
+    location terms and every term a rule withholds)."""
+    if sensitive is None or not sensitive.rules:
+        return set()
+    return set(VERBATIM_LOCATION_TERMS) | {"decimalLatitude", "decimalLongitude"} | {
+        term for rule in sensitive.rules for term in rule.withhold}
+
+
+def withhold_source(source: pa.Table, rows: np.ndarray, columns: list[str]) -> pa.Table:
+    """`source` (a batch's source rows) with `columns` emptied in the `rows` marked (a bool per row): what the
+    run keeps of a sensitive record's source values that feed hidden terms (the quarantine and warnings files
+    show source columns)."""
+    mask = pa.array(rows, pa.bool_())
+    for name in columns:
+        if name in source.column_names:
+            values = source[name].combine_chunks()
+            source = source.set_column(source.schema.get_field_index(name), name,
+                                       pc.if_else(mask, pa.scalar(None, values.type), values))
+    return source
 
 
 def excluded_table(labels: list[str | None], table: pa.Table, source: pa.Table | pa.RecordBatch,
@@ -368,11 +392,11 @@ def apply_rules(batch: pa.Table | pa.RecordBatch, table: pa.Table, issues: pa.Ta
     excluded = excluded_table(labels, table, batch,
                               list(dict.fromkeys(list(key_columns) + rule_columns(filters, sensitive))))
     found: list[tuple[int, str, str, str]] = []
+    sensitive_rows = np.zeros(table.num_rows, dtype=bool)
     if sensitive is not None and sensitive.rules:
         table, found, sensitive_rows = apply_sensitive(batch, table, sensitive)
         if sensitive_rows.any() and issues.num_rows:
-            hidden = set(VERBATIM_LOCATION_TERMS) | {"decimalLatitude", "decimalLongitude"} | {
-                term for rule in sensitive.rules for term in rule.withhold}
+            hidden = hidden_terms(sensitive)
             on_sensitive = pa.array(sensitive_rows[issues["row"].to_numpy()], pa.bool_())
             hide = pc.and_(on_sensitive, pc.is_in(issues["term"], pa.array(sorted(hidden), pa.string())))
             issues = issues.set_column(issues.schema.get_field_index("value"), "value",
@@ -384,10 +408,10 @@ def apply_rules(batch: pa.Table | pa.RecordBatch, table: pa.Table, issues: pa.Ta
                                                     schema=issues.schema)])
     kept = np.array([i for i, label in enumerate(labels) if label is None], dtype=np.int64)
     if len(kept) == table.num_rows:
-        return RuleOutcome(table, issues, kept, excluded)
+        return RuleOutcome(table, issues, kept, excluded, sensitive_rows)
     # the kept records renumbered 0..n-1, their issues with them
     new_row = np.full(table.num_rows, -1, dtype=np.int64)
     new_row[kept] = np.arange(len(kept))
     mapped_rows = new_row[issues["row"].to_numpy()]
     issues = issues.set_column(0, "row", pa.array(mapped_rows, pa.int64())).filter(pa.array(mapped_rows >= 0))
-    return RuleOutcome(table.take(pa.array(kept)), issues, kept, excluded)
+    return RuleOutcome(table.take(pa.array(kept)), issues, kept, excluded, sensitive_rows[kept])

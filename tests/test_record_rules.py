@@ -376,3 +376,35 @@ def test_the_precise_point_does_not_leak_into_the_run_files(rules_run, sample_db
     assert [e for e in examples if any(t in (e.get("value") or "") for t in precise(
         e["occurrenceID"].rsplit("/", 1)[-1]))] == []
     assert rules_run.issues.get("COORDINATES_GENERALISED", 0) > 50
+
+
+def test_no_run_file_keeps_a_sensitive_records_source_point(rules_run, sample_db):
+    """The quarantine shows every source column of a rejected record: a sensitive one's point, verbatim location
+    and withheld terms are empty there (their source values were withheld once mapped)."""
+    source = _source(sample_db)
+    with open(rules_run.quarantine, encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    sensitive = [row for row in rows if (source[row["source.guid"]]["name"] or "").startswith(
+        ("Phengaris arion", "Lycaena dispar", "Pan troglodytes"))]
+    assert sensitive, "the sample has rejected sensitive records (no basisOfRecord, an invalid one)"
+    for row in sensitive:
+        assert [row[f"source.{c}"] for c in ("latitude", "longitude", "latitude_text", "longitude_text")] == [""] * 4
+    others = [row for row in rows if row not in sensitive]
+    assert any(row["source.latitude"] for row in others)  # the others keep theirs
+
+
+def test_plan_names_the_source_columns_of_hidden_terms(tmp_path, monkeypatch):
+    from mobilise.mappers.mapping import MappingPlan
+    from mobilise.mappers.rules import withhold_source
+
+    monkeypatch.setenv("MOBILISE_OUTPUT", str(tmp_path / "out"))
+    (tmp_path / "sensitive-taxa.csv").write_text("scientificName\nPan troglodytes\n", encoding="utf-8")
+    plan = MappingPlan.from_config(load_config(_sample_with_rules(tmp_path, RULES)))
+    # decimalLatitude/Longitude from [latitude, latitude_text] and [longitude, longitude_text]; locality, habitat
+    assert plan.sensitive_columns == ["habitat", "latitude", "latitude_text", "locality_name", "longitude",
+                                      "longitude_text"]
+    assert {"dataGeneralizations", "informationWithheld", "coordinateUncertaintyInMeters"} <= set(plan.terms)
+    source = pa.table({"guid": ["a", "b"], "latitude": [50.1, 51.2], "habitat": ["wood", "dune"]})
+    kept = withhold_source(source, np.array([False, True]), plan.sensitive_columns)
+    assert kept.to_pylist() == [{"guid": "a", "latitude": 50.1, "habitat": "wood"},
+                                {"guid": "b", "latitude": None, "habitat": None}]
