@@ -408,3 +408,15 @@ def test_plan_names_the_source_columns_of_hidden_terms(tmp_path, monkeypatch):
     kept = withhold_source(source, np.array([False, True]), plan.sensitive_columns)
     assert kept.to_pylist() == [{"guid": "a", "latitude": 50.1, "habitat": "wood"},
                                 {"guid": "b", "latitude": None, "habitat": None}]
+
+
+def test_prefect_artifact_markdown_counts_the_excluded(rules_run):
+    from mobilise.publishers.report import artifact_markdown
+
+    report = json.loads(Path(rules_run.report).with_suffix(".json").read_text(encoding="utf-8"))
+    markdown = artifact_markdown(report)
+    assert f"## Excluded by rule: {rules_run.excluded:,}" in markdown
+    for rule, count in rules_run.excluded_by.items():
+        assert f"| {rule} | {count:,} |" in markdown
+    report["totals"]["excluded"], report["totals"]["excluded_by"] = 0, {}
+    assert "Excluded by rule" not in artifact_markdown(report)
