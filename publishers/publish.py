@@ -188,7 +188,8 @@ def _changes(catalog: RunCatalog, directory: PublicationDirectory, table: str,
         hashes_from_archive(archive, hashes)
     summary = compare(catalog.files(catalog.entries("record_hashes", table)), hashes,
                       previous.version if previous else None, catalog.scratch("duckdb"),
-                      quarantine=catalog.files(catalog.entries("quarantine", table)))
+                      quarantine=catalog.files(catalog.entries("quarantine", table)),
+                      excluded=catalog.files(catalog.entries("excluded", table)))
     return diagnose(summary, extracted, previous.records + previous.rejected if previous else None)
 
 def _discard(directory: PublicationDirectory, version: str) -> None:

@@ -420,3 +420,25 @@ def test_prefect_artifact_markdown_counts_the_excluded(rules_run):
         assert f"| {rule} | {count:,} |" in markdown
     report["totals"]["excluded"], report["totals"]["excluded_by"] = 0, {}
     assert "Excluded by rule" not in artifact_markdown(report)
+
+
+def test_records_a_new_filter_removes_are_named_as_excluded_in_the_changes(sample_db, tmp_path, monkeypatch):
+    monkeypatch.setenv("MOBILISE_SAMPLE_URL", f"sqlite:///{sample_db}")
+    monkeypatch.setenv("MOBILISE_OUTPUT", str(tmp_path / "output"))
+    first = load_config(_sample_with_rules(tmp_path, ""))
+    first.validation.bdq.enabled = False
+    before = run_stages(first)
+    assert before.excluded == 0 and before.excluded_file is None
+    second = load_config(_sample_with_rules(tmp_path, RULES.split("sensitive:")[0]))  # the PAL filter alone
+    second.validation.bdq.enabled = False
+    second.gates.max_drop_share = None
+    after = run_stages(second)
+    fossils = after.excluded_by["no fossils in this dataset"]
+    assert after.excluded == fossils > 0
+    changes = after.changes
+    # every fossil published in the first version is now excluded, and said so
+    with DwCAReader(before.archive) as archive:
+        published_fossils = sum(1 for row in archive if row.data["http://rs.tdwg.org/dwc/terms/collectionCode"]
+                                == "PAL")
+    assert changes["removed"] == changes["now_excluded"] == published_fossils
+    assert any("now excluded by the dataset's rules" in cause for cause in changes["causes"])
