@@ -907,12 +907,30 @@ class SensitiveRule(Strict):
     and informationWithheld say so in words."""
 
     name: str | None = Field(None, description="label in the texts and the report, e.g. 'CITES Appendix I'")
-    taxa: list[str] | Path | None = Field(None, description="names, or a CSV file of names (read at load time)")
+    taxa: list[str] | Path | None = Field(None, description=(
+        "names, or a CSV file of names (its name ends in .csv, .tsv or .txt; read at load time)"))
     taxa_column: str = Field("scientificName", description="the column of the taxa CSV file holding the names")
     flag_column: str | None = Field(None, description="source column marking sensitive records")
     values: list[Scalar] | None = Field(None, description="values of flag_column that mark a record sensitive")
     generalise: GeneraliseConfig | None = None
     withhold: list[OccurrenceTerm] = Field(default_factory=list, description="terms left empty")
+
+    @field_validator("taxa", mode="before")
+    @classmethod
+    def _one_name_or_a_file(cls, value: Any) -> Any:
+        # `taxa: Phengaris arion` is one name; `taxa: sensitive.csv` (or .tsv, .txt) a file of names
+        if isinstance(value, str) and not value.lower().endswith((".csv", ".tsv", ".txt")):
+            return [value]
+        return value
+
+    @field_validator("withhold")
+    @classmethod
+    def _keeps_the_archive_whole(cls, terms: list[str]) -> list[str]:
+        for term in terms:
+            if term in ("occurrenceID", "basisOfRecord"):
+                raise ValueError(f"{term} cannot be withheld: a record without it cannot be published (exclude "
+                                 f"the record instead: sensitive.exclude_when)")
+        return terms
 
     @model_validator(mode="after")
     def _which_and_what(self) -> "SensitiveRule":

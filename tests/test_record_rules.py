@@ -442,3 +442,18 @@ def test_records_a_new_filter_removes_are_named_as_excluded_in_the_changes(sampl
                                 == "PAL")
     assert changes["removed"] == changes["now_excluded"] == published_fossils
     assert any("now excluded by the dataset's rules" in cause for cause in changes["causes"])
+
+
+def test_a_sensitive_rule_says_which_records_and_what_to_do():
+    assert SensitiveRule(taxa="Phengaris arion", withhold=["locality"]).taxa == ["Phengaris arion"]
+    assert SensitiveRule(taxa="names.csv", withhold=["locality"]).taxa == Path("names.csv")
+    with pytest.raises(ValidationError, match="say which records"):
+        SensitiveRule(withhold=["locality"])
+    with pytest.raises(ValidationError, match="say what to do"):
+        SensitiveRule(taxa=["Phengaris arion"])
+    with pytest.raises(ValidationError, match="flag_column and values go together"):
+        SensitiveRule(flag_column="cites", withhold=["locality"])
+    with pytest.raises(ValidationError, match="occurrenceID cannot be withheld"):
+        SensitiveRule(taxa=["Phengaris arion"], withhold=["occurrenceID"])
+    with pytest.raises(ValidationError, match="exactly one of grid_km"):
+        SensitiveRule(taxa=["Phengaris arion"], generalise={"grid_km": 10, "decimals": 1})
