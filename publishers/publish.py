@@ -259,6 +259,8 @@ def publish(config: DatasetConfig, catalog: RunCatalog, batches: Sequence[Valida
         if quality.excluded:  # the records the rules kept out, with the rule (no file when there are none)
             write_quarantine(batches_of("excluded"), directory.excluded(version), columns=columns_of("excluded"))
             excluded_file["path"] = str(directory.excluded(version))
+        elif version is None:  # validation/ is rewritten by every such run: no list left from an earlier one
+            directory.excluded(None).unlink(missing_ok=True)
         report = RunReport.build(config, version=version, generated=published.isoformat(), gates=gates,
                                  quality=quality, fragment=fragment,
                                  files=_files(directory, version, amendments is not None, quality.excluded > 0),

@@ -457,3 +457,17 @@ def test_a_sensitive_rule_says_which_records_and_what_to_do():
         SensitiveRule(taxa=["Phengaris arion"], withhold=["occurrenceID"])
     with pytest.raises(ValidationError, match="exactly one of grid_km"):
         SensitiveRule(taxa=["Phengaris arion"], generalise={"grid_km": 10, "decimals": 1})
+
+
+def test_a_dry_run_lists_the_excluded_in_validation_and_leaves_no_stale_list(sample_db, tmp_path, monkeypatch):
+    monkeypatch.setenv("MOBILISE_SAMPLE_URL", f"sqlite:///{sample_db}")
+    monkeypatch.setenv("MOBILISE_OUTPUT", str(tmp_path / "output"))
+    config = load_config(_sample_with_rules(tmp_path, RULES.split("sensitive:")[0]))
+    config.validation.bdq.enabled = False
+    dry = run_stages(config, dry_run=True)
+    assert dry.version is None and Path(dry.excluded_file).parent.name == "validation"
+    with open(dry.excluded_file, encoding="utf-8", newline="") as handle:
+        assert sum(1 for _ in csv.DictReader(handle)) == dry.excluded > 0
+    config.filters = []
+    again = run_stages(config, dry_run=True)
+    assert again.excluded == 0 and again.excluded_file is None and not Path(dry.excluded_file).exists()
