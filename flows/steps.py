@@ -17,7 +17,8 @@ from mobilise.extractors.partitions import Partition
 from mobilise.extractors.stage import extract_partition
 from mobilise.flags import severities
 from mobilise.mappers.children import check_child_columns, child_table, join_children
-from mobilise.mappers.mapping import MappingPlan, map_batch
+from mobilise.mappers.mapping import MappingPlan, map_records
+from mobilise.mappers.rules import withhold_source
 from mobilise.publishers.changes import record_hashes
 from mobilise.publishers.dwca import core_terms, deflate_rows
 from mobilise.publishers.eml import batch_coverage
@@ -69,7 +70,10 @@ def extract_children(config: DatasetConfig, plan: MappingPlan, catalog: RunCatal
 
 def map_batches(plan: MappingPlan, catalog: RunCatalog, extracted: list[Entry]) -> list[Entry]:
     """extracted/<batch> (with the child columns the mapping reads joined in: mappers/children.py, over the
-    children's extracted batches) -> mapped/<batch> and mapping_issues/<batch>; returns the mapped entries."""
+    children's extracted batches) -> mapped/<batch>, mapping_issues/<batch> and excluded/<batch> (the records the
+    rules exclude; extracted/<batch> is then saved again with the kept records only, so that row numbers stay those
+    of mapped/<batch>, and without the source values of sensitive records that feed hidden terms, so that the
+    quarantine never shows them); returns the mapped entries."""
     files = {join.child: catalog.files(catalog.entries("extracted", child_table(join.child)))
              for join in plan.children}
     connection = duckdb.connect(config={"memory_limit": MEMORY_LIMIT,
@@ -77,12 +81,20 @@ def map_batches(plan: MappingPlan, catalog: RunCatalog, extracted: list[Entry]) 
     mapped = []
     try:
         for entry in extracted:
-            table = catalog.load(entry)
+            source = catalog.load(entry)
+            joined = source
             if connection is not None:
-                table = join_children(table, plan.core_key, plan.children, files, connection)
-            table, issues = map_batch(table, plan)
-            catalog.save(entry.of("mapping_issues"), issues)
-            mapped.append(catalog.save(entry.of("mapped"), table))
+                joined = join_children(source, plan.core_key, plan.children, files, connection)
+            outcome = map_records(joined, plan)
+            # a map run again over a batch it filtered finds nothing to exclude: it keeps the first run's exclusions
+            if outcome.excluded.num_rows or not catalog.exists(entry.of("excluded")):
+                catalog.save(entry.of("excluded"), outcome.excluded)
+            if outcome.excluded.num_rows or outcome.sensitive.any():
+                # the un-joined source, so that extracted/<batch> keeps the source's columns
+                catalog.save(entry, withhold_source(source.take(outcome.kept), outcome.sensitive,
+                                                    plan.sensitive_columns))
+            catalog.save(entry.of("mapping_issues"), outcome.issues)
+            mapped.append(catalog.save(entry.of("mapped"), outcome.table))
     finally:
         if connection is not None:
             connection.close()
@@ -113,6 +125,8 @@ def validate_batches(config: DatasetConfig, plan: MappingPlan, catalog: RunCatal
                                earliest_year=config.validation.earliest_year)
         checked = validate_stage(catalog.load(entry), catalog.load(entry.of("mapping_issues")), context,
                                  config.validation, severity, dataset_license=config.metadata.licence.info.url)
+        if catalog.exists(entry.of("excluded")):  # the records the rules kept out of this batch, counted
+            checked.quality.count_excluded(catalog.load(entry.of("excluded"), columns=["rule"]))
         valid = catalog.save(entry.of("valid"), checked.valid)
         catalog.save(entry.of("issues"), checked.issues)
         extracted = entry.of("extracted")

@@ -30,9 +30,10 @@ from mobilise.mappers.dates import (DEFAULT_DATE_ORDER, SPECIFY_PRECISIONS, Asse
                                     assemble_parts, interpret_date, interpret_event_date)
 from mobilise.mappers.interpreters import VERBATIM_TERM, Interpreter, interpreters
 from mobilise.mappers.names import split_authorship
+from mobilise.mappers.rules import RuleOutcome, apply_rules, hidden_terms, rule_columns, rule_terms
 from mobilise.mappers.vocabularies import Translator, read_table, read_vocabulary_file
 from mobilise.settings import (COORDINATE_TERMS, JOIN_SEPARATOR, CoordinatesConfig, DatasetConfig, DateSource,
-                               TemplatePart, TermSource, template_columns)
+                               RecordCondition, SensitiveConfig, TemplatePart, TermSource, template_columns)
 from mobilise.terms import is_identifier_term
 
 ISSUE_SCHEMA = pa.schema([("row", pa.int64()), ("term", pa.string()), ("flag", pa.string()),
@@ -57,6 +58,8 @@ class MappingPlan:
     # core key they are joined on (source.key)
     children: tuple[ChildJoin, ...] = ()
     core_key: tuple[str, ...] = ()
+    filters: list[RecordCondition] = field(default_factory=list)  # the config's filters (mappers/rules.py)
+    sensitive: SensitiveConfig | None = None  # the config's sensitive section (mappers/rules.py)
     terms: list[str] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -65,6 +68,7 @@ class MappingPlan:
         self.terms = mapped + [v for v in self.verbatim.values() if v not in self.sources]
         if self.coordinates is not None:
             self.terms += [t for t in COORDINATE_TERMS if t not in self.terms]
+        self.terms += [t for t in rule_terms(self.sensitive) if t not in self.terms]  # what sensitive rules fill
         for term, source in self.sources.items():
             if source.lookup is not None and term not in self.lookups:
                 self.lookups[term] = read_table(source.lookup.table, source.lookup.key, source.lookup.value)
@@ -84,14 +88,29 @@ class MappingPlan:
                 chosen[term] = partial(interpret_date, invalid_flag="DATE_INVALID", order=config.source.date_order)
         verbatim = {t: v for t, v in VERBATIM_TERM.items() if t in chosen and v not in config.mapping}
         return cls(dict(config.mapping), chosen, verbatim, dataset_namespace(config), coordinates=config.coordinates,
-                   children=child_joins(config), core_key=tuple(config.core_key) if config.children else ())
+                   children=child_joins(config), core_key=tuple(config.core_key) if config.children else (),
+                   filters=list(config.filters), sensitive=config.sensitive)
 
     @property
     def source_columns(self) -> set[str]:
         """The core source's columns the mapping reads (a child source's columns are joined in later, and the
-        child's own are checked by mappers/children.py); with children, the core key too."""
+        child's own are checked by mappers/children.py); with children, the core key; the columns the record
+        rules test (filters, sensitive)."""
         columns = {column for source in self.sources.values() if source.child is None for column in source.columns}
+        columns |= set(rule_columns(self.filters, self.sensitive))
         return columns | set(self.coordinates.columns if self.coordinates is not None else ()) | set(self.core_key)
+
+    @property
+    def sensitive_columns(self) -> list[str]:
+        """The source columns that feed a term a sensitive record must not show (mappers/rules.py hidden_terms;
+        the coordinates section's x and y with the point), less the occurrenceID's: emptied in a sensitive
+        record's source row once mapped, so that no run file shows them."""
+        hidden = hidden_terms(self.sensitive)
+        columns = {column for term, source in self.sources.items() if term in hidden for column in source.columns}
+        if hidden and self.coordinates is not None:
+            columns |= set(self.coordinates.columns)
+        keys = set(self.sources["occurrenceID"].columns) if "occurrenceID" in self.sources else set()
+        return sorted(columns - keys)
 
     def check_columns(self, columns: list[str]) -> None:
         missing = sorted(self.source_columns - set(columns))
@@ -102,6 +121,8 @@ class MappingPlan:
                 where.append("source.key")
             if self.coordinates is not None and set(self.coordinates.columns) & set(missing):
                 where.append("coordinates")
+            if set(rule_columns(self.filters, self.sensitive)) & set(missing):
+                where.append("filters/sensitive")
             present = [column for column in columns if column != UNDECODABLE_COLUMN]
             raise MappingError(f"{', '.join(where)}: column(s) {', '.join(missing)} not in the source "
                                f"(the source has: {', '.join(present)})")
@@ -642,8 +663,19 @@ def _coordinates(batch: pa.RecordBatch, config: CoordinatesConfig
     return columns, issues
 
 
+def map_records(batch: pa.RecordBatch | pa.Table, plan: MappingPlan) -> RuleOutcome:
+    """A source batch mapped (:func:`map_batch`) and the dataset's record rules applied (mappers/rules.py
+    ``apply_rules``): the kept records' Darwin Core table and issues, their row numbers in `batch` (``kept``) and
+    the records excluded by rule (``excluded``: rule, occurrenceID, ``source.<column>`` of the occurrenceID's
+    columns and those the rules test). What the map step runs."""
+    table, issues = map_batch(batch, plan)
+    keys = list(plan.sources["occurrenceID"].columns) if "occurrenceID" in plan.sources else []
+    return apply_rules(batch, table, issues, plan.filters, plan.sensitive, keys)
+
+
 def map_batch(batch: pa.RecordBatch | pa.Table, plan: MappingPlan) -> tuple[pa.Table, pa.Table]:
-    """(Darwin Core table with plan.terms as text columns, issues table with ISSUE_SCHEMA).
+    """(Darwin Core table with plan.terms as text columns, issues table with ISSUE_SCHEMA), every record: the
+    record rules (filters, sensitive data) are applied by :func:`map_records`.
 
     No value in the table holds a control character (see without_controls); the issues include
     TEXT_ENCODING_INVALID for what the extractor could not decode (see undecodable_issues)."""
@@ -687,6 +719,8 @@ def map_batch(batch: pa.RecordBatch | pa.Table, plan: MappingPlan) -> tuple[pa.T
         for term, values in converted.items():
             columns[term], found = without_controls(values, term)
             issues.extend(found)
+    for term in rule_terms(plan.sensitive):  # filled by the sensitive rules (map_records) where not mapped
+        columns.setdefault(term, pa.nulls(batch.num_rows, pa.string()))
     table = pa.table({term: columns[term] for term in plan.terms})
     rows, terms, flags, originals = zip(*issues) if issues else ((), (), (), ())
     issue_table = pa.table({"row": pa.array(rows, pa.int64()), "term": pa.array(terms, pa.string()),

@@ -7,7 +7,9 @@ of a Darwin Core Data Package each have their own batches.
 
 Run folder ``<work directory>/<run id>/``::
 
-    <table>/extracted/<batch>.parquet       source rows as read (one Arrow batch per file)
+    <table>/extracted/<batch>.parquet       source rows as read (one Arrow batch per file), less those excluded
+    <table>/excluded/<batch>.parquet        records the dataset's rules exclude: rule, occurrenceID, source key
+                                            columns (mappers.rules.excluded_table)
     <table>/mapped/<batch>.parquet          Darwin Core terms as text
     <table>/mapping_issues/<batch>.parquet  what the interpreters flagged (mappers.mapping.ISSUE_SCHEMA)
     <table>/issues/<batch>.parquet          every flag of the batch after validation (validators.validate)
@@ -53,7 +55,7 @@ CORE = "occurrence"  # the core table of an occurrence dataset (Darwin Core clas
 DATASETS = {"extracted": ".parquet", "mapped": ".parquet", "mapping_issues": ".parquet", "issues": ".parquet",
             "valid": ".parquet", "quarantine": ".parquet", "warnings": ".parquet", "amendments": ".parquet",
             "archive_parts": ".deflate", "duplicates": ".parquet", "duplicate_triplets": ".parquet",
-            "record_hashes": ".parquet"}
+            "record_hashes": ".parquet", "excluded": ".parquet"}
 WHOLE_TABLE = frozenset({"duplicates", "duplicate_triplets"})
 ALIVE = ".alive"  # the live-run marker in a run folder
 #: a run folder without a marker (one being created, or left by an older Mobilise) is stale after this long

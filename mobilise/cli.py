@@ -48,6 +48,8 @@ def _print_result(result: dict, as_json: bool) -> None:
     else:
         typer.echo(f"Validated {result['dataset']} (nothing published): {result['records']} records publishable")
     typer.echo(f"  rejected:   {result['rejected']} (reasons in {result['quarantine']})")
+    if result.get("excluded"):
+        typer.echo(f"  excluded:   {result['excluded']} by the dataset's rules (listed in {result['excluded_file']})")
     if result.get("report"):
         typer.echo(f"  report:     {result['report']}")
     if result.get("warnings"):

@@ -77,6 +77,12 @@ _FLAGS = [
          "kept whole", False),
     Flag("COORDINATE_OUTSIDE_CRS_AREA", "warning", "the point converted from its reference system lies outside that "
          "system's area of use (EPSG): not published, never moved; the original is in verbatimCoordinates", False),
+    # sensitive data (mappers/rules.py): the record is published, its point coarser or some terms empty on purpose
+    Flag("COORDINATES_GENERALISED", "info", "a sensitive record: its point was generalised to a grid cell or fewer "
+         "decimals (WGS84), coordinateUncertaintyInMeters widened to cover the cell, the verbatim coordinates "
+         "withheld; dataGeneralizations says how", False),
+    Flag("INFORMATION_WITHHELD", "info", "a sensitive record: terms named by the dataset's sensitive rules were left "
+         "empty; informationWithheld names them", False),
     # record checks GBIF has no flag for (validators/occurrence.py; docs/gbif-issue-flags.md)
     Flag("CATALOG_NUMBER_DUPLICATED", "warning", "another record of this dataset has the same catalogNumber within the "
          "same institutionCode and collectionCode (GBIF's occurrence triplet): two specimens share a label, or one "

@@ -937,6 +937,143 @@ class ChildConfig(Strict):
             return self.source
         return core.model_copy(update={"query": self.query, "table": self.table, "partition": None,
                                        "modified_column": None, "key": None})
+# --- record rules: filters and sensitive data (mappers/rules.py applies them) ---------------------------------------
+
+#: a condition's operators, exactly one per condition (RecordCondition)
+CONDITION_OPERATORS = ("equals", "not_equals", "in", "not_in", "empty", "matches", "greater_than", "at_least",
+                       "less_than", "at_most")
+Scalar = str | int | float | bool
+
+
+class RecordCondition(Strict):
+    """One test of a source column's value, ``{column, <operator>: value, reason: label}``, exactly one operator.
+
+    Values are compared as the source column's trimmed text (an empty string is no value): ``equals``,
+    ``not_equals``, ``in`` and ``not_in`` compare text exactly (``equals: 1`` is the text '1'); ``empty: true``
+    holds for no value, ``empty: false`` for any value; ``matches`` is a Python regular expression searched in
+    the value (anchor it with ^...$ for the whole value); ``greater_than``, ``at_least``, ``less_than`` and
+    ``at_most`` compare the value read as a decimal number. A record with no value (or, for the number
+    operators, a value that is no number) fails every operator but ``not_equals``, ``not_in`` and ``empty:
+    true``. ``reason`` labels the rule in the excluded file and the report (default: the rule written out).
+    """
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    column: str = Field(description="source column tested")
+    equals: Scalar | None = None
+    not_equals: Scalar | None = None
+    in_: list[Scalar] | None = Field(None, alias="in")
+    not_in: list[Scalar] | None = None
+    empty: bool | None = None
+    matches: str | None = Field(None, description="Python regular expression, searched (not anchored)")
+    greater_than: float | None = None
+    at_least: float | None = None
+    less_than: float | None = None
+    at_most: float | None = None
+    reason: str | None = Field(None, description="label of the rule in the excluded file and the report")
+
+    @model_validator(mode="after")
+    def _one_operator(self) -> "RecordCondition":
+        given = [name for name in CONDITION_OPERATORS if self.operand(name) is not None]
+        if len(given) != 1:
+            raise ValueError(f"give exactly one of {', '.join(CONDITION_OPERATORS)} (got "
+                             f"{', '.join(given) or 'none'})")
+        if self.matches is not None:
+            try:
+                re.compile(self.matches)
+            except re.error as exc:
+                raise ValueError(f"matches: not a regular expression: {exc}") from None
+        return self
+
+    def operand(self, operator: str) -> Any:
+        return self.in_ if operator == "in" else getattr(self, operator)
+
+    @property
+    def operator(self) -> str:
+        return next(name for name in CONDITION_OPERATORS if self.operand(name) is not None)
+
+    @property
+    def label(self) -> str:
+        """The rule as the excluded file and the report name it: its ``reason``, else e.g. 'basis in [a, b]'."""
+        if self.reason:
+            return self.reason
+        operand = self.operand(self.operator)
+        shown = f"[{', '.join(map(str, operand))}]" if isinstance(operand, list) else str(operand).lower() \
+            if isinstance(operand, bool) else f"'{operand}'" if isinstance(operand, str) else f"{operand:g}"
+        return f"{self.column} {self.operator.replace('_', ' ')} {shown}"
+
+
+class GeneraliseConfig(Strict):
+    """How a sensitive record's point is generalised (WGS84, mappers/rules.py): ``grid_km`` snaps it to the centre
+    of its cell in a grid of N km squares in the point's UTM zone (UPS beyond 84°N and 80°S), ``decimals`` rounds
+    latitude and longitude to N decimal places; coordinateUncertaintyInMeters becomes the distance from the
+    published point to the farthest corner of the cell plus the uncertainty given (never less than given)."""
+
+    grid_km: float | None = Field(None, gt=0, description="side of the grid cells in kilometres")
+    decimals: int | None = Field(None, ge=0, le=4, description="decimal places of latitude and longitude kept")
+
+    @model_validator(mode="after")
+    def _one_way(self) -> "GeneraliseConfig":
+        if (self.grid_km is None) == (self.decimals is None):
+            raise ValueError("give exactly one of grid_km (e.g. grid_km: 10) or decimals (e.g. decimals: 1)")
+        return self
+
+
+class SensitiveRule(Strict):
+    """Which records are sensitive and what is done to them: ``taxa`` (names, or a CSV file beside the config
+    with a ``taxa_column`` of names) matched, case and spacing aside, on scientificName, its genus and species
+    (first one and two words) and the genus term; and/or ``flag_column`` holding one of ``values``. A record
+    matching either is generalised (``generalise``) and/or has ``withhold`` terms blanked; dataGeneralizations
+    and informationWithheld say so in words."""
+
+    name: str | None = Field(None, description="label in the texts and the report, e.g. 'CITES Appendix I'")
+    taxa: list[str] | Path | None = Field(None, description=(
+        "names, or a CSV file of names (its name ends in .csv, .tsv or .txt; read at load time)"))
+    taxa_column: str = Field("scientificName", description="the column of the taxa CSV file holding the names")
+    flag_column: str | None = Field(None, description="source column marking sensitive records")
+    values: list[Scalar] | None = Field(None, description="values of flag_column that mark a record sensitive")
+    generalise: GeneraliseConfig | None = None
+    withhold: list[OccurrenceTerm] = Field(default_factory=list, description="terms left empty")
+
+    @field_validator("taxa", mode="before")
+    @classmethod
+    def _one_name_or_a_file(cls, value: Any) -> Any:
+        # `taxa: Phengaris arion` is one name; `taxa: sensitive.csv` (or .tsv, .txt) a file of names
+        if isinstance(value, str) and not value.lower().endswith((".csv", ".tsv", ".txt")):
+            return [value]
+        return value
+
+    @field_validator("withhold")
+    @classmethod
+    def _keeps_the_archive_whole(cls, terms: list[str]) -> list[str]:
+        for term in terms:
+            if term in ("occurrenceID", "basisOfRecord"):
+                raise ValueError(f"{term} cannot be withheld: a record without it cannot be published (exclude "
+                                 f"the record instead: sensitive.exclude_when)")
+        return terms
+
+    @model_validator(mode="after")
+    def _which_and_what(self) -> "SensitiveRule":
+        if self.taxa is None and self.flag_column is None:
+            raise ValueError("say which records: taxa (names or a CSV file) and/or flag_column with values")
+        if (self.flag_column is None) != (self.values is None):
+            raise ValueError("flag_column and values go together: flag_column: sensitive, values: ['1']")
+        if self.generalise is None and not self.withhold:
+            raise ValueError("say what to do: generalise ({grid_km: N} or {decimals: N}) and/or withhold: [terms]")
+        return self
+
+    @property
+    def columns(self) -> list[str]:
+        return [self.flag_column] if self.flag_column is not None else []
+
+
+class SensitiveConfig(Strict):
+    """Sensitive data: ``rules`` (generalise, withhold; the first rule a record matches applies) and
+    ``exclude_when`` (conditions, any of which keeps a record out: it is excluded and counted, never published)."""
+
+    rules: list[SensitiveRule] = Field(default_factory=list)
+    exclude_when: list[RecordCondition] = Field(default_factory=list, description=(
+        "a record meeting any of these is not for publication: excluded, listed in excluded-<version>.csv"))
 
 
 class DatasetConfig(Strict):
@@ -952,6 +1089,9 @@ class DatasetConfig(Strict):
     execution: ExecutionConfig = Field(default_factory=ExecutionConfig)
     validation: ValidationConfig = Field(default_factory=ValidationConfig)
     gates: GatesConfig = Field(default_factory=GatesConfig)
+    filters: list[RecordCondition] = Field(default_factory=list, description=(
+        "conditions every published record meets; a record failing one is excluded by rule (excluded-<version>.csv)"))
+    sensitive: SensitiveConfig | None = Field(None, description="generalise, withhold or exclude sensitive records")
     schedule: ScheduleConfig | None = Field(None, description="when `mobilise serve` runs the dataset (none: only "
                                             "when started by hand, through Prefect's API, CLI or UI)")
     children: dict[str, ChildConfig] = Field(default_factory=dict, description=(
@@ -1100,6 +1240,11 @@ def helper_problems(config: DatasetConfig) -> list[tuple[tuple, str]]:
         if isinstance(source.end, DateSource) and source.date is None:
             problems.append((where + ("end",), "an end given as date parts needs the start as date parts too: "
                                                "date: {column: ..., mask: ...} (or {year, month, day})"))
+    located = config.coordinates is not None or {"decimalLatitude", "decimalLongitude"} <= set(config.mapping)
+    for index, rule in enumerate(config.sensitive.rules if config.sensitive is not None else ()):
+        if rule.generalise is not None and not located:
+            problems.append((("sensitive", "rules", index, "generalise"), "there is no point to generalise: map "
+                             "decimalLatitude and decimalLongitude (or a coordinates section)"))
     if config.coordinates is not None:
         for term in COORDINATE_TERMS:
             if term in config.mapping:
@@ -1163,6 +1308,13 @@ def _load_tables(config: DatasetConfig, tree: Any, path: Path) -> None:
             except TableError as exc:
                 fail(("vocabularies", name), exc)
             config._vocabulary_files[name] = file
+    for index, rule in enumerate(config.sensitive.rules if config.sensitive is not None else ()):
+        if isinstance(rule.taxa, Path):  # the names of a CSV file beside the config
+            file = rule.taxa if rule.taxa.is_absolute() else (base / rule.taxa).resolve()
+            try:
+                rule.taxa = sorted(read_table(file, rule.taxa_column, rule.taxa_column))
+            except TableError as exc:
+                fail(("sensitive", "rules", index, "taxa"), exc)
     for term, source in config.mapping.items():
         if source.lookup is not None:
             lookup = source.lookup

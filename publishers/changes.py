@@ -152,7 +152,7 @@ class ChangeSummary(BaseModel):
     ``previous_records`` (the occurrenceIDs of the last version), 0 when there were none. The id samples hold at
     most :data:`SAMPLE_IDS` ids each, the smallest first. When records were removed: ``renamed`` of them reappear
     unchanged under a new occurrenceID (examples in ``renamed_examples``), ``now_rejected`` of them are in this
-    run's quarantine, and ``causes`` names the likely causes in words (filled in by :func:`diagnose`)."""
+    run's quarantine, ``now_excluded`` of them were excluded by the dataset's rules (mappers/rules.py), and ``causes`` names the likely causes in words (filled in by :func:`diagnose`)."""
 
     previous_version: str | None = None
     previous_records: int = 0
@@ -168,6 +168,7 @@ class ChangeSummary(BaseModel):
     renamed: int = 0
     renamed_examples: list[RenamedRecord] = Field(default_factory=list)
     now_rejected: int = 0
+    now_excluded: int = 0  # removed records this run's filters or sensitive.exclude_when kept out
     causes: list[str] = Field(default_factory=list)
     metadata_changed: bool = False  # no record changed, but the metadata (EML) or the archive's columns did
 
@@ -197,9 +198,10 @@ def _ids(connection: duckdb.DuckDBPyConnection, name: str, files: Sequence[str])
 
 
 def compare(current: Sequence[str], previous: Path | None, previous_version: str | None, spill_directory: Path,
-            quarantine: Sequence[str] = ()) -> ChangeSummary:
+            quarantine: Sequence[str] = (), excluded: Sequence[str] = ()) -> ChangeSummary:
     """This run's record hashes (the Parquet `current` files) against the last version's file `previous` (None:
-    no version yet); `quarantine` this run's quarantine Parquet files (for ``now_rejected``)."""
+    no version yet); `quarantine` this run's quarantine Parquet files (for ``now_rejected``), `excluded` its
+    excluded ones (for ``now_excluded``)."""
     with _connect(spill_directory) as connection:
         _ids(connection, "now", current)
         _ids(connection, "before", [str(previous)] if previous is not None else [])
@@ -235,11 +237,12 @@ def compare(current: Sequence[str], previous: Path | None, previous_version: str
             summary.renamed = len(renamed)
             summary.renamed_examples = [RenamedRecord(previous=old, current=new)
                                         for old, new in renamed[:RENAMED_EXAMPLES]]
-            if quarantine:
-                summary.now_rejected = connection.execute(
-                    "SELECT count(*) FROM diff WHERE status = 'removed' AND id IN "
-                    "(SELECT occurrenceID FROM read_parquet($files, union_by_name = true))",
-                    {"files": list(quarantine)}).fetchone()[0]
+            for files, count in ((quarantine, "now_rejected"), (excluded, "now_excluded")):
+                if files:
+                    setattr(summary, count, connection.execute(
+                        "SELECT count(*) FROM diff WHERE status = 'removed' AND id IN "
+                        "(SELECT occurrenceID FROM read_parquet($files, union_by_name = true))",
+                        {"files": list(files)}).fetchone()[0])
     return summary
 
 
@@ -262,6 +265,9 @@ def diagnose(summary: ChangeSummary, extracted: int, previous_extracted: int | N
     if summary.now_rejected:
         causes.append(f"{summary.now_rejected:,} of the removed records are now rejected (their reasons are in the "
                       f"quarantine file)")
+    if summary.now_excluded:
+        causes.append(f"{summary.now_excluded:,} of the removed records are now excluded by the dataset's rules "
+                      f"(filters, sensitive.exclude_when; listed with their rule in the excluded file)")
     if not causes:
         causes.append("the removed records are neither rejected nor published under another occurrenceID and the "
                       "source returned as many records: their occurrenceIDs changed in the source in a way that "

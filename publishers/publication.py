@@ -15,10 +15,12 @@ Layout of ``OUTPUT/<shortname>/`` (the IPT keeps the same things per resource)::
     warnings-<version>.csv   the published records of that version that carry a warning or info flag, with
                              their flags and messages
     amendments-<version>.csv the BDQ amendments applied to that version's records
+    excluded-<version>.csv   the records the dataset's rules (filters, sensitive.exclude_when) kept out of that
+                             version, with the rule and their source key columns (only when there are any)
     report-<version>.json    the run report (publishers.report.RunReport), and .html for people
     .state/record-hashes-<version>.parquet  occurrenceID and hash of each record of that version, compared by
                              the next run (publishers.changes)
-    validation/              the same quarantine.csv, warnings.csv, amendments.csv and report.json/.html of a
+    validation/              the same quarantine.csv, warnings.csv, amendments.csv, excluded.csv, report.json/.html of a
                              dry run or of a run stopped by a gate (replaced each time)
     publications.json        the version log: when, how many records, checksum; the COMMIT POINT
     .lock                    the dataset lock (:meth:`PublicationDirectory.lock`), naming the run that holds it
@@ -289,6 +291,9 @@ class PublicationDirectory:
     def amendments(self, version: str | None) -> Path:
         return self._versioned("amendments", ".csv", version)
 
+    def excluded(self, version: str | None) -> Path:
+        return self._versioned("excluded", ".csv", version)
+
     def report(self, version: str | None) -> tuple[Path, Path]:
         """(JSON, HTML) of the run report."""
         return self._versioned("report", ".json", version), self._versioned("report", ".html", version)
@@ -302,8 +307,8 @@ class PublicationDirectory:
         """Every file a version writes besides the log and the current copies: removed if the version fails,
         when retention drops it, and by :meth:`recover` when the log does not list it."""
         return [self.archive(version), self.eml(version), self.package(version), self.quarantine(version),
-                self.warnings(version),
-                self.amendments(version), *self.report(version), self.record_hashes(version)]
+                self.warnings(version), self.amendments(version), self.excluded(version), *self.report(version),
+                self.record_hashes(version)]
 
     @property
     def current_archive(self) -> Path:

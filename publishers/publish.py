@@ -79,7 +79,7 @@ class RunResult:
     current: str | None
     records: int
     rejected: int
-    extracted: int
+    extracted: int  # = records + rejected + excluded
     quarantine: str | None
     issues: dict[str, int]  # flag -> records flagged (a record with the same flag on two terms counts once)
     severity: dict[str, str]
@@ -93,11 +93,15 @@ class RunResult:
     # source values no vocabulary or lookup table translates: {kind, table, file, term, value, records} (report)
     untranslated: list[dict] = field(default_factory=list)
     dwc_dp: str | None = None  # the version's Darwin Core Data Package (output.dwc_dp); None: no package
+    excluded: int = 0  # records the dataset's rules kept out (filters, sensitive.exclude_when; mappers/rules.py)
+    excluded_by: dict[str, int] = field(default_factory=dict)  # rule label -> records it excluded
+    excluded_file: str | None = None  # CSV of the excluded records (None: there were none)
     run_report: RunReport | None = field(default=None, repr=False, compare=False)  # the report itself
 
     def as_dict(self) -> dict:
         return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "run_report"} | {
-            "issues": dict(self.issues), "severity": dict(self.severity), "gates": list(self.gates)}
+            "issues": dict(self.issues), "severity": dict(self.severity), "gates": list(self.gates),
+            "excluded_by": dict(self.excluded_by)}
 
 
 def write_quarantine(tables: Iterable[pa.Table], target: Path, empty: str = "reasons",
@@ -160,11 +164,14 @@ def _core_parts(catalog: RunCatalog, batches: Sequence[ValidatedBatch], terms: l
         yield batch.part if batch.part.terms == terms else catalog.load(batch.valid)
 
 
-def _files(directory: PublicationDirectory, version: str | None, amendments: bool) -> dict[str, str]:
+def _files(directory: PublicationDirectory, version: str | None, amendments: bool,
+           excluded: bool = False) -> dict[str, str]:
     """The names of the CSV files beside the report (they sit in the same folder), for its links."""
     files = {"quarantine": directory.quarantine(version).name, "warnings": directory.warnings(version).name}
     if amendments:
         files["amendments"] = directory.amendments(version).name
+    if excluded:
+        files["excluded"] = directory.excluded(version).name
     return files
 
 
@@ -183,7 +190,8 @@ def _changes(catalog: RunCatalog, directory: PublicationDirectory, table: str,
         hashes_from_archive(archive, hashes)
     summary = compare(catalog.files(catalog.entries("record_hashes", table)), hashes,
                       previous.version if previous else None, catalog.scratch("duckdb"),
-                      quarantine=catalog.files(catalog.entries("quarantine", table)))
+                      quarantine=catalog.files(catalog.entries("quarantine", table)),
+                      excluded=catalog.files(catalog.entries("excluded", table)))
     return diagnose(summary, extracted, previous.records + previous.rejected if previous else None)
 
 
@@ -248,9 +256,9 @@ def publish(config: DatasetConfig, catalog: RunCatalog, batches: Sequence[Valida
     fragment = merge_fragments(b.fragment for b in batches)
     directory = PublicationDirectory(config.publication_directory)
     previous = directory.log.latest()
-    gates = evaluate_gates(config.gates, quality.records, quality.rejected, quality.published,
+    gates = evaluate_gates(config.gates, quality.extracted, quality.rejected, quality.published,
                            previous.records if previous else None)
-    changes = _changes(catalog, directory, table, quality.records)
+    changes = _changes(catalog, directory, table, quality.extracted)
     if previous is not None and changes is None and config.gates.max_removed_ids_share is not None:
         gates.append(Gate(name="max_removed_ids_share", passed=True,
                           detail=f"version {previous.version} has no record hashes: changes are counted from this "
@@ -271,15 +279,23 @@ def publish(config: DatasetConfig, catalog: RunCatalog, batches: Sequence[Valida
             names.update(dict.fromkeys(catalog.schema(entry).names))
         return sorted(names, key=lambda name: name.startswith("source."))  # stable: first appearance within each
 
+    excluded_file: dict[str, str] = {}  # where write_run_files wrote the excluded records, when there were any
+
     def write_run_files(version: str | None, unchanged: bool = False) -> tuple[RunReport, Path, str | None]:
-        """The quarantine, warnings and amendments files and the reports of `version` (None: validation/)."""
+        """The quarantine, warnings, amendments and excluded files and the reports of `version` (None:
+        validation/)."""
         write_quarantine(batches_of("quarantine"), directory.quarantine(version), columns=columns_of("quarantine"))
         write_warnings(batches_of("warnings"), directory.warnings(version), columns=columns_of("warnings"))
         amendments = write_amendments(batches_of("amendments"), directory.amendments(version))
+        if quality.excluded:  # the records the rules kept out, with the rule (no file when there are none)
+            write_quarantine(batches_of("excluded"), directory.excluded(version), columns=columns_of("excluded"))
+            excluded_file["path"] = str(directory.excluded(version))
+        elif version is None:  # validation/ is rewritten by every such run: no list left from an earlier one
+            directory.excluded(None).unlink(missing_ok=True)
         report = RunReport.build(config, version=version, generated=published.isoformat(), gates=gates,
                                  quality=quality, fragment=fragment,
-                                 files=_files(directory, version, amendments is not None), changes=changes,
-                                 unchanged=unchanged)
+                                 files=_files(directory, version, amendments is not None, quality.excluded > 0),
+                                 changes=changes, unchanged=unchanged)
         json_path, html = directory.report(version)
         report.write(json_path, html)
         for line in untranslated_lines(report.untranslated):
@@ -288,7 +304,9 @@ def publish(config: DatasetConfig, catalog: RunCatalog, batches: Sequence[Valida
 
     def result(version: str | None, run_report: RunReport, records: int, **published_files) -> RunResult:
         return RunResult(config.shortname, version, records=records, rejected=quality.rejected,
-                         extracted=quality.records, issues=quality.flags, severity=quality.severity_of,
+                         extracted=quality.extracted, excluded=quality.excluded,
+                         excluded_by=dict(quality.excluded_by), excluded_file=excluded_file.get("path"),
+                         issues=quality.flags, severity=quality.severity_of,
                          gates=[g.model_dump() for g in gates], run_report=run_report,
                          untranslated=[row.model_dump() for row in run_report.untranslated],
                          changes=changes.model_dump(mode="json") if changes is not None else None, **published_files)

@@ -78,6 +78,10 @@ class Totals(_Section):
     extracted: int = 0
     published: int = 0
     rejected: int = 0
+    # records the dataset's rules kept out (filters, sensitive.exclude_when; mappers/rules.py), per rule label:
+    # published + rejected + excluded == extracted
+    excluded: int = 0
+    excluded_by: dict[str, int] = Field(default_factory=dict)
     # severity -> records with at least one flag of that severity (each record once, however many flags it has)
     flagged: dict[str, int] = Field(default_factory=dict)
 
@@ -239,8 +243,8 @@ class RunReport(_Section):
         return cls(
             dataset=config.shortname, title=config.metadata.title, version=version, generated=generated,
             source=config.source.safe_url,
-            totals=Totals(extracted=quality.records, published=quality.published, rejected=quality.rejected,
-                          flagged=quality.flagged),
+            totals=Totals(extracted=quality.extracted, published=quality.published, rejected=quality.rejected,
+                          excluded=quality.excluded, excluded_by=quality.excluded_by, flagged=quality.flagged),
             gates=gates, flags=flag_rows(quality.flags, quality.severity_of), terms=fragment.terms,
             examples=fragment.examples, years=fragment.years, coordinates=fragment.coordinates,
             mids={variant: {str(level): n for level, n in counts.items()} for variant, counts in quality.mids.items()},
@@ -574,6 +578,7 @@ def _view(report: dict, json_name: str | None = None) -> dict:
     report = _dict(report)
     totals = _dict(report.get("totals"))
     extracted, published, rejected = (_int(totals.get(k)) for k in ("extracted", "published", "rejected"))
+    excluded = _int(totals.get("excluded"))
     gates = [{"name": _text(_dict(g).get("name")), "passed": bool(_dict(g).get("passed")),
               "detail": _text(_dict(g).get("detail"))} for g in _list(report.get("gates"))]
     flags = _flags(report)
@@ -591,14 +596,17 @@ def _view(report: dict, json_name: str | None = None) -> dict:
                    "published_share": _share(published, extracted), "rejected_share": _share(rejected, extracted),
                    "published_width": round(100 * published / extracted, 3) if extracted else 0,
                    "rejected_width": round(100 * rejected / extracted, 3) if extracted else 0,
-                   "known": bool(totals)},
+                   "known": bool(totals), "excluded": excluded, "excluded_share": _share(excluded, extracted),
+                   "excluded_by": sorted(((_text(rule), _int(n)) for rule, n in _dict(totals.get("excluded_by")).items()),
+                                         key=lambda item: (-item[1], item[0]))},
         "gates": gates,
         "gates_failed": sum(not g["passed"] for g in gates),
         "flags": flags,
         # records with at least one flag of each severity, as the report counted them (never a sum over flags,
         # which counts a record once per flag); none shown for a report without them
         "severity_totals": {s: _int(flagged[s]) for s in ("error", "warning", "info") if s in flagged},
-        "files": {key: _text(_dict(report.get("files")).get(key)) for key in ("quarantine", "warnings", "amendments")},
+        "files": {key: _text(_dict(report.get("files")).get(key))
+                  for key in ("quarantine", "warnings", "amendments", "excluded")},
         "terms": _terms(report),
         "examples": _examples(report, flags),
         "years_chart": Markup(years_svg(report.get("years"))) if _dict(report.get("years")) else None,
@@ -882,6 +890,9 @@ def artifact_markdown(report: RunReport | dict, top: int = 10) -> str:
              "| Extracted | Published | Rejected |", "| ---: | ---: | ---: |",
              f"| {_number(totals['extracted'])} | {_number(totals['published'])} | {_number(totals['rejected'])}"
              f"{rejected_share} |", ""]
+    if totals["excluded"]:
+        lines += [f"## Excluded by rule: {_number(totals['excluded'])}", "", "| Rule | Records |", "| --- | ---: |"]
+        lines += [f"| {_md(rule)} | {_number(count)} |" for rule, count in totals["excluded_by"]] + [""]
     changes = view["changes"]
     if changes and changes["previous_version"]:
         lines += [f"## Changes since version {_md(changes['previous_version'])}", "",
@@ -933,6 +944,10 @@ def publish_artifacts(report: RunReport | dict, html_path: Path | None = None) -
         if rows:
             create_table_artifact(table=rows, key=f"{slug}-issue-flags",
                                   description=f"Issue flags: {description}", _sync=True)
+        excluded = [{"rule": rule, "records": count} for rule, count in view["totals"]["excluded_by"]]
+        if excluded:
+            create_table_artifact(table=excluded, key=f"{slug}-excluded-by-rule",
+                                  description=f"Records excluded by rule: {description}", _sync=True)
         if html_path is not None:
             create_link_artifact(link=Path(html_path).resolve().as_uri(), link_text="Run report (HTML)",
                                  key=f"{slug}-run-report-html", description=description, _sync=True)

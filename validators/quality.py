@@ -165,7 +165,7 @@ class QualitySummary:
     """What validation found in one batch, or (:meth:`combine`) in all of them: the counts the report, the gates
     and the publication log need. Small and picklable: it travels from the validate task to the publish task."""
 
-    records: int = 0  # rows validated (= extracted)
+    records: int = 0  # rows validated (= extracted - excluded)
     published: int = 0
     rejected: int = 0
     flags: dict[str, int] = field(default_factory=dict)  # flag -> records flagged (a record counts once per flag)
@@ -178,6 +178,18 @@ class QualitySummary:
     bdq: list[dict] = field(default_factory=list)  # validators.bdq.batch.summarise
     applied: list[dict] = field(default_factory=list)  # validators.bdq.batch.summarise_applied
     mids: dict[str, dict[int, int]] = field(default_factory=dict)  # variant -> MIDS level -> published records
+    excluded: int = 0  # records the dataset's rules kept out before validation (mappers/rules.py)
+    excluded_by: dict[str, int] = field(default_factory=dict)  # rule label -> records it excluded
+
+    @property
+    def extracted(self) -> int:
+        """Records the source gave: validated (published + rejected) and excluded by rule."""
+        return self.records + self.excluded
+
+    def count_excluded(self, excluded: pa.Table) -> None:
+        """Count the batch's records excluded by rule (a table with a ``rule`` column, one row per record)."""
+        self.excluded = excluded.num_rows
+        self.excluded_by = dict(Counter(excluded["rule"].to_pylist()))
 
     @classmethod
     def combine(cls, summaries: Iterable["QualitySummary"]) -> "QualitySummary":
@@ -187,10 +199,12 @@ class QualitySummary:
         summaries = list(summaries)
         flags: Counter = Counter()
         flagged: Counter = Counter()
+        excluded_by: Counter = Counter()
         mids: dict[str, Counter] = {variant: Counter() for variant in ("tdwg", "dissco")}
         for summary in summaries:  # batches hold different records, so records add up
             flags.update(summary.flags)
             flagged.update(summary.flagged)
+            excluded_by.update(summary.excluded_by)
             for variant, counter in mids.items():
                 counter.update(summary.mids.get(variant, {}))
         return cls(records=sum(s.records for s in summaries), published=sum(s.published for s in summaries),
@@ -199,7 +213,8 @@ class QualitySummary:
                    severity_of={flag: severity for s in summaries for flag, severity in s.severity_of.items()},
                    added_terms=sorted({t for s in summaries for t in s.added_terms}),
                    bdq=merge_summaries(s.bdq for s in summaries), applied=merge_applied(s.applied for s in summaries),
-                   mids={variant: dict(counter) for variant, counter in mids.items()})
+                   mids={variant: dict(counter) for variant, counter in mids.items()},
+                   excluded=sum(s.excluded for s in summaries), excluded_by=dict(excluded_by))
 
 
 @dataclass
