@@ -233,6 +233,10 @@ class SourceConfig(Strict):
         "the column that says when a record last changed (the watermark): a backfill (`mobilise backfill --since "
         "--until`) reads only the records whose value lies in its window (see extractors/base.py Window); none: "
         "no backfill"))
+    key_column: str | None = Field(None, description=(
+        "the column holding each record's unique, never-empty key (an id), in whose order the query returns the "
+        "records (ORDER BY it, or partition on it): what an incremental run (`mobilise run --incremental`) and a "
+        "backfill replace records by, and what `--reconcile-deletions` scans; default: partition.column"))
     sheet: str | int | None = Field(None, description=(
         "Excel: the sheet to read, by name or by 0-based position in the workbook (hidden sheets count); default "
         "the first"))
@@ -248,6 +252,11 @@ class SourceConfig(Strict):
         "(http://rs.gbif.org/terms/1.0/Multimedia), the last part of it (Multimedia) or its file name in meta.xml "
         "(multimedia.txt)"))
     _window: Any = PrivateAttr(None)  # a run's Window over modified_column (extractors/base.py windowed)
+
+    @property
+    def record_key(self) -> str | None:
+        """The record key column: ``key_column``, else ``partition.column``; None when the config names neither."""
+        return self.key_column or (self.partition.column if self.partition is not None else None)
 
     @model_validator(mode="after")
     def _one_of_query_or_table(self) -> "SourceConfig":
@@ -272,7 +281,7 @@ class SourceConfig(Strict):
             infer_file_format(value, info.data.get("format"))  # a suffix that says no format, or .xls: say so here
         return value
 
-    @field_validator("query", "table", "partition", "engine", "modified_column")
+    @field_validator("query", "table", "partition", "engine", "modified_column", "key_column")
     @classmethod
     def _database_only(cls, value: Any, info: ValidationInfo) -> Any:
         if info.data.get("path") is None:
@@ -285,6 +294,7 @@ class SourceConfig(Strict):
             "partition": "partitions are key ranges of a database query, and a file is read by one reader",
             "engine": "the engines read databases; files have their own readers (remove 'engine')",
             "modified_column": "a backfill window filters a database query; a file is read whole",
+            "key_column": "incremental runs merge database records by key; a file is read whole",
         }
         raise ValueError(f"'{info.field_name}' applies to database sources (url: ...), not to files; "
                          f"{reasons[info.field_name]}")

@@ -169,6 +169,7 @@ class ChangeSummary(BaseModel):
     renamed_examples: list[RenamedRecord] = Field(default_factory=list)
     now_rejected: int = 0
     causes: list[str] = Field(default_factory=list)
+    deleted: int = 0  # of the removed, records whose key is gone from the source (a deletion reconciliation)
     metadata_changed: bool = False  # no record changed, but the metadata (EML) or the archive's columns did
 
     @property
