@@ -14,7 +14,6 @@ import uuid
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import Literal
 
 from prefect import flow, get_run_logger, task
 from prefect.futures import as_completed, wait
@@ -310,7 +309,7 @@ def exclusive_run(config: DatasetConfig, keep_run_files: bool = False):
 @processes.stops_on_signals  # Prefect's SIGTERM handler would let the body's tasks run on (run_publication)
 def publish_dataset(config_path: str, dry_run: bool = False, keep_run_files: bool = False,
                     accept_id_changes: bool = False, force: bool = False, since: str | None = None,
-                    until: str | None = None, mode: Literal["full", "incremental"] = "full",
+                    until: str | None = None, mode: str = "full",
                     reconcile_deletions: bool = False) -> dict:
     """Publish the dataset described by the YAML config at `config_path` as the next archive version.
 

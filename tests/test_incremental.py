@@ -247,3 +247,34 @@ def test_the_staged_records_follow_the_versions(tmp_path):
     run(unordered)
     result = run(unordered, mode="incremental")
     assert result["mode"] == "full" and "strictly increasing object_id order" in result["full_because"]
+
+
+def test_command_line_incremental_run_and_backfill_through_prefect(tmp_path, prefect_api):
+    """The real commands in processes of their own, as flow runs on the session's Prefect API: `mobilise run`,
+    `mobilise run --incremental --reconcile-deletions` after changes in the source, and `mobilise backfill`,
+    which now publishes (its merged records)."""
+    from tests.test_operations import mobilise
+
+    db = build_sample_database(tmp_path / "incr_cli.sqlite", specimens=200, seed=9)
+    url = f"sqlite:///{db}"
+    path = write_config(tmp_path / "incr-cli.yaml", "incr-cli", url, tmp_path / "output")
+
+    def command(*args: str) -> dict:
+        done = mobilise(*args, str(path), "--runner", "threads", "--json")
+        assert done.returncode == 0, done.stderr[-3000:]
+        return json.loads(done.stdout.strip().splitlines()[-1])
+
+    first = command("run")
+    assert first["mode"] == "full" and first["version"] == "1.0"
+    change_source(url)
+    second = command("run", "--incremental", "--reconcile-deletions")
+    assert second["mode"] == "incremental" and second["version"] == "1.1" and second["full_because"] is None
+    assert second["changes"]["deleted"] == 2 and second["changes"]["added"] == 2
+    assert second["records"] + second["rejected"] == first["records"] + first["rejected"]
+    backfill = command("backfill", "--since", "2020-01-01", "--until", "2021-01-01")
+    assert backfill["mode"] == "backfill" and backfill["merge"]["replaced"] > 0
+    assert backfill["unchanged"] is True and backfill["published"] is False  # nothing changed in that window
+    forced = command("run", "--incremental", "--full")
+    assert forced["mode"] == "full" and forced["unchanged"] is True
+    assert archive_content(Path(tmp_path / "output" / "incr-cli" / "dwca.zip")) == archive_content(
+        second["archive"])
