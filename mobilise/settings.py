@@ -230,9 +230,10 @@ class SourceConfig(Strict):
     retry_wait: float = Field(1, ge=0, le=600, description=(
         "seconds before the first retry; each further retry waits twice as long (at most 60 s)"))
     modified_column: str | None = Field(None, description=(
-        "the column that says when a record last changed (the watermark): a backfill (`mobilise backfill --since "
-        "--until`) reads only the records whose value lies in its window (see extractors/base.py Window); none: "
-        "no backfill"))
+        "the column that says when a record last changed (the watermark): an incremental run (`mobilise run "
+        "--incremental`) reads only the records whose value is at or after the last publication's largest one, a "
+        "backfill (`mobilise backfill --since --until`) those in its window (see extractors/base.py Window, "
+        "flows/incremental.py); none: neither"))
     key_column: str | None = Field(None, description=(
         "the column holding each record's unique, never-empty key (an id), in whose order the query returns the "
         "records (ORDER BY it, or partition on it): what an incremental run (`mobilise run --incremental`) and a "
