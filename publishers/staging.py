@@ -49,6 +49,7 @@ HASHES = ("__mobilise_hash.occurrenceID", "__mobilise_hash.record_hash", "__mobi
 MANIFEST = "manifest.json"
 KEEP_STAGED = 3  # staged versions kept (the newest ones)
 PUBLISHED, QUARANTINE = "published", "quarantine"
+WRITING = ".writing"  # the suffix of a staged folder being written
 
 
 class TableCounts(BaseModel):
@@ -122,7 +123,8 @@ class StagingWriter:
         self.directory = directory
         self.version = version
         self.target = directory.staged(version)
-        self.folder = self.target.with_name(f".{self.target.name}.{os.getpid()}.partial")
+        # not a ".partial" name: PublicationDirectory.recover removes those as files; prune() removes this
+        self.folder = self.target.with_name(f".{self.target.name}.{os.getpid()}{WRITING}")
         shutil.rmtree(self.folder, ignore_errors=True)
         self.counts: dict[str, TableCounts] = {}
         self.ordered = True
@@ -178,7 +180,7 @@ def prune(directory: PublicationDirectory, keep: int = KEEP_STAGED) -> list[str]
     dropped = [v for v in versions[:-keep] if keep > 0] + [v for v in versions[-keep:] if v not in live]
     for version in dropped:
         shutil.rmtree(directory.staged(version), ignore_errors=True)
-    for partial in (directory.directory / ".state").glob(".staged-*.partial"):
+    for partial in (directory.directory / ".state").glob(f".staged-*{WRITING}"):
         shutil.rmtree(partial, ignore_errors=True)
     return dropped
 
