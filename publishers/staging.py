@@ -70,13 +70,14 @@ class StagingManifest(BaseModel):
 
 def config_hash(config) -> str:
     """A digest of everything that decides the published values: the config without its scheduling, execution,
-    gates and output sections and the source's connection settings (its URL counts, password masked), the
-    vocabulary/lookup files it reads, and Mobilise's version. A change means
+    gates, output and metadata sections (the licence counts) and the source's connection settings (its URL
+    counts, password masked), the vocabulary/lookup files it reads, and Mobilise's version. A change means
     the staged records are not what a run would now produce (a full run is needed)."""
     document = config.model_dump(mode="json", exclude={
-        "schedule": True, "execution": True, "gates": True, "output": True,
+        "schedule": True, "execution": True, "gates": True, "output": True, "metadata": True,
         "source": {"url", "connect_timeout", "statement_timeout", "retries", "retry_wait", "engine"}})
     document["source_url"] = config.source.safe_url  # the database read, its password masked
+    document["licence"] = config.metadata.licence.info.url  # the dataset's licence: DiSSCo checks read it
     digest = hashlib.sha256(json.dumps(document, sort_keys=True, default=str).encode("utf-8"))
     for name, path in sorted(config.vocabulary_files.items()):
         digest.update(name.encode("utf-8"))

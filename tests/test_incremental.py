@@ -234,9 +234,11 @@ def test_the_staged_records_follow_the_versions(tmp_path):
     db = build_sample_database(tmp_path / "incr_prune.sqlite", specimens=120, seed=8)
     config = dataset(tmp_path, f"sqlite:///{db}", "incr-prune")
     directory = PublicationDirectory(config.publication_directory)
+    modes = []
     for _ in range(staging.KEEP_STAGED + 1):
-        run(config, mode="incremental")
+        modes.append(run(config, mode="incremental")["mode"])
         config.metadata.title += " (again)"  # the metadata changes, the records not: a new version each time
+    assert modes == ["full", "incremental", "incremental", "incremental"]  # the title is not in the config hash
     assert directory.staged_versions() == ["1.1", "1.2", "1.3"]
     manifest = json.loads((directory.staged("1.3") / staging.MANIFEST).read_text())
     assert manifest["version"] == "1.3" and manifest["ordered"] is True
