@@ -26,7 +26,7 @@ amendments are those of the records this run read.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import duckdb
@@ -125,14 +125,17 @@ def watermark(catalog: RunCatalog, column: str | None, table: str = CORE) -> str
     files = catalog.files(catalog.entries("extracted", table))
     if not column or not files:
         return None
-    value = duckdb.execute(f'SELECT max("{column.replace(chr(34), chr(34) * 2)}") '
-                           f"FROM read_parquet($files, union_by_name = true)", {"files": files}).fetchone()[0]
+    quoted = '"' + column.replace('"', '""') + '"'
+    with duckdb.connect() as connection:
+        value = connection.execute(f"SELECT max({quoted}) FROM read_parquet($files, union_by_name = true)",
+                                   {"files": files}).fetchall()[0][0]
     if value is None:
         return None
     return value.isoformat() if hasattr(value, "isoformat") else str(value)
 
 
 def later(a: str | None, b: str | None) -> str | None:
+    """The later of two watermarks (ISO text compares in time order); None when both are."""
     return max((v for v in (a, b) if v is not None), default=None)
 
 
@@ -199,8 +202,6 @@ class Merged:
     batches: list[ValidatedBatch]
     counts: dict[str, int]
     folder: Path  # published.parquet and quarantine.parquet (with keys and hashes), ordered by key
-    watermark: str | None = None
-    extra: dict = field(default_factory=dict)
 
 
 def merge_batches(config: DatasetConfig, plan: MappingPlan, catalog: RunCatalog, batches: list[ValidatedBatch],

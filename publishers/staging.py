@@ -27,12 +27,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-import logging
 import os
 import shutil
 from importlib.metadata import PackageNotFoundError, version as package_version
 from pathlib import Path
-from typing import Iterable, Iterator, Sequence
+from typing import Iterator, Sequence
 
 import duckdb
 import pyarrow as pa
@@ -41,9 +40,8 @@ import pyarrow.parquet as pq
 from pydantic import BaseModel, Field
 
 from mobilise.publishers.changes import MEMORY_LIMIT
-from mobilise.publishers.publication import PublicationDirectory, version_key
+from mobilise.publishers.publication import PublicationDirectory
 
-log = logging.getLogger(__name__)
 KEY = "__mobilise_key"  # the record's source key, in the source's type
 HASHES = ("__mobilise_hash.occurrenceID", "__mobilise_hash.record_hash", "__mobilise_hash.content_hash")
 MANIFEST = "manifest.json"

@@ -4,7 +4,6 @@ the archive a fresh full run gives, on the real PostgreSQL and on SQLite."""
 from __future__ import annotations
 
 import json
-import shutil
 import uuid
 import zipfile
 from pathlib import Path
@@ -207,7 +206,8 @@ def test_backfill_window_publishes_the_merged_records(tmp_path):
 
 def test_fallbacks_to_a_full_run_say_why(tmp_path):
     """No staged records yet, then a record read now that shares its occurrenceID (ignoring case, as the IPT
-    compares them) with a staged record (the duplicate check needs the whole table): full runs, saying why, whose archives equal a fresh full run's."""
+    compares them) with a staged record (the duplicate check needs the whole table): full runs, saying why,
+    whose archives equal a fresh full run's."""
     db = build_sample_database(tmp_path / "incr_fallback.sqlite", specimens=300, seed=6)
     url = f"sqlite:///{db}"
     config = dataset(tmp_path, url, "incr-fallback")
