@@ -20,8 +20,8 @@ occurrenceID or catalogue-number triplet of a record read now is also a kept sta
 staged record read again or deleted (the duplicate checks need the whole table; :class:`NeedsFullRun`).
 
 What an incremental version's report and CSV files say: counts, quarantine and gates are those of the whole
-merged dataset (published + quarantined == the records the dataset has); flag counts, examples, warnings and
-amendments are those of the records this run read.
+merged dataset (published + quarantined == the records the dataset has), and so is the warnings file; flag
+counts, examples and the amendments file are those of the records this run read.
 """
 from __future__ import annotations
 
@@ -139,17 +139,26 @@ def later(a: str | None, b: str | None) -> str | None:
     return max((v for v in (a, b) if v is not None), default=None)
 
 
-def _keys_of_batch(catalog: RunCatalog, valid: Entry, key: str) -> tuple[pa.Table, pa.Table, pa.Array]:
-    """(published rows with key and hashes, quarantined rows with key, every key read) of one validated batch."""
+def _rows_of_batch(catalog: RunCatalog, valid: Entry, key: str) -> tuple[dict[str, pa.Table], pa.Array]:
+    """The rows of one validated batch to stage, by kind (:data:`staging.KINDS`: published rows with key and
+    record hashes, quarantined rows and warnings rows with key), and every key the batch read."""
     rows = catalog.load(valid)
     read = catalog.load(valid.of("extracted"), columns=[key])[key].combine_chunks()
     quarantine = catalog.load(valid.of("quarantine"))
-    quarantined = pc.cast(quarantine[f"source.{key}"], pa.string()) if quarantine.num_rows else pa.array([],
-                                                                                                      pa.string())
+    quarantined = (pc.cast(quarantine[f"source.{key}"], pa.string()) if quarantine.num_rows
+                   else pa.array([], pa.string()))
     published = staging.published_keys(read, quarantined, rows.num_rows)
     hashes = catalog.load(valid.of("record_hashes"))
-    return (staging.with_hashes(staging.with_key(rows, published), hashes),
-            staging.with_key(quarantine, staging.cast_keys(quarantined, read.type)), read)
+    warnings = catalog.load(valid.of("warnings"))
+    # a warnings row is a published record's, found by its occurrenceID (unique among a batch's published
+    # records: a shared one is an error, kept out)
+    ids = pc.cast(rows["occurrenceID"], pa.string()) if rows.num_rows else pa.array([], pa.string())
+    position = pc.index_in(pc.cast(warnings["occurrenceID"], pa.string()), value_set=ids)
+    if position.null_count:
+        raise ValueError("a warnings row has no published record with its occurrenceID")
+    return ({staging.PUBLISHED: staging.with_hashes(staging.with_key(rows, published), hashes),
+             staging.QUARANTINE: staging.with_key(quarantine, staging.cast_keys(quarantined, read.type)),
+             staging.WARNINGS: staging.with_key(warnings, published.take(position))}, read)
 
 
 def _collisions(fresh_mapped: list[str], staged_files: list[str], read_keys: list[str], deleted_keys: list[str],
@@ -201,7 +210,7 @@ class Merged:
 
     batches: list[ValidatedBatch]
     counts: dict[str, int]
-    folder: Path  # published.parquet and quarantine.parquet (with keys and hashes), ordered by key
+    folder: Path  # <kind>.parquet of each staging.KINDS (with keys; published with hashes), ordered by key
 
 
 def merge_batches(config: DatasetConfig, plan: MappingPlan, catalog: RunCatalog, batches: list[ValidatedBatch],
@@ -219,35 +228,33 @@ def merge_batches(config: DatasetConfig, plan: MappingPlan, catalog: RunCatalog,
     key = manifest.key_column
     directory = PublicationDirectory(config.publication_directory)
     work = catalog.scratch("incremental")
-    for name in ("fresh_published", "fresh_quarantine", "read_keys", "mapped_ids"):
-        (work / name).mkdir(parents=True, exist_ok=True)
-    fresh_published, fresh_quarantine, read_keys, mapped_ids = [], [], [], []
+    (work / "mapped_ids").mkdir(parents=True, exist_ok=True)
+    fresh: dict[str, list[str]] = {kind: [] for kind in staging.KINDS}
+    read_keys, mapped_ids = [], []
     for batch in sorted(batches, key=lambda b: b.valid):
-        published, quarantined, read = _keys_of_batch(catalog, batch.valid, key)
+        rows, read = _rows_of_batch(catalog, batch.valid, key)
         name = f"{batch.valid.batch}.parquet"
-        for rows, folder, files in ((published, "fresh_published", fresh_published),
-                                    (quarantined, "fresh_quarantine", fresh_quarantine),
-                                    (pa.table({staging.KEY: read}), "read_keys", read_keys)):
-            pq.write_table(rows, work / folder / name)
-            files.append(str(work / folder / name))
+        for kind, table in [*rows.items(), ("read_keys", pa.table({staging.KEY: read}))]:
+            (work / kind).mkdir(parents=True, exist_ok=True)
+            pq.write_table(table, work / kind / name)
+            (fresh[kind] if kind in fresh else read_keys).append(str(work / kind / name))
         mapped = catalog.load(batch.valid.of("mapped"))
         terms = [t for t in dict.fromkeys(t for group in DUPLICATE_KEYS for t in group) if t in mapped.column_names]
         pq.write_table(mapped.select(terms), work / "mapped_ids" / name)
         mapped_ids.append(str(work / "mapped_ids" / name))
-    staged_published = staging.staged_files(directory, manifest.version, CORE, staging.PUBLISHED)
-    staged_quarantine = staging.staged_files(directory, manifest.version, CORE, staging.QUARANTINE)
+    staged = {kind: staging.staged_files(directory, manifest.version, CORE, kind) for kind in staging.KINDS}
+    records = staged[staging.PUBLISHED] + staged[staging.QUARANTINE]
     deleted: list[str] = []
     if run.reconcile:
         present = source_keys(config.source, key)
         target = work / "deleted.parquet"
-        staging.gone_keys(staged_published + staged_quarantine, present, target, work / "spill")
+        staging.gone_keys(records, present, target, work / "spill")
         deleted = [str(target)]
-    collision = _collisions(mapped_ids, staged_published + staged_quarantine, read_keys, deleted, work / "spill")
+    collision = _collisions(mapped_ids, records, read_keys, deleted, work / "spill")
     if collision:
         raise NeedsFullRun(f"a full run instead of the {run.kind} run: {collision} (the duplicate checks need "
                            f"the whole table)")
-    counts = staging.merge(staged_published, staged_quarantine, fresh_published, fresh_quarantine, read_keys,
-                           deleted, work / "merged", work / "spill")
+    counts = staging.merge(staged, fresh, read_keys, deleted, work / "merged", work / "spill")
     merged = _as_batches(config, plan, catalog, batches, work / "merged")
     return Merged(merged, counts, work / "merged")
 
@@ -259,11 +266,11 @@ def _as_batches(config: DatasetConfig, plan: MappingPlan, catalog: RunCatalog, r
                if name != staging.KEY and name not in staging.HASHES]
     terms = core_terms(plan.terms, columns)
     quarantined = pq.ParquetFile(folder / "quarantine.parquet").metadata.num_rows
-    for number, rows in enumerate(staging.read_parts(folder / "quarantine.parquet", config.source.batch_size), 1):
-        catalog.save(Entry("quarantine", MERGED, batch_name(number)), staging.split(rows)[0])
-    for dataset in ("warnings", "amendments"):  # this run's records'
-        for entry in catalog.entries(dataset, CORE):
-            catalog.save(Entry(dataset, MERGED, entry.batch), catalog.load(entry))
+    for kind in (staging.QUARANTINE, staging.WARNINGS):
+        for number, rows in enumerate(staging.read_parts(folder / f"{kind}.parquet", config.source.batch_size), 1):
+            catalog.save(Entry(kind, MERGED, batch_name(number)), staging.split(rows)[0])
+    for entry in catalog.entries("amendments", CORE):  # this run's records' (the amendments are not staged)
+        catalog.save(Entry("amendments", MERGED, entry.batch), catalog.load(entry))
     summary = QualitySummary.combine(b.quality for b in sorted(read, key=lambda b: b.valid))
     merged: list[ValidatedBatch] = []
     for number, rows in enumerate(staging.read_parts(folder / "published.parquet", config.source.batch_size), 1):
@@ -297,11 +304,10 @@ def stage_run(config: DatasetConfig, catalog: RunCatalog, version: str, run: Pla
     try:
         if merged is None:
             for entry in catalog.entries("valid", CORE):
-                published, quarantined, _ = _keys_of_batch(catalog, entry, key)
-                writer.add(CORE, staging.PUBLISHED, published)
-                writer.add(CORE, staging.QUARANTINE, quarantined)
+                for kind, rows in _rows_of_batch(catalog, entry, key)[0].items():
+                    writer.add(CORE, kind, rows)
         else:
-            for kind in (staging.PUBLISHED, staging.QUARANTINE):
+            for kind in staging.KINDS:
                 for rows in staging.read_parts(merged.folder / f"{kind}.parquet", config.source.batch_size):
                     writer.add(CORE, kind, rows)
         seen = watermark(catalog, config.source.modified_column)

@@ -9,6 +9,7 @@ After each publication the run keeps, in the publication directory's ``.state/st
                                        its record hashes (:data:`HASHES`, publishers.changes.HASH_SCHEMA)
     <table>/quarantine/<part>.parquet  the version's quarantined rows (reasons, terms, source columns) with KEY,
                                        so that a record fixed in the source comes back when it is next changed
+    <table>/warnings/<part>.parquet    the version's warnings rows (validators.quality.warnings_table) with KEY
     manifest.json                      :class:`StagingManifest`: the watermark (the largest
                                        ``source.modified_column`` value the records came with), the config hash
                                        (a changed mapping needs a full run), the key column, the counts
@@ -46,7 +47,8 @@ KEY = "__mobilise_key"  # the record's source key, in the source's type
 HASHES = ("__mobilise_hash.occurrenceID", "__mobilise_hash.record_hash", "__mobilise_hash.content_hash")
 MANIFEST = "manifest.json"
 KEEP_STAGED = 3  # staged versions kept (the newest ones)
-PUBLISHED, QUARANTINE = "published", "quarantine"
+PUBLISHED, QUARANTINE, WARNINGS = "published", "quarantine", "warnings"
+KINDS = (PUBLISHED, QUARANTINE, WARNINGS)
 WRITING = ".writing"  # the suffix of a staged folder being written
 
 
@@ -131,12 +133,12 @@ class StagingWriter:
         self._parts = 0
 
     def add(self, table: str, kind: str, rows: pa.Table) -> None:
-        """Append `rows` (with :data:`KEY`) to `table`'s ``published`` or ``quarantine`` records."""
+        """Append `rows` (with :data:`KEY`) to `table`'s records of `kind` (one of :data:`KINDS`)."""
         counts = self.counts.setdefault(table, TableCounts())
         if kind == PUBLISHED:
             counts.published += rows.num_rows
             self._check_order(table, rows[KEY].combine_chunks())
-        else:
+        elif kind == QUARANTINE:
             counts.quarantined += rows.num_rows
         if not rows.num_rows:
             return
@@ -207,11 +209,11 @@ def _view(connection: duckdb.DuckDBPyConnection, name: str, files: Sequence[str]
         connection.execute(f"CREATE TEMP TABLE {name} ({KEY} {key_type})")
 
 
-def merge(staged_published: Sequence[str], staged_quarantine: Sequence[str], fresh_published: Sequence[str],
-          fresh_quarantine: Sequence[str], read_keys: Sequence[str], deleted_keys: Sequence[str], target: Path,
-          spill_directory: Path) -> dict[str, int]:
-    """Merge a run's records into the staged ones (all Parquet files with the :data:`KEY` column) and write
-    ``target/published.parquet`` and ``target/quarantine.parquet``, each ordered by the key.
+def merge(staged: dict[str, Sequence[str]], fresh: dict[str, Sequence[str]], read_keys: Sequence[str],
+          deleted_keys: Sequence[str], target: Path, spill_directory: Path) -> dict[str, int]:
+    """Merge a run's rows into the staged ones, kind by kind (:data:`KINDS`; `staged` and `fresh` map a kind to
+    its Parquet files, all with the :data:`KEY` column) and write ``target/<kind>.parquet``, each ordered by the
+    key: the staged rows whose key was read again or is gone are dropped, the fresh rows added.
 
     `read_keys`: files of the keys of every record the run read (published or quarantined now: they replace
     the staged record of the same key, wherever it was); `deleted_keys`: files of keys gone from the source (a
@@ -223,31 +225,32 @@ def merge(staged_published: Sequence[str], staged_quarantine: Sequence[str], fre
                                         "preserve_insertion_order": True})
     try:
         key_type = "BIGINT"  # the key's type as staged (an empty merge: any)
-        for files in (staged_published, fresh_published, staged_quarantine, fresh_quarantine):
+        for files in [*staged.values(), *fresh.values()]:
             if files:
                 key_type = connection.execute(
                     f"SELECT typeof({KEY}) FROM read_parquet($files, union_by_name = true) LIMIT 1",
                     {"files": list(files)}).fetchall()[0][0]
                 break
-        for name, files in (("staged_published", staged_published), ("staged_quarantine", staged_quarantine),
-                            ("fresh_published", fresh_published), ("fresh_quarantine", fresh_quarantine),
-                            ("read_keys", read_keys), ("deleted_keys", deleted_keys)):
-            _view(connection, name, files, key_type)
-        gone = ("(SELECT {KEY} FROM read_keys UNION SELECT {KEY} FROM deleted_keys)").format(KEY=KEY)
+        for kind in KINDS:
+            _view(connection, f"staged_{kind}", staged.get(kind, ()), key_type)
+            _view(connection, f"fresh_{kind}", fresh.get(kind, ()), key_type)
+        _view(connection, "read_keys", read_keys, key_type)
+        _view(connection, "deleted_keys", deleted_keys, key_type)
+        gone = f"(SELECT {KEY} FROM read_keys UNION SELECT {KEY} FROM deleted_keys)"
         counts = {}
-        for kind in (PUBLISHED, QUARANTINE):
+        for kind in KINDS:
             connection.execute(
                 f"COPY (SELECT * FROM (SELECT * FROM staged_{kind} WHERE {KEY} NOT IN {gone} "
                 f"UNION ALL BY NAME SELECT * FROM fresh_{kind}) ORDER BY {KEY}) "
                 f"TO $target (FORMAT parquet)", {"target": str(target / f"{kind}.parquet")})
-            counts[kind if kind == PUBLISHED else "quarantined"] = pq.ParquetFile(
-                target / f"{kind}.parquet").metadata.num_rows
-        staged = "(SELECT {KEY} FROM staged_published UNION ALL SELECT {KEY} FROM staged_quarantine)".format(KEY=KEY)
+            counts[kind] = pq.ParquetFile(target / f"{kind}.parquet").metadata.num_rows
+        counts["quarantined"] = counts.pop(QUARANTINE)
+        records = f"(SELECT {KEY} FROM staged_{PUBLISHED} UNION ALL SELECT {KEY} FROM staged_{QUARANTINE})"
         counts["deleted"] = connection.execute(
-            f"SELECT count(*) FROM {staged} WHERE {KEY} IN (SELECT {KEY} FROM deleted_keys) "
-            f"AND {KEY} NOT IN (SELECT {KEY} FROM read_keys)").fetchone()[0]
+            f"SELECT count(*) FROM {records} WHERE {KEY} IN (SELECT {KEY} FROM deleted_keys) "
+            f"AND {KEY} NOT IN (SELECT {KEY} FROM read_keys)").fetchall()[0][0]
         counts["replaced"] = connection.execute(
-            f"SELECT count(*) FROM {staged} WHERE {KEY} IN (SELECT {KEY} FROM read_keys)").fetchone()[0]
+            f"SELECT count(*) FROM {records} WHERE {KEY} IN (SELECT {KEY} FROM read_keys)").fetchall()[0][0]
         return counts
     finally:
         connection.close()

@@ -70,13 +70,19 @@ def archive_content(archive: str | Path) -> dict[str, str]:
         return {name: handle.read(name).decode("utf-8") for name in ("occurrence.txt", "meta.xml")}
 
 
-def fresh_full_run(config: DatasetConfig, tmp_path: Path) -> dict[str, str]:
-    """The archive content of a full run on the same source into an empty output directory."""
+def run_files(result: dict) -> dict[str, str]:
+    """The quarantine and warnings CSV files of a run, as text."""
+    return {name: Path(result[name]).read_text(encoding="utf-8") for name in ("quarantine", "warnings")}
+
+
+def fresh_full_run(config: DatasetConfig, tmp_path: Path, files: bool = False) -> dict[str, str]:
+    """The archive content of a full run on the same source into an empty output directory (and, with `files`,
+    its quarantine and warnings files)."""
     other = config.model_copy(deep=True)
     other.output.directory = tmp_path / f"full-{uuid.uuid4().hex[:6]}"
     result = run(other)
     assert result["mode"] == "full" and result["version"] == "1.0"
-    return archive_content(result["archive"])
+    return archive_content(result["archive"]) | (run_files(result) if files else {})
 
 
 def object_tables(engine: sa.Engine) -> list[str]:
@@ -148,7 +154,10 @@ def check_incremental_equals_full(config: DatasetConfig, url: str, tmp_path: Pat
     assert changes["deleted"] == 2 and changes["removed"] == 2
     assert changes["added"] == 2 and changes["changed"] == 3
     assert result["records"] + result["rejected"] == first["records"] + first["rejected"] + 2 - 2
-    assert archive_content(result["archive"]) == fresh_full_run(config, tmp_path)
+    full = fresh_full_run(config, tmp_path, files=True)
+    assert archive_content(result["archive"]) == {name: full[name] for name in ("occurrence.txt", "meta.xml")}
+    assert run_files(result) == {name: full[name] for name in ("quarantine", "warnings")}
+    assert full["warnings"].count("\n") > 1 and full["quarantine"].count("\n") > 1  # both have records
     manifest, _ = staging.current_staging(directory)
     assert manifest.version == "1.1" and manifest.watermark == LATER
 
