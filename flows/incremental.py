@@ -15,7 +15,7 @@ A run is one of:
 
 An incremental run or a backfill falls back to a full run, saying why (:attr:`Plan.why`), when there are no staged
 records of the current version, the config (mapping, vocabularies, Mobilise version) changed since, the config
-names no key (``source.key_column`` or ``partition.column``), the staged records were not in key order, or an
+names no single-column key (``source.key`` or ``partition.column``), the staged records were not in key order, or an
 occurrenceID or catalogue-number triplet of a record read now is also a kept staged record's, or was shared by a
 staged record read again or deleted (the duplicate checks need the whole table; :class:`NeedsFullRun`).
 
@@ -102,9 +102,11 @@ def usable_staging(config: DatasetConfig) -> tuple[staging.StagingManifest | Non
     (None, why not)."""
     if not config.source.modified_column:
         return None, "the config names no source.modified_column (the watermark)"
-    key = config.source.record_key
-    if not key:
-        return None, "the config names no record key (source.key_column, or partition.column)"
+    keys = config.source.record_key
+    if len(keys) != 1:
+        return None, ("the config names no record key (source.key, or partition.column)" if not keys else
+                      f"the record key has {len(keys)} columns ({', '.join(keys)}): incremental runs need one")
+    key = keys[0]
     manifest, why = staging.current_staging(PublicationDirectory(config.publication_directory))
     if manifest is None:
         return None, why
@@ -296,9 +298,10 @@ def stage_run(config: DatasetConfig, catalog: RunCatalog, version: str, run: Pla
     (a full run) or from the merge (`merged`). None when the config names no record key. The watermark is the
     largest modified value read (a full or incremental run), or the staged one (a backfill, which may read
     records older than it)."""
-    key = config.source.record_key
-    if not key:
+    keys = config.source.record_key
+    if len(keys) != 1:
         return None
+    key = keys[0]
     directory = PublicationDirectory(config.publication_directory)
     writer = staging.StagingWriter(directory, version)
     try:

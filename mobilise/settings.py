@@ -234,10 +234,6 @@ class SourceConfig(Strict):
         "--incremental`) reads only the records whose value is at or after the last publication's largest one, a "
         "backfill (`mobilise backfill --since --until`) those in its window (see extractors/base.py Window, "
         "flows/incremental.py); none: neither"))
-    key_column: str | None = Field(None, description=(
-        "the column holding each record's unique, never-empty key (an id), in whose order the query returns the "
-        "records (ORDER BY it, or partition on it): what an incremental run (`mobilise run --incremental`) and a "
-        "backfill replace records by, and what `--reconcile-deletions` scans; default: partition.column"))
     sheet: str | int | None = Field(None, description=(
         "Excel: the sheet to read, by name or by 0-based position in the workbook (hidden sheets count); default "
         "the first"))
@@ -252,12 +248,19 @@ class SourceConfig(Strict):
         "Darwin Core Archive: which of its files to read: core (the default), or an extension by its rowType IRI "
         "(http://rs.gbif.org/terms/1.0/Multimedia), the last part of it (Multimedia) or its file name in meta.xml "
         "(multimedia.txt)"))
+    key: str | list[str] | None = Field(None, description=(
+        "the core record's key column(s) in the source, which child tables (children.<name>.key) and extension "
+        "tables refer to; default: the columns occurrenceID is made from"))
     _window: Any = PrivateAttr(None)  # a run's Window over modified_column (extractors/base.py windowed)
 
     @property
-    def record_key(self) -> str | None:
-        """The record key column: ``key_column``, else ``partition.column``; None when the config names neither."""
-        return self.key_column or (self.partition.column if self.partition is not None else None)
+    def record_key(self) -> list[str]:
+        """The key an incremental run or a backfill replaces records by and a deletion scan reads
+        (flows/incremental.py): ``key``, else ``partition.column``; [] when the config names neither. The query
+        must return the records in its order (ORDER BY it)."""
+        if self.key is not None:
+            return _as_list(self.key)
+        return [self.partition.column] if self.partition is not None else []
 
     @model_validator(mode="after")
     def _one_of_query_or_table(self) -> "SourceConfig":
@@ -273,6 +276,11 @@ class SourceConfig(Strict):
             raise ValueError("give exactly one of 'query' or 'table'")
         return self
 
+    @field_validator("key")
+    @classmethod
+    def _named_key(cls, value: str | list[str] | None) -> str | list[str] | None:
+        return _column_list(value, "key: specimen_id or key: [collection, number]")
+
     @field_validator("path")
     @classmethod
     def _named_file(cls, value: Path | None, info: ValidationInfo) -> Path | None:
@@ -282,7 +290,7 @@ class SourceConfig(Strict):
             infer_file_format(value, info.data.get("format"))  # a suffix that says no format, or .xls: say so here
         return value
 
-    @field_validator("query", "table", "partition", "engine", "modified_column", "key_column")
+    @field_validator("query", "table", "partition", "engine", "modified_column")
     @classmethod
     def _database_only(cls, value: Any, info: ValidationInfo) -> Any:
         if info.data.get("path") is None:
@@ -295,7 +303,6 @@ class SourceConfig(Strict):
             "partition": "partitions are key ranges of a database query, and a file is read by one reader",
             "engine": "the engines read databases; files have their own readers (remove 'engine')",
             "modified_column": "a backfill window filters a database query; a file is read whole",
-            "key_column": "incremental runs merge database records by key; a file is read whole",
         }
         raise ValueError(f"'{info.field_name}' applies to database sources (url: ...), not to files; "
                          f"{reasons[info.field_name]}")
@@ -649,6 +656,17 @@ class ExecutionConfig(Strict):
         if value is not None and info.data.get("dask_address"):
             raise ValueError("workers sets the size of a local cluster; the cluster at dask_address has its own")
         return value
+
+
+def _column_list(value: str | list[str] | None, example: str) -> str | list[str] | None:
+    names = [value] if isinstance(value, str) else value
+    if value is not None and (not names or not all(isinstance(n, str) and n.strip() for n in names)):
+        raise ValueError(f"name a column or a list of columns, e.g. {example}")
+    return value
+
+
+def _as_list(value: str | list[str] | None) -> list[str]:
+    return [] if value is None else [value] if isinstance(value, str) else list(value)
 
 
 class ScheduleConfig(Strict):

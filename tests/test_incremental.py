@@ -254,7 +254,7 @@ def test_the_staged_records_follow_the_versions(tmp_path):
     unordered = config.model_copy(deep=True)
     unordered.source.query = unordered.source.query.replace("ORDER BY o.object_id", "ORDER BY o.guid")
     unordered.source.partition = None
-    unordered.source.key_column = "object_id"
+    unordered.source.key = "object_id"
     run(unordered)
     result = run(unordered, mode="incremental")
     assert result["mode"] == "full" and "strictly increasing object_id order" in result["full_because"]
