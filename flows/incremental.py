@@ -278,7 +278,8 @@ def _as_batches(config: DatasetConfig, plan: MappingPlan, catalog: RunCatalog, r
     for number, rows in enumerate(staging.read_parts(folder / "published.parquet", config.source.batch_size), 1):
         record, _, hashes = staging.split(rows)
         entry = catalog.save(Entry("valid", MERGED, batch_name(number)), record)
-        catalog.save(entry.of("record_hashes"), hashes.cast(HASH_SCHEMA))
+        catalog.save(entry.of("record_hashes"), HASH_SCHEMA.empty_table() if hashes is None  # nothing published
+                     else hashes.cast(HASH_SCHEMA))
         full = pa.table({t: record[t] if t in record.column_names else pa.nulls(record.num_rows, pa.string())
                          for t in terms})
         part = deflate_rows(full, terms, catalog.path(entry.of("archive_parts")))
