@@ -658,17 +658,6 @@ class ExecutionConfig(Strict):
         return value
 
 
-def _column_list(value: str | list[str] | None, example: str) -> str | list[str] | None:
-    names = [value] if isinstance(value, str) else value
-    if value is not None and (not names or not all(isinstance(n, str) and n.strip() for n in names)):
-        raise ValueError(f"name a column or a list of columns, e.g. {example}")
-    return value
-
-
-def _as_list(value: str | list[str] | None) -> list[str]:
-    return [] if value is None else [value] if isinstance(value, str) else list(value)
-
-
 class ScheduleConfig(Strict):
     """When `mobilise serve` runs the dataset: one Prefect schedule of its deployment ``publish_dataset/<shortname>``.
 
@@ -844,6 +833,17 @@ def _occurrence_term(name: str) -> str:
 
 
 OccurrenceTerm = Annotated[str, AfterValidator(_occurrence_term)]
+
+
+def _column_list(value: str | list[str] | None, example: str) -> str | list[str] | None:
+    names = [value] if isinstance(value, str) else value
+    if value is not None and (not names or not all(isinstance(n, str) and n.strip() for n in names)):
+        raise ValueError(f"name a column or a list of columns, e.g. {example}")
+    return value
+
+
+def _as_list(value: str | list[str] | None) -> list[str]:
+    return [] if value is None else [value] if isinstance(value, str) else list(value)
 
 
 class DatasetConfig(Strict):
