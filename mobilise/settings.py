@@ -10,10 +10,10 @@ import os
 import re
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Union
 
-from pydantic import (AfterValidator, BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, ValidationInfo,
-                      field_validator, model_validator)
+from pydantic import (AfterValidator, BaseModel, ConfigDict, Discriminator, Field, PrivateAttr, Tag, ValidationError,
+                      ValidationInfo, field_validator, model_validator)
 from pydantic_core import InitErrorDetails, PydanticCustomError
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
@@ -846,6 +846,15 @@ def _as_list(value: str | list[str] | None) -> list[str]:
     return [] if value is None else [value] if isinstance(value, str) else list(value)
 
 
+#: one schedule, or a list of them; the branch is chosen by the value's shape, so that an error names only the
+#: problems of that shape (the tags, in an error's location, are written as pydantic writes its union branches,
+#: ``name[...]``, which config errors leave out of the key they name: config_errors._is_key)
+Schedules = Annotated[Union[Annotated[ScheduleConfig, Tag("one[ScheduleConfig]")],
+                            Annotated[list[ScheduleConfig], Tag("list[ScheduleConfig]")]],
+                      Discriminator(lambda value: "list[ScheduleConfig]" if isinstance(value, list)
+                                    else "one[ScheduleConfig]")]
+
+
 class DatasetConfig(Strict):
     source: SourceConfig
     metadata: DatasetMetadata
@@ -859,8 +868,10 @@ class DatasetConfig(Strict):
     execution: ExecutionConfig = Field(default_factory=ExecutionConfig)
     validation: ValidationConfig = Field(default_factory=ValidationConfig)
     gates: GatesConfig = Field(default_factory=GatesConfig)
-    schedule: ScheduleConfig | None = Field(None, description="when `mobilise serve` runs the dataset (none: only "
-                                            "when started by hand, through Prefect's API, CLI or UI)")
+    schedule: Schedules | None = Field(None, description=(
+        "when `mobilise serve` runs the dataset (none: only when started by hand, through Prefect's API, CLI or "
+        "UI); a list for several schedules, each with its parameters (a nightly incremental run, a weekly "
+        "deletion reconciliation)"))
     _path: Path | None = PrivateAttr(None)
     # vocabulary name -> the CSV file its translations were read from (load_config), for the report
     _vocabulary_files: dict[str, Path] = PrivateAttr(default_factory=dict)
