@@ -281,7 +281,7 @@ class Window:
     (``YYYY-MM-DDTHH:MM:SS``, with its zone when it has one): a typed column (timestamp, DATETIME) converts it,
     and a text column holding ISO 8601 (SQLite's usual way) compares it as text."""
 
-    since: date | datetime | None = None
+    since: date | datetime | str | None = None  # str: a watermark as the source wrote it
     until: date | datetime | None = None
 
     @classmethod
@@ -299,7 +299,11 @@ class Window:
         return cls(instant(since, "since"), instant(until, "until"))
 
     @staticmethod
-    def bound(value: date | datetime) -> str:
+    def bound(value: date | datetime | str) -> str:
+        """The parameter's text; a ``str`` is a watermark as the source wrote it (an incremental run's
+        ``since``), bound exactly so, so that a text column compares it with values of the same form."""
+        if isinstance(value, str):
+            return value
         if isinstance(value, datetime) and (value.time() != time(0) or value.tzinfo is not None):
             return value.isoformat()
         return (value.date() if isinstance(value, datetime) else value).isoformat()
@@ -319,11 +323,11 @@ def windowed(source: SourceConfig, window: Window | None) -> SourceConfig:
         raise ValueError("a backfill window needs source.modified_column in the config: the column that says when "
                          "a record last changed")
     if window.since is not None and window.until is not None:
-        since, until = (value if isinstance(value, datetime) else datetime.combine(value, time(0))
+        since, until = (value if isinstance(value, (datetime, str)) else datetime.combine(value, time(0))
                         for value in (window.since, window.until))
         try:
             empty = until <= since
-        except TypeError:  # one with a zone, one without: the database compares them
+        except TypeError:  # one with a zone, one without, or a watermark as text: the database compares them
             empty = False
         if empty:
             raise ValueError(f"the backfill window is empty: --until must be after --since "

@@ -77,12 +77,15 @@ def dataset_deployments(folder: Path) -> list[DatasetDeployment]:
     return found
 
 
-def prefect_schedules(schedule: ScheduleConfig | None) -> list:
-    """The config's schedule as Prefect schedules (``prefect.schedules.Cron`` or ``Interval``): [] for none."""
+def prefect_schedules(schedule: ScheduleConfig | list[ScheduleConfig] | None) -> list:
+    """The config's schedule (or list of schedules, each with its parameters: a nightly incremental run, a weekly
+    deletion reconciliation) as Prefect schedules (``prefect.schedules.Cron`` or ``Interval``): [] for none."""
     from prefect.schedules import Cron, Interval
 
     if schedule is None:
         return []
+    if isinstance(schedule, list):
+        return [one for entry in schedule for one in prefect_schedules(entry)]
     if schedule.cron is not None:
         return [Cron(schedule.cron, timezone=schedule.timezone, parameters=schedule.parameters)]
     return [Interval(schedule.interval, anchor_date=INTERVAL_ANCHOR, timezone=schedule.timezone,

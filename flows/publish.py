@@ -20,22 +20,17 @@ from prefect.futures import as_completed, wait
 from prefect.task_runners import ThreadPoolTaskRunner
 
 from mobilise import processes
-from mobilise.catalog import Entry, RunCatalog
+from mobilise.catalog import CORE, Entry, RunCatalog
 from mobilise.extractors.base import Window, windowed
 from mobilise.extractors.partitions import Partition
 from mobilise.extractors.stage import plan_partitions
-from mobilise.flows import steps
+from mobilise.flows import incremental, steps
 from mobilise.mappers.mapping import MappingPlan
 from mobilise.publishers.publication import PublicationDirectory
 from mobilise.publishers.publish import PublicationGateError, ValidatedBatch
 from mobilise.settings import DatasetConfig, ExecutionConfig, load_config
 
 log = logging.getLogger("mobilise")
-#: why a backfill (a since/until window) only validates for now
-BACKFILL_NEEDS_MERGE = ("a backfill window can only be validated (dry run) for now: publishing it needs the "
-                        "incremental merge of the window's records into the last publication's (issue 13 item 4); "
-                        "the window's records alone are not the dataset")
-
 
 @task(name="plan partitions")
 def partitions_task(config_path: str) -> list[Partition | None]:
@@ -69,9 +64,23 @@ def validate_task(config_path: str, plan: MappingPlan, catalog: RunCatalog, mapp
     return steps.validate_batches(load_config(config_path), plan, catalog, mapped, duplicates)
 
 
+@task(name="merge into the staged records")
+def merge_task(config_path: str, plan: MappingPlan, catalog: RunCatalog, batches: list[ValidatedBatch],
+               run: incremental.Plan) -> incremental.Merged:
+    return incremental.merge_batches(load_config(config_path), plan, catalog, batches, run)
+
+
+@task(name="stage the published records")
+def stage_task(config_path: str, catalog: RunCatalog, version: str, run: incremental.Plan,
+               merged: incremental.Merged | None = None) -> dict | None:
+    manifest = incremental.stage_run(load_config(config_path), catalog, version, run, merged)
+    return manifest.model_dump() if manifest is not None else None
+
+
 @task(name="publish")
 def publish_task(config_path: str, plan: MappingPlan, catalog: RunCatalog, batches: list[ValidatedBatch],
-                 dry_run: bool, accept_id_changes: bool = False, force: bool = False, window: bool = False) -> dict:
+                 dry_run: bool, accept_id_changes: bool = False, force: bool = False, window: bool = False,
+                 table: str = CORE, deleted: int = 0) -> dict:
     """Publish, and post the run report to the Prefect UI (from the report itself), whatever the gates said.
 
     With `window` (a backfill's records only) the gates that compare the count and the occurrenceIDs with the
@@ -81,7 +90,7 @@ def publish_task(config_path: str, plan: MappingPlan, catalog: RunCatalog, batch
         config.gates = config.gates.model_copy(update={"max_drop_share": None, "max_removed_ids_share": None})
     try:
         result = steps.publish(config, plan, catalog, batches, dry_run=dry_run,
-                               accept_id_changes=accept_id_changes, force=force)
+                               accept_id_changes=accept_id_changes, force=force, table=table, deleted=deleted)
     except PublicationGateError as failure:
         if failure.report is not None:
             failure.report.post_artifacts(failure.html)
@@ -248,7 +257,8 @@ def _iso(value: datetime | str | None) -> str | None:
 
 def run_publication(config_path: str, dry_run: bool = False, dask_address: str | None = None,
                     runner: str | None = None, accept_id_changes: bool = False, force: bool = False,
-                    since: datetime | str | None = None, until: datetime | str | None = None) -> dict:
+                    since: datetime | str | None = None, until: datetime | str | None = None,
+                    mode: str = "full", reconcile_deletions: bool = False) -> dict:
     """Run the flow with the task runner the config (or the caller) chooses; what `mobilise run` calls.
 
     Inside :func:`mobilise.processes.stop_on_signals` a SIGTERM or SIGINT stops the run: the task runner stops
@@ -265,7 +275,8 @@ def run_publication(config_path: str, dry_run: bool = False, dask_address: str |
     with processes.clean_up_on_failure(), shared_prefect_api():
         try:
             return configured(config_path, dry_run=dry_run, accept_id_changes=accept_id_changes, force=force,
-                              since=_iso(since), until=_iso(until))
+                              since=_iso(since), until=_iso(until), mode=mode,
+                              reconcile_deletions=reconcile_deletions)
         except BaseException as error:
             stopped = processes.stop_signal()
             if stopped is None:
@@ -303,7 +314,8 @@ def exclusive_run(config: DatasetConfig, keep_run_files: bool = False):
 @processes.stops_on_signals  # Prefect's SIGTERM handler would let the body's tasks run on (run_publication)
 def publish_dataset(config_path: str, dry_run: bool = False, keep_run_files: bool = False,
                     accept_id_changes: bool = False, force: bool = False, since: str | None = None,
-                    until: str | None = None) -> dict:
+                    until: str | None = None, mode: str = "full",
+                    reconcile_deletions: bool = False) -> dict:
     """Publish the dataset described by the YAML config at `config_path` as the next archive version.
 
     ``accept_id_changes`` lets this run through the identifier gate (gates.max_removed_ids_share); ``force``
@@ -312,27 +324,40 @@ def publish_dataset(config_path: str, dry_run: bool = False, keep_run_files: boo
     With ``dry_run`` nothing is published: the records are extracted, mapped and validated, and the quarantine
     file and counts are produced, as a data manager wants before the real run.
 
-    ``since`` / ``until`` (a backfill; ISO 8601 dates or date-times, ``until`` excluded) read only the records
-    whose ``source.modified_column`` lies in that window (bound parameters: :class:`~mobilise.extractors.base.Window`);
-    such a run must be a dry run until the incremental merge (issue 13 item 4) exists: the window's records alone
-    are not the dataset. Raises ValueError for a value that is not a date.
+    ``mode="incremental"`` reads only the records whose ``source.modified_column`` is at or after the watermark
+    of the last publication's staged records and merges them into those (flows/incremental.py); the archive's
+    core file and meta.xml are those of a full run. ``reconcile_deletions`` also scans the source's key column
+    and drops the staged records whose key is gone (implies incremental). ``since`` / ``until`` (a backfill; ISO
+    8601 dates or date-times, ``until`` excluded) read only the records whose ``source.modified_column`` lies in
+    that window (bound parameters: :class:`~mobilise.extractors.base.Window`) and merge them the same way; with
+    ``dry_run`` alone they validate the window's records only. Each falls back to a full run, saying why, when a
+    merge cannot give what a full run would (the result's ``full_because``). Raises ValueError for a value that
+    is not a date or an unknown mode.
     """
     config_path = str(Path(config_path).resolve())
     config = load_config(config_path)  # fail here, before any work, on a config error
     window = Window.parse(since, until) if since is not None or until is not None else None
     windowed(config.source, window)  # a window without source.modified_column, or an empty one: fail now
-    if window is not None and not dry_run:
-        raise ValueError(BACKFILL_NEEDS_MERGE)
+    incremental.plan_run(config, mode, reconcile_deletions, window, dry_run)  # an unknown mode: fail now
     with exclusive_run(config, keep_run_files) as catalog:
-        return _publish(config_path, config, catalog, dry_run, accept_id_changes, force, window)
+        run = incremental.plan_run(config, mode, reconcile_deletions, window, dry_run)  # under the lock
+        try:
+            return _publish(config_path, config, catalog, dry_run, accept_id_changes, force, run)
+        except incremental.NeedsFullRun as why:
+            get_run_logger().warning("%s", why)
+            full = RunCatalog.create(config)
+            processes.on_failure(full.remove)
+            try:
+                return _publish(config_path, config, full, dry_run, accept_id_changes, force,
+                                incremental.Plan("full", why=str(why)))
+            finally:
+                if not keep_run_files:
+                    full.remove()
 
 
-def _publish(config_path: str, config: DatasetConfig, catalog: RunCatalog, dry_run: bool, accept_id_changes: bool,
-             force: bool, window: Window | None = None) -> dict:
-    """The flow's stages on `catalog`, in the flow run."""
-    logger = get_run_logger()
-    plan = MappingPlan.from_config(config)  # once per run: every task is handed it
-    logger.info("run folder %s; source %s", catalog.folder, config.source.safe_url)
+def _validated(config_path: str, plan: MappingPlan, catalog: RunCatalog,
+               window: Window | None) -> list[ValidatedBatch]:
+    """Extract (the records of `window`, or all), map, find duplicates and validate, in the flow run."""
     # Each partition of the source is extracted on a worker of its own; a partition's batches are mapped, and
     # later validated, together by one task as soon as it is extracted, while other partitions are still being
     # read. A source read as a whole has its batches mapped and validated by one task each, in parallel.
@@ -349,8 +374,39 @@ def _publish(config_path: str, config: DatasetConfig, catalog: RunCatalog, dry_r
     duplicates = duplicates_task(catalog)
     validated_futures = [validate_task.submit(config_path, plan, catalog, group, duplicates)
                          for group in steps.task_groups(mapped, partitions)]
-    batches = [batch for future in validated_futures for batch in future.result()]
-    result = publish_task(config_path, plan, catalog, batches, dry_run, accept_id_changes, force, window is not None)
+    return [batch for future in validated_futures for batch in future.result()]
+
+
+def _publish(config_path: str, config: DatasetConfig, catalog: RunCatalog, dry_run: bool, accept_id_changes: bool,
+             force: bool, run: incremental.Plan) -> dict:
+    """The flow's stages on `catalog`, in the flow run: a full run, a window's dry run, or a run merged into the
+    staged records (`run`); the records published are staged after the commit."""
+    logger = get_run_logger()
+    plan = MappingPlan.from_config(config)  # once per run: every task is handed it
+    logger.info("run folder %s; source %s", catalog.folder, config.source.safe_url)
+    if run.why:
+        logger.warning("%s: %s", config.shortname, run.why)
+    if run.window is not None:
+        logger.info("%s run: the records with %s", run.kind, run.window.describe(config.source.modified_column))
+    batches = _validated(config_path, plan, catalog, run.window)
+    merged = None
+    if run.merges:
+        merged = merge_task(config_path, plan, catalog, batches, run)
+        logger.info("merged into version %s's staged records: %s", run.manifest.version, merged.counts)
+    result = publish_task(config_path, plan, catalog, merged.batches if merged else batches, dry_run,
+                          accept_id_changes, force, run.kind == "window",
+                          table=incremental.MERGED if merged else CORE,
+                          deleted=merged.counts["deleted"] if merged else 0)
+    result.update(mode=run.kind, full_because=run.why or None,
+                  merge=merged.counts if merged else None)
+    if result["version"] is not None and not dry_run and run.kind != "window":
+        if True:  # an unchanged run's records are the current version's: staged again with the new watermark
+            try:
+                stage_task(config_path, catalog, result["version"], run, merged)
+            except Exception as failure:  # noqa: BLE001 - the version is published; the next run is a full one
+                logger.warning("%s: version %s is published, but its records were not staged (%s: %s): the next "
+                               "incremental run will be a full one", config.shortname, result["version"],
+                               type(failure).__name__, failure)
     if result.get("unchanged"):
         logger.info("%s: unchanged since version %s, nothing new published (%s records, %s rejected)",
                     result["dataset"], result["version"], result["records"], result["rejected"])

@@ -150,8 +150,10 @@ def validate_batches(config: DatasetConfig, plan: MappingPlan, catalog: RunCatal
 
 
 def publish(config: DatasetConfig, plan: MappingPlan, catalog: RunCatalog, batches: list[ValidatedBatch],
-            dry_run: bool = False, accept_id_changes: bool = False, force: bool = False) -> RunResult:
-    """valid, archive_parts, quarantine, amendments and record_hashes of every batch -> the publication directory
-    (in batch order, whatever order the validate tasks finished in)."""
+            dry_run: bool = False, accept_id_changes: bool = False, force: bool = False, table: str = CORE,
+            deleted: int = 0) -> RunResult:
+    """valid, archive_parts, quarantine, amendments and record_hashes of every batch (of `table`: the core, or an
+    incremental run's merged records) -> the publication directory (in batch order, whatever order the validate
+    tasks finished in)."""
     return publish_stage(config, catalog, sorted(batches, key=lambda b: b.valid), plan.terms, dry_run=dry_run,
-                         accept_id_changes=accept_id_changes, force=force)
+                         table=table, accept_id_changes=accept_id_changes, force=force, deleted=deleted)

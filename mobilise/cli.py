@@ -35,6 +35,8 @@ def _print_result(result: dict, as_json: bool) -> None:
     if as_json:
         typer.echo(json.dumps(result, ensure_ascii=False, sort_keys=True))
         return
+    if result.get("full_because"):
+        typer.echo(f"{result['dataset']}: {result['full_because']}")
     if result.get("unchanged"):
         typer.echo(f"{result['dataset']} unchanged since version {result['version']}: nothing new published "
                    f"({result['records']} records)")
@@ -50,6 +52,11 @@ def _print_result(result: dict, as_json: bool) -> None:
     typer.echo(f"  rejected:   {result['rejected']} (reasons in {result['quarantine']})")
     if result.get("excluded"):
         typer.echo(f"  excluded:   {result['excluded']} by the dataset's rules (listed in {result['excluded_file']})")
+    if result.get("merge"):
+        merge, changes = result["merge"], result.get("changes") or {}
+        typer.echo(f"  {result.get('mode', 'incremental')} run: {merge['replaced']} staged records read again, "
+                   f"{changes.get('added', 0)} added, {changes.get('changed', 0)} changed, "
+                   f"{changes.get('removed', 0)} removed ({merge['deleted']} deleted in the source)")
     if result.get("report"):
         typer.echo(f"  report:     {result['report']}")
     if result.get("warnings"):
@@ -156,11 +163,20 @@ def run(config: Path = typer.Argument(..., help="dataset config (YAML)"),
         as_json: bool = typer.Option(False, "--json", help="print one JSON object with the result"),
         dask_address: Optional[str] = DASK_ADDRESS, runner: Optional[str] = RUNNER,
         accept_id_changes: bool = ACCEPT_ID_CHANGES,
-        force: bool = typer.Option(False, "--force", help="publish a new version even when nothing changed")) -> None:
+        force: bool = typer.Option(False, "--force", help="publish a new version even when nothing changed"),
+        incremental: bool = typer.Option(False, "--incremental", help=(
+            "read only the records changed since the last publication (source.modified_column) and merge them into "
+            "its staged records; a full run when that cannot give what a full run would (it says why)")),
+        full: bool = typer.Option(False, "--full", help="a full run (the default; overrides --incremental)"),
+        reconcile_deletions: bool = typer.Option(False, "--reconcile-deletions", help=(
+            "also scan the source's key column and remove the records gone from it (implies --incremental)"))
+        ) -> None:
     """Extract, map, validate and publish the dataset as its next archive version (nothing new when nothing
     changed)."""
+    mode = "incremental" if (incremental or reconcile_deletions) and not full else "full"
     _print_result(_run(config, dry_run=False, dask_address=dask_address, runner=runner, as_json=as_json,
-                       accept_id_changes=accept_id_changes, force=force), as_json)
+                       accept_id_changes=accept_id_changes, force=force, mode=mode,
+                       reconcile_deletions=reconcile_deletions and not full), as_json)
 
 
 @app.command()
@@ -384,13 +400,14 @@ def backfill(config: Path = typer.Argument(..., help="dataset config (YAML) with
                                             help="the window's start (included): YYYY-MM-DD[THH:MM:SS]"),
              until: datetime = typer.Option(..., "--until", formats=DATE_FORMATS,
                                             help="the window's end (excluded): YYYY-MM-DD[THH:MM:SS]"),
+             dry_run: bool = typer.Option(False, "--dry-run", help=(
+                 "only validate the window's records (the report and quarantine go to validation/)")),
              as_json: bool = typer.Option(False, "--json", help="print one JSON object with the result"),
-             dask_address: Optional[str] = DASK_ADDRESS, runner: Optional[str] = RUNNER) -> None:
-    """Re-extract and validate the records whose source.modified_column lies in [--since, --until): a dry run
-    (the report and quarantine go to validation/); publishing a window needs the incremental merge (issue 13
-    item 4)."""
+             dask_address: Optional[str] = DASK_ADDRESS, runner: Optional[str] = RUNNER,
+             accept_id_changes: bool = ACCEPT_ID_CHANGES) -> None:
+    """Re-extract the records whose source.modified_column lies in [--since, --until), merge them into the last
+    publication's staged records and publish the result (a full run when there are none, saying why)."""
     from mobilise.extractors.base import Window, windowed
-    from mobilise.flows.publish import BACKFILL_NEEDS_MERGE
 
     try:
         windowed(load_config(config).source, Window(since, until))
@@ -398,22 +415,27 @@ def backfill(config: Path = typer.Argument(..., help="dataset config (YAML) with
         _fail(str(exc))
     except ValueError as exc:
         _fail(f"mobilise: {exc}")
-    result = _run(config, dry_run=True, dask_address=dask_address, runner=runner, since=since, until=until)
+    result = _run(config, dry_run=dry_run, dask_address=dask_address, runner=runner, as_json=as_json,
+                  since=since, until=until, accept_id_changes=accept_id_changes)
     window = Window(since, until).describe(load_config(config).source.modified_column)
-    changes = result.get("changes") or {}
     if as_json:
-        typer.echo(json.dumps({**result, "window": window, "published": False, "why": BACKFILL_NEEDS_MERGE},
+        typer.echo(json.dumps({**result, "window": window, "published": result.get("version") is not None
+                               and not dry_run and not result.get("unchanged")},
                               ensure_ascii=False, sort_keys=True))
         return
-    typer.echo(f"Backfill of {result['dataset']} (dry run), records with {window}: {result['extracted']} "
-               f"extracted, {result['records']} publishable, {result['rejected']} rejected "
-               f"(reasons in {result['quarantine']})")
-    if changes.get("previous_version"):
-        typer.echo(f"  against version {changes['previous_version']}: {changes['added']} new, "
-                   f"{changes['changed']} changed, {changes['unchanged']} unchanged (records outside the window are "
-                   f"not compared)")
-    typer.echo(f"  report:     {result['report']}")
-    typer.echo(f"Nothing was published: {BACKFILL_NEEDS_MERGE}.")
+    if dry_run:
+        changes = result.get("changes") or {}
+        typer.echo(f"Backfill of {result['dataset']} (dry run), records with {window}: {result['extracted']} "
+                   f"extracted, {result['records']} publishable, {result['rejected']} rejected "
+                   f"(reasons in {result['quarantine']})")
+        if changes.get("previous_version"):
+            typer.echo(f"  against version {changes['previous_version']}: {changes['added']} new, "
+                       f"{changes['changed']} changed, {changes['unchanged']} unchanged (records outside the "
+                       f"window are not compared)")
+        typer.echo(f"  report:     {result['report']}")
+        return
+    typer.echo(f"Backfill of {result['dataset']}, records with {window}:")
+    _print_result(result, as_json=False)
 
 
 # --- serve-archives (publishers/server.py) --------------------------------------------------------------------------

@@ -10,10 +10,10 @@ import os
 import re
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Union
 
-from pydantic import (AfterValidator, BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, ValidationInfo,
-                      field_validator, model_validator)
+from pydantic import (AfterValidator, BaseModel, ConfigDict, Discriminator, Field, PrivateAttr, Tag, ValidationError,
+                      ValidationInfo, field_validator, model_validator)
 from pydantic_core import InitErrorDetails, PydanticCustomError
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
@@ -231,9 +231,10 @@ class SourceConfig(Strict):
     retry_wait: float = Field(1, ge=0, le=600, description=(
         "seconds before the first retry; each further retry waits twice as long (at most 60 s)"))
     modified_column: str | None = Field(None, description=(
-        "the column that says when a record last changed (the watermark): a backfill (`mobilise backfill --since "
-        "--until`) reads only the records whose value lies in its window (see extractors/base.py Window); none: "
-        "no backfill"))
+        "the column that says when a record last changed (the watermark): an incremental run (`mobilise run "
+        "--incremental`) reads only the records whose value is at or after the last publication's largest one, a "
+        "backfill (`mobilise backfill --since --until`) those in its window (see extractors/base.py Window, "
+        "flows/incremental.py); none: neither"))
     sheet: str | int | None = Field(None, description=(
         "Excel: the sheet to read, by name or by 0-based position in the workbook (hidden sheets count); default "
         "the first"))
@@ -252,6 +253,15 @@ class SourceConfig(Strict):
         "the core record's key column(s) in the source, which child tables (children.<name>.key) and extension "
         "tables refer to; default: the columns occurrenceID is made from"))
     _window: Any = PrivateAttr(None)  # a run's Window over modified_column (extractors/base.py windowed)
+
+    @property
+    def record_key(self) -> list[str]:
+        """The key an incremental run or a backfill replaces records by and a deletion scan reads
+        (flows/incremental.py): ``key``, else ``partition.column``; [] when the config names neither. The query
+        must return the records in its order (ORDER BY it)."""
+        if self.key is not None:
+            return _as_list(self.key)
+        return [self.partition.column] if self.partition is not None else []
 
     @model_validator(mode="after")
     def _one_of_query_or_table(self) -> "SourceConfig":
@@ -937,6 +947,8 @@ class ChildConfig(Strict):
             return self.source
         return core.model_copy(update={"query": self.query, "table": self.table, "partition": None,
                                        "modified_column": None, "key": None})
+
+
 # --- record rules: filters and sensitive data (mappers/rules.py applies them) ---------------------------------------
 
 #: a condition's operators, exactly one per condition (RecordCondition)
@@ -1076,6 +1088,15 @@ class SensitiveConfig(Strict):
         "a record meeting any of these is not for publication: excluded, listed in excluded-<version>.csv"))
 
 
+#: one schedule, or a list of them; the branch is chosen by the value's shape, so that an error names only the
+#: problems of that shape (the tags, in an error's location, are written as pydantic writes its union branches,
+#: ``name[...]``, which config errors leave out of the key they name: config_errors._is_key)
+Schedules = Annotated[Union[Annotated[ScheduleConfig, Tag("one[ScheduleConfig]")],
+                            Annotated[list[ScheduleConfig], Tag("list[ScheduleConfig]")]],
+                      Discriminator(lambda value: "list[ScheduleConfig]" if isinstance(value, list)
+                                    else "one[ScheduleConfig]")]
+
+
 class DatasetConfig(Strict):
     source: SourceConfig
     metadata: DatasetMetadata
@@ -1092,8 +1113,10 @@ class DatasetConfig(Strict):
     filters: list[RecordCondition] = Field(default_factory=list, description=(
         "conditions every published record meets; a record failing one is excluded by rule (excluded-<version>.csv)"))
     sensitive: SensitiveConfig | None = Field(None, description="generalise, withhold or exclude sensitive records")
-    schedule: ScheduleConfig | None = Field(None, description="when `mobilise serve` runs the dataset (none: only "
-                                            "when started by hand, through Prefect's API, CLI or UI)")
+    schedule: Schedules | None = Field(None, description=(
+        "when `mobilise serve` runs the dataset (none: only when started by hand, through Prefect's API, CLI or "
+        "UI); a list for several schedules, each with its parameters (a nightly incremental run, a weekly "
+        "deletion reconciliation)"))
     children: dict[str, ChildConfig] = Field(default_factory=dict, description=(
         "child tables by name (collectors, identifications...): many rows per core record, joined into core terms "
         "by `{child: NAME, column: COLUMN, separator: ' | '}` (mappers/children.py)"))

@@ -170,6 +170,7 @@ class ChangeSummary(BaseModel):
     now_rejected: int = 0
     now_excluded: int = 0  # removed records this run's filters or sensitive.exclude_when kept out
     causes: list[str] = Field(default_factory=list)
+    deleted: int = 0  # of the removed, records whose key is gone from the source (a deletion reconciliation)
     metadata_changed: bool = False  # no record changed, but the metadata (EML) or the archive's columns did
 
     @property

@@ -20,6 +20,8 @@ Layout of ``OUTPUT/<shortname>/`` (the IPT keeps the same things per resource)::
     report-<version>.json    the run report (publishers.report.RunReport), and .html for people
     .state/record-hashes-<version>.parquet  occurrenceID and hash of each record of that version, compared by
                              the next run (publishers.changes)
+    .state/staged-<version>/ the records of that version with their source keys and a manifest (watermark,
+                             config hash): what an incremental run merges into (publishers.staging)
     validation/              the same quarantine.csv, warnings.csv, amendments.csv, excluded.csv, report.json/.html of a
                              dry run or of a run stopped by a gate (replaced each time)
     publications.json        the version log: when, how many records, checksum; the COMMIT POINT
@@ -302,6 +304,18 @@ class PublicationDirectory:
         """The occurrenceIDs and record hashes of `version` (publishers.changes), which the next run compares with;
         in the hidden ``.state/`` folder, which harvesters do not fetch."""
         return self.directory / STATE / f"record-hashes-{version}.parquet"
+
+    def staged(self, version: str) -> Path:
+        """The folder of `version`'s staged records (publishers.staging: each table's published and quarantined
+        records with their source keys, and the manifest with the watermark), which an incremental run or a
+        backfill merges its records into; in ``.state/``."""
+        return self.directory / STATE / f"staged-{version}"
+
+    def staged_versions(self) -> list[str]:
+        """The versions with a staged-records folder, oldest first."""
+        folder = self.directory / STATE
+        found = [path.name.removeprefix("staged-") for path in folder.glob("staged-*")] if folder.is_dir() else []
+        return sorted((v for v in found if re.fullmatch(r"\d+\.\d+", v)), key=version_key)
 
     def files(self, version: str) -> list[Path]:
         """Every file a version writes besides the log and the current copies: removed if the version fails,

@@ -232,7 +232,7 @@ def _discard(directory: PublicationDirectory, version: str) -> None:
 
 def publish(config: DatasetConfig, catalog: RunCatalog, batches: Sequence[ValidatedBatch], mapped_terms: list[str],
             dry_run: bool = False, table: str = CORE, accept_id_changes: bool = False,
-            force: bool = False) -> RunResult:
+            force: bool = False, deleted: int = 0) -> RunResult:
     """Write the archive as the next version and make it current, unless a gate fails or it is a dry run.
 
     Records are compared with the last version's (publishers.changes): when none was added, removed or changed and
@@ -241,6 +241,7 @@ def publish(config: DatasetConfig, catalog: RunCatalog, batches: Sequence[Valida
     (``gates.max_removed_ids_share``) fails when too many of the last version's occurrenceIDs are gone, unless
     `accept_id_changes`.
 
+    `deleted`: records an incremental run's deletion scan dropped (the change summary's ``deleted``).
     `batches` in batch order; `mapped_terms` the mapping's terms (MappingPlan.terms), the archive's first columns.
     The quarantine, warnings and amendments files and the reports are written in every case, under
     ``validation/`` when nothing is published, so the data manager can always see why. Raises
@@ -259,6 +260,8 @@ def publish(config: DatasetConfig, catalog: RunCatalog, batches: Sequence[Valida
     gates = evaluate_gates(config.gates, quality.extracted, quality.rejected, quality.published,
                            previous.records if previous else None)
     changes = _changes(catalog, directory, table, quality.extracted)
+    if changes is not None:
+        changes.deleted = deleted
     if previous is not None and changes is None and config.gates.max_removed_ids_share is not None:
         gates.append(Gate(name="max_removed_ids_share", passed=True,
                           detail=f"version {previous.version} has no record hashes: changes are counted from this "

@@ -290,17 +290,17 @@ def test_backfill_window_on_postgresql(postgres_db, fleet):  # noqa: F811
         assert set(parameters.values()) == {"2023-01-01", "2025-01-01"}
 
 
-def test_backfill_is_a_dry_run_of_the_window(ran_all, fleet, prefect_api):
+def test_backfill_dry_run_validates_the_window_alone(ran_all, fleet, prefect_api):
     config = load_config(fleet / "alpha.yaml")
     log = Path(config.publication_directory) / "publications.json"
     before = log.read_text()
     result = mobilise("backfill", str(fleet / "alpha.yaml"), "--since", WINDOW[0], "--until", WINDOW[1],
-                      "--runner", "threads", "--json")
+                      "--runner", "threads", "--json", "--dry-run")
     assert result.returncode == 0, result.stderr[-3000:]
     out = json.loads(result.stdout.strip().splitlines()[-1])
     expected = _expected_ids(Path(sa.make_url(config.source.url).database), *WINDOW)
     assert out["extracted"] == len(expected) and out["published"] is False and out["version"] is None
-    assert "issue 13 item 4" in out["why"] and out["window"] == "modified_at >= 2023-01-01 AND modified_at < 2025-01-01"
+    assert out["mode"] == "window" and out["window"] == "modified_at >= 2023-01-01 AND modified_at < 2025-01-01"
     report = json.loads((Path(config.publication_directory) / "validation" / "report.json").read_text())
     assert report["totals"]["extracted"] == len(expected) and report["version"] is None
     assert [g["name"] for g in report["gates"]] == ["max_rejected_share"]  # the whole-version gates do not apply

@@ -216,6 +216,10 @@ SCHEDULE_ERRORS = [
      "dry_run: Input should be a valid boolean, unable to interpret input (got 'maybe')"),
     ("schedule:\n  interval: 60\n  parameters:\n    config_path: other.yaml\n", 2, "schedule.parameters",
      "config_path is not a schedule's: every run of the deployment reads this config"),
+    ("schedule:\n  - interval: 60\n  - cron: '0 25 * * *'\n", 2, "schedule[1].cron",
+     f'Invalid cron string: "0 25 * * *" {CRON_HELP}'),
+    ("schedule:\n  - interval: 60\n    parameters: {mode: 7}\n", 2, "schedule[0].parameters",
+     "mode: Input should be a valid string (got 7)"),
 ]
 
 
@@ -252,6 +256,11 @@ def test_a_schedule_becomes_prefect_schedules_in_its_time_zone_with_its_paramete
     assert prefect_schedules(load_config(_write(tmp_path, "schedule:\n  interval: 86400\n")).schedule
                              )[0].interval.total_seconds() == 86400
     assert prefect_schedules(None) == []
+    several = load_config(_write(tmp_path, "schedule:\n  - cron: '0 2 * * *'\n    parameters: {mode: incremental}\n"
+                                           "  - interval: P7D\n    parameters: {reconcile_deletions: true}\n")).schedule
+    nightly, weekly = prefect_schedules(several)
+    assert (nightly.cron, nightly.parameters) == ("0 2 * * *", {"mode": "incremental"})
+    assert (weekly.interval.total_seconds(), weekly.parameters) == (7 * 86400, {"reconcile_deletions": True})
 
 
 def test_serve_says_how_to_start_a_prefect_server_and_names_a_config_error_before_touching_prefect(tmp_path):
