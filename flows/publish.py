@@ -16,10 +16,10 @@ from datetime import datetime
 from pathlib import Path
 
 from prefect import flow, get_run_logger, task
-from prefect.futures import as_completed, wait
+from prefect.futures import as_completed
 from prefect.task_runners import ThreadPoolTaskRunner
 
-from mobilise import processes
+from mobilise import processes, progress
 from mobilise.catalog import Entry, RunCatalog
 from mobilise.extractors.base import Window, windowed
 from mobilise.extractors.partitions import Partition
@@ -331,17 +331,37 @@ def _publish(config_path: str, config: DatasetConfig, catalog: RunCatalog, dry_r
     # Each partition of the source is extracted on a worker of its own; a partition's batches are mapped, and
     # later validated, together by one task as soon as it is extracted, while other partitions are still being
     # read. A source read as a whole has its batches mapped and validated by one task each, in parallel.
+    # Progress is counted here, from the tasks' results as they come back (progress.py).
+    watched = progress.for_run(config.shortname)
     partitions = partitions_task(config_path)
+    watched.start("read")
     extracted = [extract_task.submit(config_path, plan, catalog, partition, window) for partition in partitions]
-    mapped_futures = [map_task.submit(plan, catalog, group)
-                      for done in as_completed(extracted) for group in steps.task_groups(done.result(), partitions)]
-    wait(mapped_futures)
+    watched.start("mapped")  # each partition's batches are mapped as soon as it is read
+    mapped_futures = []
+    for done in as_completed(extracted):
+        watched.add("read", catalog.rows(done.result()))
+        mapped_futures += [map_task.submit(plan, catalog, group) for group in steps.task_groups(done.result(),
+                                                                                                partitions)]
+    watched.finish("read")
+    for done in as_completed(mapped_futures):
+        watched.add("mapped", catalog.rows(done.result()))
+    watched.finish("mapped")
     mapped = sorted(entry for future in mapped_futures for entry in future.result())
+    watched.start("validated")
     duplicates = duplicates_task(catalog)
     validated_futures = [validate_task.submit(config_path, plan, catalog, group, duplicates)
                          for group in steps.task_groups(mapped, partitions)]
+    for done in as_completed(validated_futures):
+        watched.add("validated", sum(batch.quality.records for batch in done.result()))
     batches = [batch for future in validated_futures for batch in future.result()]
+    watched.finish("validated")
+    watched.publishable(sum(batch.quality.published for batch in batches))
+    watched.start("written")
     result = publish_task(config_path, plan, catalog, batches, dry_run, accept_id_changes, force, window is not None)
+    wrote = result["version"] is not None and not result.get("unchanged")
+    watched.add("written", result["records"] if wrote else 0)
+    watched.finish("written", "" if wrote else "unchanged: nothing new written" if result.get("unchanged")
+                   else "dry run: nothing written")
     if result.get("unchanged"):
         logger.info("%s: unchanged since version %s, nothing new published (%s records, %s rejected)",
                     result["dataset"], result["version"], result["records"], result["rejected"])
