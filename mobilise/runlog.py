@@ -22,6 +22,9 @@ from pathlib import Path
 #: the loggers whose INFO and DEBUG lines are internal chatter (their children too)
 CHATTY = ("distributed", "dask", "prefect", "uvicorn", "fastapi", "httpx", "httpcore", "urllib3", "asyncio",
           "docket", "sqlalchemy", "alembic", "aiosqlite", "websockets")
+#: Prefect's INFO lines a person needs all the same: where the temporary API is, and the name of the flow run to
+#: look up in the UI (and in `mobilise status`)
+KEPT = ("Starting temporary server", "Beginning flow run")
 #: Mobilise's source folders: a line logged from code there is Mobilise's own, whatever logger carries it (the
 #: flow's run logger is Prefect's ``prefect.flow_runs``)
 OWN_CODE = str(Path(__file__).resolve().parents[1])
@@ -40,7 +43,8 @@ def log_level(verbose: bool = False) -> int:
 
 
 class QuietInternals(logging.Filter):
-    """Drops the records below `floor` from the :data:`CHATTY` loggers, unless Mobilise's own code logged them."""
+    """Drops the records below `floor` from the :data:`CHATTY` loggers, unless Mobilise's own code logged them or
+    they are one of the :data:`KEPT` lines."""
 
     def __init__(self, floor: int = logging.WARNING):
         super().__init__()
@@ -50,6 +54,8 @@ class QuietInternals(logging.Filter):
         if record.levelno >= self.floor:
             return True
         if not any(record.name == name or record.name.startswith(name + ".") for name in CHATTY):
+            return True
+        if isinstance(record.msg, str) and record.msg.startswith(KEPT):
             return True
         return str(record.pathname).startswith(OWN_CODE) and "site-packages" not in str(record.pathname)
 
