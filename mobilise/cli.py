@@ -390,6 +390,8 @@ def status(paths: Optional[list[Path]] = typer.Argument(None, help="dataset conf
         else:
             state = run.get("state", "never run")
         share = f" ({dataset['rejected_share']:.1%})" if dataset["rejected_share"] is not None else ""
+        if dataset.get("excluded"):
+            share += f" + {dataset['excluded']:,} excluded"
         duration = f"{run['duration_seconds']:.0f} s" if run.get("duration_seconds") is not None else ""
         table.add_row(dataset["dataset"], dataset["version"] or "", _count(dataset["records"]),
                       _count(dataset["rejected"]) + share, _ago(run.get("time")), state, duration,

@@ -240,3 +240,31 @@ def test_prefect_progress_artifacts_after_a_flow_run(prefect_api, sample_db, tmp
         assert float(artifact.data) == 100.0
         done = result["records"] if stage == "written" else result["extracted"]
         assert artifact.description.startswith(f"mobilise-sample: {done:,} of {done:,} records {stage} in ")
+
+
+# --- mobilise status: the records a version kept out by rule ---------------------------------------------------------
+
+def test_status_counts_the_records_excluded_by_rule(sqlite_config, monkeypatch):
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+    from typer.testing import CliRunner
+
+    from mobilise.cli import app
+    from mobilise.flows.operations import folder_status
+    from mobilise.publishers.publication import PublicationDirectory
+    from tests.pipeline_helpers import run_stages
+
+    result = run_stages(sqlite_config)
+    status = folder_status(sqlite_config)
+    assert status["excluded"] is None  # this run's report counts none
+    assert status["rejected_share"] == round(result.rejected / (result.records + result.rejected), 4)
+    report_path = PublicationDirectory(sqlite_config.publication_directory).report(status["version"])[0]
+    report = json.loads(report_path.read_text("utf-8"))
+    report["totals"]["excluded"] = {"basisOfRecord is FossilSpecimen": 40, "no catalogNumber": 2}
+    report_path.write_text(json.dumps(report), "utf-8")
+    status = folder_status(sqlite_config)
+    assert status["excluded"] == 42
+    assert status["rejected_share"] == round(result.rejected / (result.records + result.rejected + 42), 4)
+    with temporary_settings(restore_defaults={PREFECT_API_URL}):
+        shown = CliRunner().invoke(app, ["status", str(SAMPLE_CONFIG)], env={"COLUMNS": "200"})
+    assert shown.exit_code == 0, shown.output
+    assert "+ 42 excluded" in shown.output
