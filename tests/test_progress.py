@@ -168,12 +168,12 @@ CHATTER = re.compile(r"\| (DEBUG|INFO) +\| (distributed|dask|prefect|httpx|urlli
                      r"Created task run|Submitting task|Start worker|Starting worker|Scheduler at")
 
 
-def _final_bars(stderr: str) -> dict[str, tuple[int, str]]:
-    """The last drawing of each stage's bar: stage -> (done, total)."""
+def _final_bars(stderr: str, dataset: str = "mobilise-sample") -> dict[str, tuple[int, str]]:
+    """The last drawing of each of `dataset`'s stage bars: stage -> (done, total)."""
     bars = {}
     for line in ANSI.sub("", stderr).replace("\r", "\n").split("\n"):
         match = BAR.match(line.strip())
-        if match:
+        if match and match["dataset"] == dataset:
             bars[match["stage"]] = (int(match["done"]), match["total"])
     return bars
 
@@ -213,6 +213,25 @@ def test_cli_without_a_terminal_draws_no_bars_and_verbose_shows_the_internals(sa
     assert _final_bars(completed.stderr) == {}  # standard error is a pipe: no bars unless --progress
     assert "Finished in state Completed()" in completed.stderr  # --verbose: Prefect's own lines too
     assert "records written in" in completed.stderr and "(dry run: nothing written)" in completed.stderr
+
+
+def test_run_all_draws_each_datasets_bars(tmp_path):
+    from mobilise.samples import build_sample_database
+    from tests.test_operations import write_config
+
+    folder = tmp_path / "configs"
+    folder.mkdir()
+    for name, seed in (("alpha", 1), ("beta", 2)):
+        db = build_sample_database(tmp_path / f"{name}.sqlite", specimens=200, seed=seed)
+        write_config(folder / f"{name}.yaml", name, f"sqlite:///{db}", tmp_path / "output")
+    completed = _mobilise("run-all", str(folder), "--runner", "threads", "--progress", "--json", env={})
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    outcomes = json.loads(completed.stdout.strip().splitlines()[-1])["datasets"]
+    for outcome in outcomes:
+        extracted = outcome["records"] + outcome["rejected"]
+        assert _final_bars(completed.stderr, outcome["dataset"]) == {
+            "read": (extracted, str(extracted)), "mapped": (extracted, str(extracted)),
+            "validated": (extracted, str(extracted)), "written": (outcome["records"], str(outcome["records"]))}
 
 
 # --- the Prefect progress artifacts ------------------------------------------------------------------------------------
