@@ -14,6 +14,7 @@ import uuid
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
+from typing import Iterator
 
 from prefect import flow, get_run_logger, task
 from prefect.futures import as_completed
@@ -322,6 +323,16 @@ def publish_dataset(config_path: str, dry_run: bool = False, keep_run_files: boo
         return _publish(config_path, config, catalog, dry_run, accept_id_changes, force, window)
 
 
+def _succeeded(futures: list) -> Iterator:
+    """The results of `futures` as their tasks end, for progress; a task that failed is left out here, and its
+    error raised where the results are collected, once every task has ended."""
+    for done in as_completed(futures):
+        try:
+            yield done.result()
+        except Exception:  # noqa: BLE001  (raised by the caller's own future.result())
+            continue
+
+
 def _publish(config_path: str, config: DatasetConfig, catalog: RunCatalog, dry_run: bool, accept_id_changes: bool,
              force: bool, window: Window | None = None) -> dict:
     """The flow's stages on `catalog`, in the flow run."""
@@ -343,16 +354,16 @@ def _publish(config_path: str, config: DatasetConfig, catalog: RunCatalog, dry_r
         mapped_futures += [map_task.submit(plan, catalog, group) for group in steps.task_groups(done.result(),
                                                                                                 partitions)]
     watched.finish("read")
-    for done in as_completed(mapped_futures):
-        watched.add("mapped", catalog.rows(done.result()))
-    watched.finish("mapped")
+    for entries in _succeeded(mapped_futures):
+        watched.add("mapped", catalog.rows(entries))
     mapped = sorted(entry for future in mapped_futures for entry in future.result())
+    watched.finish("mapped")
     watched.start("validated")
     duplicates = duplicates_task(catalog)
     validated_futures = [validate_task.submit(config_path, plan, catalog, group, duplicates)
                          for group in steps.task_groups(mapped, partitions)]
-    for done in as_completed(validated_futures):
-        watched.add("validated", sum(batch.quality.records for batch in done.result()))
+    for validated in _succeeded(validated_futures):
+        watched.add("validated", sum(batch.quality.records for batch in validated))
     batches = [batch for future in validated_futures for batch in future.result()]
     watched.finish("validated")
     watched.publishable(sum(batch.quality.published for batch in batches))

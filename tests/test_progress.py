@@ -287,3 +287,27 @@ def test_status_counts_the_records_excluded_by_rule(sqlite_config, monkeypatch):
         shown = CliRunner().invoke(app, ["status", str(SAMPLE_CONFIG)], env={"COLUMNS": "200"})
     assert shown.exit_code == 0, shown.output
     assert "+ 42 excluded" in shown.output
+
+
+@pytest.mark.prefect
+def test_the_flow_counts_the_tasks_that_ended_well_and_raises_a_failure_where_results_are_collected(prefect_api):
+    from prefect import flow, task
+
+    from mobilise.flows.publish import ThreadsTaskRunner, _succeeded
+
+    @task
+    def square(n: int) -> int:
+        if n == 3:
+            raise ValueError("three")
+        return n * n
+
+    @flow(task_runner=ThreadsTaskRunner(max_workers=2))
+    def squares() -> tuple[list[int], str]:
+        futures = [square.submit(n) for n in range(5)]
+        counted = sorted(_succeeded(futures))
+        assert all(future.state.is_final() for future in futures)  # every task ended before the failure shows
+        with pytest.raises(ValueError, match="three") as failure:
+            [future.result() for future in futures]
+        return counted, str(failure.value)
+
+    assert squares() == ([0, 1, 4, 16], "three")
