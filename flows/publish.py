@@ -328,9 +328,12 @@ def _succeeded(futures: list) -> Iterator:
     error raised where the results are collected, once every task has ended."""
     for done in as_completed(futures):
         try:
-            yield done.result()
+            result = done.result()
         except Exception:  # noqa: BLE001  (raised by the caller's own future.result())
+            if processes.stop_signal() is not None:
+                raise  # the run is stopping (processes.Interrupted, or what the stop made a task raise)
             continue
+        yield result
 
 
 def _publish(config_path: str, config: DatasetConfig, catalog: RunCatalog, dry_run: bool, accept_id_changes: bool,
