@@ -86,8 +86,8 @@ STOP_SECONDS = 9
 
 
 def _watch(show: bool | None):
-    """The progress bars of the runs inside the block (mobilise/progress.py) when `show` (None: when standard
-    error is a terminal), with the run log set up (mobilise/runlog.py)."""
+    """A context manager: the progress bars of the runs inside it (mobilise/progress.py) on standard error, when
+    `show` (None: when standard error is a terminal)."""
     from contextlib import nullcontext
 
     from mobilise import progress
@@ -107,6 +107,7 @@ def _watch(show: bool | None):
 
 
 def _setup_log(verbose: bool) -> None:
+    """The run log (mobilise/runlog.py); a MOBILISE_LOG_LEVEL that is no level ends the command (status 2)."""
     from mobilise import runlog
 
     if verbose:
@@ -139,10 +140,10 @@ def _run(config: Path, dry_run: bool, dask_address: str | None, runner: str | No
     from mobilise import runlog
     from mobilise.flows.publish import run_publication
     from mobilise.publishers.publication import DatasetLockedError, PublicationDirectory, PublicationLog
+    from mobilise.publishers.publish import PublicationGateError
 
     _setup_log(verbose)
     runlog.protect(loaded.source)
-    from mobilise.publishers.publish import PublicationGateError
 
     if not loaded.execution.lock_wait_seconds:  # say so now, not after the 10-20 s the Prefect API takes to start
         try:
