@@ -130,21 +130,36 @@ def _parse_time(text: str | None) -> datetime | None:
         return None
 
 
+def _excluded(report_path: Path) -> int | None:
+    """The records a version's run kept out by rule (its report's ``totals.excluded``: a count, or counts per
+    rule), None when the report has none."""
+    try:
+        excluded = json.loads(report_path.read_text(encoding="utf-8")).get("totals", {}).get("excluded")
+    except (OSError, ValueError, AttributeError):
+        return None
+    if isinstance(excluded, dict):
+        return sum(value for value in excluded.values() if isinstance(value, int))
+    return excluded if isinstance(excluded, int) else None
+
+
 def folder_status(config: DatasetConfig) -> dict:
     """What the publication folder says of a dataset: ``version``, ``published``, ``records``, ``rejected``,
-    ``rejected_share`` (of the records the current version's run extracted) and ``last_run``: the newer of the
+    ``excluded`` (kept out by rule, when the version's report counts them), ``rejected_share`` (of the records the
+    current version's run extracted) and ``last_run``: the newer of the
     current version's publication and the ``validation/`` report (a run that published nothing: a dry run, an
     unchanged run, or a failed gate, whose verdicts ``failure`` names)."""
     from mobilise.publishers.publication import PublicationDirectory
 
     directory = PublicationDirectory(config.publication_directory)
     latest = directory.log.latest()
-    status: dict = {"version": None, "published": None, "records": None, "rejected": None, "rejected_share": None,
-                    "last_run": None}
+    status: dict = {"version": None, "published": None, "records": None, "rejected": None, "excluded": None,
+                    "rejected_share": None, "last_run": None}
     if latest is not None:
-        total = latest.records + latest.rejected
+        excluded = _excluded(directory.report(latest.version)[0])
+        total = latest.records + latest.rejected + (excluded or 0)
         status.update(version=latest.version, published=latest.published, records=latest.records,
-                      rejected=latest.rejected, rejected_share=round(latest.rejected / total, 4) if total else 0.0)
+                      rejected=latest.rejected, excluded=excluded,
+                      rejected_share=round(latest.rejected / total, 4) if total else 0.0)
         status["last_run"] = {"time": latest.published, "state": f"published {latest.version}", "failed": False,
                               "failure": None, "duration_seconds": None, "from": "publications.json"}
     report_path = directory.report(None)[0]
@@ -254,7 +269,8 @@ def dataset_status(path: Path, client=None, prefect_note: str | None = None) -> 
     ``next_run``, ``schedule`` and ``deployment``. With `client` (a Prefect API) the last run is Prefect's when
     it has one; a run that published nothing newer than Prefect's record (a gate) still shows from the folder."""
     status: dict = {"config": str(path), "dataset": path.stem, "title": None, "error": None, "version": None,
-                    "published": None, "records": None, "rejected": None, "rejected_share": None, "last_run": None,
+                    "published": None, "records": None, "rejected": None, "excluded": None, "rejected_share": None,
+                    "last_run": None,
                     "next_run": None, "deployment": None,
                     "schedule": prefect_note or "not scheduled"}
     try:

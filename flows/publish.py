@@ -14,12 +14,13 @@ import uuid
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
+from typing import Iterator
 
 from prefect import flow, get_run_logger, task
-from prefect.futures import as_completed, wait
+from prefect.futures import as_completed
 from prefect.task_runners import ThreadPoolTaskRunner
 
-from mobilise import processes
+from mobilise import processes, progress
 from mobilise.catalog import CORE, Entry, RunCatalog
 from mobilise.extractors.base import Window, windowed
 from mobilise.extractors.partitions import Partition
@@ -355,26 +356,53 @@ def publish_dataset(config_path: str, dry_run: bool = False, keep_run_files: boo
                     full.remove()
 
 
-def _validated(config_path: str, plan: MappingPlan, catalog: RunCatalog,
-               window: Window | None) -> list[ValidatedBatch]:
-    """Extract (the records of `window`, or all), map, find duplicates and validate, in the flow run."""
+def _succeeded(futures: list) -> Iterator:
+    """The results of `futures` as their tasks end, for progress; a task that failed is left out here, and its
+    error raised where the results are collected, once every task has ended."""
+    for done in as_completed(futures):
+        try:
+            result = done.result()
+        except Exception:  # noqa: BLE001  (raised by the caller's own future.result())
+            if processes.stop_signal() is not None:
+                raise  # the run is stopping (processes.Interrupted, or what the stop made a task raise)
+            continue
+        yield result
+
+
+def _validated(config_path: str, plan: MappingPlan, catalog: RunCatalog, window: Window | None,
+               watched: "progress.RunProgress") -> list[ValidatedBatch]:
+    """Extract (the records of `window`, or all), map, find duplicates and validate, in the flow run; progress is
+    counted here, from the tasks' results as they come back (mobilise/progress.py)."""
     # Each partition of the source is extracted on a worker of its own; a partition's batches are mapped, and
     # later validated, together by one task as soon as it is extracted, while other partitions are still being
     # read. A source read as a whole has its batches mapped and validated by one task each, in parallel.
     partitions = partitions_task(config_path)
     # the child tables (children:) are read beside the core; every map task joins them, so maps wait for them
     children = children_task.submit(config_path, plan, catalog) if plan.children else None
+    watched.start("read")
     extracted = [extract_task.submit(config_path, plan, catalog, partition, window) for partition in partitions]
     if children is not None:
         children.result()
-    mapped_futures = [map_task.submit(plan, catalog, group)
-                      for done in as_completed(extracted) for group in steps.task_groups(done.result(), partitions)]
-    wait(mapped_futures)
+    watched.start("mapped")  # each partition's batches are mapped as soon as it is read
+    mapped_futures = []
+    for done in as_completed(extracted):
+        watched.add("read", catalog.rows(done.result()))
+        mapped_futures += [map_task.submit(plan, catalog, group) for group in steps.task_groups(done.result(),
+                                                                                                partitions)]
+    watched.finish("read")
+    for entries in _succeeded(mapped_futures):
+        watched.add("mapped", catalog.rows(entries))
     mapped = sorted(entry for future in mapped_futures for entry in future.result())
+    watched.finish("mapped")
+    watched.start("validated")
     duplicates = duplicates_task(catalog)
     validated_futures = [validate_task.submit(config_path, plan, catalog, group, duplicates)
                          for group in steps.task_groups(mapped, partitions)]
-    return [batch for future in validated_futures for batch in future.result()]
+    for validated in _succeeded(validated_futures):
+        watched.add("validated", sum(batch.quality.records for batch in validated))
+    batches = [batch for future in validated_futures for batch in future.result()]
+    watched.finish("validated")
+    return batches
 
 
 def _publish(config_path: str, config: DatasetConfig, catalog: RunCatalog, dry_run: bool, accept_id_changes: bool,
@@ -388,25 +416,33 @@ def _publish(config_path: str, config: DatasetConfig, catalog: RunCatalog, dry_r
         logger.warning("%s: %s", config.shortname, run.why)
     if run.window is not None:
         logger.info("%s run: the records with %s", run.kind, run.window.describe(config.source.modified_column))
-    batches = _validated(config_path, plan, catalog, run.window)
+    watched = progress.for_run(config.shortname)
+    batches = _validated(config_path, plan, catalog, run.window, watched)
     merged = None
     if run.merges:
         merged = merge_task(config_path, plan, catalog, batches, run)
         logger.info("merged into version %s's staged records: %s", run.manifest.version, merged.counts)
-    result = publish_task(config_path, plan, catalog, merged.batches if merged else batches, dry_run,
+    published = merged.batches if merged else batches
+    watched.publishable(sum(batch.quality.published for batch in published))
+    watched.start("written")
+    result = publish_task(config_path, plan, catalog, published, dry_run,
                           accept_id_changes, force, run.kind == "window",
                           table=incremental.MERGED if merged else CORE,
                           deleted=merged.counts["deleted"] if merged else 0)
+    wrote = result["version"] is not None and not result.get("unchanged")
+    watched.add("written", result["records"] if wrote else 0)
+    watched.finish("written", "" if wrote else "unchanged: nothing new written" if result.get("unchanged")
+                   else "dry run: nothing written")
     result.update(mode=run.kind, full_because=run.why or None,
                   merge=merged.counts if merged else None)
     if result["version"] is not None and not dry_run and run.kind != "window":
-        if True:  # an unchanged run's records are the current version's: staged again with the new watermark
-            try:
-                stage_task(config_path, catalog, result["version"], run, merged)
-            except Exception as failure:  # noqa: BLE001 - the version is published; the next run is a full one
-                logger.warning("%s: version %s is published, but its records were not staged (%s: %s): the next "
-                               "incremental run will be a full one", config.shortname, result["version"],
-                               type(failure).__name__, failure)
+        # an unchanged run's records are the current version's: staged again with the new watermark
+        try:
+            stage_task(config_path, catalog, result["version"], run, merged)
+        except Exception as failure:  # noqa: BLE001 - the version is published; the next run is a full one
+            logger.warning("%s: version %s is published, but its records were not staged (%s: %s): the next "
+                           "incremental run will be a full one", config.shortname, result["version"],
+                           type(failure).__name__, failure)
     if result.get("unchanged"):
         logger.info("%s: unchanged since version %s, nothing new published (%s records, %s rejected)",
                     result["dataset"], result["version"], result["records"], result["rejected"])

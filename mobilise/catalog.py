@@ -204,6 +204,10 @@ class RunCatalog:
         """The table of `entry`, or only its `columns` (read from the file alone, so a few are cheap)."""
         return pq.read_table(self.path(entry), columns=columns)
 
+    def rows(self, entries: list[Entry]) -> int:
+        """The rows of `entries` together, from their Parquet footers (no row is read)."""
+        return sum(pq.read_metadata(self.path(entry)).num_rows for entry in entries)
+
     def schema(self, entry: Entry) -> pa.Schema:
         """The columns of `entry` without reading its rows."""
         return pq.read_schema(self.path(entry))

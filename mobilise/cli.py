@@ -5,6 +5,7 @@ import json
 import os
 import signal
 import sys
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Optional
@@ -21,6 +22,10 @@ os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
 # Dask's scheduler, nannies and workers log every start and stop at INFO: keep them to warnings unless asked for
 os.environ.setdefault("DASK_LOGGING__DISTRIBUTED", "warning")
+# Mobilise's own log lines (stage ends with counts, retries) go to the Prefect UI with the flow's (mobilise/runlog.py);
+# outside a flow run they are only printed
+os.environ.setdefault("PREFECT_LOGGING_EXTRA_LOGGERS", "mobilise")
+os.environ.setdefault("PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW", "ignore")
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Publish natural-history collection databases to GBIF and DiSSCo as Darwin Core Archives.")
@@ -77,6 +82,10 @@ def _print_result(result: dict, as_json: bool) -> None:
 
 DASK_ADDRESS = typer.Option(None, "--dask-address", help="run map/validate on this Dask scheduler (tcp://host:8786)")
 RUNNER = typer.Option(None, "--runner", help="dask (local cluster, the default) or threads; overrides the config")
+PROGRESS = typer.Option(None, "--progress/--no-progress", help=(
+    "progress bars on standard error (records read, mapped, validated, written); default: when it is a terminal"))
+VERBOSE = typer.Option(False, "--verbose", help=(
+    "log everything at DEBUG, Dask's and Prefect's internals too (also MOBILISE_LOG_LEVEL=DEBUG)"))
 ACCEPT_ID_CHANGES = typer.Option(False, "--accept-id-changes", help=(
     "publish even when more of the last version's occurrenceIDs are gone than gates.max_removed_ids_share allows "
     "(this run only)"))
@@ -87,8 +96,41 @@ ACCEPT_ID_CHANGES = typer.Option(False, "--accept-id-changes", help=(
 STOP_SECONDS = 9
 
 
+def _watch(show: bool | None):
+    """A context manager: the progress bars of the runs inside it (mobilise/progress.py) on standard error, when
+    `show` (None: when standard error is a terminal)."""
+    from contextlib import nullcontext
+
+    from mobilise import progress
+
+    if show is None:
+        show = sys.stderr.isatty()
+    if not show:
+        return nullcontext()
+    bars = progress.RichBars(force_terminal=True)
+
+    @contextmanager
+    def shown():
+        with bars, progress.watching(bars):
+            yield
+
+    return shown()
+
+
+def _setup_log(verbose: bool) -> None:
+    """The run log (mobilise/runlog.py); a MOBILISE_LOG_LEVEL that is no level ends the command (status 2)."""
+    from mobilise import runlog
+
+    if verbose:
+        os.environ["MOBILISE_LOG_LEVEL"] = "DEBUG"  # for the Dask workers too
+    try:
+        runlog.configure(verbose)
+    except ValueError as error:
+        _fail(f"mobilise: {error}")
+
+
 def _run(config: Path, dry_run: bool, dask_address: str | None, runner: str | None, as_json: bool = False,
-         **options) -> dict:
+         show_progress: bool | None = False, verbose: bool = False, **options) -> dict:
     """The run's result (mobilise.flows.publish.run_publication); a config error, a failed run or a signal ends
     the command with its exit status and one line on standard error. With `as_json` a failed run also prints one
     JSON object on standard output (``error``, and ``version`` when one was published before the failure), so a
@@ -106,9 +148,13 @@ def _run(config: Path, dry_run: bool, dask_address: str | None, runner: str | No
         failed(str(exc), 2)
     if runner not in (None, "dask", "threads"):
         failed(f"--runner must be 'dask' or 'threads', not {runner!r}", 2)
+    from mobilise import runlog
     from mobilise.flows.publish import run_publication
     from mobilise.publishers.publication import DatasetLockedError, PublicationDirectory, PublicationLog
     from mobilise.publishers.publish import PublicationGateError
+
+    _setup_log(verbose)
+    runlog.protect(loaded.source)
 
     if not loaded.execution.lock_wait_seconds:  # say so now, not after the 10-20 s the Prefect API takes to start
         try:
@@ -118,7 +164,7 @@ def _run(config: Path, dry_run: bool, dask_address: str | None, runner: str | No
     log = PublicationLog(loaded.publication_directory)  # the commit point: a version in it was published
     before = log.latest()
     try:
-        with processes.stop_on_signals(exit_within=STOP_SECONDS):
+        with processes.stop_on_signals(exit_within=STOP_SECONDS), _watch(show_progress):
             result = run_publication(str(config), dry_run=dry_run, dask_address=dask_address, runner=runner,
                                      **options)
     except BaseException as exc:
@@ -169,14 +215,15 @@ def run(config: Path = typer.Argument(..., help="dataset config (YAML)"),
             "its staged records; a full run when that cannot give what a full run would (it says why)")),
         full: bool = typer.Option(False, "--full", help="a full run (the default; overrides --incremental)"),
         reconcile_deletions: bool = typer.Option(False, "--reconcile-deletions", help=(
-            "also scan the source's key column and remove the records gone from it (implies --incremental)"))
-        ) -> None:
+            "also scan the source's key column and remove the records gone from it (implies --incremental)")),
+        show_progress: Optional[bool] = PROGRESS, verbose: bool = VERBOSE) -> None:
     """Extract, map, validate and publish the dataset as its next archive version (nothing new when nothing
     changed)."""
     mode = "incremental" if (incremental or reconcile_deletions) and not full else "full"
     _print_result(_run(config, dry_run=False, dask_address=dask_address, runner=runner, as_json=as_json,
                        accept_id_changes=accept_id_changes, force=force, mode=mode,
-                       reconcile_deletions=reconcile_deletions and not full), as_json)
+                       reconcile_deletions=reconcile_deletions and not full, show_progress=show_progress,
+                       verbose=verbose), as_json)
 
 
 @app.command()
@@ -184,7 +231,8 @@ def validate(config: Path = typer.Argument(..., help="dataset config (YAML)"),
              as_json: bool = typer.Option(False, "--json", help="print one JSON object with the result"),
              config_only: bool = typer.Option(False, "--config-only", help="only check the config file"),
              dask_address: Optional[str] = DASK_ADDRESS, runner: Optional[str] = RUNNER,
-             accept_id_changes: bool = ACCEPT_ID_CHANGES) -> None:
+             accept_id_changes: bool = ACCEPT_ID_CHANGES, show_progress: Optional[bool] = PROGRESS,
+             verbose: bool = VERBOSE) -> None:
     """Everything `run` does except publishing: see what would be rejected and why."""
     if config_only:
         try:
@@ -194,7 +242,7 @@ def validate(config: Path = typer.Argument(..., help="dataset config (YAML)"),
         typer.echo(f"{config}: valid ({len(loaded.mapping)} terms mapped, source {loaded.source.safe_url})")
         return
     _print_result(_run(config, dry_run=True, dask_address=dask_address, runner=runner, as_json=as_json,
-                       accept_id_changes=accept_id_changes), as_json)
+                       accept_id_changes=accept_id_changes, show_progress=show_progress, verbose=verbose), as_json)
 
 
 @app.command("sample-db")
@@ -291,16 +339,24 @@ def _count(value) -> str:
 @app.command("run-all")
 def run_all(config_dir: Path = typer.Argument(..., help="a folder of dataset configs (*.yaml, *.yml)"),
             as_json: bool = typer.Option(False, "--json", help="print one JSON object with every dataset's outcome"),
-            dask_address: Optional[str] = DASK_ADDRESS, runner: Optional[str] = RUNNER) -> None:
+            dask_address: Optional[str] = DASK_ADDRESS, runner: Optional[str] = RUNNER,
+            show_progress: Optional[bool] = PROGRESS, verbose: bool = VERBOSE) -> None:
     """Publish every dataset config in a folder, one after the other (one failure does not stop the others),
     and print a summary; exit status 0 only when every dataset was published or unchanged."""
     configs = _configs([config_dir])
     if runner not in (None, "dask", "threads"):
         _fail(f"--runner must be 'dask' or 'threads', not {runner!r}")
+    from mobilise import runlog
     from mobilise.flows.operations import run_all as run_datasets
 
+    _setup_log(verbose)
+    for path in configs:
+        try:
+            runlog.protect(load_config(path).source)
+        except ConfigError:
+            pass  # run-all names it in its summary
     try:
-        with processes.stop_on_signals(exit_within=STOP_SECONDS):
+        with processes.stop_on_signals(exit_within=STOP_SECONDS), _watch(show_progress):
             outcomes = run_datasets(configs, runner=runner, dask_address=dask_address)
     except BaseException:
         stopped = processes.stop_signal()
@@ -384,6 +440,8 @@ def status(paths: Optional[list[Path]] = typer.Argument(None, help="dataset conf
         else:
             state = run.get("state", "never run")
         share = f" ({dataset['rejected_share']:.1%})" if dataset["rejected_share"] is not None else ""
+        if dataset.get("excluded"):
+            share += f" + {dataset['excluded']:,} excluded"
         duration = f"{run['duration_seconds']:.0f} s" if run.get("duration_seconds") is not None else ""
         table.add_row(dataset["dataset"], dataset["version"] or "", _count(dataset["records"]),
                       _count(dataset["rejected"]) + share, _ago(run.get("time")), state, duration,
@@ -404,7 +462,8 @@ def backfill(config: Path = typer.Argument(..., help="dataset config (YAML) with
                  "only validate the window's records (the report and quarantine go to validation/)")),
              as_json: bool = typer.Option(False, "--json", help="print one JSON object with the result"),
              dask_address: Optional[str] = DASK_ADDRESS, runner: Optional[str] = RUNNER,
-             accept_id_changes: bool = ACCEPT_ID_CHANGES) -> None:
+             accept_id_changes: bool = ACCEPT_ID_CHANGES,
+             show_progress: Optional[bool] = PROGRESS, verbose: bool = VERBOSE) -> None:
     """Re-extract the records whose source.modified_column lies in [--since, --until), merge them into the last
     publication's staged records and publish the result (a full run when there are none, saying why)."""
     from mobilise.extractors.base import Window, windowed
@@ -416,7 +475,8 @@ def backfill(config: Path = typer.Argument(..., help="dataset config (YAML) with
     except ValueError as exc:
         _fail(f"mobilise: {exc}")
     result = _run(config, dry_run=dry_run, dask_address=dask_address, runner=runner, as_json=as_json,
-                  since=since, until=until, accept_id_changes=accept_id_changes)
+                  since=since, until=until, accept_id_changes=accept_id_changes, show_progress=show_progress,
+                  verbose=verbose)
     window = Window(since, until).describe(load_config(config).source.modified_column)
     if as_json:
         typer.echo(json.dumps({**result, "window": window, "published": result.get("version") is not None

@@ -186,11 +186,15 @@ def kill(pid: int) -> None:
 def dask_setup(worker) -> None:
     """Dask worker preload (``preload=["mobilise.processes"]``): the worker process leaves its parent's session,
     so a SIGTERM or Ctrl-C to the process group reaches only the process that runs the flow, which stops the
-    workers itself; a worker still exits when its parent dies (``distributed.process.AsyncProcess``)."""
+    workers itself; a worker still exits when its parent dies (``distributed.process.AsyncProcess``). Its log is
+    set up as the command line's (mobilise/runlog.py)."""
     try:
         os.setsid()
     except PermissionError:  # already leads a session or group (not spawned by a nanny): nothing to leave
         pass
+    from mobilise import runlog
+
+    runlog.configure()  # the worker's log as readable as the flow's (MOBILISE_LOG_LEVEL comes with the environment)
 
 
 def die_with_parent(parent: int) -> None:
