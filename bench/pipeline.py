@@ -103,7 +103,8 @@ def run(db: Path, output: Path, config_path: Path, workers: int, engine: str | N
         mark("validate")
     finally:
         close()
-    result = steps.publish(config, plan, catalog, batches)
+    extensions = [steps.process_extension(config, name, catalog) for name in config.extensions]
+    result = steps.publish(config, plan, catalog, batches, extensions=extensions)
     mark("publish")
     catalog.remove()
     mark("total")

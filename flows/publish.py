@@ -27,7 +27,7 @@ from mobilise.extractors.stage import plan_partitions
 from mobilise.flows import steps
 from mobilise.mappers.mapping import MappingPlan
 from mobilise.publishers.publication import PublicationDirectory
-from mobilise.publishers.publish import PublicationGateError, ValidatedBatch
+from mobilise.publishers.publish import ExtensionTable, PublicationGateError, ValidatedBatch
 from mobilise.settings import DatasetConfig, ExecutionConfig, load_config
 
 log = logging.getLogger("mobilise")
@@ -64,9 +64,15 @@ def validate_task(config_path: str, plan: MappingPlan, catalog: RunCatalog, mapp
     return steps.validate_batches(load_config(config_path), plan, catalog, mapped, duplicates)
 
 
+@task(name="extension")
+def extension_task(config_path: str, name: str, catalog: RunCatalog) -> ExtensionTable:
+    return steps.process_extension(load_config(config_path), name, catalog)
+
+
 @task(name="publish")
 def publish_task(config_path: str, plan: MappingPlan, catalog: RunCatalog, batches: list[ValidatedBatch],
-                 dry_run: bool, accept_id_changes: bool = False, force: bool = False, window: bool = False) -> dict:
+                 dry_run: bool, accept_id_changes: bool = False, force: bool = False, window: bool = False,
+                 extensions: list[ExtensionTable] | None = None) -> dict:
     """Publish, and post the run report to the Prefect UI (from the report itself), whatever the gates said.
 
     With `window` (a backfill's records only) the gates that compare the count and the occurrenceIDs with the
@@ -76,7 +82,7 @@ def publish_task(config_path: str, plan: MappingPlan, catalog: RunCatalog, batch
         config.gates = config.gates.model_copy(update={"max_drop_share": None, "max_removed_ids_share": None})
     try:
         result = steps.publish(config, plan, catalog, batches, dry_run=dry_run,
-                               accept_id_changes=accept_id_changes, force=force)
+                               accept_id_changes=accept_id_changes, force=force, extensions=extensions)
     except PublicationGateError as failure:
         if failure.report is not None:
             failure.report.post_artifacts(failure.html)
@@ -341,7 +347,11 @@ def _publish(config_path: str, config: DatasetConfig, catalog: RunCatalog, dry_r
     validated_futures = [validate_task.submit(config_path, plan, catalog, group, duplicates)
                          for group in steps.task_groups(mapped, partitions)]
     batches = [batch for future in validated_futures for batch in future.result()]
-    result = publish_task(config_path, plan, catalog, batches, dry_run, accept_id_changes, force, window is not None)
+    # each extension once the core is validated (its rows are joined with the core's records), in parallel
+    extension_futures = [extension_task.submit(config_path, name, catalog) for name in config.extensions]
+    extensions = [future.result() for future in extension_futures]
+    result = publish_task(config_path, plan, catalog, batches, dry_run, accept_id_changes, force, window is not None,
+                          extensions)
     if result.get("unchanged"):
         logger.info("%s: unchanged since version %s, nothing new published (%s records, %s rejected)",
                     result["dataset"], result["version"], result["records"], result["rejected"])

@@ -9,21 +9,26 @@ from __future__ import annotations
 
 from datetime import date
 
+import numpy as np
+import pyarrow as pa
+
 from mobilise.catalog import CORE, Entry, RunCatalog, batch_name
+from mobilise.extensions import extension
 from mobilise.extractors.base import Window, windowed
 from mobilise.extractors.partitions import Partition
 from mobilise.extractors.stage import extract_partition
 from mobilise.flags import severities
 from mobilise.mappers.mapping import MappingPlan, map_batch
-from mobilise.publishers.changes import record_hashes
+from mobilise.publishers.changes import extension_hashes, extension_row_hashes, record_hashes
 from mobilise.publishers.dwca import core_terms, deflate_rows
 from mobilise.publishers.eml import batch_coverage
-from mobilise.publishers.publish import RunResult, ValidatedBatch
+from mobilise.publishers.publish import ExtensionTable, RunResult, ValidatedBatch
 from mobilise.publishers.publish import publish as publish_stage
 from mobilise.publishers.report import batch_fragment
 from mobilise.settings import DatasetConfig
 from mobilise.validators.dataset import duplicate_ids, duplicate_triplets, triplet_keys
-from mobilise.validators.quality import quarantine_table, warnings_table
+from mobilise.validators.integrity import COREID, core_keys, judge_extension, key_values, resolve_core_ids
+from mobilise.validators.quality import quarantine_rows, quarantine_table, records_per, warnings_table
 from mobilise.validators.quality import validate as validate_stage
 from mobilise.validators.registry import CheckContext
 
@@ -100,15 +105,71 @@ def validate_batches(config: DatasetConfig, plan: MappingPlan, catalog: RunCatal
         part = deflate_rows(checked.valid, terms, catalog.path(entry.of("archive_parts")))
         # a stable hash per published record: what the next version's change summary compares
         catalog.save(entry.of("record_hashes"), record_hashes(checked.valid, terms))
+        if config.extensions:  # every core record's key, id and fate: what extension rows are joined with
+            published = np.ones(checked.table.num_rows, dtype=bool)
+            published[checked.rejected] = False
+            catalog.save(entry.of("core_keys"), core_keys(
+                key_values(catalog.load(extracted, columns=config.core_key), config.core_key),
+                checked.table[config.core_id].combine_chunks(), published))
         results.append(ValidatedBatch(
             valid=valid, quality=checked.quality, coverage=batch_coverage(checked.valid), part=part,
             fragment=batch_fragment(checked.valid, checked.issues, checked.table["occurrenceID"].combine_chunks())))
     return results
 
 
+def process_extension(config: DatasetConfig, name: str, catalog: RunCatalog, core: str = CORE,
+                      today: date | None = None) -> ExtensionTable:
+    """Extension `name` of the config, once the core is validated (its core_keys saved): extracted/<batch> of the
+    extension's source, mapped/ and mapping_issues/ with its own mapping plan, then judged
+    (validators.integrity: its row checks and referential integrity against the core's records, joined in DuckDB
+    over core_keys) into valid/, issues/, quarantine/ (reasons, the row's terms and its source columns),
+    archive_parts/ (coreid first) and record_hashes/ (one hash per core record of its rows); returns its counts
+    and archive parts. `core` is the core's table in the catalog."""
+    plan = MappingPlan.for_extension(config, name)
+    definition = extension(name)
+    source = config.extensions[name].source_of(config.source)
+    extracted = extract_partition(source, None, lambda n, table: catalog.save(Entry("extracted", name,
+                                                                                     batch_name(n)), table),
+                                  plan.check_columns)
+    mapped = map_batches(plan, catalog, extracted)
+    core_key_files = catalog.files(catalog.entries("core_keys", core))
+    severity = severities(config.validation.severity)
+    context = CheckContext(today=today or date.today(), earliest_year=config.validation.earliest_year,
+                           dataset_license=config.metadata.licence.info.url)
+    columns = [COREID] + plan.terms
+    result = ExtensionTable(name=name, location=f"{name}.txt", row_type=definition.row_type, columns=columns,
+                            iris=[None] + [definition.terms[term] for term in plan.terms])
+    row_hashes = []
+    for entry in mapped:
+        table = catalog.load(entry)
+        keys = key_values(catalog.load(entry.of("extracted"), columns=plan.key), plan.key)
+        ids, status = resolve_core_ids(keys, core_key_files, catalog.scratch("duckdb"))
+        judged = judge_extension(name, table, catalog.load(entry.of("mapping_issues")), ids, keys, status, context,
+                                 severity, config.validation.dissco)
+        valid = judged.table.filter(pa.array(judged.publishable))
+        catalog.save(entry.of("valid"), valid)
+        catalog.save(entry.of("issues"), judged.issues)
+        source_rows = catalog.load(entry.of("extracted")) if judged.rejected.size else \
+            catalog.schema(entry.of("extracted")).empty_table()
+        catalog.save(entry.of("quarantine"), quarantine_rows(judged.table, judged.issues, judged.rejected,
+                                                             source_rows))
+        result.parts.append(deflate_rows(valid, columns, catalog.path(entry.of("archive_parts"))))
+        row_hashes.append(catalog.save(Entry("record_hashes", f"{name}.rows", entry.batch),
+                                       extension_row_hashes(valid, name)))
+        result.extracted += table.num_rows
+        result.published += valid.num_rows
+        result.quarantined += int(judged.rejected.size)
+        for flag, rows in records_per(judged.issues, "flag").items():
+            result.flags[flag] = result.flags.get(flag, 0) + rows
+    catalog.save(Entry("record_hashes", name, batch_name(0)),
+                 extension_hashes(catalog.files(row_hashes), catalog.scratch("duckdb")))
+    return result
+
+
 def publish(config: DatasetConfig, plan: MappingPlan, catalog: RunCatalog, batches: list[ValidatedBatch],
-            dry_run: bool = False, accept_id_changes: bool = False, force: bool = False) -> RunResult:
-    """valid, archive_parts, quarantine, amendments and record_hashes of every batch -> the publication directory
-    (in batch order, whatever order the validate tasks finished in)."""
+            dry_run: bool = False, accept_id_changes: bool = False, force: bool = False,
+            extensions: list[ExtensionTable] | None = None) -> RunResult:
+    """valid, archive_parts, quarantine, amendments and record_hashes of every batch (and of every extension)
+    -> the publication directory (in batch order, whatever order the validate tasks finished in)."""
     return publish_stage(config, catalog, sorted(batches, key=lambda b: b.valid), plan.terms, dry_run=dry_run,
-                         accept_id_changes=accept_id_changes, force=force)
+                         accept_id_changes=accept_id_changes, force=force, extensions=extensions or [])

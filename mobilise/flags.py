@@ -175,6 +175,12 @@ _EXTENSION_FLAGS = [
          "the record to nothing", False),
     Flag("RELATIONSHIP_OF_RESOURCE_MISSING", "warning", "a resource relationship row has neither "
          "relationshipOfResource nor relationshipOfResourceID: the kind of relationship is unknown", False),
+    # referential integrity (validators/integrity.py): an extension row must point at a published core record, or
+    # the archive holds an orphan (GBIF drops it; python-dwca-reader and the IPT cannot attach it)
+    Flag("EXTENSION_ORPHANED", "error", "the extension row's core key (extensions.<name>.core_key) matches no "
+         "core record of the source: the row would be an orphan in the archive", False),
+    Flag("EXTENSION_CORE_REJECTED", "error", "the extension row's core record was quarantined (see the core's "
+         "quarantine file): the row would be an orphan in the archive", False),
 ]
 
 # DiSSCo readiness (what DiSSCo's translator would drop; validators/dissco.py): the dataset's `validation.dissco`

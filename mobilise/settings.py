@@ -247,6 +247,9 @@ class SourceConfig(Strict):
         "Darwin Core Archive: which of its files to read: core (the default), or an extension by its rowType IRI "
         "(http://rs.gbif.org/terms/1.0/Multimedia), the last part of it (Multimedia) or its file name in meta.xml "
         "(multimedia.txt)"))
+    key: str | list[str] | None = Field(None, description=(
+        "the column(s) holding each core record's key in the source, which extension rows point at "
+        "(extensions.<name>.core_key); default: the columns the core id (occurrenceID, eventID) is made from"))
     _window: Any = PrivateAttr(None)  # a run's Window over modified_column (extractors/base.py windowed)
 
     @model_validator(mode="after")
@@ -801,6 +804,73 @@ class GatesConfig(Strict):
         "accepts it for one run"))
 
 
+def _key_columns(value: str | list[str] | None) -> str | list[str] | None:
+    names = [value] if isinstance(value, str) else value
+    if value is not None and (not names or not all(isinstance(n, str) and n.strip() for n in names)):
+        raise ValueError("name the key column, or a list of them (e.g. [collection, number])")
+    return value
+
+
+def key_columns(value: str | list[str]) -> list[str]:
+    """A key given as one column or a list of them, as a list."""
+    return [value] if isinstance(value, str) else list(value)
+
+
+def _extension_name(name: str) -> str:
+    from mobilise.extensions import EXTENSIONS, extension
+
+    if name not in EXTENSIONS:
+        extension(name)  # ValueError naming the known ones (with a did-you-mean)
+        raise ValueError(f"name the extension as Mobilise does: one of {', '.join(EXTENSIONS)}")  # its rowType
+    return name
+
+
+ExtensionName = Annotated[str, AfterValidator(_extension_name)]
+
+
+class ExtensionConfig(Strict):
+    """One extension of the archive (``extensions.<name>``, a name of mobilise.extensions.EXTENSIONS): its rows come
+    from a query or table of the dataset's database, or from a source of their own (a file, another database);
+    ``core_key`` names the column(s) holding the key of the core record each row belongs to (matched with
+    ``source.key``); ``mapping`` maps the extension's terms (names as in its GBIF definition, e.g. ``identifier``,
+    ``dcterms:format``) to columns, as the core mapping does."""
+
+    query: str | None = Field(None, description="SQL on the dataset's database returning one row per extension row")
+    table: str | None = Field(None, description="a table or view of the dataset's database")
+    source: SourceConfig | None = Field(None, description="a source of its own (a CSV file, another database)")
+    core_key: str | list[str] = Field(description=(
+        "the column(s) holding the core record's key (the values of source.key, in the same order)"))
+    mapping: dict[str, TermSource] = Field(description="extension term -> column or TermSource")
+
+    @model_validator(mode="after")
+    def _one_source(self) -> "ExtensionConfig":
+        given = [k for k in ("query", "table", "source") if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise ValueError("give exactly one of 'query' or 'table' (on the dataset's database) or 'source'"
+                             + (f" (got {', '.join(given)})" if given else ""))
+        return self
+
+    @field_validator("core_key")
+    @classmethod
+    def _named_key(cls, value: str | list[str]) -> str | list[str]:
+        return _key_columns(value)
+
+    @field_validator("mapping", mode="before")
+    @classmethod
+    def _shorthand_columns(cls, value: Any) -> Any:
+        if isinstance(value, dict):
+            return {k: ({"column": v} if isinstance(v, (str, list)) else v) for k, v in value.items()}
+        return value
+
+    def source_of(self, dataset: SourceConfig) -> SourceConfig:
+        """The SourceConfig the rows are read from: ``source``, or the dataset's database with ``query``/``table``
+        (its connection settings, without partitions, window column or key)."""
+        if self.source is not None:
+            return self.source
+        return dataset.model_copy(update={"query": self.query, "table": self.table, "partition": None,
+                                          "modified_column": None, "key": None})
+
+
 def _occurrence_term(name: str) -> str:
     if not is_occurrence_term(name):
         try:
@@ -820,7 +890,13 @@ OccurrenceTerm = Annotated[str, AfterValidator(_occurrence_term)]
 class DatasetConfig(Strict):
     source: SourceConfig
     metadata: DatasetMetadata
+    core: Literal["occurrence", "event"] = Field("occurrence", description=(
+        "the archive's core: occurrence (one row per specimen or observation) or event (sampling events: surveys, "
+        "monitoring; the occurrences then go in extensions.occurrence)"))
     mapping: dict[OccurrenceTerm, TermSource]
+    extensions: dict[ExtensionName, ExtensionConfig] = Field(default_factory=dict, description=(
+        "extension name (multimedia, audubon, identification, measurement_or_fact, extended_measurement_or_fact, "
+        "resource_relationship; occurrence under an event core) -> where its rows come from and their mapping"))
     vocabularies: dict[VocabularyName, dict[str, str] | Path] = Field(default_factory=dict, description=(
         "extra source value -> concept per vocabulary: inline, or a CSV file beside the config with the columns "
         "source and concept (read at load time)"))
@@ -856,10 +932,26 @@ class DatasetConfig(Strict):
 
     @field_validator("mapping")
     @classmethod
-    def _occurrence_id_mapped(cls, mapping: dict[str, TermSource]) -> dict[str, TermSource]:
-        if "occurrenceID" not in mapping:
+    def _occurrence_id_mapped(cls, mapping: dict[str, TermSource], info: ValidationInfo) -> dict[str, TermSource]:
+        if info.data.get("core") == "event":
+            if "eventID" not in mapping:
+                raise ValueError("eventID must be mapped: it identifies each event of an event core (and links "
+                                 "its occurrences and measurements to it)")
+        elif "occurrenceID" not in mapping:
             raise ValueError("occurrenceID must be mapped: it identifies each record for GBIF across versions")
         return mapping
+
+    @property
+    def core_id(self) -> str:
+        """The core's id term: occurrenceID, or eventID for an event core."""
+        return "eventID" if self.core == "event" else "occurrenceID"
+
+    @property
+    def core_key(self) -> list[str]:
+        """The source columns holding a core record's key: source.key, else those the core id is made from."""
+        if self.source.key is not None:
+            return key_columns(self.source.key)
+        return list(self.mapping[self.core_id].columns)
 
     @property
     def shortname(self) -> str:
@@ -924,6 +1016,7 @@ def runtime_problems(config: DatasetConfig) -> list[tuple[tuple, str]]:
             problems.append((("vocabularies", name), f"no mapped term uses the {name} vocabulary (map "
                                                      f"{' or '.join(terms)}, or remove this table)"))
     problems.extend(helper_problems(config))
+    problems.extend(extension_problems(config))
     bdq = config.validation.bdq
     if bdq.tests is not None:
         run = {_bdq_test(name).guid for name in bdq.tests}
@@ -962,6 +1055,28 @@ def helper_problems(config: DatasetConfig) -> list[tuple[tuple, str]]:
                 problems.append((("mapping", term), f"{term} is filled by the coordinates section (from "
                                                     f"{config.coordinates.x} and {config.coordinates.y}): remove "
                                                     f"it from the mapping, or remove coordinates"))
+    return problems
+
+
+def extension_problems(config: DatasetConfig) -> list[tuple[tuple, str]]:
+    """runtime_problems of the extensions: a term its GBIF definition lacks, the occurrence extension without an
+    event core or without occurrenceID."""
+    from mobilise.extensions import extension
+
+    problems: list[tuple[tuple, str]] = []
+    for name, ext in config.extensions.items():
+        if name == "occurrence" and config.core != "event":
+            problems.append((("extensions", name), "the occurrence extension belongs to an event core (core: event);"
+                                                   " an occurrence core's records are its own rows"))
+        definition = extension(name)
+        for term in ext.mapping:
+            try:
+                definition.term_name(term)
+            except ValueError as exc:
+                problems.append((("extensions", name, "mapping", term), str(exc)))
+        if name == "occurrence" and "occurrenceID" not in ext.mapping:
+            problems.append((("extensions", name, "mapping"), "occurrenceID must be mapped: it identifies each "
+                                                              "occurrence for GBIF across versions"))
     return problems
 
 
@@ -1142,6 +1257,9 @@ def _resolve_paths(config: DatasetConfig, path: Path) -> DatasetConfig:
     """Relative paths in a config are relative to the config file, so a scheduled run finds the same files."""
     base = path.resolve().parent
     resolve_source(config.source, base)
+    for ext in config.extensions.values():
+        if ext.source is not None:
+            resolve_source(ext.source, base)
     if not config.output.directory.is_absolute():
         config.output.directory = (base / config.output.directory).resolve()
     if config.output.work_directory is not None and not config.output.work_directory.is_absolute():

@@ -104,6 +104,33 @@ def record_hashes(published: pa.Table, terms: Sequence[str]) -> pa.Table:
     return pa.concat_tables(pieces) if pieces else HASH_SCHEMA.empty_table()
 
 
+def extension_row_hashes(published: pa.Table, table: str, coreid: str = "coreid") -> pa.Table:
+    """Per published row of extension `table` (its `coreid` column first, then its terms): the core id and the row's
+    hashes (:data:`HASH_SCHEMA`, occurrenceID holding the core id), the terms named ``<table>:<term>`` so that the
+    same values in two extensions differ. :func:`extension_hashes` makes one hash per core record of them."""
+    named = published.rename_columns(["occurrenceID" if name == coreid else f"{table}:{name}"
+                                      for name in published.column_names])
+    return record_hashes(named, named.column_names)
+
+
+def extension_hashes(files: Sequence[str], spill_directory: Path) -> pa.Table:
+    """One row per core id of the row hashes in the Parquet `files` (:func:`extension_row_hashes` of every batch
+    of one extension): a digest of its rows' hashes in sorted order (MD5, 16 bytes: a change marker, not a
+    security measure), :data:`HASH_SCHEMA`. Added to the record hashes, the core record then shows as changed
+    when any of its extension rows is added, removed or changed (a record's id appears once in the core's hashes
+    and once per extension: :func:`_ids` groups them)."""
+    if not files:
+        return HASH_SCHEMA.empty_table()
+    with _connect(spill_directory) as connection:
+        found = connection.sql(
+            "SELECT occurrenceID, unhex(md5(string_agg(hex(record_hash), ',' ORDER BY record_hash))), "
+            "unhex(md5(string_agg(hex(content_hash), ',' ORDER BY content_hash))) FROM read_parquet($files) "
+            "WHERE occurrenceID IS NOT NULL GROUP BY occurrenceID ORDER BY occurrenceID",
+            params={"files": list(files)}).to_arrow_table()
+    return pa.table([found.column(0).cast(pa.string()), found.column(1).cast(pa.binary(16)),
+                     found.column(2).cast(pa.binary(16))], schema=HASH_SCHEMA)
+
+
 def write_record_hashes(files: Sequence[str], target: Path) -> Path:
     """This run's record hashes (the batches' Parquet `files`) as one Parquet file at `target`, a batch at a time,
     written atomically (``PublicationDirectory.record_hashes(version)``): what the next run compares with."""

@@ -271,6 +271,10 @@ class PublicationDirectory:
     def quarantine(self, version: str | None) -> Path:
         return self._versioned("quarantine", ".csv", version)
 
+    def extension_quarantine(self, version: str | None, extension: str) -> Path:
+        """The rows of extension `extension` kept out, with reasons: ``quarantine-<extension>-<version>.csv``."""
+        return self._versioned(f"quarantine-{extension}", ".csv", version)
+
     def warnings(self, version: str | None) -> Path:
         return self._versioned("warnings", ".csv", version)
 
@@ -290,7 +294,8 @@ class PublicationDirectory:
         """Every file a version writes besides the log and the current copies: removed if the version fails,
         when retention drops it, and by :meth:`recover` when the log does not list it."""
         return [self.archive(version), self.eml(version), self.quarantine(version), self.warnings(version),
-                self.amendments(version), *self.report(version), self.record_hashes(version)]
+                self.amendments(version), *self.report(version), self.record_hashes(version),
+                *sorted(self.directory.glob(f"quarantine-*-{version}.csv"))]
 
     @property
     def current_archive(self) -> Path:

@@ -19,7 +19,8 @@ from mobilise import processes
 from mobilise.catalog import CORE, Entry, RunCatalog
 from mobilise.publishers.changes import (ChangeSummary, compare, diagnose, hashes_from_archive, identifier_gate,
                                          metadata_unchanged, write_record_hashes)
-from mobilise.publishers.dwca import DeflatedRows, archive_meta_xml, core_terms, write_archive
+from mobilise.publishers.dwca import (EVENT_CORE, OCCURRENCE_CORE, DeflatedRows, ExtensionData, archive_meta_xml,
+                                      core_terms, write_archive)
 from mobilise.publishers.eml import BatchCoverage, build_eml, merge_coverage
 from mobilise.publishers.feeds import refresh_site
 from mobilise.publishers.publication import (Gate, Publication, PublicationDirectory, atomic_path, atomic_write,
@@ -40,6 +41,32 @@ class ValidatedBatch:
     coverage: BatchCoverage  # for the EML
     fragment: ReportFragment  # for the run report
     part: DeflatedRows  # the published rows as the archive's core-file part
+
+
+@dataclass
+class ExtensionTable:
+    """What the extension step (flows/steps.py process_extension) hands the publish stage for one extension: its
+    data file (``location``, ``row_type``, ``columns`` with ``coreid`` first, their term ``iris``, the deflated
+    ``parts`` of its published rows) and its counts: rows extracted, published and quarantined (extracted ==
+    published + quarantined), ``flags`` rows per flag."""
+
+    name: str
+    location: str
+    row_type: str
+    columns: list[str]
+    iris: list[str | None]
+    parts: list[DeflatedRows] = field(default_factory=list)
+    extracted: int = 0
+    published: int = 0
+    quarantined: int = 0
+    flags: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def data(self) -> ExtensionData:
+        return ExtensionData(self.location, self.row_type, self.columns, self.iris, self.parts)
+
+    def counts(self) -> dict[str, int]:
+        return {"extracted": self.extracted, "published": self.published, "quarantined": self.quarantined}
 
 
 class PublicationGateError(RuntimeError):
@@ -91,6 +118,10 @@ class RunResult:
     unchanged: bool = False  # nothing new published: data and metadata as in `version`, the current version
     # source values no vocabulary or lookup table translates: {kind, table, file, term, value, records} (report)
     untranslated: list[dict] = field(default_factory=list)
+    # per table (the core's, then each extension's): {extracted, published, quarantined}
+    tables: dict[str, dict[str, int]] = field(default_factory=dict)
+    # per extension: its quarantine file (quarantine-<extension>-<version>.csv)
+    extension_quarantine: dict[str, str] = field(default_factory=dict)
     run_report: RunReport | None = field(default=None, repr=False, compare=False)  # the report itself
 
     def as_dict(self) -> dict:
@@ -167,7 +198,7 @@ def _files(directory: PublicationDirectory, version: str | None, amendments: boo
 
 
 def _changes(catalog: RunCatalog, directory: PublicationDirectory, table: str,
-             extracted: int) -> ChangeSummary | None:
+             extracted: int, hash_files: list[str]) -> ChangeSummary | None:
     """This run's records against the last version's (None: the last version has no record hashes, as one published
     before they were kept), with the likely causes of removed occurrenceIDs."""
     previous = directory.log.latest()
@@ -179,7 +210,7 @@ def _changes(catalog: RunCatalog, directory: PublicationDirectory, table: str,
         log.warning("version %s has no record hashes (%s); rebuilt from its archive %s", previous.version,
                     hashes.name, archive.name)
         hashes_from_archive(archive, hashes)
-    summary = compare(catalog.files(catalog.entries("record_hashes", table)), hashes,
+    summary = compare(hash_files, hashes,
                       previous.version if previous else None, catalog.scratch("duckdb"),
                       quarantine=catalog.files(catalog.entries("quarantine", table)))
     return diagnose(summary, extracted, previous.records + previous.rejected if previous else None)
@@ -196,7 +227,7 @@ def _discard(directory: PublicationDirectory, version: str) -> None:
 
 def publish(config: DatasetConfig, catalog: RunCatalog, batches: Sequence[ValidatedBatch], mapped_terms: list[str],
             dry_run: bool = False, table: str = CORE, accept_id_changes: bool = False,
-            force: bool = False) -> RunResult:
+            force: bool = False, extensions: Sequence[ExtensionTable] = ()) -> RunResult:
     """Write the archive as the next version and make it current, unless a gate fails or it is a dry run.
 
     Records are compared with the last version's (publishers.changes): when none was added, removed or changed and
@@ -219,7 +250,15 @@ def publish(config: DatasetConfig, catalog: RunCatalog, batches: Sequence[Valida
     previous = directory.log.latest()
     gates = evaluate_gates(config.gates, quality.records, quality.rejected, quality.published,
                            previous.records if previous else None)
-    changes = _changes(catalog, directory, table, quality.records)
+    # the core's record hashes, and per extension one per core record with rows in it: an extension row added,
+    # removed or changed shows as a changed record
+    hash_files = catalog.files(catalog.entries("record_hashes", table)) + [
+        path for ext in extensions for path in catalog.files(catalog.entries("record_hashes", ext.name))]
+    changes = _changes(catalog, directory, table, quality.records, hash_files)
+    core_file = EVENT_CORE if config.core == "event" else OCCURRENCE_CORE
+    tables = {table: {"extracted": quality.records, "published": quality.published,
+                      "quarantined": quality.rejected}} | {ext.name: ext.counts() for ext in extensions}
+    extension_files: dict[str, str] = {}  # per extension, the quarantine file written
     if previous is not None and changes is None and config.gates.max_removed_ids_share is not None:
         gates.append(Gate(name="max_removed_ids_share", passed=True,
                           detail=f"version {previous.version} has no record hashes: changes are counted from this "
@@ -243,12 +282,18 @@ def publish(config: DatasetConfig, catalog: RunCatalog, batches: Sequence[Valida
     def write_run_files(version: str | None, unchanged: bool = False) -> tuple[RunReport, Path, str | None]:
         """The quarantine, warnings and amendments files and the reports of `version` (None: validation/)."""
         write_quarantine(batches_of("quarantine"), directory.quarantine(version), columns=columns_of("quarantine"))
+        for ext in extensions:
+            target = directory.extension_quarantine(version, ext.name)
+            write_quarantine((catalog.load(e) for e in catalog.entries("quarantine", ext.name)), target)
+            extension_files[ext.name] = str(target)
         write_warnings(batches_of("warnings"), directory.warnings(version), columns=columns_of("warnings"))
         amendments = write_amendments(batches_of("amendments"), directory.amendments(version))
+        files = _files(directory, version, amendments is not None) | {
+            f"quarantine-{ext.name}": directory.extension_quarantine(version, ext.name).name for ext in extensions}
         report = RunReport.build(config, version=version, generated=published.isoformat(), gates=gates,
-                                 quality=quality, fragment=fragment,
-                                 files=_files(directory, version, amendments is not None), changes=changes,
-                                 unchanged=unchanged)
+                                 quality=quality, fragment=fragment, files=files, changes=changes,
+                                 unchanged=unchanged, tables=tables,
+                                 extension_flags={ext.name: ext.flags for ext in extensions})
         json_path, html = directory.report(version)
         report.write(json_path, html)
         for line in untranslated_lines(report.untranslated):
@@ -260,7 +305,8 @@ def publish(config: DatasetConfig, catalog: RunCatalog, batches: Sequence[Valida
                          extracted=quality.records, issues=quality.flags, severity=quality.severity_of,
                          gates=[g.model_dump() for g in gates], run_report=run_report,
                          untranslated=[row.model_dump() for row in run_report.untranslated],
-                         changes=changes.model_dump(mode="json") if changes is not None else None, **published_files)
+                         changes=changes.model_dump(mode="json") if changes is not None else None, tables=tables,
+                         extension_quarantine=dict(extension_files), **published_files)
 
     if dry_run or failed:
         quarantine = directory.quarantine(None)
@@ -275,7 +321,7 @@ def publish(config: DatasetConfig, catalog: RunCatalog, batches: Sequence[Valida
     coverage = merge_coverage(b.coverage for b in batches)
     if previous is not None and changes is not None and changes.data_unchanged:
         changes.metadata_changed = not metadata_unchanged(
-            directory.current_archive, meta=archive_meta_xml(terms),
+            directory.current_archive, meta=archive_meta_xml(terms, [ext.data for ext in extensions], core_file),
             eml=build_eml(config.metadata, package_id=package_id(config), version=previous.version,
                           pub_date=published.date(), coverage=coverage, now=published))
     if not force and previous is not None and changes is not None and changes.data_unchanged \
@@ -294,10 +340,11 @@ def publish(config: DatasetConfig, catalog: RunCatalog, batches: Sequence[Valida
         eml = build_eml(config.metadata, package_id=package_id(config), version=version,
                         pub_date=published.date(), coverage=coverage, now=published)
         with atomic_path(archive) as temporary:
-            written = write_archive(temporary, terms, _core_parts(catalog, batches, terms), eml)
+            written = write_archive(temporary, terms, _core_parts(catalog, batches, terms), eml,
+                                    extensions=[ext.data for ext in extensions], core=core_file)
         atomic_write(directory.eml(version), eml)
         report, html, amendments = write_run_files(version)
-        write_record_hashes(catalog.files(catalog.entries("record_hashes", table)), directory.record_hashes(version))
+        write_record_hashes(hash_files, directory.record_hashes(version))
     except BaseException:
         _discard(directory, version)
         raise

@@ -32,7 +32,9 @@ def staged_run(config: DatasetConfig, dry_run: bool = False, **options: bool
         mapped = steps.map_batches(plan, catalog, extracted)
         duplicates = steps.find_duplicates(catalog)
         batches = steps.validate_batches(config, plan, catalog, mapped, duplicates)
-        yield catalog, steps.publish(config, plan, catalog, batches, dry_run=dry_run, **options)
+        extensions = [steps.process_extension(config, name, catalog) for name in config.extensions]
+        yield catalog, steps.publish(config, plan, catalog, batches, dry_run=dry_run, extensions=extensions,
+                                     **options)
     finally:
         catalog.remove()
 

@@ -268,11 +268,18 @@ WARNING_SEVERITIES = ("warning", "info")  # the flags a published record can car
 def quarantine_table(batch: ValidatedBatch, source: pa.Table) -> pa.Table:
     """The rejected records whole: ``reasons``, the Darwin Core values and every column of `source` (the
     extracted batch; only its schema is read when nothing was rejected) as ``source.<column>`` text."""
-    indices = pa.array(batch.rejected, pa.int64())
-    reasons = quarantine_reasons(batch.issues)
-    columns = {"reasons": pa.array([reasons.get(int(r), "") for r in batch.rejected], pa.string())}
-    for name in batch.table.column_names:
-        columns[name] = batch.table[name].combine_chunks().take(indices)
+    return quarantine_rows(batch.table, batch.issues, batch.rejected, source)
+
+
+def quarantine_rows(table: pa.Table, issues: pa.Table, rejected: np.ndarray, source: pa.Table) -> pa.Table:
+    """The `rejected` rows (row numbers) of `table` whole: ``reasons`` (from `issues`, with severity and message),
+    the Darwin Core values and every column of `source` as ``source.<column>`` text (of a core batch or an
+    extension's)."""
+    indices = pa.array(rejected, pa.int64())
+    reasons = quarantine_reasons(issues)
+    columns = {"reasons": pa.array([reasons.get(int(r), "") for r in rejected], pa.string())}
+    for name in table.column_names:
+        columns[name] = table[name].combine_chunks().take(indices)
     for name in source.column_names:
         columns[f"source.{name}"] = as_text(source[name].take(indices))
     return pa.table(columns)
