@@ -54,8 +54,8 @@ def map_task(plan: MappingPlan, catalog: RunCatalog, extracted: list[Entry]) -> 
 
 
 @task(name="find duplicate occurrenceIDs")
-def duplicates_task(catalog: RunCatalog) -> Entry:
-    return steps.find_duplicates(catalog)
+def duplicates_task(catalog: RunCatalog, table: str) -> Entry:
+    return steps.find_duplicates(catalog, table)
 
 
 @task(name="validate")
@@ -343,7 +343,7 @@ def _publish(config_path: str, config: DatasetConfig, catalog: RunCatalog, dry_r
                       for done in as_completed(extracted) for group in steps.task_groups(done.result(), partitions)]
     wait(mapped_futures)
     mapped = sorted(entry for future in mapped_futures for entry in future.result())
-    duplicates = duplicates_task(catalog)
+    duplicates = duplicates_task(catalog, config.core)
     validated_futures = [validate_task.submit(config_path, plan, catalog, group, duplicates)
                          for group in steps.task_groups(mapped, partitions)]
     batches = [batch for future in validated_futures for batch in future.result()]

@@ -7,6 +7,7 @@ mapping plan is built once per run by the caller and handed to every step.
 """
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
 import numpy as np
@@ -27,8 +28,12 @@ from mobilise.publishers.publish import publish as publish_stage
 from mobilise.publishers.report import batch_fragment
 from mobilise.settings import DatasetConfig
 from mobilise.validators.dataset import duplicate_ids, duplicate_triplets, triplet_keys
-from mobilise.validators.integrity import COREID, core_keys, judge_extension, key_values, resolve_core_ids
-from mobilise.validators.quality import quarantine_rows, quarantine_table, records_per, warnings_table
+from mobilise.mappers.mapping import ISSUE_SCHEMA
+from mobilise.validators.events import dangling_parents, event_issues
+from mobilise.validators.integrity import (COREID, JudgedRows, core_keys, integrity_issues, judge, judge_extension,
+                                           key_values, resolve_core_ids)
+from mobilise.validators.quality import (QualitySummary, quarantine_rows, quarantine_table, records_per,
+                                         warnings_table)
 from mobilise.validators.quality import validate as validate_stage
 from mobilise.validators.registry import CheckContext
 
@@ -51,7 +56,8 @@ def extract(config: DatasetConfig, plan: MappingPlan, catalog: RunCatalog,
     number = partition.number if partition is not None else None
     # a retried partition is read again from its first batch, whose entries replace the failed attempt's
     return extract_partition(windowed(config.source, window), partition,
-                             lambda n, table: catalog.save(Entry("extracted", CORE, batch_name(n, number)), table),
+                             lambda n, table: catalog.save(Entry("extracted", config.core, batch_name(n, number)),
+                                                           table),
                              plan.check_columns)
 
 
@@ -66,19 +72,25 @@ def map_batches(plan: MappingPlan, catalog: RunCatalog, extracted: list[Entry]) 
 
 
 def find_duplicates(catalog: RunCatalog, table: str = CORE) -> Entry:
-    """mapped/* of `table` -> duplicates (the occurrenceIDs more than one record uses) and duplicate_triplets (the
-    institutionCode + collectionCode + catalogNumber more than one record uses), over the whole table; returns
-    the duplicates entry (its ``.of("duplicate_triplets")`` is the other)."""
+    """mapped/* of `table` -> duplicates (the occurrenceIDs more than one record uses; of an Event core, ``event``,
+    the eventIDs) and duplicate_triplets (the institutionCode + collectionCode + catalogNumber more than one record
+    uses), over the whole table; of an Event core also dangling_parents (validators.events); returns the
+    duplicates entry (its ``.of("duplicate_triplets")`` is the other)."""
     files = catalog.files(catalog.entries("mapped", table))
+    if table == "event":
+        catalog.save(Entry("dangling_parents", table), dangling_parents(files, catalog.scratch("duckdb")))
     catalog.save(Entry("duplicate_triplets", table), duplicate_triplets(files, catalog.scratch("duckdb")))
-    return catalog.save(Entry("duplicates", table), duplicate_ids(files, catalog.scratch("duckdb")))
+    return catalog.save(Entry("duplicates", table), duplicate_ids(files, catalog.scratch("duckdb"),
+                                                                  "eventID" if table == "event" else "occurrenceID"))
 
 
 def validate_batches(config: DatasetConfig, plan: MappingPlan, catalog: RunCatalog, mapped: list[Entry],
                      duplicates: Entry, today: date | None = None) -> list[ValidatedBatch]:
     """mapped/<batch>, mapping_issues/<batch> (and extracted/<batch>: its key columns, and all of it when records
     are rejected) -> valid, issues, quarantine, warnings, amendments (when any) and archive_parts of each batch;
-    returns what the publish step needs."""
+    returns what the publish step needs. An Event core's batches: :func:`validate_events`."""
+    if config.core == "event":
+        return validate_events(config, plan, catalog, mapped, duplicates)
     duplicate_values = catalog.load(duplicates)["occurrenceID"].combine_chunks()
     duplicated_triplets = triplet_keys(catalog.load(duplicates.of("duplicate_triplets")))
     severity = severities(config.validation.severity)
@@ -117,14 +129,57 @@ def validate_batches(config: DatasetConfig, plan: MappingPlan, catalog: RunCatal
     return results
 
 
-def process_extension(config: DatasetConfig, name: str, catalog: RunCatalog, core: str = CORE,
+def validate_events(config: DatasetConfig, plan: MappingPlan, catalog: RunCatalog, mapped: list[Entry],
+                    duplicates: Entry) -> list[ValidatedBatch]:
+    """The validate step of an Event core: mapped/<batch> and mapping_issues/<batch> -> valid, issues, quarantine,
+    archive_parts, record_hashes and core_keys of each batch, judged by validators.events (EVENT_ID_MISSING,
+    EVENT_ID_NOT_UNIQUE, PARENT_EVENT_ID_DANGLING over the whole table) and the mapping's flags; the occurrence
+    record checks are for the occurrence extension's rows."""
+    duplicate_values = catalog.load(duplicates)["eventID"].combine_chunks()
+    dangling = catalog.load(duplicates.of("dangling_parents"))["parentEventID"].combine_chunks()
+    severity = severities(config.validation.severity)
+    results = []
+    for entry in mapped:
+        table = catalog.load(entry)
+        found = pa.concat_tables([catalog.load(entry.of("mapping_issues")).cast(ISSUE_SCHEMA),
+                                  event_issues(table, duplicate_values, dangling)])
+        judged = judge(table, found, severity)
+        valid_rows = judged.table.filter(pa.array(judged.publishable))
+        valid = catalog.save(entry.of("valid"), valid_rows)
+        catalog.save(entry.of("issues"), judged.issues)
+        extracted = entry.of("extracted")
+        source = catalog.load(extracted) if judged.rejected.size else catalog.schema(extracted).empty_table()
+        catalog.save(entry.of("quarantine"), quarantine_rows(judged.table, judged.issues, judged.rejected, source))
+        terms = core_terms(plan.terms, judged.table.column_names)
+        part = deflate_rows(valid_rows, terms, catalog.path(entry.of("archive_parts")))
+        hashed = valid_rows.rename_columns(["occurrenceID" if c == "eventID" else c for c in valid_rows.column_names])
+        catalog.save(entry.of("record_hashes"), record_hashes(hashed, ["occurrenceID" if t == "eventID" else t
+                                                                       for t in terms]))
+        if config.extensions:
+            catalog.save(entry.of("core_keys"), core_keys(
+                key_values(catalog.load(extracted, columns=config.core_key), config.core_key),
+                judged.table["eventID"].combine_chunks(), judged.publishable))
+        flags = judged.issues["flag"].to_pylist()
+        quality = QualitySummary(records=table.num_rows, published=valid_rows.num_rows,
+                                 rejected=int(judged.rejected.size), flags=records_per(judged.issues, "flag"),
+                                 flagged=records_per(judged.issues, "severity"),
+                                 severity_of=dict(zip(flags, judged.issues["severity"].to_pylist())))
+        results.append(ValidatedBatch(
+            valid=valid, quality=quality, coverage=batch_coverage(valid_rows), part=part,
+            fragment=batch_fragment(valid_rows, judged.issues, judged.table["eventID"].combine_chunks())))
+    return results
+
+
+def process_extension(config: DatasetConfig, name: str, catalog: RunCatalog,
                       today: date | None = None) -> ExtensionTable:
     """Extension `name` of the config, once the core is validated (its core_keys saved): extracted/<batch> of the
     extension's source, mapped/ and mapping_issues/ with its own mapping plan, then judged
     (validators.integrity: its row checks and referential integrity against the core's records, joined in DuckDB
     over core_keys) into valid/, issues/, quarantine/ (reasons, the row's terms and its source columns),
     archive_parts/ (coreid first) and record_hashes/ (one hash per core record of its rows); returns its counts
-    and archive parts. `core` is the core's table in the catalog."""
+    and archive parts. The occurrence extension of an Event core gets the occurrence record checks
+    (validators.quality.validate, with its occurrenceIDs' duplicates over the whole extension) instead of
+    check_extension_rows."""
     plan = MappingPlan.for_extension(config, name)
     definition = extension(name)
     source = config.extensions[name].source_of(config.source)
@@ -132,7 +187,9 @@ def process_extension(config: DatasetConfig, name: str, catalog: RunCatalog, cor
                                                                                      batch_name(n)), table),
                                   plan.check_columns)
     mapped = map_batches(plan, catalog, extracted)
-    core_key_files = catalog.files(catalog.entries("core_keys", core))
+    core_key_files = catalog.files(catalog.entries("core_keys", config.core))
+    if name == "occurrence":
+        duplicate_values = catalog.load(find_duplicates(catalog, name))["occurrenceID"].combine_chunks()
     severity = severities(config.validation.severity)
     context = CheckContext(today=today or date.today(), earliest_year=config.validation.earliest_year,
                            dataset_license=config.metadata.licence.info.url)
@@ -144,8 +201,12 @@ def process_extension(config: DatasetConfig, name: str, catalog: RunCatalog, cor
         table = catalog.load(entry)
         keys = key_values(catalog.load(entry.of("extracted"), columns=plan.key), plan.key)
         ids, status = resolve_core_ids(keys, core_key_files, catalog.scratch("duckdb"))
-        judged = judge_extension(name, table, catalog.load(entry.of("mapping_issues")), ids, keys, status, context,
-                                 severity, config.validation.dissco)
+        if name == "occurrence":
+            judged = _judge_occurrences(config, table, catalog.load(entry.of("mapping_issues")), ids, keys, status,
+                                        replace(context, duplicate_ids=duplicate_values), severity)
+        else:
+            judged = judge_extension(name, table, catalog.load(entry.of("mapping_issues")), ids, keys, status,
+                                     context, severity, config.validation.dissco)
         valid = judged.table.filter(pa.array(judged.publishable))
         catalog.save(entry.of("valid"), valid)
         catalog.save(entry.of("issues"), judged.issues)
@@ -166,10 +227,24 @@ def process_extension(config: DatasetConfig, name: str, catalog: RunCatalog, cor
     return result
 
 
+def _judge_occurrences(config: DatasetConfig, table: pa.Table, mapping_issues: pa.Table, ids: pa.Array,
+                       keys: pa.Array, status: np.ndarray, context: CheckContext, severity: dict[str, str]
+                       ) -> JudgedRows:
+    """One batch of an Event core's occurrence extension: the occurrence record checks (validators.quality
+    validate, as for an occurrence core) with the referential integrity issues among the mapping's."""
+    found = pa.concat_tables([mapping_issues.cast(ISSUE_SCHEMA), integrity_issues(keys, status)])
+    checked = validate_stage(table, found, context, config.validation, severity,
+                             dataset_license=config.metadata.licence.info.url)
+    publishable = np.ones(checked.table.num_rows, dtype=bool)
+    publishable[checked.rejected] = False
+    return JudgedRows(checked.table.add_column(0, COREID, ids), publishable, checked.issues)
+
+
 def publish(config: DatasetConfig, plan: MappingPlan, catalog: RunCatalog, batches: list[ValidatedBatch],
             dry_run: bool = False, accept_id_changes: bool = False, force: bool = False,
             extensions: list[ExtensionTable] | None = None) -> RunResult:
     """valid, archive_parts, quarantine, amendments and record_hashes of every batch (and of every extension)
     -> the publication directory (in batch order, whatever order the validate tasks finished in)."""
     return publish_stage(config, catalog, sorted(batches, key=lambda b: b.valid), plan.terms, dry_run=dry_run,
-                         accept_id_changes=accept_id_changes, force=force, extensions=extensions or [])
+                         table=config.core, accept_id_changes=accept_id_changes, force=force,
+                         extensions=extensions or [])

@@ -25,6 +25,7 @@ Run folder ``<work directory>/<run id>/``::
     <table>/duplicates.parquet              ids used by more than one row of the table (whole-table dataset)
     <table>/duplicate_triplets.parquet      institutionCode + collectionCode + catalogNumber used by more than one
                                             row of the table (whole-table dataset)
+    event/dangling_parents.parquet          an Event core's parentEventIDs that name no event (whole-table dataset)
     scratch/<name>/                         working space of a query that spills to disk (DuckDB)
     .alive                                  the live-run marker: flock'd by the process that created the run
                                             as long as it lives (:meth:`RunCatalog.purge_stale`)
@@ -56,8 +57,8 @@ CORE = "occurrence"  # the core table of an occurrence dataset (Darwin Core clas
 DATASETS = {"extracted": ".parquet", "mapped": ".parquet", "mapping_issues": ".parquet", "issues": ".parquet",
             "valid": ".parquet", "quarantine": ".parquet", "warnings": ".parquet", "amendments": ".parquet",
             "archive_parts": ".deflate", "duplicates": ".parquet", "duplicate_triplets": ".parquet",
-            "record_hashes": ".parquet", "core_keys": ".parquet"}
-WHOLE_TABLE = frozenset({"duplicates", "duplicate_triplets"})
+            "record_hashes": ".parquet", "core_keys": ".parquet", "dangling_parents": ".parquet"}
+WHOLE_TABLE = frozenset({"duplicates", "duplicate_triplets", "dangling_parents"})
 ALIVE = ".alive"  # the live-run marker in a run folder
 #: a run folder without a marker (one being created, or left by an older Mobilise) is stale after this long
 UNMARKED_STALE_SECONDS = 600

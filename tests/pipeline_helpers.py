@@ -30,7 +30,7 @@ def staged_run(config: DatasetConfig, dry_run: bool = False, **options: bool
         extracted = [entry for partition in plan_partitions(config.source)
                      for entry in steps.extract(config, plan, catalog, partition)]
         mapped = steps.map_batches(plan, catalog, extracted)
-        duplicates = steps.find_duplicates(catalog)
+        duplicates = steps.find_duplicates(catalog, config.core)
         batches = steps.validate_batches(config, plan, catalog, mapped, duplicates)
         extensions = [steps.process_extension(config, name, catalog) for name in config.extensions]
         yield catalog, steps.publish(config, plan, catalog, batches, dry_run=dry_run, extensions=extensions,
