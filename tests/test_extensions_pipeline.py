@@ -4,6 +4,9 @@ quarantined core record go to the extension's quarantine file with reasons; the 
 python-dwca-reader with no orphan; counts per table; the same config on SQLite, PostgreSQL and MariaDB."""
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 import zipfile
 from pathlib import Path
 
@@ -261,3 +264,57 @@ def test_extension_config_errors_name_their_line(tmp_path, extensions, line, key
     found = [line_ for line_ in str(caught.value).splitlines() if f"{path}:" in line_ and key + ":" in line_]
     assert found and message in found[0], str(caught.value)
     assert found[0].strip().startswith(f"{path}:{line}: {key}:"), str(caught.value)
+
+
+def test_an_extension_from_a_csv_file_keyed_by_source_key(tmp_path):
+    """source.key names the core's key (here the catalogue number, not the id the occurrenceID is made from), and an
+    extension reads a CSV file of its own (relative to the config), keyed by catalogue number."""
+    url = _sqlite(tmp_path)
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "relations.csv").write_text(
+        "catalogue,related,relation\n"
+        "EX-1,https://example.org/specimen/EX-2,same collecting event\n"
+        "EX-3,,duplicate of\n"  # no related resource: a warning, published
+        "EX-9,https://example.org/specimen/EX-1,part of\n",  # no EX-9: an orphan
+        encoding="utf-8")
+    text = CONFIG.format(url=url, out=tmp_path / "out", dissco="warn")
+    text = text.replace("  query: SELECT", "  key: catalog\n  query: SELECT")
+    text = text[:text.index("extensions:")] + (
+        "extensions:\n"
+        "  resource_relationship:\n"
+        "    source: {path: data/relations.csv}\n"
+        "    core_key: catalogue\n"
+        "    mapping:\n"
+        "      relatedResourceID: related\n"
+        "      relationshipOfResource: relation\n")
+    path = tmp_path / "relations.yaml"
+    path.write_text(text, encoding="utf-8")
+    result = run_stages(load_config(path))
+    assert result.tables["resource_relationship"] == {"extracted": 3, "published": 2, "quarantined": 1}
+    assert result.run_report.extension_flags["resource_relationship"] == {
+        "EXTENSION_ORPHANED": 1, "RELATED_RESOURCE_ID_MISSING": 1}
+    with DwCAReader(result.archive) as archive:
+        assert archive.orphaned_extension_rows() == {"resource_relationship.txt": {}}
+        related = {row.id: [ext.data[DWC + "relationshipOfResource"] for ext in row.extensions] for row in archive}
+    assert related == {"urn:example:specimen:1": ["same collecting event"], "urn:example:specimen:2": [],
+                       "urn:example:specimen:3": ["duplicate of"], "urn:example:specimen:5": []}
+    out = read_quarantine(result.extension_quarantine["resource_relationship"])
+    assert list(out["source.catalogue"]) == ["EX-9"] and out["reasons"][0].startswith("EXTENSION_ORPHANED")
+
+
+@pytest.mark.prefect
+def test_mobilise_run_json_counts_every_table(tmp_path):
+    """The command line runs the flow (extensions on the Dask workers) and --json gives the counts per table."""
+    config = _config(tmp_path, _sqlite(tmp_path))
+    completed = subprocess.run([sys.executable, "-m", "mobilise.cli", "run", str(config), "--json"],
+                               capture_output=True, text=True, timeout=600)
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    result = json.loads(completed.stdout)
+    assert result["tables"] == {
+        "occurrence": {"extracted": 5, "published": 4, "quarantined": 1},
+        "multimedia": {"extracted": 5, "published": 2, "quarantined": 3},
+        "identification": {"extracted": 5, "published": 3, "quarantined": 2},
+        "measurement_or_fact": {"extracted": 3, "published": 2, "quarantined": 1},
+    }
+    with DwCAReader(result["archive"]) as archive:
+        assert sum(len(row.extensions) for row in archive) == 2 + 3 + 2
