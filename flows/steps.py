@@ -27,6 +27,7 @@ from mobilise.publishers.publish import ExtensionTable, RunResult, ValidatedBatc
 from mobilise.publishers.publish import publish as publish_stage
 from mobilise.publishers.report import batch_fragment
 from mobilise.settings import DatasetConfig
+from mobilise.terms import term_iri
 from mobilise.validators.dataset import duplicate_ids, duplicate_triplets, triplet_keys
 from mobilise.mappers.mapping import ISSUE_SCHEMA
 from mobilise.validators.events import dangling_parents, event_issues
@@ -224,6 +225,19 @@ def process_extension(config: DatasetConfig, name: str, catalog: RunCatalog,
             result.flags[flag] = result.flags.get(flag, 0) + rows
     catalog.save(Entry("record_hashes", name, batch_name(0)),
                  extension_hashes(catalog.files(row_hashes), catalog.scratch("duckdb")))
+    # terms the validation added to some batch (the occurrence checks' dynamicProperties note of removed values,
+    # accepted amendments): a column of the data file, empty in the batches without it, so nothing is lost
+    added = sorted({name for entry in mapped for name in catalog.schema(entry.of("valid")).names} - set(columns))
+    if added:
+        result.columns = columns + added
+        result.iris += [definition.terms[term] if term in definition.terms else term_iri(term) for term in added]
+        result.parts = []
+        for entry in mapped:
+            valid = catalog.load(entry.of("valid"))
+            for term in result.columns:
+                if term not in valid.column_names:
+                    valid = valid.append_column(term, pa.nulls(valid.num_rows, pa.string()))
+            result.parts.append(deflate_rows(valid, result.columns, catalog.path(entry.of("archive_parts"))))
     return result
 
 

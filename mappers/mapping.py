@@ -83,7 +83,7 @@ class MappingPlan:
                 chosen[term] = partial(interpret_date, invalid_flag="DATE_INVALID", order=config.source.date_order)
         verbatim = {t: v for t, v in VERBATIM_TERM.items() if t in chosen and v not in config.mapping}
         return cls(dict(config.mapping), chosen, verbatim, dataset_namespace(config), coordinates=config.coordinates,
-                   id_term=config.core_id)
+                   id_term=config.core_id, key=key_columns(config.source.key) if config.source.key else [])
 
     @classmethod
     def for_extension(cls, config: DatasetConfig, name: str) -> "MappingPlan":
@@ -125,7 +125,7 @@ class MappingPlan:
         if missing:
             where = [f"mapping.{t}" for t, s in self.sources.items() if set(s.columns) & set(missing)]
             if set(self.key) & set(missing):
-                where.append("core_key")
+                where.append("core_key" if self.id_term is None else "source.key")
             if self.coordinates is not None and set(self.coordinates.columns) & set(missing):
                 where.append("coordinates")
             present = [column for column in columns if column != UNDECODABLE_COLUMN]

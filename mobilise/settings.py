@@ -1064,6 +1064,9 @@ def extension_problems(config: DatasetConfig) -> list[tuple[tuple, str]]:
     from mobilise.extensions import extension
 
     problems: list[tuple[tuple, str]] = []
+    if config.extensions and not config.core_key:
+        problems.append((("mapping", config.core_id), f"{config.core_id} is made from no column, so extension rows "
+                         f"cannot name their core record: set source.key (the column(s) holding each record's key)"))
     for name, ext in config.extensions.items():
         if name == "occurrence" and config.core != "event":
             problems.append((("extensions", name), "the occurrence extension belongs to an event core (core: event);"

@@ -28,7 +28,7 @@ EVENTS = [  # event id, parent, date, protocol
 OCCURRENCES = [  # occurrence id, event id, name, count, basis of record
     ("O1", "S1-V1", "Carabus nemoralis", "3", "HumanObservation"),
     ("O2", "S1-V1", "Pterostichus niger", "1", "HumanObservation"),
-    ("O3", "S1-V3", "Carabus auratus", "2", "HumanObservation"),
+    ("O3", "S1-V3", "Carabus auratus", "a few", "HumanObservation"),  # no count: removed, kept in a note
     ("O4", "S2", "Agrotis segetum", "12", "HumanObservation"),  # its event is quarantined
     ("O5", "S7", "Noctua pronuba", "4", "HumanObservation"),  # no event S7: an orphan
     ("O6", "S1-V2", "Abax parallelepipedus", "1", "a guess"),  # not a basisOfRecord: the occurrence check rejects it
@@ -124,7 +124,10 @@ def test_a_survey_published_as_an_event_core_with_occurrences_and_measurements(t
         assert sorted(row.data[DWC + "occurrenceID"] for row in occurrences) == ["O1", "O2"]
         assert [row.data[DWC + "measurementValue"] for row in visit.extensions
                 if row.rowtype == DWC + "MeasurementOrFact"] == ["14.5"]
-        assert [row.data[DWC + "occurrenceID"] for row in events["S1-V3"].extensions] == ["O3"]
+        [o3] = events["S1-V3"].extensions
+        # a value the occurrence checks remove is not published, and kept in the record's dynamicProperties
+        assert (o3.data[DWC + "occurrenceID"], o3.data[DWC + "individualCount"]) == ("O3", "")
+        assert o3.data[DWC + "dynamicProperties"] == '{"mobilise:removed":{"individualCount":"a few"}}'
         assert events["S1-V2"].extensions == []  # its only occurrence was rejected
     with zipfile.ZipFile(result.archive) as bundle:
         meta = etree.fromstring(bundle.read("meta.xml"))

@@ -251,11 +251,15 @@ def test_a_changed_extension_row_changes_its_record(tmp_path):
      1, "extensions.multimedia", "give exactly one of 'query' or 'table'"),
     ("  occurrence:\n    table: ext_media\n    core_key: specimen_id\n    mapping: {occurrenceID: url}\n",
      1, "extensions.occurrence", "the occurrence extension belongs to an event core"),
+    ("  multimedia:\n    table: ext_media\n    core_key: specimen_id\n    mapping: {identifier: url}\n",
+     -4, "mapping.occurrenceID", "occurrenceID is made from no column, so extension rows cannot name their core"),
 ])
 def test_extension_config_errors_name_their_line(tmp_path, extensions, line, key, message):
     """`line`: the problem's line counted from the line of `extensions:`."""
     text = CONFIG.format(url="sqlite:///x.sqlite", out="out", dissco="warn")
     text = text[:text.index("extensions:")] + "extensions:\n" + extensions
+    if "no column" in message:  # an occurrenceID that is a constant
+        text = text.replace('occurrenceID: {template: "urn:example:specimen:{id}"}', "occurrenceID: {constant: x}")
     line += text[:text.index("extensions:")].count("\n") + 1
     path = tmp_path / "bad.yaml"
     path.write_text(text, encoding="utf-8")
@@ -278,7 +282,7 @@ def test_an_extension_from_a_csv_file_keyed_by_source_key(tmp_path):
         "EX-9,https://example.org/specimen/EX-1,part of\n",  # no EX-9: an orphan
         encoding="utf-8")
     text = CONFIG.format(url=url, out=tmp_path / "out", dissco="warn")
-    text = text.replace("  query: SELECT", "  key: catalog\n  query: SELECT")
+    text = text.replace("  query: SELECT", "  key: catalog\n  query: SELECT", 1)
     text = text[:text.index("extensions:")] + (
         "extensions:\n"
         "  resource_relationship:\n"
@@ -318,3 +322,26 @@ def test_mobilise_run_json_counts_every_table(tmp_path):
     }
     with DwCAReader(result["archive"]) as archive:
         assert sum(len(row.extensions) for row in archive) == 2 + 3 + 2
+
+
+def test_a_source_key_the_source_lacks_stops_the_run_naming_it(tmp_path):
+    text = CONFIG.format(url=_sqlite(tmp_path), out=tmp_path / "out", dissco="warn").replace(
+        "  query: SELECT", "  key: [catalog, drawer]\n  query: SELECT", 1)
+    path = tmp_path / "beetles.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(Exception, match=r"source.key: column\(s\) drawer not in the source"):
+        run_stages(load_config(path))
+
+
+def test_an_empty_extension_gives_its_header_and_zero_counts(tmp_path):
+    text = CONFIG.format(url=_sqlite(tmp_path), out=tmp_path / "out", dissco="warn").replace(
+        "ORDER BY id", "WHERE 1 = 0")
+    path = tmp_path / "beetles.yaml"
+    path.write_text(text, encoding="utf-8")
+    result = run_stages(load_config(path))
+    assert result.tables["identification"] == {"extracted": 0, "published": 0, "quarantined": 0}
+    with zipfile.ZipFile(result.archive) as bundle:
+        assert bundle.read("identification.txt").decode() == (
+            "coreid\tidentificationID\tscientificName\tdateIdentified\n")
+    with DwCAReader(result.archive) as archive:
+        assert archive.orphaned_extension_rows()["identification.txt"] == {}
