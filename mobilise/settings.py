@@ -266,6 +266,11 @@ class SourceConfig(Strict):
             raise ValueError("give exactly one of 'query' or 'table'")
         return self
 
+    @field_validator("key")
+    @classmethod
+    def _named_key(cls, value: str | list[str] | None) -> str | list[str] | None:
+        return _key_columns(value)
+
     @field_validator("path")
     @classmethod
     def _named_file(cls, value: Path | None, info: ValidationInfo) -> Path | None:

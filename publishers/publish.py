@@ -236,7 +236,11 @@ def publish(config: DatasetConfig, catalog: RunCatalog, batches: Sequence[Valida
     (``gates.max_removed_ids_share``) fails when too many of the last version's occurrenceIDs are gone, unless
     `accept_id_changes`.
 
-    `batches` in batch order; `mapped_terms` the mapping's terms (MappingPlan.terms), the archive's first columns.
+    `batches` in batch order; `mapped_terms` the mapping's terms (MappingPlan.terms), the archive's first columns;
+    `table` the core's table in the run catalog (``occurrence``, or ``event`` for an Event core, whose archive has
+    ``event.txt``). `extensions` (flows/steps.py process_extension) are written as data files of their own with
+    their core ids, each with its quarantine file ``quarantine-<extension>-<version>.csv``; RunResult.tables and
+    the report count every table.
     The quarantine, warnings and amendments files and the reports are written in every case, under
     ``validation/`` when nothing is published, so the data manager can always see why. Raises
     :class:`PublicationGateError` when a gate fails; a failure while writing removes what this attempt wrote and
@@ -271,11 +275,11 @@ def publish(config: DatasetConfig, catalog: RunCatalog, batches: Sequence[Valida
     def batches_of(dataset: str) -> Iterator[pa.Table]:
         return (catalog.load(e) for e in catalog.entries(dataset, table))
 
-    def columns_of(dataset: str) -> list[str]:
-        """Every column any batch of `dataset` has, in the order they first appear (batches may differ), the
-        source columns (``source.*``) last."""
+    def columns_of(dataset: str, of: str = table) -> list[str]:
+        """Every column any batch of `dataset` (of the table `of`) has, in the order they first appear (batches may
+        differ), the source columns (``source.*``) last."""
         names: dict[str, None] = {}
-        for entry in catalog.entries(dataset, table):
+        for entry in catalog.entries(dataset, of):
             names.update(dict.fromkeys(catalog.schema(entry).names))
         return sorted(names, key=lambda name: name.startswith("source."))  # stable: first appearance within each
 
@@ -284,7 +288,8 @@ def publish(config: DatasetConfig, catalog: RunCatalog, batches: Sequence[Valida
         write_quarantine(batches_of("quarantine"), directory.quarantine(version), columns=columns_of("quarantine"))
         for ext in extensions:
             target = directory.extension_quarantine(version, ext.name)
-            write_quarantine((catalog.load(e) for e in catalog.entries("quarantine", ext.name)), target)
+            write_quarantine((catalog.load(e) for e in catalog.entries("quarantine", ext.name)), target,
+                             columns=columns_of("quarantine", ext.name) or None)
             extension_files[ext.name] = str(target)
         write_warnings(batches_of("warnings"), directory.warnings(version), columns=columns_of("warnings"))
         amendments = write_amendments(batches_of("amendments"), directory.amendments(version))
