@@ -201,6 +201,10 @@ def _publish_and_check(folder: Path, url: str) -> None:
     assert report.extension_flags["measurement_or_fact"]["MEASUREMENT_VALUE_MISSING"] == 1
     html = Path(result.report).read_text(encoding="utf-8")
     assert "quarantine-multimedia-" in html and "EXTENSION_ORPHANED" in html
+    # the site's inventory (the IPT's /inventory/dataset) counts the records of each row type
+    inventory = json.loads((folder / "out" / "inventory.json").read_text(encoding="utf-8"))
+    assert inventory["registeredResources"][0]["recordsByExtension"] == {
+        DWC + "Occurrence": 4, MEDIA_ROW_TYPE: 2, IDENTIFICATION_ROW_TYPE: 3, MOF_ROW_TYPE: 2}
 
 
 def test_extensions_published_with_referential_integrity_on_sqlite(tmp_path):
