@@ -176,7 +176,8 @@ def process_extension(config: DatasetConfig, name: str, catalog: RunCatalog,
     """Extension `name` of the config, once the core is validated (its core_keys saved): extracted/<batch> of the
     extension's source, mapped/ and mapping_issues/ with its own mapping plan, then judged
     (validators.integrity: its row checks and referential integrity against the core's records, joined in DuckDB
-    over core_keys) into valid/, issues/, quarantine/ (reasons, the row's terms and its source columns),
+    over core_keys) into valid/, issues/, quarantine/ (reasons, the row's terms and its source columns), warnings/
+    (published rows with a warning or info flag),
     archive_parts/ (coreid first) and record_hashes/ (one hash per core record of its rows); returns its counts
     and archive parts. The occurrence extension of an Event core gets the occurrence record checks
     (validators.quality.validate, with its occurrenceIDs' duplicates over the whole extension) instead of
@@ -215,6 +216,8 @@ def process_extension(config: DatasetConfig, name: str, catalog: RunCatalog,
             catalog.schema(entry.of("extracted")).empty_table()
         catalog.save(entry.of("quarantine"), quarantine_rows(judged.table, judged.issues, judged.rejected,
                                                              source_rows))
+        # the published rows with a warning or info flag, with their source columns to find them by
+        catalog.save(entry.of("warnings"), warnings_table(judged, catalog.load(entry.of("extracted")), COREID))
         result.parts.append(deflate_rows(valid, columns, catalog.path(entry.of("archive_parts"))))
         row_hashes.append(catalog.save(Entry("record_hashes", f"{name}.rows", entry.batch),
                                        extension_row_hashes(valid, name)))

@@ -120,7 +120,8 @@ class RunResult:
     untranslated: list[dict] = field(default_factory=list)
     # per table (the core's, then each extension's): {extracted, published, quarantined}
     tables: dict[str, dict[str, int]] = field(default_factory=dict)
-    # per extension: its quarantine file (quarantine-<extension>-<version>.csv)
+    # per extension: its quarantine file (quarantine-<extension>-<version>.csv); its warnings file sits beside it
+    # (warnings-<extension>-<version>.csv)
     extension_quarantine: dict[str, str] = field(default_factory=dict)
     run_report: RunReport | None = field(default=None, repr=False, compare=False)  # the report itself
 
@@ -239,7 +240,8 @@ def publish(config: DatasetConfig, catalog: RunCatalog, batches: Sequence[Valida
     `batches` in batch order; `mapped_terms` the mapping's terms (MappingPlan.terms), the archive's first columns;
     `table` the core's table in the run catalog (``occurrence``, or ``event`` for an Event core, whose archive has
     ``event.txt``). `extensions` (flows/steps.py process_extension) are written as data files of their own with
-    their core ids, each with its quarantine file ``quarantine-<extension>-<version>.csv``; RunResult.tables and
+    their core ids, each with its quarantine and warnings files (``quarantine-<extension>-<version>.csv``,
+    ``warnings-<extension>-<version>.csv``); RunResult.tables and
     the report count every table.
     The quarantine, warnings and amendments files and the reports are written in every case, under
     ``validation/`` when nothing is published, so the data manager can always see why. Raises
@@ -291,10 +293,15 @@ def publish(config: DatasetConfig, catalog: RunCatalog, batches: Sequence[Valida
             write_quarantine((catalog.load(e) for e in catalog.entries("quarantine", ext.name)), target,
                              columns=columns_of("quarantine", ext.name) or None)
             extension_files[ext.name] = str(target)
+            write_warnings((catalog.load(e) for e in catalog.entries("warnings", ext.name)),
+                           directory.extension_warnings(version, ext.name),
+                           columns=columns_of("warnings", ext.name) or None)
         write_warnings(batches_of("warnings"), directory.warnings(version), columns=columns_of("warnings"))
         amendments = write_amendments(batches_of("amendments"), directory.amendments(version))
-        files = _files(directory, version, amendments is not None) | {
-            f"quarantine-{ext.name}": directory.extension_quarantine(version, ext.name).name for ext in extensions}
+        files = _files(directory, version, amendments is not None)
+        for ext in extensions:
+            files[f"quarantine-{ext.name}"] = directory.extension_quarantine(version, ext.name).name
+            files[f"warnings-{ext.name}"] = directory.extension_warnings(version, ext.name).name
         report = RunReport.build(config, version=version, generated=published.isoformat(), gates=gates,
                                  quality=quality, fragment=fragment, files=files, changes=changes,
                                  unchanged=unchanged, tables=tables,

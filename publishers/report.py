@@ -625,6 +625,8 @@ def _view(report: dict, json_name: str | None = None) -> dict:
                                             ("extracted", "published", "quarantined")},
                     "file": _text(_dict(report.get("files")).get(f"quarantine-{name}") if i else
                                   _dict(report.get("files")).get("quarantine")),
+                    "warnings": _text(_dict(report.get("files")).get(f"warnings-{name}") if i else
+                                      _dict(report.get("files")).get("warnings")),
                     "flags": sorted(_dict(_dict(report.get("extension_flags")).get(name)).items())}
                    for i, (name, counts) in enumerate(_dict(report.get("tables")).items())],
         "unchanged": bool(report.get("unchanged")),

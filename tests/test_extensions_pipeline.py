@@ -192,6 +192,12 @@ def _publish_and_check(folder: Path, url: str) -> None:
     assert dict(zip(identifications_out["source.id"], (r.split(":")[0] for r in identifications_out["reasons"]))) \
         == {"23": "EXTENSION_CORE_REJECTED", "24": "EXTENSION_ORPHANED"}
     assert list(read_quarantine(result.extension_quarantine["measurement_or_fact"])["source.id"]) == ["32"]
+    # the published rows with a warning, with their source columns
+    media_warned = read_quarantine(Path(result.extension_quarantine["multimedia"]).with_name(
+        f"warnings-multimedia-{result.version}.csv"))
+    assert list(zip(media_warned["coreid"], media_warned["flags"], media_warned["source.media_id"])) == [
+        ("urn:example:specimen:2", "DISSCO_MEDIA_LICENSE_NOT_ACCEPTED", "11")]
+    assert media_warned["messages"][0].startswith("DISSCO_MEDIA_LICENSE_NOT_ACCEPTED: license = 'All rights reserved'")
     core_out = read_quarantine(result.quarantine)
     assert list(core_out["occurrenceID"]) == ["urn:example:specimen:4"]
     # the report counts every table and its flags
