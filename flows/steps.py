@@ -133,7 +133,7 @@ def validate_batches(config: DatasetConfig, plan: MappingPlan, catalog: RunCatal
 def validate_events(config: DatasetConfig, plan: MappingPlan, catalog: RunCatalog, mapped: list[Entry],
                     duplicates: Entry) -> list[ValidatedBatch]:
     """The validate step of an Event core: mapped/<batch> and mapping_issues/<batch> -> valid, issues, quarantine,
-    archive_parts, record_hashes and core_keys of each batch, judged by validators.events (EVENT_ID_MISSING,
+    warnings, archive_parts, record_hashes and core_keys of each batch, judged by validators.events (EVENT_ID_MISSING,
     EVENT_ID_NOT_UNIQUE, PARENT_EVENT_ID_DANGLING over the whole table) and the mapping's flags; the occurrence
     record checks are for the occurrence extension's rows."""
     duplicate_values = catalog.load(duplicates)["eventID"].combine_chunks()
@@ -151,6 +151,8 @@ def validate_events(config: DatasetConfig, plan: MappingPlan, catalog: RunCatalo
         extracted = entry.of("extracted")
         source = catalog.load(extracted) if judged.rejected.size else catalog.schema(extracted).empty_table()
         catalog.save(entry.of("quarantine"), quarantine_rows(judged.table, judged.issues, judged.rejected, source))
+        keys = list(plan.sources["eventID"].columns)  # the source columns the eventID is made from
+        catalog.save(entry.of("warnings"), warnings_table(judged, catalog.load(extracted, columns=keys), "eventID"))
         terms = core_terms(plan.terms, judged.table.column_names)
         part = deflate_rows(valid_rows, terms, catalog.path(entry.of("archive_parts")))
         hashed = valid_rows.rename_columns(["occurrenceID" if c == "eventID" else c for c in valid_rows.column_names])

@@ -139,6 +139,9 @@ def test_a_survey_published_as_an_event_core_with_occurrences_and_measurements(t
     events_out = read_quarantine(result.quarantine)
     assert sorted(events_out["source.event_id"]) == ["", "S2", "S2"]
     assert all(reason.startswith(("EVENT_ID_MISSING", "EVENT_ID_NOT_UNIQUE")) for reason in events_out["reasons"])
+    warned = read_quarantine(result.warnings)
+    assert list(zip(warned["eventID"], warned["flags"], warned["source.event_id"])) == [
+        ("S1-V3", "PARENT_EVENT_ID_DANGLING", "S1-V3")]
     occurrences_out = read_quarantine(result.extension_quarantine["occurrence"])
     reasons = dict(zip(occurrences_out["source.occurrence_id"], occurrences_out["reasons"]))
     assert reasons["O4"].startswith("EXTENSION_CORE_REJECTED: coreid = 'S2'")
