@@ -1076,6 +1076,15 @@ def extension_problems(config: DatasetConfig) -> list[tuple[tuple, str]]:
         if name == "occurrence" and config.core != "event":
             problems.append((("extensions", name), "the occurrence extension belongs to an event core (core: event);"
                                                    " an occurrence core's records are its own rows"))
+        if (ext.query is not None or ext.table is not None) and config.source.url is None:
+            problems.append((("extensions", name, "query" if ext.query is not None else "table"),
+                             "query and table read the dataset's database, and the dataset's source is a file: "
+                             "give the extension a source of its own (source: {path: ...})"))
+        if ext.source is not None:
+            for key in ("partition", "modified_column", "key"):
+                if getattr(ext.source, key) is not None:
+                    problems.append((("extensions", name, "source", key), f"'{key}' applies to the dataset's source;"
+                                     f" an extension's rows are read whole (remove it)"))
         definition = extension(name)
         for term in ext.mapping:
             try:

@@ -261,6 +261,9 @@ def test_a_changed_extension_row_changes_its_record(tmp_path):
      1, "extensions.multimedia", "give exactly one of 'query' or 'table'"),
     ("  occurrence:\n    table: ext_media\n    core_key: specimen_id\n    mapping: {occurrenceID: url}\n",
      1, "extensions.occurrence", "the occurrence extension belongs to an event core"),
+    ("  multimedia:\n    source: {url: 'sqlite:///m.sqlite', table: media, partition: {column: id}}\n"
+     "    core_key: specimen_id\n    mapping: {identifier: url}\n",
+     2, "extensions.multimedia.source.partition", "'partition' applies to the dataset's source"),
     ("  multimedia:\n    table: ext_media\n    core_key: specimen_id\n    mapping: {identifier: url}\n",
      -4, "mapping.occurrenceID", "occurrenceID is made from no column, so extension rows cannot name their core"),
 ])
@@ -314,6 +317,19 @@ def test_an_extension_from_a_csv_file_keyed_by_source_key(tmp_path):
                        "urn:example:specimen:3": ["duplicate of"], "urn:example:specimen:5": []}
     out = read_quarantine(result.extension_quarantine["resource_relationship"])
     assert list(out["source.catalogue"]) == ["EX-9"] and out["reasons"][0].startswith("EXTENSION_ORPHANED")
+
+
+def test_query_or_table_need_a_database_as_the_dataset_source(tmp_path):
+    text = CONFIG.format(url="sqlite:///x.sqlite", out="out", dissco="warn").replace(
+        "  url: sqlite:///x.sqlite\n  query: SELECT id, catalog, name, basis FROM ext_specimen\n",
+        "  path: specimens.csv\n")
+    path = tmp_path / "bad.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    assert "extensions.multimedia.table: query and table read the dataset's database, and the dataset's source is " \
+           "a file" in str(caught.value)
+    assert "extensions.identification.query: query and table" in str(caught.value)
 
 
 @pytest.mark.prefect
