@@ -12,6 +12,7 @@ from datetime import date
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from mobilise.catalog import CORE, Entry, RunCatalog, batch_name
 from mobilise.extensions import extension
@@ -254,9 +255,14 @@ def _judge_occurrences(config: DatasetConfig, table: pa.Table, mapping_issues: p
     found = pa.concat_tables([mapping_issues.cast(ISSUE_SCHEMA), integrity_issues(keys, status)])
     checked = validate_stage(table, found, context, config.validation, severity,
                              dataset_license=config.metadata.licence.info.url)
+    # A term the event gives (eventDate, the location...) and the row does not map is the event's: GBIF reads the
+    # occurrence with its event's terms, so a flag for it missing here (RECORDED_DATE_MISSING on every row) is no
+    # defect of the row. Any other flag on it comes from the event core's own values and checks.
+    events_terms = sorted(set(config.mapping) - set(table.column_names))
+    issues = checked.issues.filter(pc.invert(pc.is_in(checked.issues["term"], pa.array(events_terms, pa.string()))))
     publishable = np.ones(checked.table.num_rows, dtype=bool)
-    publishable[checked.rejected] = False
-    return JudgedRows(checked.table.add_column(0, COREID, ids), publishable, checked.issues)
+    publishable[issues["row"].filter(pc.equal(issues["severity"], "error")).to_numpy()] = False
+    return JudgedRows(checked.table.add_column(0, COREID, ids), publishable, issues)
 
 
 def publish(config: DatasetConfig, plan: MappingPlan, catalog: RunCatalog, batches: list[ValidatedBatch],

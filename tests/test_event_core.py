@@ -112,6 +112,10 @@ def test_a_survey_published_as_an_event_core_with_occurrences_and_measurements(t
     }
     # records per flag of the core: the dangling parent is a warning, the rest errors
     assert result.issues == {"EVENT_ID_MISSING": 1, "EVENT_ID_NOT_UNIQUE": 2, "PARENT_EVENT_ID_DANGLING": 1}
+    # the occurrences are checked as occurrence records, but what their event gives (eventDate) is not missing
+    occurrence_flags = result.run_report.extension_flags["occurrence"]
+    assert occurrence_flags["INDIVIDUAL_COUNT_INVALID"] == 1 and occurrence_flags["BASIS_OF_RECORD_INVALID"] == 1
+    assert "RECORDED_DATE_MISSING" not in occurrence_flags
     with DwCAReader(result.archive) as archive:
         assert archive.descriptor.core.type == DWC + "Event"
         assert archive.descriptor.core.file_location == "event.txt"
