@@ -32,7 +32,7 @@ SPECIMENS = [  # id, catalogue number, name, basis of record
     (5, "EX-5", "Lucanus cervus", "PreservedSpecimen"),
 ]
 MEDIA = [  # media id, specimen id, url, format, licence
-    (10, 1, "https://media.example.org/1.jpg", "image/jpeg", "CC-BY-4.0"),
+    (10, 1, "https://media.example.org/1.jpg", "image/jpg", "CC-BY-4.0"),  # no MIME type: removed, published
     (11, 2, "https://media.example.org/2.jpg", "image/jpeg", "All rights reserved"),  # DiSSCo would drop it
     (12, 2, None, "image/jpeg", "CC0-1.0"),  # no link at all: MULTIMEDIA_URI_MISSING, an error
     (13, 4, "https://media.example.org/4.jpg", "image/jpeg", "CC0-1.0"),  # its core record is quarantined
@@ -156,8 +156,8 @@ def _publish_and_check(folder: Path, url: str) -> None:
         by_type = {}
         for row in first.extensions:
             by_type.setdefault(row.rowtype, []).append(row)
-        assert [row.data["http://purl.org/dc/terms/identifier"] for row in by_type[MEDIA_ROW_TYPE]] == [
-            "https://media.example.org/1.jpg"]
+        assert [(row.data["http://purl.org/dc/terms/identifier"], row.data["http://purl.org/dc/terms/format"])
+                for row in by_type[MEDIA_ROW_TYPE]] == [("https://media.example.org/1.jpg", "")]
         assert sorted(row.data[DWC + "scientificName"] for row in by_type[IDENTIFICATION_ROW_TYPE]) == [
             "Carabus auratus", "Carabus sp."]
         assert [row.data[DWC + "measurementValue"] for row in by_type[MOF_ROW_TYPE]] == ["27"]
@@ -196,8 +196,11 @@ def _publish_and_check(folder: Path, url: str) -> None:
     media_warned = read_quarantine(Path(result.extension_quarantine["multimedia"]).with_name(
         f"warnings-multimedia-{result.version}.csv"))
     assert list(zip(media_warned["coreid"], media_warned["flags"], media_warned["source.media_id"])) == [
+        ("urn:example:specimen:1", "MULTIMEDIA_FORMAT_INVALID", "10"),
         ("urn:example:specimen:2", "DISSCO_MEDIA_LICENSE_NOT_ACCEPTED", "11")]
-    assert media_warned["messages"][0].startswith("DISSCO_MEDIA_LICENSE_NOT_ACCEPTED: license = 'All rights reserved'")
+    # the removed value is kept in the message
+    assert media_warned["messages"][0].startswith("MULTIMEDIA_FORMAT_INVALID: format = 'image/jpg'")
+    assert media_warned["messages"][1].startswith("DISSCO_MEDIA_LICENSE_NOT_ACCEPTED: license = 'All rights reserved'")
     core_out = read_quarantine(result.quarantine)
     assert list(core_out["occurrenceID"]) == ["urn:example:specimen:4"]
     # the report counts every table and its flags

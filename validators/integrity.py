@@ -125,18 +125,16 @@ def judge(table: pa.Table, found: pa.Table, severity: dict[str, str]) -> JudgedR
                       schema=REPORT_SCHEMA)
     publishable = np.ones(table.num_rows, dtype=bool)
     publishable[issues["row"].filter(pc.equal(levels, "error")).to_numpy()] = False
-    for term in set(terms.to_pylist()):
+    removing = sorted(flag for flag in set(flags.to_pylist()) if FLAGS[flag].removes_value)
+    removed = issues.filter(pc.is_in(issues["flag"], pa.array(removing, pa.string()))) if removing else None
+    for term in set(removed["term"].to_pylist()) if removed is not None else ():
         if term not in table.column_names:
             continue
-        removing = [flag for flag in set(flags.to_pylist()) if FLAGS[flag].removes_value]
-        chosen = issues.filter(pc.and_(pc.equal(issues["term"], term), pc.is_in(issues["flag"], pa.array(
-            removing, pa.string())))) if removing else None
-        if chosen is not None and chosen.num_rows:
-            mask = np.zeros(table.num_rows, dtype=bool)
-            mask[chosen["row"].to_numpy()] = True
-            column = table[term].combine_chunks()
-            emptied = pc.if_else(pa.array(mask), pa.scalar(None, column.type), column)
-            table = table.set_column(table.column_names.index(term), term, emptied)
+        mask = np.zeros(table.num_rows, dtype=bool)
+        mask[removed.filter(pc.equal(removed["term"], term))["row"].to_numpy()] = True
+        column = table[term].combine_chunks()
+        emptied = pc.if_else(pa.array(mask), pa.scalar(None, column.type), column)
+        table = table.set_column(table.column_names.index(term), term, emptied)
     return JudgedRows(table, publishable, issues)
 
 
