@@ -158,3 +158,15 @@ def test_an_event_core_needs_an_event_id(tmp_path):
     with pytest.raises(ConfigError) as caught:
         load_config(_config(tmp_path, CONFIG.replace("  eventID: event_id\n", "")))
     assert "mapping: eventID must be mapped" in str(caught.value)
+
+
+def test_an_event_core_version_compared_again_from_its_archive(tmp_path):
+    """The change summary of an Event core: unchanged when run again, also when the version's record hashes must be
+    rebuilt from its archive (event.txt and the extensions' files)."""
+    config = _config(tmp_path)
+    first = run_stages(load_config(config))
+    state = tmp_path / "out" / "ext-survey" / ".state" / f"record-hashes-{first.version}.parquet"
+    state.unlink()
+    again = run_stages(load_config(config))
+    assert again.unchanged and again.version == first.version
+    assert again.changes["records"] == 4 and again.changes["changed"] == 0

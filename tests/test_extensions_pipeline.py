@@ -253,6 +253,12 @@ def test_a_changed_extension_row_changes_its_record(tmp_path):
     assert second.version != first.version
     assert second.changes["changed"] == 1 and second.changes["changed_ids"] == ["urn:example:specimen:1"]
     assert second.changes["added"] == second.changes["removed"] == 0
+    # without the version's hashes (a folder copied without .state/) they are rebuilt from its archive, extension
+    # files included, the same as the run made them: nothing shows as changed
+    state = tmp_path / "out" / "ext-beetles" / ".state" / f"record-hashes-{second.version}.parquet"
+    state.unlink()
+    third = run_stages(load_config(config))
+    assert state.exists() and third.unchanged and third.changes["changed"] == 0
 
 
 @pytest.mark.parametrize("extensions, line, key, message", [
