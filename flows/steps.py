@@ -180,9 +180,8 @@ def process_extension(config: DatasetConfig, name: str, catalog: RunCatalog,
     extension's source, mapped/ and mapping_issues/ with its own mapping plan, then judged
     (validators.integrity: its row checks and referential integrity against the core's records, joined in DuckDB
     over core_keys) into valid/, issues/, quarantine/ (reasons, the row's terms and its source columns), warnings/
-    (published rows with a warning or info flag),
-    archive_parts/ (coreid first) and record_hashes/ (one hash per core record of its rows); returns its counts
-    and archive parts. The occurrence extension of an Event core gets the occurrence record checks
+    (published rows with a warning or info flag), archive_parts/ (coreid first) and record_hashes/ (one hash per
+    core record of its rows); returns its counts and archive parts. The occurrence extension of an Event core gets the occurrence record checks
     (validators.quality.validate, with its occurrenceIDs' duplicates over the whole extension) instead of
     check_extension_rows."""
     plan = MappingPlan.for_extension(config, name)
@@ -233,7 +232,8 @@ def process_extension(config: DatasetConfig, name: str, catalog: RunCatalog,
                  extension_hashes(catalog.files(row_hashes), catalog.scratch("duckdb")))
     # terms the validation added to some batch (the occurrence checks' dynamicProperties note of removed values,
     # accepted amendments): a column of the data file, empty in the batches without it, so nothing is lost
-    added = sorted({name for entry in mapped for name in catalog.schema(entry.of("valid")).names} - set(columns))
+    added = sorted({column for entry in mapped for column in catalog.schema(entry.of("valid")).names}
+                   - set(columns))
     if added:
         result.columns = columns + added
         result.iris += [definition.terms[term] if term in definition.terms else term_iri(term) for term in added]
