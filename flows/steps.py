@@ -156,9 +156,10 @@ def validate_events(config: DatasetConfig, plan: MappingPlan, catalog: RunCatalo
         catalog.save(entry.of("warnings"), warnings_table(judged, catalog.load(extracted, columns=keys), "eventID"))
         terms = core_terms(plan.terms, judged.table.column_names)
         part = deflate_rows(valid_rows, terms, catalog.path(entry.of("archive_parts")))
-        hashed = valid_rows.rename_columns(["occurrenceID" if c == "eventID" else c for c in valid_rows.column_names])
-        catalog.save(entry.of("record_hashes"), record_hashes(hashed, ["occurrenceID" if t == "eventID" else t
-                                                                       for t in terms]))
+        # hashed as an occurrence core's records are, the eventID in the id's place (publishers.changes)
+        as_id = {"eventID": "occurrenceID"}
+        hashed = valid_rows.rename_columns([as_id.get(c, c) for c in valid_rows.column_names])
+        catalog.save(entry.of("record_hashes"), record_hashes(hashed, [as_id.get(t, t) for t in terms]))
         if config.extensions:
             catalog.save(entry.of("core_keys"), core_keys(
                 key_values(catalog.load(extracted, columns=config.core_key), config.core_key),
@@ -181,9 +182,9 @@ def process_extension(config: DatasetConfig, name: str, catalog: RunCatalog,
     (validators.integrity: its row checks and referential integrity against the core's records, joined in DuckDB
     over core_keys) into valid/, issues/, quarantine/ (reasons, the row's terms and its source columns), warnings/
     (published rows with a warning or info flag), archive_parts/ (coreid first) and record_hashes/ (one hash per
-    core record of its rows); returns its counts and archive parts. The occurrence extension of an Event core gets the occurrence record checks
-    (validators.quality.validate, with its occurrenceIDs' duplicates over the whole extension) instead of
-    check_extension_rows."""
+    core record of its rows); returns its counts and archive parts. The occurrence extension of an Event core
+    gets the occurrence record checks (validators.quality.validate, with its occurrenceIDs' duplicates over the
+    whole extension) instead of check_extension_rows."""
     plan = MappingPlan.for_extension(config, name)
     definition = extension(name)
     source = config.extensions[name].source_of(config.source)

@@ -290,8 +290,9 @@ def quarantine_rows(table: pa.Table, issues: pa.Table, rejected: np.ndarray, sou
 
 def warnings_table(batch: ValidatedBatch | JudgedRows, keys: pa.Table, id_column: str = "occurrenceID") -> pa.Table:
     """The batch's published records that carry a warning or info flag, one row each in batch order:
-    ``occurrenceID`` (`id_column`: an extension's rows give their ``coreid``); ``severity`` (``warning`` when any flag is a warning, else ``info``); ``flags`` (each flag
-    once, ``; ``-joined, in the order of the issues: by term, then flag); ``messages`` (one per flag and term,
+    ``occurrenceID`` (`id_column`: an Event core's ``eventID``, an extension's ``coreid``); ``severity``
+    (``warning`` when any flag is a warning, else ``info``); ``flags`` (each flag once, ``; ``-joined, in the
+    order of the issues: by term, then flag); ``messages`` (one per flag and term,
     naming the term and the value as :func:`mobilise.validators.validate.describe` does, ``; ``-joined, as the
     quarantine's reasons); then every column of `keys` (the batch's source key columns, all its rows; none is
     fine) as ``source.<column>`` text. The columns are the same for every batch, so an empty batch keeps them."""
