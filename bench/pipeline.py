@@ -96,7 +96,7 @@ def run(db: Path, output: Path, config_path: Path, workers: int, engine: str | N
         mark("extract")
         mapped = sorted(entry for future in maps for entry in future.result())
         mark("map")
-        duplicates = steps.find_duplicates(catalog)
+        duplicates = steps.find_duplicates(catalog, config.core)
         mark("duplicates")
         validations = [submit(validate_group, config, plan, catalog, group, duplicates)
                        for group in steps.task_groups(mapped, partitions)]
@@ -104,7 +104,8 @@ def run(db: Path, output: Path, config_path: Path, workers: int, engine: str | N
         mark("validate")
     finally:
         close()
-    result = steps.publish(config, plan, catalog, batches)
+    extensions = [steps.process_extension(config, name, catalog) for name in config.extensions]
+    result = steps.publish(config, plan, catalog, batches, extensions=extensions)
     mark("publish")
     catalog.remove()
     mark("total")

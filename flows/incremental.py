@@ -102,6 +102,11 @@ def usable_staging(config: DatasetConfig) -> tuple[staging.StagingManifest | Non
     (None, why not)."""
     if not config.source.modified_column:
         return None, "the config names no source.modified_column (the watermark)"
+    if config.core != "occurrence" or config.extensions or config.children:
+        # the merge replaces core records only: an extension's or child table's rows of an unchanged record would be
+        # judged against this run's records alone
+        return None, ("incremental runs merge an occurrence core's records only; a dataset with an Event core, "
+                      "extensions or child tables is run in full")
     keys = config.source.record_key
     if len(keys) != 1:
         return None, ("the config names no record key (source.key, or partition.column)" if not keys else

@@ -21,14 +21,14 @@ from prefect.futures import as_completed
 from prefect.task_runners import ThreadPoolTaskRunner
 
 from mobilise import processes, progress
-from mobilise.catalog import CORE, Entry, RunCatalog
+from mobilise.catalog import Entry, RunCatalog
 from mobilise.extractors.base import Window, windowed
 from mobilise.extractors.partitions import Partition
 from mobilise.extractors.stage import plan_partitions
 from mobilise.flows import incremental, steps
 from mobilise.mappers.mapping import MappingPlan
 from mobilise.publishers.publication import PublicationDirectory
-from mobilise.publishers.publish import PublicationGateError, ValidatedBatch
+from mobilise.publishers.publish import ExtensionTable, PublicationGateError, ValidatedBatch
 from mobilise.settings import DatasetConfig, ExecutionConfig, load_config
 
 log = logging.getLogger("mobilise")
@@ -55,8 +55,8 @@ def map_task(plan: MappingPlan, catalog: RunCatalog, extracted: list[Entry]) -> 
 
 
 @task(name="find duplicate occurrenceIDs")
-def duplicates_task(catalog: RunCatalog) -> Entry:
-    return steps.find_duplicates(catalog)
+def duplicates_task(catalog: RunCatalog, table: str) -> Entry:
+    return steps.find_duplicates(catalog, table)
 
 
 @task(name="validate")
@@ -78,10 +78,15 @@ def stage_task(config_path: str, catalog: RunCatalog, version: str, run: increme
     return manifest.model_dump() if manifest is not None else None
 
 
+@task(name="extension")
+def extension_task(config_path: str, name: str, catalog: RunCatalog) -> ExtensionTable:
+    return steps.process_extension(load_config(config_path), name, catalog)
+
+
 @task(name="publish")
 def publish_task(config_path: str, plan: MappingPlan, catalog: RunCatalog, batches: list[ValidatedBatch],
                  dry_run: bool, accept_id_changes: bool = False, force: bool = False, window: bool = False,
-                 table: str = CORE, deleted: int = 0) -> dict:
+                 table: str | None = None, deleted: int = 0, extensions: list[ExtensionTable] | None = None) -> dict:
     """Publish, and post the run report to the Prefect UI (from the report itself), whatever the gates said.
 
     With `window` (a backfill's records only) the gates that compare the count and the occurrenceIDs with the
@@ -91,7 +96,8 @@ def publish_task(config_path: str, plan: MappingPlan, catalog: RunCatalog, batch
         config.gates = config.gates.model_copy(update={"max_drop_share": None, "max_removed_ids_share": None})
     try:
         result = steps.publish(config, plan, catalog, batches, dry_run=dry_run,
-                               accept_id_changes=accept_id_changes, force=force, table=table, deleted=deleted)
+                               accept_id_changes=accept_id_changes, force=force, table=table, deleted=deleted,
+                               extensions=extensions)
     except PublicationGateError as failure:
         if failure.report is not None:
             failure.report.post_artifacts(failure.html)
@@ -369,8 +375,8 @@ def _succeeded(futures: list) -> Iterator:
         yield result
 
 
-def _validated(config_path: str, plan: MappingPlan, catalog: RunCatalog, window: Window | None,
-               watched: "progress.RunProgress") -> list[ValidatedBatch]:
+def _validated(config_path: str, config: DatasetConfig, plan: MappingPlan, catalog: RunCatalog,
+               window: Window | None, watched: "progress.RunProgress") -> list[ValidatedBatch]:
     """Extract (the records of `window`, or all), map, find duplicates and validate, in the flow run; progress is
     counted here, from the tasks' results as they come back (mobilise/progress.py)."""
     # Each partition of the source is extracted on a worker of its own; a partition's batches are mapped, and
@@ -395,7 +401,7 @@ def _validated(config_path: str, plan: MappingPlan, catalog: RunCatalog, window:
     mapped = sorted(entry for future in mapped_futures for entry in future.result())
     watched.finish("mapped")
     watched.start("validated")
-    duplicates = duplicates_task(catalog)
+    duplicates = duplicates_task(catalog, config.core)
     validated_futures = [validate_task.submit(config_path, plan, catalog, group, duplicates)
                          for group in steps.task_groups(mapped, partitions)]
     for validated in _succeeded(validated_futures):
@@ -417,7 +423,10 @@ def _publish(config_path: str, config: DatasetConfig, catalog: RunCatalog, dry_r
     if run.window is not None:
         logger.info("%s run: the records with %s", run.kind, run.window.describe(config.source.modified_column))
     watched = progress.for_run(config.shortname)
-    batches = _validated(config_path, plan, catalog, run.window, watched)
+    batches = _validated(config_path, config, plan, catalog, run.window, watched)
+    # each extension once the core is validated (its rows are joined with the core's records), in parallel
+    extension_futures = [extension_task.submit(config_path, name, catalog) for name in config.extensions]
+    extensions = [future.result() for future in extension_futures]
     merged = None
     if run.merges:
         merged = merge_task(config_path, plan, catalog, batches, run)
@@ -427,8 +436,8 @@ def _publish(config_path: str, config: DatasetConfig, catalog: RunCatalog, dry_r
     watched.start("written")
     result = publish_task(config_path, plan, catalog, published, dry_run,
                           accept_id_changes, force, run.kind == "window",
-                          table=incremental.MERGED if merged else CORE,
-                          deleted=merged.counts["deleted"] if merged else 0)
+                          table=incremental.MERGED if merged else config.core,
+                          deleted=merged.counts["deleted"] if merged else 0, extensions=extensions)
     wrote = result["version"] is not None and not result.get("unchanged")
     watched.add("written", result["records"] if wrote else 0)
     watched.finish("written", "" if wrote else "unchanged: nothing new written" if result.get("unchanged")

@@ -7,27 +7,37 @@ mapping plan is built once per run by the caller and handed to every step.
 """
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
 import duckdb
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from mobilise.catalog import CORE, Entry, RunCatalog, batch_name
+from mobilise.extensions import extension
 from mobilise.extractors.base import Window, windowed
 from mobilise.extractors.partitions import Partition
 from mobilise.extractors.stage import extract_partition
 from mobilise.flags import severities
 from mobilise.mappers.children import check_child_columns, child_table, join_children
-from mobilise.mappers.mapping import MappingPlan, map_records
+from mobilise.mappers.mapping import ISSUE_SCHEMA, MappingPlan, map_records
 from mobilise.mappers.rules import withhold_source
-from mobilise.publishers.changes import record_hashes
+from mobilise.publishers.changes import extension_hashes, extension_row_hashes, record_hashes
 from mobilise.publishers.dwca import core_terms, deflate_rows
 from mobilise.publishers.eml import batch_coverage
-from mobilise.publishers.publish import RunResult, ValidatedBatch
+from mobilise.publishers.publish import ExtensionTable, RunResult, ValidatedBatch
 from mobilise.publishers.publish import publish as publish_stage
 from mobilise.publishers.report import batch_fragment
 from mobilise.settings import DatasetConfig
+from mobilise.terms import term_iri
 from mobilise.validators.dataset import MEMORY_LIMIT, duplicate_ids, duplicate_triplets, triplet_keys
-from mobilise.validators.quality import quarantine_table, warnings_table
+from mobilise.validators.events import dangling_parents, event_issues
+from mobilise.validators.integrity import (COREID, JudgedRows, core_keys, integrity_issues, judge, judge_extension,
+                                           key_values, resolve_core_ids)
+from mobilise.validators.quality import (QualitySummary, quarantine_rows, quarantine_table, records_per,
+                                         warnings_table)
 from mobilise.validators.quality import validate as validate_stage
 from mobilise.validators.registry import CheckContext
 
@@ -50,7 +60,8 @@ def extract(config: DatasetConfig, plan: MappingPlan, catalog: RunCatalog,
     number = partition.number if partition is not None else None
     # a retried partition is read again from its first batch, whose entries replace the failed attempt's
     return extract_partition(windowed(config.source, window), partition,
-                             lambda n, table: catalog.save(Entry("extracted", CORE, batch_name(n, number)), table),
+                             lambda n, table: catalog.save(Entry("extracted", config.core, batch_name(n, number)),
+                                                           table),
                              plan.check_columns)
 
 
@@ -102,19 +113,25 @@ def map_batches(plan: MappingPlan, catalog: RunCatalog, extracted: list[Entry]) 
 
 
 def find_duplicates(catalog: RunCatalog, table: str = CORE) -> Entry:
-    """mapped/* of `table` -> duplicates (the occurrenceIDs more than one record uses) and duplicate_triplets (the
-    institutionCode + collectionCode + catalogNumber more than one record uses), over the whole table; returns
-    the duplicates entry (its ``.of("duplicate_triplets")`` is the other)."""
+    """mapped/* of `table` -> duplicates (the occurrenceIDs more than one record uses; of an Event core, ``event``,
+    the eventIDs) and duplicate_triplets (the institutionCode + collectionCode + catalogNumber more than one record
+    uses), over the whole table; of an Event core also dangling_parents (validators.events); returns the
+    duplicates entry (its ``.of("duplicate_triplets")`` is the other)."""
     files = catalog.files(catalog.entries("mapped", table))
+    if table == "event":
+        catalog.save(Entry("dangling_parents", table), dangling_parents(files, catalog.scratch("duckdb")))
     catalog.save(Entry("duplicate_triplets", table), duplicate_triplets(files, catalog.scratch("duckdb")))
-    return catalog.save(Entry("duplicates", table), duplicate_ids(files, catalog.scratch("duckdb")))
+    return catalog.save(Entry("duplicates", table), duplicate_ids(files, catalog.scratch("duckdb"),
+                                                                  "eventID" if table == "event" else "occurrenceID"))
 
 
 def validate_batches(config: DatasetConfig, plan: MappingPlan, catalog: RunCatalog, mapped: list[Entry],
                      duplicates: Entry, today: date | None = None) -> list[ValidatedBatch]:
     """mapped/<batch>, mapping_issues/<batch> (and extracted/<batch>: its key columns, and all of it when records
     are rejected) -> valid, issues, quarantine, warnings, amendments (when any) and archive_parts of each batch;
-    returns what the publish step needs."""
+    returns what the publish step needs. An Event core's batches: :func:`validate_events`."""
+    if config.core == "event":
+        return validate_events(config, plan, catalog, mapped, duplicates)
     duplicate_values = catalog.load(duplicates)["occurrenceID"].combine_chunks()
     duplicated_triplets = triplet_keys(catalog.load(duplicates.of("duplicate_triplets")))
     severity = severities(config.validation.severity)
@@ -143,17 +160,159 @@ def validate_batches(config: DatasetConfig, plan: MappingPlan, catalog: RunCatal
         part = deflate_rows(checked.valid, terms, catalog.path(entry.of("archive_parts")))
         # a stable hash per published record: what the next version's change summary compares
         catalog.save(entry.of("record_hashes"), record_hashes(checked.valid, terms))
+        if config.extensions:  # every core record's key, id and fate: what extension rows are joined with
+            published = np.ones(checked.table.num_rows, dtype=bool)
+            published[checked.rejected] = False
+            catalog.save(entry.of("core_keys"), core_keys(
+                key_values(catalog.load(extracted, columns=config.core_key), config.core_key),
+                checked.table[config.core_id].combine_chunks(), published))
         results.append(ValidatedBatch(
             valid=valid, quality=checked.quality, coverage=batch_coverage(checked.valid), part=part,
             fragment=batch_fragment(checked.valid, checked.issues, checked.table["occurrenceID"].combine_chunks())))
     return results
 
 
+def validate_events(config: DatasetConfig, plan: MappingPlan, catalog: RunCatalog, mapped: list[Entry],
+                    duplicates: Entry) -> list[ValidatedBatch]:
+    """The validate step of an Event core: mapped/<batch> and mapping_issues/<batch> -> valid, issues, quarantine,
+    warnings, archive_parts, record_hashes and core_keys of each batch, judged by validators.events (EVENT_ID_MISSING,
+    EVENT_ID_NOT_UNIQUE, PARENT_EVENT_ID_DANGLING over the whole table) and the mapping's flags; the occurrence
+    record checks are for the occurrence extension's rows."""
+    duplicate_values = catalog.load(duplicates)["eventID"].combine_chunks()
+    dangling = catalog.load(duplicates.of("dangling_parents"))["parentEventID"].combine_chunks()
+    severity = severities(config.validation.severity)
+    results = []
+    for entry in mapped:
+        table = catalog.load(entry)
+        found = pa.concat_tables([catalog.load(entry.of("mapping_issues")).cast(ISSUE_SCHEMA),
+                                  event_issues(table, duplicate_values, dangling)])
+        judged = judge(table, found, severity)
+        valid_rows = judged.table.filter(pa.array(judged.publishable))
+        valid = catalog.save(entry.of("valid"), valid_rows)
+        catalog.save(entry.of("issues"), judged.issues)
+        extracted = entry.of("extracted")
+        source = catalog.load(extracted) if judged.rejected.size else catalog.schema(extracted).empty_table()
+        catalog.save(entry.of("quarantine"), quarantine_rows(judged.table, judged.issues, judged.rejected, source))
+        keys = list(plan.sources["eventID"].columns)  # the source columns the eventID is made from
+        catalog.save(entry.of("warnings"), warnings_table(judged, catalog.load(extracted, columns=keys), "eventID"))
+        terms = core_terms(plan.terms, judged.table.column_names)
+        part = deflate_rows(valid_rows, terms, catalog.path(entry.of("archive_parts")))
+        # hashed as an occurrence core's records are, the eventID in the id's place (publishers.changes)
+        as_id = {"eventID": "occurrenceID"}
+        hashed = valid_rows.rename_columns([as_id.get(c, c) for c in valid_rows.column_names])
+        catalog.save(entry.of("record_hashes"), record_hashes(hashed, [as_id.get(t, t) for t in terms]))
+        if config.extensions:
+            catalog.save(entry.of("core_keys"), core_keys(
+                key_values(catalog.load(extracted, columns=config.core_key), config.core_key),
+                judged.table["eventID"].combine_chunks(), judged.publishable))
+        flags = judged.issues["flag"].to_pylist()
+        quality = QualitySummary(records=table.num_rows, published=valid_rows.num_rows,
+                                 rejected=int(judged.rejected.size), flags=records_per(judged.issues, "flag"),
+                                 flagged=records_per(judged.issues, "severity"),
+                                 severity_of=dict(zip(flags, judged.issues["severity"].to_pylist())))
+        results.append(ValidatedBatch(
+            valid=valid, quality=quality, coverage=batch_coverage(valid_rows), part=part,
+            fragment=batch_fragment(valid_rows, judged.issues, judged.table["eventID"].combine_chunks())))
+    return results
+
+
+def process_extension(config: DatasetConfig, name: str, catalog: RunCatalog,
+                      today: date | None = None) -> ExtensionTable:
+    """Extension `name` of the config, once the core is validated (its core_keys saved): extracted/<batch> of the
+    extension's source, mapped/ and mapping_issues/ with its own mapping plan, then judged
+    (validators.integrity: its row checks and referential integrity against the core's records, joined in DuckDB
+    over core_keys) into valid/, issues/, quarantine/ (reasons, the row's terms and its source columns), warnings/
+    (published rows with a warning or info flag), archive_parts/ (coreid first) and record_hashes/ (one hash per
+    core record of its rows); returns its counts and archive parts. The occurrence extension of an Event core
+    gets the occurrence record checks (validators.quality.validate, with its occurrenceIDs' duplicates over the
+    whole extension) instead of check_extension_rows."""
+    plan = MappingPlan.for_extension(config, name)
+    definition = extension(name)
+    source = config.extensions[name].source_of(config.source)
+    extracted = extract_partition(source, None, lambda n, table: catalog.save(Entry("extracted", name,
+                                                                                     batch_name(n)), table),
+                                  plan.check_columns)
+    mapped = map_batches(plan, catalog, extracted)
+    core_key_files = catalog.files(catalog.entries("core_keys", config.core))
+    if name == "occurrence":
+        duplicate_values = catalog.load(find_duplicates(catalog, name))["occurrenceID"].combine_chunks()
+    severity = severities(config.validation.severity)
+    context = CheckContext(today=today or date.today(), earliest_year=config.validation.earliest_year,
+                           dataset_license=config.metadata.licence.info.url)
+    columns = [COREID] + plan.terms
+    result = ExtensionTable(name=name, location=f"{name}.txt", row_type=definition.row_type, columns=columns,
+                            iris=[None] + [definition.terms[term] for term in plan.terms])
+    row_hashes = []
+    for entry in mapped:
+        table = catalog.load(entry)
+        keys = key_values(catalog.load(entry.of("extracted"), columns=plan.key), plan.key)
+        ids, status = resolve_core_ids(keys, core_key_files, catalog.scratch("duckdb"))
+        if name == "occurrence":
+            judged = _judge_occurrences(config, table, catalog.load(entry.of("mapping_issues")), ids, keys, status,
+                                        replace(context, duplicate_ids=duplicate_values), severity)
+        else:
+            judged = judge_extension(name, table, catalog.load(entry.of("mapping_issues")), ids, keys, status,
+                                     context, severity, config.validation.dissco)
+        valid = judged.table.filter(pa.array(judged.publishable))
+        catalog.save(entry.of("valid"), valid)
+        catalog.save(entry.of("issues"), judged.issues)
+        source_rows = catalog.load(entry.of("extracted")) if judged.rejected.size else \
+            catalog.schema(entry.of("extracted")).empty_table()
+        catalog.save(entry.of("quarantine"), quarantine_rows(judged.table, judged.issues, judged.rejected,
+                                                             source_rows))
+        # the published rows with a warning or info flag, with their source columns to find them by
+        catalog.save(entry.of("warnings"), warnings_table(judged, catalog.load(entry.of("extracted")), COREID))
+        result.parts.append(deflate_rows(valid, columns, catalog.path(entry.of("archive_parts"))))
+        row_hashes.append(catalog.save(Entry("record_hashes", f"{name}.rows", entry.batch),
+                                       extension_row_hashes(valid, name)))
+        result.extracted += table.num_rows
+        result.published += valid.num_rows
+        result.quarantined += int(judged.rejected.size)
+        for flag, rows in records_per(judged.issues, "flag").items():
+            result.flags[flag] = result.flags.get(flag, 0) + rows
+    catalog.save(Entry("record_hashes", name, batch_name(0)),
+                 extension_hashes(catalog.files(row_hashes), catalog.scratch("duckdb")))
+    # terms the validation added to some batch (the occurrence checks' dynamicProperties note of removed values,
+    # accepted amendments): a column of the data file, empty in the batches without it, so nothing is lost
+    added = sorted({column for entry in mapped for column in catalog.schema(entry.of("valid")).names}
+                   - set(columns))
+    if added:
+        result.columns = columns + added
+        result.iris += [definition.terms[term] if term in definition.terms else term_iri(term) for term in added]
+        result.parts = []
+        for entry in mapped:
+            valid = catalog.load(entry.of("valid"))
+            for term in result.columns:
+                if term not in valid.column_names:
+                    valid = valid.append_column(term, pa.nulls(valid.num_rows, pa.string()))
+            result.parts.append(deflate_rows(valid, result.columns, catalog.path(entry.of("archive_parts"))))
+    return result
+
+
+def _judge_occurrences(config: DatasetConfig, table: pa.Table, mapping_issues: pa.Table, ids: pa.Array,
+                       keys: pa.Array, status: np.ndarray, context: CheckContext, severity: dict[str, str]
+                       ) -> JudgedRows:
+    """One batch of an Event core's occurrence extension: the occurrence record checks (validators.quality
+    validate, as for an occurrence core) with the referential integrity issues among the mapping's."""
+    found = pa.concat_tables([mapping_issues.cast(ISSUE_SCHEMA), integrity_issues(keys, status)])
+    checked = validate_stage(table, found, context, config.validation, severity,
+                             dataset_license=config.metadata.licence.info.url)
+    # A term the event gives (eventDate, the location...) and the row does not map is the event's: GBIF reads the
+    # occurrence with its event's terms, so a flag for it missing here (RECORDED_DATE_MISSING on every row) is no
+    # defect of the row. Any other flag on it comes from the event core's own values and checks.
+    events_terms = sorted(set(config.mapping) - set(table.column_names))
+    issues = checked.issues.filter(pc.invert(pc.is_in(checked.issues["term"], pa.array(events_terms, pa.string()))))
+    publishable = np.ones(checked.table.num_rows, dtype=bool)
+    publishable[issues["row"].filter(pc.equal(issues["severity"], "error")).to_numpy()] = False
+    return JudgedRows(checked.table.add_column(0, COREID, ids), publishable, issues)
+
+
 def publish(config: DatasetConfig, plan: MappingPlan, catalog: RunCatalog, batches: list[ValidatedBatch],
-            dry_run: bool = False, accept_id_changes: bool = False, force: bool = False, table: str = CORE,
-            deleted: int = 0) -> RunResult:
-    """valid, archive_parts, quarantine, amendments and record_hashes of every batch (of `table`: the core, or an
-    incremental run's merged records) -> the publication directory (in batch order, whatever order the validate
-    tasks finished in)."""
+            dry_run: bool = False, accept_id_changes: bool = False, force: bool = False, table: str | None = None,
+            deleted: int = 0, extensions: list[ExtensionTable] | None = None) -> RunResult:
+    """valid, archive_parts, quarantine, amendments and record_hashes of every batch (of `table`: the core,
+    config.core, or an incremental run's merged records) and of every extension -> the publication directory (in
+    batch order, whatever order the validate tasks finished in)."""
     return publish_stage(config, catalog, sorted(batches, key=lambda b: b.valid), plan.terms, dry_run=dry_run,
-                         table=table, accept_id_changes=accept_id_changes, force=force, deleted=deleted)
+                         table=table or config.core, accept_id_changes=accept_id_changes, force=force,
+                         deleted=deleted, extensions=extensions or [])

@@ -33,7 +33,8 @@ from mobilise.mappers.names import split_authorship
 from mobilise.mappers.rules import RuleOutcome, apply_rules, hidden_terms, rule_columns, rule_terms
 from mobilise.mappers.vocabularies import Translator, read_table, read_vocabulary_file
 from mobilise.settings import (COORDINATE_TERMS, JOIN_SEPARATOR, CoordinatesConfig, DatasetConfig, DateSource,
-                               RecordCondition, SensitiveConfig, TemplatePart, TermSource, template_columns)
+                               RecordCondition, SensitiveConfig, TemplatePart, TermSource, key_columns,
+                               template_columns)
 from mobilise.terms import is_identifier_term
 
 ISSUE_SCHEMA = pa.schema([("row", pa.int64()), ("term", pa.string()), ("flag", pa.string()),
@@ -60,11 +61,15 @@ class MappingPlan:
     core_key: tuple[str, ...] = ()
     filters: list[RecordCondition] = field(default_factory=list)  # the config's filters (mappers/rules.py)
     sensitive: SensitiveConfig | None = None  # the config's sensitive section (mappers/rules.py)
+    # the table's id term, its first column (occurrenceID; eventID for an event core); None: an extension's rows,
+    # whose core id column the validate stage adds
+    id_term: str | None = "occurrenceID"
+    key: list[str] = field(default_factory=list)  # source columns read besides the terms' (an extension's core_key)
     terms: list[str] = field(init=False)
 
     def __post_init__(self) -> None:
-        # occurrenceID first: it is the core id column of the archive (meta.xml <id index="0"/>).
-        mapped = ["occurrenceID"] + [t for t in self.sources if t != "occurrenceID"]
+        # the id first: it is the core id column of the archive (meta.xml <id index="0"/>).
+        mapped = ([self.id_term] if self.id_term else []) + [t for t in self.sources if t != self.id_term]
         self.terms = mapped + [v for v in self.verbatim.values() if v not in self.sources]
         if self.coordinates is not None:
             self.terms += [t for t in COORDINATE_TERMS if t not in self.terms]
@@ -89,16 +94,48 @@ class MappingPlan:
         verbatim = {t: v for t, v in VERBATIM_TERM.items() if t in chosen and v not in config.mapping}
         return cls(dict(config.mapping), chosen, verbatim, dataset_namespace(config), coordinates=config.coordinates,
                    children=child_joins(config), core_key=tuple(config.core_key) if config.children else (),
-                   filters=list(config.filters), sensitive=config.sensitive)
+                   filters=list(config.filters), sensitive=config.sensitive,
+                   id_term=config.core_id, key=key_columns(config.source.key) if config.source.key else [])
+
+    @classmethod
+    def for_extension(cls, config: DatasetConfig, name: str) -> "MappingPlan":
+        """The plan of extension `name` (a key of config.extensions): its terms by the names of its definition
+        (mobilise.extensions), in mapping order. The occurrence extension (under an event core) gets every
+        interpreter an occurrence core has; the others only the date interpreters of their Darwin Core date terms
+        (dateIdentified, modified) and a vocabulary named in their mapping."""
+        from mobilise.extensions import extension
+        from mobilise.terms import term_iri
+
+        definition = extension(name)
+        ext = config.extensions[name]
+        sources = {definition.term_name(term): source for term, source in ext.mapping.items()}
+        tables = {n: read_vocabulary_file(table, n) if not isinstance(table, dict) else table
+                  for n, table in config.vocabularies.items()}
+        available = interpreters(tables, ext.source_of(config.source).date_order)
+        chosen: dict[str, Interpreter] = {}
+        for term, source in sources.items():
+            if source.vocabulary:
+                chosen[term] = Translator(source.vocabulary, tables.get(source.vocabulary))
+            elif term in available and (name == "occurrence" or (
+                    term in ("dateIdentified", "modified") and definition.terms[term] == term_iri(term))):
+                chosen[term] = available[term]
+            elif source.date is not None:
+                chosen[term] = partial(interpret_date, invalid_flag="DATE_INVALID",
+                                       order=ext.source_of(config.source).date_order)
+        verbatim = {t: v for t, v in VERBATIM_TERM.items()
+                    if name == "occurrence" and t in chosen and v not in sources}
+        return cls(sources, chosen, verbatim, dataset_namespace(config),
+                   id_term="occurrenceID" if name == "occurrence" else None, key=key_columns(ext.core_key))
 
     @property
     def source_columns(self) -> set[str]:
         """The core source's columns the mapping reads (a child source's columns are joined in later, and the
-        child's own are checked by mappers/children.py); with children, the core key; the columns the record
-        rules test (filters, sensitive)."""
+        child's own are checked by mappers/children.py); the key columns (with children, source.key; an extension's
+        core_key); the columns the record rules test (filters, sensitive)."""
         columns = {column for source in self.sources.values() if source.child is None for column in source.columns}
         columns |= set(rule_columns(self.filters, self.sensitive))
-        return columns | set(self.coordinates.columns if self.coordinates is not None else ()) | set(self.core_key)
+        columns |= set(self.coordinates.columns if self.coordinates is not None else ())
+        return columns | set(self.core_key) | set(self.key)
 
     @property
     def sensitive_columns(self) -> list[str]:
@@ -119,6 +156,8 @@ class MappingPlan:
                      if s.child is None and set(s.columns) & set(missing)]
             if set(self.core_key) & set(missing):
                 where.append("source.key")
+            elif set(self.key) & set(missing):
+                where.append("core_key" if self.id_term is None else "source.key")
             if self.coordinates is not None and set(self.coordinates.columns) & set(missing):
                 where.append("coordinates")
             if set(rule_columns(self.filters, self.sensitive)) & set(missing):

@@ -19,11 +19,16 @@ Run folder ``<work directory>/<run id>/``::
                                             and source key columns (validators.quality.warnings_table)
     <table>/amendments/<batch>.parquet      amendments applied (only batches that have any)
     <table>/archive_parts/<batch>.deflate   the published rows as deflated archive text (publishers.dwca)
-    <table>/record_hashes/<batch>.parquet   occurrenceID and hashes of each published row (publishers.changes)
+    <table>/record_hashes/<batch>.parquet   occurrenceID and hashes of each published row (publishers.changes); of
+                                            an extension, one row per core record: a hash of its extension rows
+    <table>/core_keys/<batch>.parquet       the core's records: key, core id and whether published, which
+                                            extension rows are joined with (validators.integrity; only when the
+                                            dataset has extensions)
     <table>/duplicates.parquet              ids used by more than one row of the table (whole-table dataset)
     <table>/duplicate_triplets.parquet      institutionCode + collectionCode + catalogNumber used by more than one
                                             row of the table (whole-table dataset)
     child:<name>/extracted/<batch>.parquet  a child table's rows as read (config children:, mappers/children.py)
+    event/dangling_parents.parquet          an Event core's parentEventIDs that name no event (whole-table dataset)
     scratch/<name>/                         working space of a query that spills to disk (DuckDB)
     .alive                                  the live-run marker: flock'd by the process that created the run
                                             as long as it lives (:meth:`RunCatalog.purge_stale`)
@@ -55,8 +60,9 @@ CORE = "occurrence"  # the core table of an occurrence dataset (Darwin Core clas
 DATASETS = {"extracted": ".parquet", "mapped": ".parquet", "mapping_issues": ".parquet", "issues": ".parquet",
             "valid": ".parquet", "quarantine": ".parquet", "warnings": ".parquet", "amendments": ".parquet",
             "archive_parts": ".deflate", "duplicates": ".parquet", "duplicate_triplets": ".parquet",
-            "record_hashes": ".parquet", "excluded": ".parquet"}
-WHOLE_TABLE = frozenset({"duplicates", "duplicate_triplets"})
+            "record_hashes": ".parquet", "excluded": ".parquet", "core_keys": ".parquet",
+            "dangling_parents": ".parquet"}
+WHOLE_TABLE = frozenset({"duplicates", "duplicate_triplets", "dangling_parents"})
 ALIVE = ".alive"  # the live-run marker in a run folder
 #: a run folder without a marker (one being created, or left by an older Mobilise) is stale after this long
 UNMARKED_STALE_SECONDS = 600

@@ -184,6 +184,20 @@ _EXTENSION_FLAGS = [
          "the record to nothing", False),
     Flag("RELATIONSHIP_OF_RESOURCE_MISSING", "warning", "a resource relationship row has neither "
          "relationshipOfResource nor relationshipOfResourceID: the kind of relationship is unknown", False),
+    # referential integrity (validators/integrity.py): an extension row must point at a published core record, or
+    # the archive holds an orphan (GBIF drops it; python-dwca-reader and the IPT cannot attach it)
+    Flag("EXTENSION_ORPHANED", "error", "the extension row's core key (extensions.<name>.core_key) matches no "
+         "core record of the source: the row would be an orphan in the archive", False),
+    # an Event core (validators/events.py): eventID is the core id; parentEventID builds the event hierarchy
+    Flag("EVENT_ID_MISSING", "error", "the event has no eventID: the core id of an Event core, which its "
+         "occurrences and measurements point at; the IPT refuses an archive with an empty core id", False),
+    Flag("EVENT_ID_NOT_UNIQUE", "error", "another event of the dataset has the same eventID (compared as the "
+         "archive writes it, ignoring case, as the IPT does): the IPT refuses an archive whose core ids repeat",
+         False),
+    Flag("PARENT_EVENT_ID_DANGLING", "warning", "parentEventID names no event of the dataset: the event hierarchy is "
+         "broken here (GBIF shows the event without its parent)", False),
+    Flag("EXTENSION_CORE_REJECTED", "error", "the extension row's core record was quarantined (see the core's "
+         "quarantine file): the row would be an orphan in the archive", False),
 ]
 
 # DiSSCo readiness (what DiSSCo's translator would drop; validators/dissco.py): the dataset's `validation.dissco`

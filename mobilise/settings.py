@@ -251,7 +251,8 @@ class SourceConfig(Strict):
         "(multimedia.txt)"))
     key: str | list[str] | None = Field(None, description=(
         "the core record's key column(s) in the source, which child tables (children.<name>.key) and extension "
-        "tables refer to; default: the columns occurrenceID is made from"))
+        "rows (extensions.<name>.core_key) refer to, and what an incremental run merges on; default: the columns "
+        "the core id (occurrenceID, eventID) is made from"))
     _window: Any = PrivateAttr(None)  # a run's Window over modified_column (extractors/base.py windowed)
 
     @property
@@ -260,7 +261,7 @@ class SourceConfig(Strict):
         (flows/incremental.py): ``key``, else ``partition.column``; [] when the config names neither. The query
         must return the records in its order (ORDER BY it)."""
         if self.key is not None:
-            return _as_list(self.key)
+            return key_columns(self.key)
         return [self.partition.column] if self.partition is not None else []
 
     @model_validator(mode="after")
@@ -876,6 +877,66 @@ class GatesConfig(Strict):
         "accepts it for one run"))
 
 
+def key_columns(value: str | list[str] | None) -> list[str]:
+    """Columns given as one name or a list of them (a key, an order), as a list; [] for none."""
+    return [] if value is None else [value] if isinstance(value, str) else list(value)
+
+
+def _extension_name(name: str) -> str:
+    from mobilise.extensions import EXTENSIONS, extension
+
+    if name not in EXTENSIONS:
+        extension(name)  # ValueError naming the known ones (with a did-you-mean)
+        raise ValueError(f"name the extension as Mobilise does: one of {', '.join(EXTENSIONS)}")  # its rowType
+    return name
+
+
+ExtensionName = Annotated[str, AfterValidator(_extension_name)]
+
+
+class ExtensionConfig(Strict):
+    """One extension of the archive (``extensions.<name>``, a name of mobilise.extensions.EXTENSIONS): its rows come
+    from a query or table of the dataset's database, or from a source of their own (a file, another database);
+    ``core_key`` names the column(s) holding the key of the core record each row belongs to (matched with
+    ``source.key``); ``mapping`` maps the extension's terms (names as in its GBIF definition, e.g. ``identifier``,
+    ``dcterms:format``) to columns, as the core mapping does."""
+
+    query: str | None = Field(None, description="SQL on the dataset's database returning one row per extension row")
+    table: str | None = Field(None, description="a table or view of the dataset's database")
+    source: SourceConfig | None = Field(None, description="a source of its own (a CSV file, another database)")
+    core_key: str | list[str] = Field(description=(
+        "the column(s) holding the core record's key (the values of source.key, in the same order)"))
+    mapping: dict[str, TermSource] = Field(description="extension term -> column or TermSource")
+
+    @model_validator(mode="after")
+    def _one_source(self) -> "ExtensionConfig":
+        given = [k for k in ("query", "table", "source") if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise ValueError("give exactly one of 'query' or 'table' (on the dataset's database) or 'source'"
+                             + (f" (got {', '.join(given)})" if given else ""))
+        return self
+
+    @field_validator("core_key")
+    @classmethod
+    def _named_key(cls, value: str | list[str]) -> str | list[str]:
+        return _column_list(value, "core_key: specimen_id or core_key: [collection, number]")
+
+    @field_validator("mapping", mode="before")
+    @classmethod
+    def _shorthand_columns(cls, value: Any) -> Any:
+        if isinstance(value, dict):
+            return {k: ({"column": v} if isinstance(v, (str, list)) else v) for k, v in value.items()}
+        return value
+
+    def source_of(self, dataset: SourceConfig) -> SourceConfig:
+        """The SourceConfig the rows are read from: ``source``, or the dataset's database with ``query``/``table``
+        (its connection settings, without partitions, window column or key)."""
+        if self.source is not None:
+            return self.source
+        return dataset.model_copy(update={"query": self.query, "table": self.table, "partition": None,
+                                          "modified_column": None, "key": None})
+
+
 def _occurrence_term(name: str) -> str:
     if not is_occurrence_term(name):
         try:
@@ -897,10 +958,6 @@ def _column_list(value: str | list[str] | None, example: str) -> str | list[str]
     if value is not None and (not names or not all(isinstance(n, str) and n.strip() for n in names)):
         raise ValueError(f"name a column or a list of columns, e.g. {example}")
     return value
-
-
-def _as_list(value: str | list[str] | None) -> list[str]:
-    return [] if value is None else [value] if isinstance(value, str) else list(value)
 
 
 class ChildConfig(Strict):
@@ -934,11 +991,11 @@ class ChildConfig(Strict):
 
     @property
     def key_columns(self) -> list[str]:
-        return _as_list(self.key)
+        return key_columns(self.key)
 
     @property
     def order_columns(self) -> list[str]:
-        return _as_list(self.order_by)
+        return key_columns(self.order_by)
 
     def source_of(self, core: SourceConfig) -> SourceConfig:
         """The SourceConfig to extract: ``source``, or the core source's database with this query or table
@@ -1100,7 +1157,13 @@ Schedules = Annotated[Union[Annotated[ScheduleConfig, Tag("one[ScheduleConfig]")
 class DatasetConfig(Strict):
     source: SourceConfig
     metadata: DatasetMetadata
+    core: Literal["occurrence", "event"] = Field("occurrence", description=(
+        "the archive's core: occurrence (one row per specimen or observation) or event (sampling events: surveys, "
+        "monitoring; the occurrences then go in extensions.occurrence)"))
     mapping: dict[OccurrenceTerm, TermSource]
+    extensions: dict[ExtensionName, ExtensionConfig] = Field(default_factory=dict, description=(
+        "extension name (multimedia, audubon, identification, measurement_or_fact, extended_measurement_or_fact, "
+        "resource_relationship; occurrence under an event core) -> where its rows come from and their mapping"))
     vocabularies: dict[VocabularyName, dict[str, str] | Path] = Field(default_factory=dict, description=(
         "extra source value -> concept per vocabulary: inline, or a CSV file beside the config with the columns "
         "source and concept (read at load time)"))
@@ -1144,8 +1207,12 @@ class DatasetConfig(Strict):
 
     @field_validator("mapping")
     @classmethod
-    def _occurrence_id_mapped(cls, mapping: dict[str, TermSource]) -> dict[str, TermSource]:
-        if "occurrenceID" not in mapping:
+    def _occurrence_id_mapped(cls, mapping: dict[str, TermSource], info: ValidationInfo) -> dict[str, TermSource]:
+        if info.data.get("core") == "event":
+            if "eventID" not in mapping:
+                raise ValueError("eventID must be mapped: it identifies each event of an event core (and links "
+                                 "its occurrences and measurements to it)")
+        elif "occurrenceID" not in mapping:
             raise ValueError("occurrenceID must be mapped: it identifies each record for GBIF across versions")
         return mapping
 
@@ -1159,12 +1226,16 @@ class DatasetConfig(Strict):
         return children
 
     @property
+    def core_id(self) -> str:
+        """The core's id term: occurrenceID, or eventID for an event core."""
+        return "eventID" if self.core == "event" else "occurrenceID"
+
+    @property
     def core_key(self) -> list[str]:
-        """The core record's key column(s) in the source: ``source.key``, by default the columns occurrenceID is
-        made from (its column, template or uuid5 columns)."""
+        """The source columns holding a core record's key: source.key, else those the core id is made from."""
         if self.source.key is not None:
-            return _as_list(self.source.key)
-        source = self.mapping.get("occurrenceID")
+            return key_columns(self.source.key)
+        source = self.mapping.get(self.core_id)
         return list(dict.fromkeys(source.columns)) if source is not None and source.child is None else []
 
     @property
@@ -1231,6 +1302,7 @@ def runtime_problems(config: DatasetConfig) -> list[tuple[tuple, str]]:
                                                      f"{' or '.join(terms)}, or remove this table)"))
     problems.extend(helper_problems(config))
     problems.extend(child_problems(config))
+    problems.extend(extension_problems(config))
     bdq = config.validation.bdq
     if bdq.tests is not None:
         run = {_bdq_test(name).guid for name in bdq.tests}
@@ -1308,6 +1380,40 @@ def child_problems(config: DatasetConfig) -> list[tuple[tuple, str]]:
                 problems.append((("children", name, "query" if child.query is not None else "table"),
                                  "query and table read the core source's database, and the core source is a "
                                  "file: give the child its own source (source: {path: ...})"))
+    return problems
+
+
+def extension_problems(config: DatasetConfig) -> list[tuple[tuple, str]]:
+    """runtime_problems of the extensions: a term its GBIF definition lacks, the occurrence extension without an
+    event core or without occurrenceID."""
+    from mobilise.extensions import extension
+
+    problems: list[tuple[tuple, str]] = []
+    if config.extensions and not config.core_key:
+        problems.append((("mapping", config.core_id), f"{config.core_id} is made from no column, so extension rows "
+                         f"cannot name their core record: set source.key (the column(s) holding each record's key)"))
+    for name, ext in config.extensions.items():
+        if name == "occurrence" and config.core != "event":
+            problems.append((("extensions", name), "the occurrence extension belongs to an event core (core: event);"
+                                                   " an occurrence core's records are its own rows"))
+        if (ext.query is not None or ext.table is not None) and config.source.url is None:
+            problems.append((("extensions", name, "query" if ext.query is not None else "table"),
+                             "query and table read the dataset's database, and the dataset's source is a file: "
+                             "give the extension a source of its own (source: {path: ...})"))
+        if ext.source is not None:
+            for key in ("partition", "modified_column", "key"):
+                if getattr(ext.source, key) is not None:
+                    problems.append((("extensions", name, "source", key), f"'{key}' applies to the dataset's source;"
+                                     f" an extension's rows are read whole (remove it)"))
+        definition = extension(name)
+        for term in ext.mapping:
+            try:
+                definition.term_name(term)
+            except ValueError as exc:
+                problems.append((("extensions", name, "mapping", term), str(exc)))
+        if name == "occurrence" and "occurrenceID" not in ext.mapping:
+            problems.append((("extensions", name, "mapping"), "occurrenceID must be mapped: it identifies each "
+                                                              "occurrence for GBIF across versions"))
     return problems
 
 
@@ -1498,6 +1604,9 @@ def _resolve_paths(config: DatasetConfig, path: Path) -> DatasetConfig:
     for child in config.children.values():
         if child.source is not None:
             resolve_source(child.source, base)
+    for ext in config.extensions.values():
+        if ext.source is not None:
+            resolve_source(ext.source, base)
     if not config.output.directory.is_absolute():
         config.output.directory = (base / config.output.directory).resolve()
     if config.output.work_directory is not None and not config.output.work_directory.is_absolute():

@@ -19,9 +19,10 @@ matters; their uniqueness is checked elsewhere: an id used twice counts once, ch
 from __future__ import annotations
 
 import hashlib
+import tempfile
 import zipfile
 from pathlib import Path
-from typing import Sequence
+from typing import Iterator, Sequence
 
 import duckdb
 import numpy as np
@@ -29,9 +30,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
+from lxml import etree
 from pydantic import BaseModel, Field
 
 from mobilise.publishers.dwca import CORE_FILE, fold_structural
+from mobilise.publishers.meta import DWC_TEXT_NS
 from mobilise.publishers.publication import Gate, atomic_path
 from mobilise.validators.dataset import MEMORY_LIMIT
 
@@ -104,6 +107,33 @@ def record_hashes(published: pa.Table, terms: Sequence[str]) -> pa.Table:
     return pa.concat_tables(pieces) if pieces else HASH_SCHEMA.empty_table()
 
 
+def extension_row_hashes(published: pa.Table, table: str, coreid: str = "coreid") -> pa.Table:
+    """Per published row of extension `table` (its `coreid` column first, then its terms): the core id and the row's
+    hashes (:data:`HASH_SCHEMA`, occurrenceID holding the core id), the terms named ``<table>:<term>`` so that the
+    same values in two extensions differ. :func:`extension_hashes` makes one hash per core record of them."""
+    named = published.rename_columns(["occurrenceID" if name == coreid else f"{table}:{name}"
+                                      for name in published.column_names])
+    return record_hashes(named, named.column_names)
+
+
+def extension_hashes(files: Sequence[str], spill_directory: Path) -> pa.Table:
+    """One row per core id of the row hashes in the Parquet `files` (:func:`extension_row_hashes` of every batch
+    of one extension): a digest of its rows' hashes in sorted order (MD5, 16 bytes: a change marker, not a
+    security measure), :data:`HASH_SCHEMA`. Added to the record hashes, the core record then shows as changed
+    when any of its extension rows is added, removed or changed (a record's id appears once in the core's hashes
+    and once per extension: :func:`_ids` groups them)."""
+    if not files:
+        return HASH_SCHEMA.empty_table()
+    with _connect(spill_directory) as connection:
+        found = connection.sql(
+            "SELECT occurrenceID, unhex(md5(string_agg(hex(record_hash), ',' ORDER BY record_hash))), "
+            "unhex(md5(string_agg(hex(content_hash), ',' ORDER BY content_hash))) FROM read_parquet($files) "
+            "WHERE occurrenceID IS NOT NULL GROUP BY occurrenceID ORDER BY occurrenceID",
+            params={"files": list(files)}).to_arrow_table()
+    return pa.table([found.column(0).cast(pa.string()), found.column(1).cast(pa.binary(16)),
+                     found.column(2).cast(pa.binary(16))], schema=HASH_SCHEMA)
+
+
 def write_record_hashes(files: Sequence[str], target: Path) -> Path:
     """This run's record hashes (the batches' Parquet `files`) as one Parquet file at `target`, a batch at a time,
     written atomically (``PublicationDirectory.record_hashes(version)``): what the next run compares with."""
@@ -115,25 +145,65 @@ def write_record_hashes(files: Sequence[str], target: Path) -> Path:
 
 
 
+def _archive_files(bundle: zipfile.ZipFile) -> tuple[str, list[tuple[str, str]]]:
+    """(the core's data file, [(an extension's data file, its rowType)]) of an archive, from its meta.xml; an
+    archive without one has the Occurrence core file alone (``occurrence.txt``)."""
+    try:
+        root = etree.fromstring(bundle.read("meta.xml"), etree.XMLParser(resolve_entities=False))
+    except KeyError:
+        return CORE_FILE, []
+    ns = {"a": DWC_TEXT_NS}
+    core = root.find("a:core/a:files/a:location", ns)
+    extensions = [(element.findtext("a:files/a:location", namespaces=ns), element.get("rowType"))
+                  for element in root.findall("a:extension", ns)]
+    return (core.text if core is not None else CORE_FILE), [(loc, row) for loc, row in extensions if loc]
+
+
+def _text_blocks(handle) -> Iterator[pa.Table]:
+    """A data file of the archive (tab-separated, unquoted, one header line) as tables of text, a block at a time;
+    an empty value is null."""
+    names = handle.readline().decode("utf-8").rstrip("\r\n").split("\t")
+    reader = pacsv.open_csv(handle, read_options=pacsv.ReadOptions(column_names=names, block_size=1 << 24),
+                            parse_options=pacsv.ParseOptions(delimiter="\t", quote_char=False,
+                                                             newlines_in_values=False),
+                            convert_options=pacsv.ConvertOptions(
+                                column_types={name: pa.string() for name in names}, strings_can_be_null=True,
+                                null_values=[""], quoted_strings_can_be_null=True))
+    for batch in reader:
+        yield pa.Table.from_batches([batch])
+
+
 def hashes_from_archive(archive: Path, target: Path) -> Path:
-    """The record hashes of a published version rebuilt from its archive's core file (``occurrence.txt``), written
-    atomically to `target`: for a version whose ``.state/`` file is gone (a publication folder copied without its
-    hidden files, a version published before the hashes were kept), so the identifier guard and the change summary
-    still compare with it. Streamed a block at a time. An empty value in the archive counts as no value, which is
-    how the archive writes one: a record published with an empty string ('' rather than none) shows as changed
-    once, never as added or removed."""
-    with zipfile.ZipFile(archive) as bundle, bundle.open(CORE_FILE) as core:
-        names = core.readline().decode("utf-8").rstrip("\r\n").split("\t")
-        reader = pacsv.open_csv(core, read_options=pacsv.ReadOptions(column_names=names, block_size=1 << 24),
-                                parse_options=pacsv.ParseOptions(delimiter="\t", quote_char=False,
-                                                                 newlines_in_values=False),
-                                convert_options=pacsv.ConvertOptions(
-                                    column_types={name: pa.string() for name in names}, strings_can_be_null=True,
-                                    null_values=[""], quoted_strings_can_be_null=True))
-        with atomic_path(target) as temporary:
-            with pq.ParquetWriter(temporary, HASH_SCHEMA, compression="zstd") as writer:
-                for batch in reader:
-                    writer.write_table(record_hashes(pa.Table.from_batches([batch]), names))
+    """The record hashes of a published version rebuilt from its archive, written atomically to `target`: for a
+    version whose ``.state/`` file is gone (a publication folder copied without its hidden files, a version
+    published before the hashes were kept), so the identifier guard and the change summary still compare with it.
+    The core file (named by meta.xml: ``occurrence.txt``, ``event.txt``; its first column is the id) and each
+    extension's rows (:func:`extension_hashes`, as a run makes them), streamed a block at a time. An empty value in
+    the archive counts as no value, which is how the archive writes one: a record published with an empty string
+    ('' rather than none) shows as changed once, never as added or removed."""
+    from mobilise.extensions import extension
+
+    with zipfile.ZipFile(archive) as bundle, atomic_path(target) as temporary:
+        core_file, extensions = _archive_files(bundle)
+        with pq.ParquetWriter(temporary, HASH_SCHEMA, compression="zstd") as writer:
+            with bundle.open(core_file) as core:
+                for table in _text_blocks(core):
+                    names = [_ID] + table.column_names[1:]  # the core id (eventID of an Event core) as the id
+                    writer.write_table(record_hashes(table.rename_columns(names), names))
+            if extensions:
+                with tempfile.TemporaryDirectory(prefix="mobilise-hashes-") as scratch:
+                    for number, (location, row_type) in enumerate(extensions):
+                        try:
+                            name = extension(row_type).name
+                        except ValueError:
+                            name = location.rsplit(".", 1)[0]
+                        files = []
+                        with bundle.open(location) as rows:
+                            for index, table in enumerate(_text_blocks(rows)):
+                                names = ["coreid"] + table.column_names[1:]
+                                files.append(f"{scratch}/{number}-{index}.parquet")
+                                pq.write_table(extension_row_hashes(table.rename_columns(names), name), files[-1])
+                        writer.write_table(extension_hashes(files, Path(scratch)))
     return target
 
 # --- the comparison ------------------------------------------------------------------------------------------------

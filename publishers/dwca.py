@@ -156,10 +156,10 @@ def _copy_part(fp: BinaryIO, part: DeflatedRows) -> None:
 
 
 def _write_core(archive: zipfile.ZipFile, header: bytes, slices: Iterator[pa.Table | DeflatedRows], level: int,
-                threads: int) -> int:
-    """Write the core member as parallel-deflated pieces; return the number of rows written."""
+                threads: int, name: str = CORE_FILE) -> int:
+    """Write the core member (or the data file `name`) as parallel-deflated pieces; return the rows written."""
     fp = archive.fp
-    info = zipfile.ZipInfo(CORE_FILE, date_time=time.localtime(time.time())[:6])
+    info = zipfile.ZipInfo(name, date_time=time.localtime(time.time())[:6])
     info.compress_type = zipfile.ZIP_DEFLATED
     info.external_attr = 0o600 << 16  # what ZipFile.open(name, "w") gives
     info.flag_bits = 0x800  # UTF-8 name
@@ -206,15 +206,50 @@ def _write_core(archive: zipfile.ZipFile, header: bytes, slices: Iterator[pa.Tab
     return records
 
 
-def archive_meta_xml(terms: list[str]) -> bytes:
-    """The archive's meta.xml for an Occurrence core whose columns are `terms` (occurrenceID first)."""
-    return build_meta_xml(ArchiveFile(row_type=OCCURRENCE_ROW_TYPE, location=CORE_FILE,
-                                      terms=[term_iri(t) for t in terms], id_index=0))
+@dataclass
+class ExtensionData:
+    """One extension's data file: ``location`` (``multimedia.txt``), ``row_type`` (class IRI), ``columns`` (the
+    file's header: ``coreid`` first, then the term names), ``iris`` (per column its term IRI, None for coreid) and
+    ``parts`` (the published rows, deflated by :func:`deflate_rows` with ``columns``, in order)."""
+
+    location: str
+    row_type: str
+    columns: list[str]
+    iris: list[str | None]
+    parts: list[DeflatedRows]
+
+    @property
+    def archive_file(self) -> ArchiveFile:
+        return ArchiveFile(row_type=self.row_type, location=self.location, terms=self.iris, id_index=0)
+
+
+@dataclass(frozen=True)
+class CoreFile:
+    """The core's data file: ``location``, ``row_type`` and ``id_term`` (its first column)."""
+
+    location: str = CORE_FILE
+    row_type: str = OCCURRENCE_ROW_TYPE
+    id_term: str = "occurrenceID"
+
+
+OCCURRENCE_CORE = CoreFile()
+EVENT_CORE = CoreFile("event.txt", "http://rs.tdwg.org/dwc/terms/Event", "eventID")
+
+
+def archive_meta_xml(terms: list[str], extensions: Iterable[ExtensionData] = (),
+                     core: CoreFile = OCCURRENCE_CORE) -> bytes:
+    """The archive's meta.xml for a core (an Occurrence core by default) whose columns are `terms` (its id term
+    first) and its `extensions` (each with its coreid column at index 0)."""
+    return build_meta_xml(ArchiveFile(row_type=core.row_type, location=core.location,
+                                      terms=[term_iri(t) for t in terms], id_index=0),
+                          [ext.archive_file for ext in extensions])
 
 
 def write_archive(target: BinaryIO | Path, terms: list[str], tables: Iterable[pa.Table | DeflatedRows], eml: bytes,
-                  compresslevel: int = 6, threads: int | None = None) -> WrittenArchive:
-    """Write a DwC-A zip with an Occurrence core whose columns are `terms` (occurrenceID first, the core id).
+                  compresslevel: int = 6, threads: int | None = None, extensions: Iterable[ExtensionData] = (),
+                  core: CoreFile = OCCURRENCE_CORE) -> WrittenArchive:
+    """Write a DwC-A zip with a core (an Occurrence core by default) whose columns are `terms` (its id term first,
+    the core id) and the data file of each of `extensions`.
 
     `tables` are the rows in order: Arrow tables (a column of `terms` a table lacks is written empty), or parts
     :func:`deflate_rows` wrote with the same `terms`.
@@ -222,12 +257,16 @@ def write_archive(target: BinaryIO | Path, terms: list[str], tables: Iterable[pa
     `target` must be seekable (a path or a file opened for writing): the core member's sizes are written into
     its header once known. `threads` compress the core file (default: one per core).
     """
-    if not terms or terms[0] != "occurrenceID":
-        raise ValueError("the core file's first column must be occurrenceID (meta.xml <id index='0'/>)")
-    meta = archive_meta_xml(terms)
+    if not terms or terms[0] != core.id_term:
+        raise ValueError(f"the core file's first column must be {core.id_term} (meta.xml <id index='0'/>)")
+    extensions = list(extensions)
+    meta = archive_meta_xml(terms, extensions, core)
     with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=compresslevel) as archive:
         records = _write_core(archive, header_line(terms), _slices(tables, terms), compresslevel,
-                              threads or os.cpu_count() or 1)
+                              threads or os.cpu_count() or 1, core.location)
+        for ext in extensions:
+            _write_core(archive, header_line(ext.columns), _slices(ext.parts, ext.columns), compresslevel, 1,
+                        ext.location)
         archive.writestr("meta.xml", meta)
         archive.writestr("eml.xml", eml)
     size = target.stat().st_size if isinstance(target, Path) else target.tell()

@@ -202,6 +202,24 @@ def _row_types(archive: Path) -> list[tuple[str, bool]]:
     return [(row_type, is_core) for row_type, is_core in core + extensions if row_type]
 
 
+def _extension_records(report_json: Path | None, row_types: list[tuple[str, bool]]) -> dict[str, int]:
+    """rowType -> published rows of each extension of the archive, from the report's per-table counts (``tables``:
+    the core first, then each extension by its name in mobilise.extensions); {} when the report has none."""
+    from mobilise.extensions import EXTENSIONS
+
+    try:
+        tables = json.loads(report_json.read_text(encoding="utf-8")).get("tables") or {} if report_json else {}
+    except (OSError, ValueError, AttributeError):
+        return {}
+    present = {row_type for row_type, is_core in row_types if not is_core}
+    counts = {}
+    for name, table in list(tables.items())[1:]:
+        row_type = EXTENSIONS[name].row_type if name in EXTENSIONS else None
+        if row_type in present and isinstance(table, dict):
+            counts[row_type] = int(table.get("published") or 0)
+    return counts
+
+
 def _validation(report_json: Path) -> ValidationSummary | None:
     try:
         report = json.loads(report_json.read_text(encoding="utf-8"))
@@ -281,7 +299,8 @@ def collect_site(output_directory: Path) -> list[SiteDataset]:
             current_archive=(current if current.is_file() else output / versions[0].archive
                              ).relative_to(output).as_posix(),
             current_eml=_existing(output, folder / "eml.xml"),
-            row_types={row_type: versions[0].records for row_type, is_core in row_types if is_core},
+            row_types={row_type: versions[0].records for row_type, is_core in row_types if is_core}
+            | _extension_records(latest_report, row_types),
             core_type=core.rstrip("/").rsplit("/", 1)[-1] if core else None,
             validation=_validation(latest_report) if latest_report else None,
             current_package=_existing(output, directory.current_package) if versions[0].package else None))

@@ -287,6 +287,15 @@ class PublicationDirectory:
     def quarantine(self, version: str | None) -> Path:
         return self._versioned("quarantine", ".csv", version)
 
+    def extension_quarantine(self, version: str | None, extension: str) -> Path:
+        """The rows of extension `extension` kept out, with reasons: ``quarantine-<extension>-<version>.csv``."""
+        return self._versioned(f"quarantine-{extension}", ".csv", version)
+
+    def extension_warnings(self, version: str | None, extension: str) -> Path:
+        """The published rows of extension `extension` with a warning or info flag:
+        ``warnings-<extension>-<version>.csv``."""
+        return self._versioned(f"warnings-{extension}", ".csv", version)
+
     def warnings(self, version: str | None) -> Path:
         return self._versioned("warnings", ".csv", version)
 
@@ -322,7 +331,8 @@ class PublicationDirectory:
         when retention drops it, and by :meth:`recover` when the log does not list it."""
         return [self.archive(version), self.eml(version), self.package(version), self.quarantine(version),
                 self.warnings(version), self.amendments(version), self.excluded(version), *self.report(version),
-                self.record_hashes(version)]
+                self.record_hashes(version), *sorted(self.directory.glob(f"quarantine-*-{version}.csv")),
+                *sorted(self.directory.glob(f"warnings-*-{version}.csv"))]
 
     @property
     def current_archive(self) -> Path:

@@ -19,7 +19,8 @@ from mobilise import processes
 from mobilise.catalog import CORE, Entry, RunCatalog
 from mobilise.publishers.changes import (ChangeSummary, compare, diagnose, hashes_from_archive, identifier_gate,
                                          metadata_unchanged, write_record_hashes)
-from mobilise.publishers.dwca import DeflatedRows, archive_meta_xml, core_terms, write_archive
+from mobilise.publishers.dwca import (EVENT_CORE, OCCURRENCE_CORE, DeflatedRows, ExtensionData, archive_meta_xml,
+                                      core_terms, write_archive)
 from mobilise.publishers.dwcdp import PackageSummary, write_dataset_package
 from mobilise.publishers.eml import BatchCoverage, build_eml, merge_coverage
 from mobilise.publishers.feeds import refresh_site
@@ -41,6 +42,32 @@ class ValidatedBatch:
     coverage: BatchCoverage  # for the EML
     fragment: ReportFragment  # for the run report
     part: DeflatedRows  # the published rows as the archive's core-file part
+
+
+@dataclass
+class ExtensionTable:
+    """What the extension step (flows/steps.py process_extension) hands the publish stage for one extension: its
+    data file (``location``, ``row_type``, ``columns`` with ``coreid`` first, their term ``iris``, the deflated
+    ``parts`` of its published rows) and its counts: rows extracted, published and quarantined (extracted ==
+    published + quarantined), ``flags`` rows per flag."""
+
+    name: str
+    location: str
+    row_type: str
+    columns: list[str]
+    iris: list[str | None]
+    parts: list[DeflatedRows] = field(default_factory=list)
+    extracted: int = 0
+    published: int = 0
+    quarantined: int = 0
+    flags: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def data(self) -> ExtensionData:
+        return ExtensionData(self.location, self.row_type, self.columns, self.iris, self.parts)
+
+    def counts(self) -> dict[str, int]:
+        return {"extracted": self.extracted, "published": self.published, "quarantined": self.quarantined}
 
 
 class PublicationGateError(RuntimeError):
@@ -96,6 +123,11 @@ class RunResult:
     excluded: int = 0  # records the dataset's rules kept out (filters, sensitive.exclude_when; mappers/rules.py)
     excluded_by: dict[str, int] = field(default_factory=dict)  # rule label -> records it excluded
     excluded_file: str | None = None  # CSV of the excluded records (None: there were none)
+    # per table (the core's, then each extension's): {extracted, published, quarantined}
+    tables: dict[str, dict[str, int]] = field(default_factory=dict)
+    # per extension: its quarantine file (quarantine-<extension>-<version>.csv); its warnings file sits beside it
+    # (warnings-<extension>-<version>.csv)
+    extension_quarantine: dict[str, str] = field(default_factory=dict)
     run_report: RunReport | None = field(default=None, repr=False, compare=False)  # the report itself
 
     def as_dict(self) -> dict:
@@ -176,7 +208,7 @@ def _files(directory: PublicationDirectory, version: str | None, amendments: boo
 
 
 def _changes(catalog: RunCatalog, directory: PublicationDirectory, table: str,
-             extracted: int) -> ChangeSummary | None:
+             extracted: int, hash_files: list[str]) -> ChangeSummary | None:
     """This run's records against the last version's (None: the last version has no record hashes, as one published
     before they were kept), with the likely causes of removed occurrenceIDs."""
     previous = directory.log.latest()
@@ -188,27 +220,27 @@ def _changes(catalog: RunCatalog, directory: PublicationDirectory, table: str,
         log.warning("version %s has no record hashes (%s); rebuilt from its archive %s", previous.version,
                     hashes.name, archive.name)
         hashes_from_archive(archive, hashes)
-    summary = compare(catalog.files(catalog.entries("record_hashes", table)), hashes,
+    summary = compare(hash_files, hashes,
                       previous.version if previous else None, catalog.scratch("duckdb"),
                       quarantine=catalog.files(catalog.entries("quarantine", table)),
                       excluded=catalog.files(catalog.entries("excluded", table)))
     return diagnose(summary, extracted, previous.records + previous.rejected if previous else None)
 
 
-def package_tables(catalog: RunCatalog, core: str, terms: Sequence[str] | None = None
-                   ) -> tuple[Iterator[pa.Table], dict[str, Iterator[pa.Table]]]:
+def package_tables(catalog: RunCatalog, core: str, terms: Sequence[str] | None = None,
+                   extensions: Sequence[str] = ()) -> tuple[Iterator[pa.Table], dict[str, Iterator[pa.Table]]]:
     """The published rows a run's Darwin Core Data Package is derived from, as lazy iterables read one batch at a
     time from the run catalog (bounded memory): the `core` table's ``valid`` batches in batch order (only the
-    archive's `terms`, when given, so both formats hold the same columns), and every other table that has
-    ``valid`` batches (the extensions, by name: multimedia, identification, measurement_or_fact, ...) as
+    archive's `terms`, when given, so both formats hold the same columns), and each of the `extensions` tables
+    that has ``valid`` batches (by name: multimedia, identification, measurement_or_fact, ...) as
     {name: its batches}. Tables the package has no place for are named in its summary (``not_carried``)."""
     def batches(table: str, columns: Sequence[str] | None) -> Iterator[pa.Table]:
         for entry in catalog.entries("valid", table):
             keep = None if columns is None else [c for c in columns if c in catalog.schema(entry).names]
             yield catalog.load(entry, columns=keep)
 
-    extensions = {name: batches(name, None) for name in catalog.tables("valid") if name != core}
-    return batches(core, terms), extensions
+    published = set(catalog.tables("valid"))
+    return batches(core, terms), {name: batches(name, None) for name in extensions if name in published}
 
 
 def package_entry(summary: PackageSummary, path: Path) -> dict:
@@ -232,7 +264,7 @@ def _discard(directory: PublicationDirectory, version: str) -> None:
 
 def publish(config: DatasetConfig, catalog: RunCatalog, batches: Sequence[ValidatedBatch], mapped_terms: list[str],
             dry_run: bool = False, table: str = CORE, accept_id_changes: bool = False,
-            force: bool = False, deleted: int = 0) -> RunResult:
+            force: bool = False, deleted: int = 0, extensions: Sequence[ExtensionTable] = ()) -> RunResult:
     """Write the archive as the next version and make it current, unless a gate fails or it is a dry run.
 
     Records are compared with the last version's (publishers.changes): when none was added, removed or changed and
@@ -242,7 +274,12 @@ def publish(config: DatasetConfig, catalog: RunCatalog, batches: Sequence[Valida
     `accept_id_changes`.
 
     `deleted`: records an incremental run's deletion scan dropped (the change summary's ``deleted``).
-    `batches` in batch order; `mapped_terms` the mapping's terms (MappingPlan.terms), the archive's first columns.
+    `batches` in batch order; `mapped_terms` the mapping's terms (MappingPlan.terms), the archive's first columns;
+    `table` the core's table in the run catalog (``occurrence``, or ``event`` for an Event core, whose archive has
+    ``event.txt``; an incremental run's merged records, ``occurrence.merged``). `extensions` (flows/steps.py
+    process_extension) are written as data files of their own with their core ids, each with its quarantine and
+    warnings files (``quarantine-<extension>-<version>.csv``, ``warnings-<extension>-<version>.csv``);
+    RunResult.tables and the report count every table.
     The quarantine, warnings and amendments files and the reports are written in every case, under
     ``validation/`` when nothing is published, so the data manager can always see why. Raises
     :class:`PublicationGateError` when a gate fails; a failure while writing removes what this attempt wrote and
@@ -259,9 +296,18 @@ def publish(config: DatasetConfig, catalog: RunCatalog, batches: Sequence[Valida
     previous = directory.log.latest()
     gates = evaluate_gates(config.gates, quality.extracted, quality.rejected, quality.published,
                            previous.records if previous else None)
-    changes = _changes(catalog, directory, table, quality.extracted)
+    # the core's record hashes, and per extension one per core record with rows in it: an extension row added,
+    # removed or changed shows as a changed record
+    hash_files = catalog.files(catalog.entries("record_hashes", table)) + [
+        path for ext in extensions for path in catalog.files(catalog.entries("record_hashes", ext.name))]
+    changes = _changes(catalog, directory, table, quality.extracted, hash_files)
     if changes is not None:
         changes.deleted = deleted
+    core_file = EVENT_CORE if config.core == "event" else OCCURRENCE_CORE
+    tables = {config.core: {"extracted": quality.extracted, "published": quality.published,
+                            "quarantined": quality.rejected, "excluded": quality.excluded}} | {
+        ext.name: ext.counts() for ext in extensions}
+    extension_files: dict[str, str] = {}  # per extension, the quarantine file written
     if previous is not None and changes is None and config.gates.max_removed_ids_share is not None:
         gates.append(Gate(name="max_removed_ids_share", passed=True,
                           detail=f"version {previous.version} has no record hashes: changes are counted from this "
@@ -274,11 +320,11 @@ def publish(config: DatasetConfig, catalog: RunCatalog, batches: Sequence[Valida
     def batches_of(dataset: str) -> Iterator[pa.Table]:
         return (catalog.load(e) for e in catalog.entries(dataset, table))
 
-    def columns_of(dataset: str) -> list[str]:
-        """Every column any batch of `dataset` has, in the order they first appear (batches may differ), the
-        source columns (``source.*``) last."""
+    def columns_of(dataset: str, of: str = table) -> list[str]:
+        """Every column any batch of `dataset` (of the table `of`) has, in the order they first appear (batches may
+        differ), the source columns (``source.*``) last."""
         names: dict[str, None] = {}
-        for entry in catalog.entries(dataset, table):
+        for entry in catalog.entries(dataset, of):
             names.update(dict.fromkeys(catalog.schema(entry).names))
         return sorted(names, key=lambda name: name.startswith("source."))  # stable: first appearance within each
 
@@ -288,6 +334,14 @@ def publish(config: DatasetConfig, catalog: RunCatalog, batches: Sequence[Valida
         """The quarantine, warnings, amendments and excluded files and the reports of `version` (None:
         validation/)."""
         write_quarantine(batches_of("quarantine"), directory.quarantine(version), columns=columns_of("quarantine"))
+        for ext in extensions:
+            target = directory.extension_quarantine(version, ext.name)
+            write_quarantine((catalog.load(e) for e in catalog.entries("quarantine", ext.name)), target,
+                             columns=columns_of("quarantine", ext.name) or None)
+            extension_files[ext.name] = str(target)
+            write_warnings((catalog.load(e) for e in catalog.entries("warnings", ext.name)),
+                           directory.extension_warnings(version, ext.name),
+                           columns=columns_of("warnings", ext.name) or None)
         write_warnings(batches_of("warnings"), directory.warnings(version), columns=columns_of("warnings"))
         amendments = write_amendments(batches_of("amendments"), directory.amendments(version))
         if quality.excluded:  # the records the rules kept out, with the rule (no file when there are none)
@@ -295,10 +349,14 @@ def publish(config: DatasetConfig, catalog: RunCatalog, batches: Sequence[Valida
             excluded_file["path"] = str(directory.excluded(version))
         elif version is None:  # validation/ is rewritten by every such run: no list left from an earlier one
             directory.excluded(None).unlink(missing_ok=True)
+        files = _files(directory, version, amendments is not None, quality.excluded > 0)
+        for ext in extensions:
+            files[f"quarantine-{ext.name}"] = directory.extension_quarantine(version, ext.name).name
+            files[f"warnings-{ext.name}"] = directory.extension_warnings(version, ext.name).name
         report = RunReport.build(config, version=version, generated=published.isoformat(), gates=gates,
-                                 quality=quality, fragment=fragment,
-                                 files=_files(directory, version, amendments is not None, quality.excluded > 0),
-                                 changes=changes, unchanged=unchanged)
+                                 quality=quality, fragment=fragment, files=files, changes=changes,
+                                 unchanged=unchanged, tables=tables,
+                                 extension_flags={ext.name: ext.flags for ext in extensions})
         json_path, html = directory.report(version)
         report.write(json_path, html)
         for line in untranslated_lines(report.untranslated):
@@ -312,7 +370,8 @@ def publish(config: DatasetConfig, catalog: RunCatalog, batches: Sequence[Valida
                          issues=quality.flags, severity=quality.severity_of,
                          gates=[g.model_dump() for g in gates], run_report=run_report,
                          untranslated=[row.model_dump() for row in run_report.untranslated],
-                         changes=changes.model_dump(mode="json") if changes is not None else None, **published_files)
+                         changes=changes.model_dump(mode="json") if changes is not None else None, tables=tables,
+                         extension_quarantine=dict(extension_files), **published_files)
 
     if dry_run or failed:
         quarantine = directory.quarantine(None)
@@ -327,7 +386,7 @@ def publish(config: DatasetConfig, catalog: RunCatalog, batches: Sequence[Valida
     coverage = merge_coverage(b.coverage for b in batches)
     if previous is not None and changes is not None and changes.data_unchanged:
         changes.metadata_changed = not metadata_unchanged(
-            directory.current_archive, meta=archive_meta_xml(terms),
+            directory.current_archive, meta=archive_meta_xml(terms, [ext.data for ext in extensions], core_file),
             eml=build_eml(config.metadata, package_id=package_id(config), version=previous.version,
                           pub_date=published.date(), coverage=coverage, now=published))
     wanted = config.output.dwc_dp
@@ -350,18 +409,18 @@ def publish(config: DatasetConfig, catalog: RunCatalog, batches: Sequence[Valida
         eml = build_eml(config.metadata, package_id=package_id(config), version=version,
                         pub_date=published.date(), coverage=coverage, now=published)
         with atomic_path(archive) as temporary:
-            written = write_archive(temporary, terms, _core_parts(catalog, batches, terms), eml)
+            written = write_archive(temporary, terms, _core_parts(catalog, batches, terms), eml,
+                                    extensions=[ext.data for ext in extensions], core=core_file)
         atomic_write(directory.eml(version), eml)
         if wanted.enabled:  # the same published rows and EML as the archive; validated before it is written
-            core_rows, extension_rows = package_tables(catalog, table, terms)
-            package = write_dataset_package(table, core_rows, extension_rows, eml, directory.package(version),
+            core_rows, extension_rows = package_tables(catalog, table, terms, [ext.name for ext in extensions])
+            package = write_dataset_package(config.core, core_rows, extension_rows, eml, directory.package(version),
                                             schema_version=wanted.schema_version,
                                             package_id=config.metadata.doi or package_id(config), version=version,
                                             created=published)
         if package is None or package.valid:
             report, html, amendments = write_run_files(version)
-            write_record_hashes(catalog.files(catalog.entries("record_hashes", table)),
-                                directory.record_hashes(version))
+            write_record_hashes(hash_files, directory.record_hashes(version))
     except BaseException:
         _discard(directory, version)
         raise

@@ -230,11 +230,17 @@ class RunReport(_Section):
     unchanged: bool = False  # nothing new published: data and metadata as in changes.previous_version
     # source values no vocabulary or lookup table translates, per table and term, most records first
     untranslated: list[Untranslated] = Field(default_factory=list)
+    # per table, the core's first then each extension's: {extracted, published, quarantined}; {} without extensions
+    tables: dict[str, dict[str, int]] = Field(default_factory=dict)
+    # per extension: flag -> its rows with that flag (a row counts once per flag)
+    extension_flags: dict[str, dict[str, int]] = Field(default_factory=dict)
 
     @classmethod
     def build(cls, config: DatasetConfig, *, version: str | None, generated: str, gates: list[Gate],
               quality: QualitySummary, fragment: ReportFragment, files: dict[str, str] | None = None,
-              changes: ChangeSummary | None = None, unchanged: bool = False) -> "RunReport":
+              changes: ChangeSummary | None = None, unchanged: bool = False,
+              tables: dict[str, dict[str, int]] | None = None,
+              extension_flags: dict[str, dict[str, int]] | None = None) -> "RunReport":
         """The report of a run from its combined quality summary and report fragment (the one place a report is
         assembled); `files` names the CSV files written beside it (``quarantine``, ``warnings``, ``amendments``)."""
         from mobilise.validators.dissco import DISSCO_FLAGS
@@ -251,10 +257,14 @@ class RunReport(_Section):
             dissco=Dissco(policy=config.validation.dissco, flags=dissco_flags,
                           records_dropped=quality.dissco_flagged),
             bdq=quality.bdq, amendments=amendments_section(quality.bdq, quality.applied), files=dict(files or {}),
-            changes=changes, unchanged=unchanged, untranslated=untranslated_rows(config, fragment.untranslated))
+            changes=changes, unchanged=unchanged, untranslated=untranslated_rows(config, fragment.untranslated),
+            tables=dict(tables or {}) if len(tables or {}) > 1 else {},
+            extension_flags={name: dict(flags) for name, flags in (extension_flags or {}).items()})
 
     def as_dict(self) -> dict:
-        return self.model_dump(mode="json")
+        """The JSON form; ``tables`` and ``extension_flags`` only for a dataset with extensions."""
+        return self.model_dump(mode="json", exclude={name for name in ("tables", "extension_flags")
+                                                     if not getattr(self, name)})
 
     def write(self, json_path: Path, html_path: Path) -> None:
         """The JSON and the HTML page, each written atomically (the page links the JSON by its name)."""
@@ -619,6 +629,14 @@ def _view(report: dict, json_name: str | None = None) -> dict:
         "amendments": _amendments(report),
         "changes": _changes(report),
         "untranslated": [_dict(row) for row in _list(report.get("untranslated"))],
+        "tables": [{"name": _text(name), **{k: _int(_dict(counts).get(k)) for k in
+                                            ("extracted", "published", "quarantined")},
+                    "file": _text(_dict(report.get("files")).get(f"quarantine-{name}") if i else
+                                  _dict(report.get("files")).get("quarantine")),
+                    "warnings": _text(_dict(report.get("files")).get(f"warnings-{name}") if i else
+                                      _dict(report.get("files")).get("warnings")),
+                    "flags": sorted(_dict(_dict(report.get("extension_flags")).get(name)).items())}
+                   for i, (name, counts) in enumerate(_dict(report.get("tables")).items())],
         "unchanged": bool(report.get("unchanged")),
         "json_name": json_name,
     }

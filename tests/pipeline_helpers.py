@@ -31,9 +31,11 @@ def staged_run(config: DatasetConfig, dry_run: bool = False, **options: bool
                      for entry in steps.extract(config, plan, catalog, partition)]
         steps.extract_children(config, plan, catalog)
         mapped = steps.map_batches(plan, catalog, extracted)
-        duplicates = steps.find_duplicates(catalog)
+        duplicates = steps.find_duplicates(catalog, config.core)
         batches = steps.validate_batches(config, plan, catalog, mapped, duplicates)
-        yield catalog, steps.publish(config, plan, catalog, batches, dry_run=dry_run, **options)
+        extensions = [steps.process_extension(config, name, catalog) for name in config.extensions]
+        yield catalog, steps.publish(config, plan, catalog, batches, dry_run=dry_run, extensions=extensions,
+                                     **options)
     finally:
         catalog.remove()
 

@@ -15,7 +15,7 @@ import json
 import threading
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Iterable
+from typing import TYPE_CHECKING, Iterable
 
 import numpy as np
 import pyarrow as pa
@@ -30,6 +30,9 @@ from mobilise.validators.dissco import DISSCO_FLAGS, dissco_issues
 from mobilise.validators.mids import mids_distribution, mids_levels
 from mobilise.validators.registry import CheckContext
 from mobilise.validators.validate import quarantine_reasons, validate_batch
+
+if TYPE_CHECKING:
+    from mobilise.validators.integrity import JudgedRows
 
 
 @dataclass
@@ -283,20 +286,28 @@ WARNING_SEVERITIES = ("warning", "info")  # the flags a published record can car
 def quarantine_table(batch: ValidatedBatch, source: pa.Table) -> pa.Table:
     """The rejected records whole: ``reasons``, the Darwin Core values and every column of `source` (the
     extracted batch; only its schema is read when nothing was rejected) as ``source.<column>`` text."""
-    indices = pa.array(batch.rejected, pa.int64())
-    reasons = quarantine_reasons(batch.issues)
-    columns = {"reasons": pa.array([reasons.get(int(r), "") for r in batch.rejected], pa.string())}
-    for name in batch.table.column_names:
-        columns[name] = batch.table[name].combine_chunks().take(indices)
+    return quarantine_rows(batch.table, batch.issues, batch.rejected, source)
+
+
+def quarantine_rows(table: pa.Table, issues: pa.Table, rejected: np.ndarray, source: pa.Table) -> pa.Table:
+    """The `rejected` rows (row numbers) of `table` whole: ``reasons`` (from `issues`, with severity and message),
+    the Darwin Core values and every column of `source` as ``source.<column>`` text (of a core batch or an
+    extension's)."""
+    indices = pa.array(rejected, pa.int64())
+    reasons = quarantine_reasons(issues)
+    columns = {"reasons": pa.array([reasons.get(int(r), "") for r in rejected], pa.string())}
+    for name in table.column_names:
+        columns[name] = table[name].combine_chunks().take(indices)
     for name in source.column_names:
         columns[f"source.{name}"] = as_text(source[name].take(indices))
     return pa.table(columns)
 
 
-def warnings_table(batch: ValidatedBatch, keys: pa.Table) -> pa.Table:
+def warnings_table(batch: ValidatedBatch | JudgedRows, keys: pa.Table, id_column: str = "occurrenceID") -> pa.Table:
     """The batch's published records that carry a warning or info flag, one row each in batch order:
-    ``occurrenceID``; ``severity`` (``warning`` when any flag is a warning, else ``info``); ``flags`` (each flag
-    once, ``; ``-joined, in the order of the issues: by term, then flag); ``messages`` (one per flag and term,
+    ``occurrenceID`` (`id_column`: an Event core's ``eventID``, an extension's ``coreid``); ``severity``
+    (``warning`` when any flag is a warning, else ``info``); ``flags`` (each flag once, ``; ``-joined, in the
+    order of the issues: by term, then flag); ``messages`` (one per flag and term,
     naming the term and the value as :func:`mobilise.validators.validate.describe` does, ``; ``-joined, as the
     quarantine's reasons); then every column of `keys` (the batch's source key columns, all its rows; none is
     fine) as ``source.<column>`` text. The columns are the same for every batch, so an empty batch keeps them."""
@@ -316,7 +327,7 @@ def warnings_table(batch: ValidatedBatch, keys: pa.Table) -> pa.Table:
     rows = sorted(grouped)
     indices = pa.array(rows, pa.int64())
     columns = {
-        "occurrenceID": batch.table["occurrenceID"].combine_chunks().take(indices).cast(pa.string()),
+        id_column: batch.table[id_column].combine_chunks().take(indices).cast(pa.string()),
         "severity": pa.array(["warning" if "warning" in grouped[r][1] else "info" for r in rows], pa.string()),
         "flags": pa.array(["; ".join(grouped[r][0]) for r in rows], pa.string()),
         "messages": pa.array(["; ".join(grouped[r][2]) for r in rows], pa.string())}
