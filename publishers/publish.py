@@ -48,8 +48,9 @@ class ValidatedBatch:
 class ExtensionTable:
     """What the extension step (flows/steps.py process_extension) hands the publish stage for one extension: its
     data file (``location``, ``row_type``, ``columns`` with ``coreid`` first, their term ``iris``, the deflated
-    ``parts`` of its published rows) and its counts: rows extracted, published and quarantined (extracted ==
-    published + quarantined), ``flags`` rows per flag."""
+    ``parts`` of its published rows) and its counts: rows extracted, published, quarantined and excluded with
+    their core record by the dataset's rules (extracted == published + quarantined + excluded), ``flags`` rows per
+    flag."""
 
     name: str
     location: str
@@ -60,6 +61,7 @@ class ExtensionTable:
     extracted: int = 0
     published: int = 0
     quarantined: int = 0
+    excluded: int = 0
     flags: dict[str, int] = field(default_factory=dict)
 
     @property
@@ -67,7 +69,8 @@ class ExtensionTable:
         return ExtensionData(self.location, self.row_type, self.columns, self.iris, self.parts)
 
     def counts(self) -> dict[str, int]:
-        return {"extracted": self.extracted, "published": self.published, "quarantined": self.quarantined}
+        return {"extracted": self.extracted, "published": self.published, "quarantined": self.quarantined,
+                "excluded": self.excluded}
 
 
 class PublicationGateError(RuntimeError):

@@ -187,10 +187,10 @@ def test_a_package_broken_on_purpose_stops_the_version_and_the_previous_stays_cu
 
     real = publish_module.package_tables
 
-    def duplicated(catalog, core, terms=None):
+    def duplicated(catalog, core, terms=None, extensions=()):
         """The real published rows with the core's batches given twice: every occurrenceID twice, which the
         package's primary keys refuse (the archive's rows are untouched)."""
-        rows, extensions = real(catalog, core, terms)
+        rows, extensions = real(catalog, core, terms, extensions)
         again, _ = real(catalog, core, terms)
         return (table for batches in (rows, again) for table in batches), extensions
 
@@ -281,8 +281,8 @@ def test_run_json_names_the_package(sample_db, tmp_path):
 
 
 def test_extension_tables_of_the_run_catalog_plug_into_the_package(sqlite_config):
-    """Every table of the run catalog with published (``valid``) batches besides the core goes to the package
-    by its name: here a multimedia table as an extension stage would save it (coreid, then its terms)."""
+    """Every extension of the run with published (``valid``) batches in the run catalog goes to the package by
+    its name: here a multimedia table as an extension stage would save it (coreid, then its terms)."""
     from mobilise.catalog import Entry, RunCatalog
     from mobilise.extractors.stage import plan_partitions
     from mobilise.flows import steps
@@ -302,7 +302,15 @@ def test_extension_tables_of_the_run_catalog_plug_into_the_package(sqlite_config
             "coreid": ids, "type": ["StillImage"] * 3, "format": ["image/jpeg"] * 3,
             "identifier": [f"https://img.example.org/{n}.jpg" for n in range(3)]}))
         assert catalog.tables("valid") == ["multimedia", "occurrence"]
-        result = steps.publish(sqlite_config, plan, catalog, batches)
+        from mobilise.extensions import extension
+        from mobilise.publishers.publish import ExtensionTable
+        media = extension("multimedia")
+        columns = ["coreid", "type", "format", "identifier"]
+        # the extension as the extension step hands it over (its archive parts empty here: only the package reads
+        # the catalog's valid/ batches)
+        result = steps.publish(sqlite_config, plan, catalog, batches, extensions=[ExtensionTable(
+            name="multimedia", location="multimedia.txt", row_type=media.row_type, columns=columns,
+            iris=[None] + [media.terms[c] for c in columns[1:]])])
     finally:
         catalog.remove()
     tables = _tables(Path(result.dwc_dp))

@@ -106,9 +106,9 @@ def test_a_survey_published_as_an_event_core_with_occurrences_and_measurements(t
     result = run_stages(load_config(_config(tmp_path)))
     assert result.version is not None
     assert result.tables == {
-        "event": {"extracted": 7, "published": 4, "quarantined": 3},
-        "occurrence": {"extracted": 6, "published": 3, "quarantined": 3},
-        "measurement_or_fact": {"extracted": 2, "published": 1, "quarantined": 1},
+        "event": {"extracted": 7, "published": 4, "quarantined": 3, "excluded": 0},
+        "occurrence": {"extracted": 6, "published": 3, "quarantined": 3, "excluded": 0},
+        "measurement_or_fact": {"extracted": 2, "published": 1, "quarantined": 1, "excluded": 0},
     }
     # records per flag of the core: the dangling parent is a warning, the rest errors
     assert result.issues == {"EVENT_ID_MISSING": 1, "EVENT_ID_NOT_UNIQUE": 2, "PARENT_EVENT_ID_DANGLING": 1}

@@ -142,10 +142,10 @@ def _publish_and_check(folder: Path, url: str) -> None:
     assert result.version is not None
     # every row of every table is accounted for
     assert result.tables == {
-        "occurrence": {"extracted": 5, "published": 4, "quarantined": 1},
-        "multimedia": {"extracted": 5, "published": 2, "quarantined": 3},
-        "identification": {"extracted": 5, "published": 3, "quarantined": 2},
-        "measurement_or_fact": {"extracted": 3, "published": 2, "quarantined": 1},
+        "occurrence": {"extracted": 5, "published": 4, "quarantined": 1, "excluded": 0},
+        "multimedia": {"extracted": 5, "published": 2, "quarantined": 3, "excluded": 0},
+        "identification": {"extracted": 5, "published": 3, "quarantined": 2, "excluded": 0},
+        "measurement_or_fact": {"extracted": 3, "published": 2, "quarantined": 1, "excluded": 0},
     }
     with DwCAReader(result.archive) as archive:
         assert archive.orphaned_extension_rows() == {
@@ -234,7 +234,7 @@ def test_dissco_ignored_drops_the_media_licence_flag(tmp_path):
     result = run_stages(load_config(_config(tmp_path, _sqlite(tmp_path), dissco="ignore")), dry_run=True)
     flags = result.run_report.extension_flags["multimedia"]
     assert "DISSCO_MEDIA_LICENSE_NOT_ACCEPTED" not in flags and flags["MULTIMEDIA_URI_MISSING"] == 1
-    assert result.tables["multimedia"] == {"extracted": 5, "published": 2, "quarantined": 3}
+    assert result.tables["multimedia"] == {"extracted": 5, "published": 2, "quarantined": 3, "excluded": 0}
     # a dry run writes the extension's quarantine under validation/
     assert Path(result.extension_quarantine["multimedia"]).parent.name == "validation"
 
@@ -316,7 +316,7 @@ def test_an_extension_from_a_csv_file_keyed_by_source_key(tmp_path):
     path = tmp_path / "relations.yaml"
     path.write_text(text, encoding="utf-8")
     result = run_stages(load_config(path))
-    assert result.tables["resource_relationship"] == {"extracted": 3, "published": 2, "quarantined": 1}
+    assert result.tables["resource_relationship"] == {"extracted": 3, "published": 2, "quarantined": 1, "excluded": 0}
     assert result.run_report.extension_flags["resource_relationship"] == {
         "EXTENSION_ORPHANED": 1, "RELATED_RESOURCE_ID_MISSING": 1}
     with DwCAReader(result.archive) as archive:
@@ -350,10 +350,10 @@ def test_mobilise_run_json_counts_every_table(tmp_path):
     assert completed.returncode == 0, completed.stderr[-3000:]
     result = json.loads(completed.stdout)
     assert result["tables"] == {
-        "occurrence": {"extracted": 5, "published": 4, "quarantined": 1},
-        "multimedia": {"extracted": 5, "published": 2, "quarantined": 3},
-        "identification": {"extracted": 5, "published": 3, "quarantined": 2},
-        "measurement_or_fact": {"extracted": 3, "published": 2, "quarantined": 1},
+        "occurrence": {"extracted": 5, "published": 4, "quarantined": 1, "excluded": 0},
+        "multimedia": {"extracted": 5, "published": 2, "quarantined": 3, "excluded": 0},
+        "identification": {"extracted": 5, "published": 3, "quarantined": 2, "excluded": 0},
+        "measurement_or_fact": {"extracted": 3, "published": 2, "quarantined": 1, "excluded": 0},
     }
     with DwCAReader(result["archive"]) as archive:
         assert sum(len(row.extensions) for row in archive) == 2 + 3 + 2
@@ -374,7 +374,7 @@ def test_an_empty_extension_gives_its_header_and_zero_counts(tmp_path):
     path = tmp_path / "beetles.yaml"
     path.write_text(text, encoding="utf-8")
     result = run_stages(load_config(path))
-    assert result.tables["identification"] == {"extracted": 0, "published": 0, "quarantined": 0}
+    assert result.tables["identification"] == {"extracted": 0, "published": 0, "quarantined": 0, "excluded": 0}
     with zipfile.ZipFile(result.archive) as bundle:
         assert bundle.read("identification.txt").decode() == (
             "coreid\tidentificationID\tscientificName\tdateIdentified\n")
