@@ -34,8 +34,8 @@ from mobilise.settings import DatasetConfig
 from mobilise.terms import term_iri
 from mobilise.validators.dataset import MEMORY_LIMIT, duplicate_ids, duplicate_triplets, triplet_keys
 from mobilise.validators.events import dangling_parents, event_issues
-from mobilise.validators.integrity import (COREID, JudgedRows, core_keys, integrity_issues, judge, judge_extension,
-                                           key_values, resolve_core_ids)
+from mobilise.validators.integrity import (COREID, EXCLUDED, JudgedRows, core_keys, integrity_issues, judge,
+                                           judge_extension, key_values, resolve_core_ids, without_rows)
 from mobilise.validators.quality import (QualitySummary, quarantine_rows, quarantine_table, records_per,
                                          warnings_table)
 from mobilise.validators.quality import validate as validate_stage
@@ -163,13 +163,29 @@ def validate_batches(config: DatasetConfig, plan: MappingPlan, catalog: RunCatal
         if config.extensions:  # every core record's key, id and fate: what extension rows are joined with
             published = np.ones(checked.table.num_rows, dtype=bool)
             published[checked.rejected] = False
-            catalog.save(entry.of("core_keys"), core_keys(
+            catalog.save(entry.of("core_keys"), _with_excluded_keys(config, catalog, entry, core_keys(
                 key_values(catalog.load(extracted, columns=config.core_key), config.core_key),
-                checked.table[config.core_id].combine_chunks(), published))
+                checked.table[config.core_id].combine_chunks(), published)))
         results.append(ValidatedBatch(
             valid=valid, quality=checked.quality, coverage=batch_coverage(checked.valid), part=part,
             fragment=batch_fragment(checked.valid, checked.issues, checked.table["occurrenceID"].combine_chunks())))
     return results
+
+
+def _with_excluded_keys(config: DatasetConfig, catalog: RunCatalog, entry: Entry, keys: pa.Table) -> pa.Table:
+    """`keys` (the core_keys of a batch's records) and the keys of the batch's records the rules excluded
+    (excluded/<batch>: its ``source.<column>`` key columns; excluded True), so that their extension rows are
+    excluded with them, not taken for orphans."""
+    if not catalog.exists(entry.of("excluded")):
+        return keys
+    excluded = catalog.load(entry.of("excluded"))
+    if not excluded.num_rows:
+        return keys
+    columns = excluded.select([f"source.{name}" for name in config.core_key]).rename_columns(config.core_key)
+    ids = excluded[config.core_id] if config.core_id in excluded.column_names else pa.nulls(excluded.num_rows,
+                                                                                            pa.string())
+    return pa.concat_tables([keys, core_keys(key_values(columns, config.core_key), ids.combine_chunks(),
+                                             np.zeros(excluded.num_rows, dtype=bool), excluded=True)])
 
 
 def validate_events(config: DatasetConfig, plan: MappingPlan, catalog: RunCatalog, mapped: list[Entry],
@@ -202,9 +218,9 @@ def validate_events(config: DatasetConfig, plan: MappingPlan, catalog: RunCatalo
         hashed = valid_rows.rename_columns([as_id.get(c, c) for c in valid_rows.column_names])
         catalog.save(entry.of("record_hashes"), record_hashes(hashed, [as_id.get(t, t) for t in terms]))
         if config.extensions:
-            catalog.save(entry.of("core_keys"), core_keys(
+            catalog.save(entry.of("core_keys"), _with_excluded_keys(config, catalog, entry, core_keys(
                 key_values(catalog.load(extracted, columns=config.core_key), config.core_key),
-                judged.table["eventID"].combine_chunks(), judged.publishable))
+                judged.table["eventID"].combine_chunks(), judged.publishable)))
         flags = judged.issues["flag"].to_pylist()
         quality = QualitySummary(records=table.num_rows, published=valid_rows.num_rows,
                                  rejected=int(judged.rejected.size), flags=records_per(judged.issues, "flag"),
@@ -245,29 +261,37 @@ def process_extension(config: DatasetConfig, name: str, catalog: RunCatalog,
     row_hashes = []
     for entry in mapped:
         table = catalog.load(entry)
-        keys = key_values(catalog.load(entry.of("extracted"), columns=plan.key), plan.key)
+        extracted_rows = table.num_rows
+        source = catalog.load(entry.of("extracted"))
+        mapping_issues = catalog.load(entry.of("mapping_issues"))
+        keys = key_values(source.select(plan.key), plan.key)
         ids, status = resolve_core_ids(keys, core_key_files, catalog.scratch("duckdb"))
+        excluded = status == EXCLUDED
+        if excluded.any():  # the rows of records the rules excluded go with them: counted, written to no file
+            table, mapping_issues = without_rows(excluded, table, mapping_issues)
+            kept = pa.array(~excluded, pa.bool_())
+            source, keys, ids, status = source.filter(kept), keys.filter(kept), ids.filter(kept), status[~excluded]
         if name == "occurrence":
-            judged = _judge_occurrences(config, table, catalog.load(entry.of("mapping_issues")), ids, keys, status,
+            judged = _judge_occurrences(config, table, mapping_issues, ids, keys, status,
                                         replace(context, duplicate_ids=duplicate_values), severity)
         else:
-            judged = judge_extension(name, table, catalog.load(entry.of("mapping_issues")), ids, keys, status,
+            judged = judge_extension(name, table, mapping_issues, ids, keys, status,
                                      context, severity, config.validation.dissco)
         valid = judged.table.filter(pa.array(judged.publishable))
         catalog.save(entry.of("valid"), valid)
         catalog.save(entry.of("issues"), judged.issues)
-        source_rows = catalog.load(entry.of("extracted")) if judged.rejected.size else \
-            catalog.schema(entry.of("extracted")).empty_table()
+        source_rows = source if judged.rejected.size else source.schema.empty_table()
         catalog.save(entry.of("quarantine"), quarantine_rows(judged.table, judged.issues, judged.rejected,
                                                              source_rows))
         # the published rows with a warning or info flag, with their source columns to find them by
-        catalog.save(entry.of("warnings"), warnings_table(judged, catalog.load(entry.of("extracted")), COREID))
+        catalog.save(entry.of("warnings"), warnings_table(judged, source, COREID))
         result.parts.append(deflate_rows(valid, columns, catalog.path(entry.of("archive_parts"))))
         row_hashes.append(catalog.save(Entry("record_hashes", f"{name}.rows", entry.batch),
                                        extension_row_hashes(valid, name)))
-        result.extracted += table.num_rows
+        result.extracted += extracted_rows
         result.published += valid.num_rows
         result.quarantined += int(judged.rejected.size)
+        result.excluded += int(excluded.sum())
         for flag, rows in records_per(judged.issues, "flag").items():
             result.flags[flag] = result.flags.get(flag, 0) + rows
     catalog.save(Entry("record_hashes", name, batch_name(0)),

@@ -56,7 +56,7 @@ class MappingPlan:
     lookups: dict[str, dict[str, str]] = field(default_factory=dict)  # term -> its lookup table (read once a run)
     coordinates: CoordinatesConfig | None = None  # the config's coordinates section (projected x/y to WGS84)
     # the child columns the terms read, joined into each core batch before mapping (mappers/children.py), and the
-    # core key they are joined on (source.key)
+    # core key they and the extensions' rows are joined on (source.key; kept in the excluded records' rows)
     children: tuple[ChildJoin, ...] = ()
     core_key: tuple[str, ...] = ()
     filters: list[RecordCondition] = field(default_factory=list)  # the config's filters (mappers/rules.py)
@@ -93,7 +93,8 @@ class MappingPlan:
                 chosen[term] = partial(interpret_date, invalid_flag="DATE_INVALID", order=config.source.date_order)
         verbatim = {t: v for t, v in VERBATIM_TERM.items() if t in chosen and v not in config.mapping}
         return cls(dict(config.mapping), chosen, verbatim, dataset_namespace(config), coordinates=config.coordinates,
-                   children=child_joins(config), core_key=tuple(config.core_key) if config.children else (),
+                   children=child_joins(config),
+                   core_key=tuple(config.core_key) if config.children or config.extensions else (),
                    filters=list(config.filters), sensitive=config.sensitive,
                    id_term=config.core_id, key=key_columns(config.source.key) if config.source.key else [])
 
@@ -709,6 +710,7 @@ def map_records(batch: pa.RecordBatch | pa.Table, plan: MappingPlan) -> RuleOutc
     columns and those the rules test). What the map step runs."""
     table, issues = map_batch(batch, plan)
     keys = list(plan.sources["occurrenceID"].columns) if "occurrenceID" in plan.sources else []
+    keys += [name for name in plan.core_key if name not in keys]  # what the extensions' rows are joined on
     return apply_rules(batch, table, issues, plan.filters, plan.sensitive, keys)
 
 

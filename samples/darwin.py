@@ -10,7 +10,7 @@ demo source of config/rbins-darwin.yaml (docs/demo-institutions.md).
   longitude in decimal degrees WGS84, lat_long_accuracy in metres, elevation in metres) and ``tag_groups``
   (gtu_ref, group_name, sub_group_name ``country`` / ``exact_site``, tag_value: the country as typed, often Dutch);
 - ``specimens`` (id, collection_ref, gtu_ref, taxon_ref the current determination, type, sex, stage,
-  specimen_count_min, specimen_count_max);
+  specimen_count_min, specimen_count_max, restricted_access: true for a specimen not for publication, about 3 %);
 - ``codes`` (referenced_relation ``specimens``, record_id, code_category ``main`` / ``secondary``, code_prefix,
   code_prefix_separator, code, code_suffix_separator, code_suffix);
 - ``catalogue_people`` (referenced_relation ``specimens`` / ``identifications``, record_id, people_type
@@ -18,12 +18,15 @@ demo source of config/rbins-darwin.yaml (docs/demo-institutions.md).
 - ``identifications`` (referenced_relation ``specimens``, record_id, notion_concerned ``taxonomy``, notion_date +
   notion_date_mask, value_defined, determination_status, order_by: the last one is the current one);
 - ``multimedia`` (referenced_relation ``specimens``, record_id, type, title, uri, mime_type, creation_date,
-  licence, visible).
+  licence, visible);
+- ``properties`` (referenced_relation ``specimens``, record_id, property_type ``body length`` / ``body mass`` /
+  ``wingspan``, lower_value as text, property_unit ``mm`` / ``g``, property_method): DaRWIN's measurements.
 
 Dates are timestamps with DaRWIN's FuzzyDateTime masks: 32 the year is known (stored as 1 January), 48 the year
 and month (stored as the 1st), 56 the full date, 0 unknown (``0001-01-01``, and ``2038-12-31`` for an unknown
 end). ``generate_darwin(specimens, seed)`` yields ``(table, {column: values})`` in dependency order,
-deterministic for ``(specimens, seed)``; ``write_darwin(target, specimens, seed)`` writes them (samples/writing.py).
+deterministic for ``(specimens, seed)`` (restricted_access and properties are drawn from a generator of their
+own, so adding them left every other value as it was); ``write_darwin(target, specimens, seed)`` writes them (samples/writing.py).
 """
 from __future__ import annotations
 
@@ -74,7 +77,8 @@ sa.Table("tag_groups", DARWIN, _id(), _ref("gtu_ref", "gtu.id"), sa.Column("grou
 sa.Table("specimens", DARWIN, _id(), _ref("collection_ref", "collections.id"), _ref("gtu_ref", "gtu.id"),
          _ref("taxon_ref", "taxonomy.id"), sa.Column("type", sa.String(32)), sa.Column("sex", sa.String(32)),
          sa.Column("stage", sa.String(32)), sa.Column("specimen_count_min", sa.Integer),
-         sa.Column("specimen_count_max", sa.Integer))
+         sa.Column("specimen_count_max", sa.Integer),
+         sa.Column("restricted_access", sa.Boolean, nullable=False))
 sa.Table("codes", DARWIN, _id(), sa.Column("referenced_relation", sa.String(64), nullable=False),
          _ref("record_id"), sa.Column("code_category", sa.String(32), nullable=False),
          sa.Column("code_prefix", sa.String(32)), sa.Column("code_prefix_separator", sa.String(8)),
@@ -94,12 +98,20 @@ sa.Table("multimedia", DARWIN, _id(), sa.Column("referenced_relation", sa.String
          sa.Column("uri", sa.String(512)), sa.Column("mime_type", sa.String(64)),
          sa.Column("creation_date", sa.DateTime), sa.Column("licence", sa.String(128)),
          sa.Column("visible", sa.Boolean, nullable=False))
+sa.Table("properties", DARWIN, _id(), sa.Column("referenced_relation", sa.String(64), nullable=False),
+         _ref("record_id"), sa.Column("property_type", sa.String(64), nullable=False),
+         sa.Column("lower_value", sa.String(64)), sa.Column("property_unit", sa.String(16)),
+         sa.Column("property_method", sa.String(128)))
 
 LEVELS = ("kingdom", "phylum", "class", "order", "family", "genus", "species", "sub_species")
 ZOOLOGY = ("ENT", "VERT", "MOLL")
 TYPES = {"specimen": 90, "holotype": 2, "paratype": 5, "syntype": 2, "lectotype": 1}
 SEXES = {"male": 35, "female": 35, "undefined": 15, "unknown": 10, "not stated": 5}
 STAGES = {"adult": 70, "larva": 10, "juvenile": 10, "undefined": 10}
+#: per collection, the measurements DaRWIN's properties hold: (type, unit, low, high, decimals, method)
+PROPERTIES = {"ENT": (("wingspan", "mm", 8, 120, 1, "calliper"), ("body length", "mm", 2, 80, 1, "calliper")),
+              "VERT": (("body length", "mm", 40, 900, 0, "ruler"), ("body mass", "g", 5, 4000, 0, "balance")),
+              "MOLL": (("shell length", "mm", 3, 150, 1, "calliper"),)}
 # DaRWIN's masks as found: mostly full dates, many to the month or year only, some unknown
 MASKS = {56: 60, 48: 20, 32: 15, 0: 5}
 
@@ -207,7 +219,7 @@ def generate_darwin(specimens: int = 2000, seed: int = 42) -> Iterator[tuple[str
     yield "tag_groups", tags
 
     spec: dict[str, list] = {k: [] for k in ("id", "collection_ref", "gtu_ref", "taxon_ref", "type", "sex", "stage",
-                                             "specimen_count_min", "specimen_count_max")}
+                                             "specimen_count_min", "specimen_count_max", "restricted_access")}
     codes: dict[str, list] = {k: [] for k in ("id", "referenced_relation", "record_id", "code_category",
                                               "code_prefix", "code_prefix_separator", "code",
                                               "code_suffix_separator", "code_suffix")}
@@ -218,7 +230,10 @@ def generate_darwin(specimens: int = 2000, seed: int = 42) -> Iterator[tuple[str
                                                "determination_status", "order_by")}
     media: dict[str, list] = {k: [] for k in ("id", "referenced_relation", "record_id", "type", "title", "uri",
                                               "mime_type", "creation_date", "licence", "visible")}
+    props: dict[str, list] = {k: [] for k in ("id", "referenced_relation", "record_id", "property_type",
+                                              "lower_value", "property_unit", "property_method")}
     shares = {c: c.share for c in collections}
+    own = random.Random(f"darwin-restricted-and-properties-{seed}")  # leaves `rng`'s draws as they were
 
     def role(relation: str, record: int, kind: str, order: int) -> None:
         roles["id"].append(len(roles["id"]) + 1)
@@ -243,8 +258,15 @@ def generate_darwin(specimens: int = 2000, seed: int = 42) -> Iterator[tuple[str
         for key, value in (("id", sid), ("collection_ref", collection.collection_id), ("gtu_ref", gid),
                            ("taxon_ref", taxon_id), ("type", _pick(rng, TYPES)), ("sex", _pick(rng, SEXES)),
                            ("stage", _pick(rng, STAGES)), ("specimen_count_min", count),
-                           ("specimen_count_max", count)):
+                           ("specimen_count_max", count), ("restricted_access", own.random() < 0.03)):
             spec[key].append(value)
+        if own.random() < 0.3:
+            for kind, unit, low, high, decimals, method in PROPERTIES[collection.code]:
+                props["id"].append(len(props["id"]) + 1)
+                for key, value in (("referenced_relation", "specimens"), ("record_id", sid), ("property_type", kind),
+                                   ("lower_value", f"{own.uniform(low, high):.{decimals}f}"),
+                                   ("property_unit", unit), ("property_method", method)):
+                    props[key].append(value)
         # the main code: IG numbers (RBINS's general inventory), a collection number, sometimes a suffix
         suffix = rng.choice([None] * 6 + ["A", "B", "bis"])
         code(sid, "main", collection.code, ".", str(10000 + sid), "/" if suffix else None, suffix)
@@ -280,6 +302,7 @@ def generate_darwin(specimens: int = 2000, seed: int = 42) -> Iterator[tuple[str
     yield "catalogue_people", roles
     yield "identifications", idents
     yield "multimedia", media
+    yield "properties", props
 
 
 def write_darwin(target: str | os.PathLike, specimens: int = 2000, seed: int = 42) -> str:

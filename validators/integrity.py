@@ -3,15 +3,18 @@
 An extension row belongs to the core record whose key (``source.key``, default the columns the core id is made
 from) equals the row's ``core_key`` columns, compared as text (:func:`key_values`: trimmed, several columns joined
 with U+001F). The validate stage of the core keeps, per batch, every core record's key, its core id and whether it
-was published (:func:`core_keys`, the run catalog's ``core_keys``); :func:`resolve_core_ids` joins an extension
-batch with them in DuckDB over the Parquet files (out of core, whatever the size of the core), giving each row its
-core id (the archive's coreid column) or the reason it has none:
+was published, and the keys of the records the dataset's rules excluded (filters, ``sensitive.exclude_when``:
+:func:`core_keys`, the run catalog's ``core_keys``); :func:`resolve_core_ids` joins an extension batch with them in
+DuckDB over the Parquet files (out of core, whatever the size of the core), giving each row its core id (the
+archive's coreid column) or the reason it has none:
 
 * EXTENSION_ORPHANED: no core record has the key (or the row has no key at all);
-* EXTENSION_CORE_REJECTED: the core records with the key were all quarantined.
+* EXTENSION_CORE_REJECTED: the core records with the key were all quarantined (or some excluded, some quarantined).
 
 Both are errors by default (an orphan breaks the archive: GBIF drops it, python-dwca-reader cannot attach it), so
 the row goes to the extension's quarantine file with its reasons and source columns: nothing is dropped silently.
+A row whose core records were all excluded by rule (status EXCLUDED) is excluded with them: neither published nor
+quarantined (a record not for publication must not reach a file through its images), and counted as excluded.
 
 :func:`judge_extension` is the validate stage of one batch of an extension other than ``occurrence`` (pure): the
 mapping issues, the integrity issues and :func:`mobilise.validators.extensions.check_extension_rows`, with the
@@ -40,9 +43,10 @@ from mobilise.validators.registry import CheckContext
 from mobilise.validators.validate import REPORT_SCHEMA, _differs, _messages
 
 KEY_SEPARATOR = "\x1f"
-CORE_KEYS_SCHEMA = pa.schema([("key", pa.string()), ("id", pa.string()), ("published", pa.bool_())])
+CORE_KEYS_SCHEMA = pa.schema([("key", pa.string()), ("id", pa.string()), ("published", pa.bool_()),
+                              ("excluded", pa.bool_())])
 COREID = "coreid"  # the extension's first column: the core id of the row's core record (meta.xml <coreid>)
-PUBLISHED, ORPHANED, CORE_REJECTED = 0, 1, 2  # what resolve_core_ids says of a row
+PUBLISHED, ORPHANED, CORE_REJECTED, EXCLUDED = 0, 1, 2, 3  # what resolve_core_ids says of a row
 
 
 def key_values(table: pa.Table, columns: Sequence[str]) -> pa.Array:
@@ -54,17 +58,19 @@ def key_values(table: pa.Table, columns: Sequence[str]) -> pa.Array:
     return texts[0] if len(texts) == 1 else pc.binary_join_element_wise(*texts, KEY_SEPARATOR)
 
 
-def core_keys(keys: pa.Array, ids: pa.Array, published: np.ndarray) -> pa.Table:
-    """The core_keys table of one core batch: key (:func:`key_values`), id (the core id, text) and published."""
-    return pa.table([keys.cast(pa.string()), ids.cast(pa.string()), pa.array(published, pa.bool_())],
-                    schema=CORE_KEYS_SCHEMA)
+def core_keys(keys: pa.Array, ids: pa.Array, published: np.ndarray, excluded: bool = False) -> pa.Table:
+    """The core_keys table of one core batch: key (:func:`key_values`), id (the core id, text), published, and
+    excluded (True for the keys of the records the dataset's rules excluded, which are never published)."""
+    return pa.table([keys.cast(pa.string()), ids.cast(pa.string()), pa.array(published, pa.bool_()),
+                     pa.array(np.full(len(keys), excluded), pa.bool_())], schema=CORE_KEYS_SCHEMA)
 
 
 def resolve_core_ids(keys: pa.Array, core_key_files: Sequence[str], spill_directory: Path
                      ) -> tuple[pa.Array, np.ndarray]:
-    """(the core id of each extension row, null when it has none; per row PUBLISHED, ORPHANED or CORE_REJECTED),
-    joining `keys` (:func:`key_values` of the extension batch) with the core_keys Parquet files in DuckDB. A key
-    several core records share takes a published one (the smallest id)."""
+    """(the core id of each extension row, null when it has none; per row PUBLISHED, ORPHANED, CORE_REJECTED or
+    EXCLUDED), joining `keys` (:func:`key_values` of the extension batch) with the core_keys Parquet files in
+    DuckDB. A key several core records share takes a published one (the smallest id); a key whose records were
+    all excluded by rule is EXCLUDED."""
     rows = pa.table({"pos": pa.array(np.arange(len(keys)), pa.int64()), "key": keys.cast(pa.string())})
     if not core_key_files:
         return pa.nulls(len(keys), pa.string()), np.full(len(keys), ORPHANED)
@@ -72,22 +78,24 @@ def resolve_core_ids(keys: pa.Array, core_key_files: Sequence[str], spill_direct
                                 "threads": 1}) as connection:
         connection.register("ext", rows)
         found = connection.sql(
-            "WITH core AS (SELECT key, bool_or(published) AS published, min(id) FILTER (WHERE published) AS id "
-            "FROM read_parquet($files) WHERE key IS NOT NULL GROUP BY key) "
-            "SELECT core.id, core.published FROM ext LEFT JOIN core ON core.key = ext.key ORDER BY ext.pos",
+            "WITH core AS (SELECT key, bool_or(published) AS published, bool_and(excluded) AS excluded, "
+            "min(id) FILTER (WHERE published) AS id FROM read_parquet($files) WHERE key IS NOT NULL GROUP BY key) "
+            "SELECT core.id, core.published, core.excluded FROM ext LEFT JOIN core ON core.key = ext.key "
+            "ORDER BY ext.pos",
             params={"files": list(core_key_files)}).to_arrow_table()
     ids = found.column(0).combine_chunks().cast(pa.string())
     published = found.column(1).combine_chunks()
+    excluded = pc.fill_null(found.column(2).combine_chunks(), False).to_numpy(zero_copy_only=False)
     status = np.where(pc.is_null(published).to_numpy(zero_copy_only=False), ORPHANED,
                       np.where(pc.fill_null(published, False).to_numpy(zero_copy_only=False), PUBLISHED,
-                               CORE_REJECTED))
+                               np.where(excluded, EXCLUDED, CORE_REJECTED)))
     return ids, status
 
 
 def integrity_issues(keys: pa.Array, status: np.ndarray) -> pa.Table:
-    """Issue rows (ISSUE_SCHEMA) of the rows with no published core record, on the ``coreid`` term with the key
-    as value (several columns shown joined with ' | ')."""
-    rows = np.flatnonzero(status != PUBLISHED)
+    """Issue rows (ISSUE_SCHEMA) of the rows with no published core record (but those excluded with theirs), on the
+    ``coreid`` term with the key as value (several columns shown joined with ' | ')."""
+    rows = np.flatnonzero((status != PUBLISHED) & (status != EXCLUDED))
     shown = pc.replace_substring(keys.cast(pa.string()), KEY_SEPARATOR, " | ").take(pa.array(rows, pa.int64()))
     flags = ["EXTENSION_ORPHANED" if status[row] == ORPHANED else "EXTENSION_CORE_REJECTED" for row in rows]
     return pa.table({"row": pa.array(rows, pa.int64()), "term": pa.array([COREID] * rows.size, pa.string()),
@@ -154,3 +162,15 @@ def judge_extension(name: str, mapped: pa.Table, mapping_issues: pa.Table, core_
                               checked.cast(ISSUE_SCHEMA)])
     table = mapped.add_column(0, COREID, core_ids)
     return judge(table, found, severity)
+
+
+def without_rows(drop: np.ndarray, table: pa.Table, issues: pa.Table) -> tuple[pa.Table, pa.Table]:
+    """`table` without the rows marked in `drop` (a bool per row), and `issues` (with a ``row`` column) without
+    theirs, the others' row numbers renumbered to the rows kept."""
+    kept = ~drop
+    renumber = np.cumsum(kept) - 1
+    rows = issues["row"].to_numpy()
+    issues = issues.filter(pa.array(kept[rows], pa.bool_()))
+    issues = issues.set_column(issues.schema.get_field_index("row"), "row",
+                               pa.array(renumber[issues["row"].to_numpy()], pa.int64()))
+    return table.filter(pa.array(kept, pa.bool_())), issues
