@@ -1,7 +1,7 @@
 """The three demo institutions of issue 10 (item 8): their generated sources (samples/darwin.py, specify.py,
-lab.py) and their configs (config/rbins-darwin.yaml, meise-specify.yaml, lab-spreadsheet.yaml) published end to
-end and read back with python-dwca-reader; DaRWIN on the real PostgreSQL as on SQLite, Specify on the real
-MariaDB as on SQLite."""
+lab.py) and their configs (meise-specify.yaml, lab-spreadsheet.yaml) published end to end and read back with
+python-dwca-reader; Specify on the real MariaDB as on SQLite. The DaRWIN config, on SQLite and PostgreSQL:
+tests/test_demo_darwin.py."""
 from __future__ import annotations
 
 import csv
@@ -150,32 +150,6 @@ def test_what_is_no_date_with_a_month_word_is_refused(text):
 
 # --- the three demo configs, end to end ------------------------------------------------------------------------------
 
-def test_darwin_demo_publishes_code_parts_masked_dates_and_translated_countries(demo, tmp_path, monkeypatch):
-    result, rows = _publish(demo, "rbins-darwin.yaml", tmp_path / "out", monkeypatch)
-    assert result.extracted == SPECIMENS and result.records == SPECIMENS
-    with sqlite3.connect(demo / "data" / "demo" / "darwin.sqlite") as db:
-        sources = db.execute(
-            "SELECT s.id, k.code_prefix, k.code_prefix_separator, k.code, k.code_suffix_separator, k.code_suffix, "
-            "g.gtu_from_date, g.gtu_from_date_mask, g.gtu_to_date_mask, "
-            "(SELECT tag_value FROM tag_groups t WHERE t.gtu_ref = g.id AND t.sub_group_name = 'country') "
-            "FROM specimens s JOIN codes k ON k.record_id = s.id AND k.code_category = 'main' "
-            "JOIN gtu g ON g.id = s.gtu_ref").fetchall()
-    seen = set()
-    for sid, prefix, separator, code, suffix_separator, suffix, start, mask, end_mask, country in sources:
-        row = rows[f"https://data.example.org/rbins-darwin-demo/specimen/{sid}"]
-        assert row["catalogNumber"] == "".join(p or "" for p in (prefix, separator, code, suffix_separator, suffix))
-        if end_mask == 0:  # no end: the date as precise as its mask
-            expected = {56: start[:10], 48: start[:7], 32: start[:4], 0: ""}[mask]
-            assert row["eventDate"] == expected, (sid, start, mask)
-            seen.add(mask)
-        if country in ("België", "Belgique", "Belgium"):
-            assert row["countryCode"] == "BE" and row["country"] == "Belgium"
-            seen.add(country)
-    assert {32, 48, 56, 0, "België"} <= seen
-    some = next(row for row in rows.values() if row["scientificNameAuthorship"])
-    assert some["scientificNameAuthorship"] not in some["scientificName"]
-
-
 def test_specify_demo_converts_lambert_72_and_keeps_partial_dates(demo, tmp_path, monkeypatch):
     result, rows = _publish(demo, "meise-specify.yaml", tmp_path / "out", monkeypatch)
     assert result.extracted == SPECIMENS and result.records == SPECIMENS
@@ -228,14 +202,6 @@ def test_lab_workbook_reads_free_text_dates_dms_and_dutch_countries(demo, tmp_pa
 
 
 # --- the same configs on the real servers ----------------------------------------------------------------------------
-
-def test_darwin_on_postgresql_publishes_what_sqlite_publishes(demo, postgres_db, tmp_path, monkeypatch):  # noqa: F811
-    write_darwin(postgres_db, SPECIMENS, 42)
-    _, on_sqlite = _publish(demo, "rbins-darwin.yaml", tmp_path / "sqlite", monkeypatch)
-    result, on_postgres = _publish(demo, "rbins-darwin.yaml", tmp_path / "postgres", monkeypatch, postgres_db)
-    assert result.extracted == SPECIMENS
-    assert on_postgres == on_sqlite
-
 
 def test_specify_on_mariadb_publishes_what_sqlite_publishes(demo, mariadb_db, tmp_path, monkeypatch):  # noqa: F811
     write_specify(mariadb_db, SPECIMENS, 42)
