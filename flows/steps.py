@@ -23,7 +23,8 @@ from mobilise.extractors.stage import extract_partition
 from mobilise.flags import severities
 from mobilise.mappers.children import check_child_columns, child_table, join_children
 from mobilise.mappers.mapping import ISSUE_SCHEMA, MappingPlan, map_records
-from mobilise.mappers.rules import withhold_source
+from mobilise.mappers.columns import as_text
+from mobilise.mappers.rules import RuleOutcome, withhold_source
 from mobilise.publishers.changes import extension_hashes, extension_row_hashes, record_hashes
 from mobilise.publishers.dwca import core_terms, deflate_rows
 from mobilise.publishers.eml import batch_coverage
@@ -34,8 +35,8 @@ from mobilise.settings import DatasetConfig
 from mobilise.terms import term_iri
 from mobilise.validators.dataset import MEMORY_LIMIT, duplicate_ids, duplicate_triplets, triplet_keys
 from mobilise.validators.events import dangling_parents, event_issues
-from mobilise.validators.integrity import (COREID, JudgedRows, core_keys, integrity_issues, judge, judge_extension,
-                                           key_values, resolve_core_ids)
+from mobilise.validators.integrity import (COREID, EXCLUDED, CoreIds, JudgedRows, core_keys, integrity_issues,
+                                           judge, judge_extension, key_values, resolve_core_ids, without_rows)
 from mobilise.validators.quality import (QualitySummary, quarantine_rows, quarantine_table, records_per,
                                          warnings_table)
 from mobilise.validators.quality import validate as validate_stage
@@ -100,6 +101,8 @@ def map_batches(plan: MappingPlan, catalog: RunCatalog, extracted: list[Entry]) 
             # a map run again over a batch it filtered finds nothing to exclude: it keeps the first run's exclusions
             if outcome.excluded.num_rows or not catalog.exists(entry.of("excluded")):
                 catalog.save(entry.of("excluded"), outcome.excluded)
+            if outcome.excluded.num_rows and plan.record_key:  # their extension rows are excluded with them
+                catalog.save(entry.of("excluded_keys"), excluded_keys(source, outcome, list(plan.record_key)))
             if outcome.excluded.num_rows or outcome.sensitive.any():
                 # the un-joined source, so that extracted/<batch> keeps the source's columns
                 catalog.save(entry, withhold_source(source.take(outcome.kept), outcome.sensitive,
@@ -110,6 +113,15 @@ def map_batches(plan: MappingPlan, catalog: RunCatalog, extracted: list[Entry]) 
         if connection is not None:
             connection.close()
     return mapped
+
+
+def excluded_keys(source: pa.Table, outcome: RuleOutcome, key: list[str]) -> pa.Table:
+    """The records of `source` (a core batch as extracted) that the rules excluded (`outcome`), as core_keys rows
+    (validators/integrity.py): their `key` columns' values, their occurrenceID and the rule that excluded each."""
+    rows = np.setdiff1d(np.arange(source.num_rows), outcome.kept)
+    excluded = source.take(pa.array(rows, pa.int64()))
+    return core_keys(key_values(excluded, key), outcome.excluded["occurrenceID"].combine_chunks(),
+                     np.zeros(rows.size, dtype=bool), outcome.excluded["rule"].combine_chunks())
 
 
 def find_duplicates(catalog: RunCatalog, table: str = CORE) -> Entry:
@@ -233,7 +245,9 @@ def process_extension(config: DatasetConfig, name: str, catalog: RunCatalog,
                                                                                      batch_name(n)), table),
                                   plan.check_columns)
     mapped = map_batches(plan, catalog, extracted)
-    core_key_files = catalog.files(catalog.entries("core_keys", config.core))
+    # the core's records, and those the rules excluded (their rows are excluded with them, not orphaned)
+    core_key_files = catalog.files(catalog.entries("core_keys", config.core)
+                                   + catalog.entries("excluded_keys", config.core))
     if name == "occurrence":
         duplicate_values = catalog.load(find_duplicates(catalog, name))["occurrenceID"].combine_chunks()
     severity = severities(config.validation.severity)
@@ -245,13 +259,25 @@ def process_extension(config: DatasetConfig, name: str, catalog: RunCatalog,
     row_hashes = []
     for entry in mapped:
         table = catalog.load(entry)
+        result.extracted += table.num_rows
+        mapping_issues = catalog.load(entry.of("mapping_issues"))
         keys = key_values(catalog.load(entry.of("extracted"), columns=plan.key), plan.key)
-        ids, status = resolve_core_ids(keys, core_key_files, catalog.scratch("duckdb"))
+        core = resolve_core_ids(keys, core_key_files, catalog.scratch("duckdb"))
+        ids, status = core.ids, core.status
+        if (status == EXCLUDED).any():  # rows of core records the rules excluded: excluded with them
+            rows = np.flatnonzero(status == EXCLUDED)
+            extracted = catalog.load(entry.of("extracted"))
+            catalog.save(entry.of("excluded"), excluded_rows(extracted, core, rows))
+            kept = pa.array(np.flatnonzero(status != EXCLUDED), pa.int64())
+            catalog.save(entry.of("extracted"), extracted.take(kept))  # row numbers stay those of the table
+            table, mapping_issues = without_rows(rows, table, mapping_issues)
+            keys, ids, status = keys.take(kept), ids.take(kept), status[kept.to_numpy()]
+            result.excluded += int(rows.size)
         if name == "occurrence":
-            judged = _judge_occurrences(config, table, catalog.load(entry.of("mapping_issues")), ids, keys, status,
+            judged = _judge_occurrences(config, table, mapping_issues, ids, keys, status,
                                         replace(context, duplicate_ids=duplicate_values), severity)
         else:
-            judged = judge_extension(name, table, catalog.load(entry.of("mapping_issues")), ids, keys, status,
+            judged = judge_extension(name, table, mapping_issues, ids, keys, status,
                                      context, severity, config.validation.dissco)
         valid = judged.table.filter(pa.array(judged.publishable))
         catalog.save(entry.of("valid"), valid)
@@ -265,7 +291,6 @@ def process_extension(config: DatasetConfig, name: str, catalog: RunCatalog,
         result.parts.append(deflate_rows(valid, columns, catalog.path(entry.of("archive_parts"))))
         row_hashes.append(catalog.save(Entry("record_hashes", f"{name}.rows", entry.batch),
                                        extension_row_hashes(valid, name)))
-        result.extracted += table.num_rows
         result.published += valid.num_rows
         result.quarantined += int(judged.rejected.size)
         for flag, rows in records_per(judged.issues, "flag").items():
@@ -287,6 +312,17 @@ def process_extension(config: DatasetConfig, name: str, catalog: RunCatalog,
                     valid = valid.append_column(term, pa.nulls(valid.num_rows, pa.string()))
             result.parts.append(deflate_rows(valid, result.columns, catalog.path(entry.of("archive_parts"))))
     return result
+
+
+def excluded_rows(extracted: pa.Table, core: CoreIds, rows: np.ndarray) -> pa.Table:
+    """The extension rows `rows` of a batch (`extracted`: its source rows) whose core record the rules excluded
+    (`core`, :func:`resolve_core_ids`), as the excluded file lists them: ``rule``, ``coreid`` (the excluded core
+    record's id) and the row's ``source.<column>`` as text."""
+    taken = pa.array(rows, pa.int64())
+    columns = {"rule": core.rules.take(taken), COREID: core.ids.take(taken)}
+    for name in extracted.column_names:
+        columns[f"source.{name}"] = as_text(extracted[name].combine_chunks().take(taken))
+    return pa.table(columns)
 
 
 def _judge_occurrences(config: DatasetConfig, table: pa.Table, mapping_issues: pa.Table, ids: pa.Array,
