@@ -3,6 +3,7 @@ counted as excluded in the extension's table counts and listed with the rule in 
 never quarantined as orphans; on SQLite, with a filter and the multimedia and measurement extensions."""
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -103,3 +104,38 @@ def test_without_rows_renumbers_the_issues_of_the_rows_kept():
     assert kept["v"].to_pylist() == ["r0", "r2", "r3"]
     assert list(zip(kept_issues["row"].to_pylist(), kept_issues["flag"].to_pylist())) == [
         (0, "F0"), (2, "F3"), (2, "G3")]
+
+
+def test_status_shows_the_excluded_counts_and_the_data_package(tmp_path):
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+    from typer.testing import CliRunner
+
+    from mobilise.cli import app
+    from mobilise.flows.operations import statuses
+
+    path = _filtered(tmp_path, _sqlite(tmp_path))
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("output:\n", "output:\n  dwc_dp: true\n", 1), encoding="utf-8")
+    config = load_config(path)
+    assert config.output.dwc_dp.enabled
+    result = run_stages(config)
+    with temporary_settings(restore_defaults={PREFECT_API_URL}):
+        (status,), _ = statuses([path])
+        shown = CliRunner().invoke(app, ["status", str(path)])
+        as_json = CliRunner().invoke(app, ["status", "--json", str(path)])
+    assert status["version"] == "1.0" and status["excluded"] == 1
+    assert status["dwc_dp"] == result.dwc_dp and Path(status["dwc_dp"]).name == "dwc-dp-1.0.zip"
+    assert {name: counts["excluded"] for name, counts in status["tables"].items()} == {
+        "occurrence": 1, "multimedia": 2, "identification": 0, "measurement_or_fact": 1}
+    assert shown.exit_code == 0, shown.output
+    assert json.loads(as_json.output)["datasets"] == [status]
+    # the table (rich folds long cells over lines): the extension rows excluded, and the package's column
+    words = " ".join(shown.output.replace("│", " ").split())
+    assert "+ 1 excluded" in words and "DwC-DP" in words and "multimedia 2" in words, shown.output
+
+    # a version without a package: none shown
+    path.write_text(text, encoding="utf-8")
+    run_stages(load_config(path), force=True)
+    with temporary_settings(restore_defaults={PREFECT_API_URL}):
+        (status,), _ = statuses([path])
+    assert status["version"] == "1.1" and status["dwc_dp"] is None
