@@ -235,7 +235,9 @@ def process_extension(config: DatasetConfig, name: str, catalog: RunCatalog,
     (validators.integrity: its row checks and referential integrity against the core's records, joined in DuckDB
     over core_keys) into valid/, issues/, quarantine/ (reasons, the row's terms and its source columns), warnings/
     (published rows with a warning or info flag), archive_parts/ (coreid first) and record_hashes/ (one hash per
-    core record of its rows); returns its counts and archive parts. The occurrence extension of an Event core
+    core record of its rows); the rows whose core record the rules excluded (the core's excluded_keys) go to
+    excluded/ with the rule, out of extracted/ and of the counts' published and quarantined; returns its counts
+    and archive parts. The occurrence extension of an Event core
     gets the occurrence record checks (validators.quality.validate, with its occurrenceIDs' duplicates over the
     whole extension) instead of check_extension_rows."""
     plan = MappingPlan.for_extension(config, name)
