@@ -417,7 +417,8 @@ def status(paths: Optional[list[Path]] = typer.Argument(None, help="dataset conf
                                                                      "(default: config/)"),
            as_json: bool = typer.Option(False, "--json", help="print one JSON object")) -> None:
     """Each dataset's last run (time, state, duration), current version, record counts, rejected share, records
-    and extension rows excluded by rule, the version's Darwin Core Data Package, and next scheduled run (from the Prefect API when PREFECT_API_URL is set, else from the publication folders)."""
+    and extension rows excluded by rule, the version's Darwin Core Data Package, and next scheduled run (from the
+    Prefect API when PREFECT_API_URL is set, else from the publication folders)."""
     from mobilise.flows.operations import statuses
 
     datasets, note = statuses(_configs(paths or [Path("config")]))
