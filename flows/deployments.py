@@ -192,7 +192,8 @@ def __getattr__(name: str):
     it. Prefect's engine loads a deployment's flow by its entrypoint (``mobilise.flows.deployments.publish_dataset``)
     in the process of the flow run, whose id is in ``PREFECT__FLOW_RUN_ID``; the config path is that run's
     parameter. Elsewhere, or when the config cannot be read (the flow then fails on it, saying why), the flow as
-    it is."""
+    it is. In a flow run's process it also sets up the run log as `mobilise run` does (mobilise/runlog.py
+    ``configure``, and ``protect`` for the config's source: its password masked on every handler)."""
     if name != FLOW_NAME:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     from mobilise.flows.publish import publish_dataset, task_runner
@@ -200,13 +201,20 @@ def __getattr__(name: str):
     flow_run_id = os.environ.get("PREFECT__FLOW_RUN_ID")
     if not flow_run_id:
         return publish_dataset
+    from mobilise import runlog
+
+    try:  # the run log of `mobilise run` (mobilise/runlog.py): Prefect's and Dask's chatter at WARNING
+        runlog.configure()
+    except ValueError as exc:  # a MOBILISE_LOG_LEVEL that is no level: the run goes on with Prefect's log
+        log.warning("publish_dataset: %s", exc)
     try:
         from prefect.client.orchestration import get_client
 
         with get_client(sync_client=True) as client:
             config_path = client.read_flow_run(flow_run_id).parameters["config_path"]
-        execution = load_config(config_path).execution
+        config = load_config(config_path)
     except Exception as exc:  # the flow run will say what is wrong with its config
         log.warning("publish_dataset: running with Prefect's default task runner: %s", exc)
         return publish_dataset
-    return publish_dataset.with_options(task_runner=task_runner(execution))
+    runlog.protect(config.source)  # the source's password never in the run's log, console or Prefect API
+    return publish_dataset.with_options(task_runner=task_runner(config.execution))

@@ -142,10 +142,23 @@ def _excluded(report_path: Path) -> int | None:
     return excluded if isinstance(excluded, int) else None
 
 
+def _tables(report_path: Path) -> dict[str, dict[str, int]]:
+    """A version's counts per table (its report's ``tables``: extracted, published, quarantined and excluded of
+    the core and of each extension); {} when the report has none (a dataset without extensions)."""
+    try:
+        tables = json.loads(report_path.read_text(encoding="utf-8")).get("tables") or {}
+    except (OSError, ValueError, AttributeError):
+        return {}
+    return {str(name): {key: value for key, value in counts.items() if isinstance(value, int)}
+            for name, counts in tables.items() if isinstance(counts, dict)} if isinstance(tables, dict) else {}
+
+
 def folder_status(config: DatasetConfig) -> dict:
     """What the publication folder says of a dataset: ``version``, ``published``, ``records``, ``rejected``,
-    ``excluded`` (kept out by rule, when the version's report counts them), ``rejected_share`` (of the records the
-    current version's run extracted) and ``last_run``: the newer of the
+    ``excluded`` (kept out by rule, when the version's report counts them), ``tables`` (the version's counts per
+    table, with the extension rows excluded with their core record; {} without extensions), ``dwc_dp`` (the
+    path of the version's Darwin Core Data Package, None when it has none), ``rejected_share`` (of the records
+    the current version's run extracted) and ``last_run``: the newer of the
     current version's publication and the ``validation/`` report (a run that published nothing: a dry run, an
     unchanged run, or a failed gate, whose verdicts ``failure`` names)."""
     from mobilise.publishers.publication import PublicationDirectory
@@ -153,9 +166,11 @@ def folder_status(config: DatasetConfig) -> dict:
     directory = PublicationDirectory(config.publication_directory)
     latest = directory.log.latest()
     status: dict = {"version": None, "published": None, "records": None, "rejected": None, "excluded": None,
-                    "rejected_share": None, "last_run": None}
+                    "tables": {}, "dwc_dp": None, "rejected_share": None, "last_run": None}
     if latest is not None:
         excluded = _excluded(directory.report(latest.version)[0])
+        status.update(tables=_tables(directory.report(latest.version)[0]),
+                      dwc_dp=str(directory.package(latest.version)) if latest.dwc_dp else None)
         total = latest.records + latest.rejected + (excluded or 0)
         status.update(version=latest.version, published=latest.published, records=latest.records,
                       rejected=latest.rejected, excluded=excluded,
@@ -269,8 +284,8 @@ def dataset_status(path: Path, client=None, prefect_note: str | None = None) -> 
     ``next_run``, ``schedule`` and ``deployment``. With `client` (a Prefect API) the last run is Prefect's when
     it has one; a run that published nothing newer than Prefect's record (a gate) still shows from the folder."""
     status: dict = {"config": str(path), "dataset": path.stem, "title": None, "error": None, "version": None,
-                    "published": None, "records": None, "rejected": None, "excluded": None, "rejected_share": None,
-                    "last_run": None,
+                    "published": None, "records": None, "rejected": None, "excluded": None, "tables": {},
+                    "dwc_dp": None, "rejected_share": None, "last_run": None,
                     "next_run": None, "deployment": None,
                     "schedule": prefect_note or "not scheduled"}
     try:

@@ -23,7 +23,8 @@ from mobilise.extractors.stage import extract_partition
 from mobilise.flags import severities
 from mobilise.mappers.children import check_child_columns, child_table, join_children
 from mobilise.mappers.mapping import ISSUE_SCHEMA, MappingPlan, map_records
-from mobilise.mappers.rules import withhold_source
+from mobilise.mappers.columns import as_text
+from mobilise.mappers.rules import RuleOutcome, withhold_source
 from mobilise.publishers.changes import extension_hashes, extension_row_hashes, record_hashes
 from mobilise.publishers.dwca import core_terms, deflate_rows
 from mobilise.publishers.eml import batch_coverage
@@ -34,8 +35,8 @@ from mobilise.settings import DatasetConfig
 from mobilise.terms import term_iri
 from mobilise.validators.dataset import MEMORY_LIMIT, duplicate_ids, duplicate_triplets, triplet_keys
 from mobilise.validators.events import dangling_parents, event_issues
-from mobilise.validators.integrity import (COREID, EXCLUDED, JudgedRows, core_keys, integrity_issues, judge,
-                                           judge_extension, key_values, resolve_core_ids, without_rows)
+from mobilise.validators.integrity import (COREID, EXCLUDED, CoreIds, JudgedRows, core_keys, integrity_issues,
+                                           judge, judge_extension, key_values, resolve_core_ids, without_rows)
 from mobilise.validators.quality import (QualitySummary, quarantine_rows, quarantine_table, records_per,
                                          warnings_table)
 from mobilise.validators.quality import validate as validate_stage
@@ -100,6 +101,8 @@ def map_batches(plan: MappingPlan, catalog: RunCatalog, extracted: list[Entry]) 
             # a map run again over a batch it filtered finds nothing to exclude: it keeps the first run's exclusions
             if outcome.excluded.num_rows or not catalog.exists(entry.of("excluded")):
                 catalog.save(entry.of("excluded"), outcome.excluded)
+            if outcome.excluded.num_rows and plan.record_key:  # their extension rows are excluded with them
+                catalog.save(entry.of("excluded_keys"), excluded_keys(source, outcome, list(plan.record_key)))
             if outcome.excluded.num_rows or outcome.sensitive.any():
                 # the un-joined source, so that extracted/<batch> keeps the source's columns
                 catalog.save(entry, withhold_source(source.take(outcome.kept), outcome.sensitive,
@@ -110,6 +113,15 @@ def map_batches(plan: MappingPlan, catalog: RunCatalog, extracted: list[Entry]) 
         if connection is not None:
             connection.close()
     return mapped
+
+
+def excluded_keys(source: pa.Table, outcome: RuleOutcome, key: list[str]) -> pa.Table:
+    """The records of `source` (a core batch as extracted) that the rules excluded (`outcome`), as core_keys rows
+    (validators/integrity.py): their `key` columns' values, their occurrenceID and the rule that excluded each."""
+    rows = np.setdiff1d(np.arange(source.num_rows), outcome.kept)
+    excluded = source.take(pa.array(rows, pa.int64()))
+    return core_keys(key_values(excluded, key), outcome.excluded["occurrenceID"].combine_chunks(),
+                     np.zeros(rows.size, dtype=bool), outcome.excluded["rule"].combine_chunks())
 
 
 def find_duplicates(catalog: RunCatalog, table: str = CORE) -> Entry:
@@ -163,29 +175,13 @@ def validate_batches(config: DatasetConfig, plan: MappingPlan, catalog: RunCatal
         if config.extensions:  # every core record's key, id and fate: what extension rows are joined with
             published = np.ones(checked.table.num_rows, dtype=bool)
             published[checked.rejected] = False
-            catalog.save(entry.of("core_keys"), _with_excluded_keys(config, catalog, entry, core_keys(
+            catalog.save(entry.of("core_keys"), core_keys(
                 key_values(catalog.load(extracted, columns=config.core_key), config.core_key),
-                checked.table[config.core_id].combine_chunks(), published)))
+                checked.table[config.core_id].combine_chunks(), published))
         results.append(ValidatedBatch(
             valid=valid, quality=checked.quality, coverage=batch_coverage(checked.valid), part=part,
             fragment=batch_fragment(checked.valid, checked.issues, checked.table["occurrenceID"].combine_chunks())))
     return results
-
-
-def _with_excluded_keys(config: DatasetConfig, catalog: RunCatalog, entry: Entry, keys: pa.Table) -> pa.Table:
-    """`keys` (the core_keys of a batch's records) and the keys of the batch's records the rules excluded
-    (excluded/<batch>: its ``source.<column>`` key columns; excluded True), so that their extension rows are
-    excluded with them, not taken for orphans."""
-    if not catalog.exists(entry.of("excluded")):
-        return keys
-    excluded = catalog.load(entry.of("excluded"))
-    if not excluded.num_rows:
-        return keys
-    columns = excluded.select([f"source.{name}" for name in config.core_key]).rename_columns(config.core_key)
-    ids = excluded[config.core_id] if config.core_id in excluded.column_names else pa.nulls(excluded.num_rows,
-                                                                                            pa.string())
-    return pa.concat_tables([keys, core_keys(key_values(columns, config.core_key), ids.combine_chunks(),
-                                             np.zeros(excluded.num_rows, dtype=bool), excluded=True)])
 
 
 def validate_events(config: DatasetConfig, plan: MappingPlan, catalog: RunCatalog, mapped: list[Entry],
@@ -218,9 +214,9 @@ def validate_events(config: DatasetConfig, plan: MappingPlan, catalog: RunCatalo
         hashed = valid_rows.rename_columns([as_id.get(c, c) for c in valid_rows.column_names])
         catalog.save(entry.of("record_hashes"), record_hashes(hashed, [as_id.get(t, t) for t in terms]))
         if config.extensions:
-            catalog.save(entry.of("core_keys"), _with_excluded_keys(config, catalog, entry, core_keys(
+            catalog.save(entry.of("core_keys"), core_keys(
                 key_values(catalog.load(extracted, columns=config.core_key), config.core_key),
-                judged.table["eventID"].combine_chunks(), judged.publishable)))
+                judged.table["eventID"].combine_chunks(), judged.publishable))
         flags = judged.issues["flag"].to_pylist()
         quality = QualitySummary(records=table.num_rows, published=valid_rows.num_rows,
                                  rejected=int(judged.rejected.size), flags=records_per(judged.issues, "flag"),
@@ -239,7 +235,9 @@ def process_extension(config: DatasetConfig, name: str, catalog: RunCatalog,
     (validators.integrity: its row checks and referential integrity against the core's records, joined in DuckDB
     over core_keys) into valid/, issues/, quarantine/ (reasons, the row's terms and its source columns), warnings/
     (published rows with a warning or info flag), archive_parts/ (coreid first) and record_hashes/ (one hash per
-    core record of its rows); returns its counts and archive parts. The occurrence extension of an Event core
+    core record of its rows); the rows whose core record the rules excluded (the core's excluded_keys) go to
+    excluded/ with the rule, out of extracted/ and of the counts' published and quarantined; returns its counts
+    and archive parts. The occurrence extension of an Event core
     gets the occurrence record checks (validators.quality.validate, with its occurrenceIDs' duplicates over the
     whole extension) instead of check_extension_rows."""
     plan = MappingPlan.for_extension(config, name)
@@ -249,7 +247,9 @@ def process_extension(config: DatasetConfig, name: str, catalog: RunCatalog,
                                                                                      batch_name(n)), table),
                                   plan.check_columns)
     mapped = map_batches(plan, catalog, extracted)
-    core_key_files = catalog.files(catalog.entries("core_keys", config.core))
+    # the core's records, and those the rules excluded (their rows are excluded with them, not orphaned)
+    core_key_files = catalog.files(catalog.entries("core_keys", config.core)
+                                   + catalog.entries("excluded_keys", config.core))
     if name == "occurrence":
         duplicate_values = catalog.load(find_duplicates(catalog, name))["occurrenceID"].combine_chunks()
     severity = severities(config.validation.severity)
@@ -261,16 +261,20 @@ def process_extension(config: DatasetConfig, name: str, catalog: RunCatalog,
     row_hashes = []
     for entry in mapped:
         table = catalog.load(entry)
-        extracted_rows = table.num_rows
-        source = catalog.load(entry.of("extracted"))
+        result.extracted += table.num_rows
         mapping_issues = catalog.load(entry.of("mapping_issues"))
-        keys = key_values(source.select(plan.key), plan.key)
-        ids, status = resolve_core_ids(keys, core_key_files, catalog.scratch("duckdb"))
-        excluded = status == EXCLUDED
-        if excluded.any():  # the rows of records the rules excluded go with them: counted, written to no file
-            table, mapping_issues = without_rows(excluded, table, mapping_issues)
-            kept = pa.array(~excluded, pa.bool_())
-            source, keys, ids, status = source.filter(kept), keys.filter(kept), ids.filter(kept), status[~excluded]
+        keys = key_values(catalog.load(entry.of("extracted"), columns=plan.key), plan.key)
+        core = resolve_core_ids(keys, core_key_files, catalog.scratch("duckdb"))
+        ids, status = core.ids, core.status
+        if (status == EXCLUDED).any():  # rows of core records the rules excluded: excluded with them
+            rows = np.flatnonzero(status == EXCLUDED)
+            extracted = catalog.load(entry.of("extracted"))
+            catalog.save(entry.of("excluded"), excluded_rows(extracted, core, rows))
+            kept = pa.array(np.flatnonzero(status != EXCLUDED), pa.int64())
+            catalog.save(entry.of("extracted"), extracted.take(kept))  # row numbers stay those of the table
+            table, mapping_issues = without_rows(rows, table, mapping_issues)
+            keys, ids, status = keys.take(kept), ids.take(kept), status[kept.to_numpy()]
+            result.excluded += int(rows.size)
         if name == "occurrence":
             judged = _judge_occurrences(config, table, mapping_issues, ids, keys, status,
                                         replace(context, duplicate_ids=duplicate_values), severity)
@@ -288,10 +292,8 @@ def process_extension(config: DatasetConfig, name: str, catalog: RunCatalog,
         result.parts.append(deflate_rows(valid, columns, catalog.path(entry.of("archive_parts"))))
         row_hashes.append(catalog.save(Entry("record_hashes", f"{name}.rows", entry.batch),
                                        extension_row_hashes(valid, name)))
-        result.extracted += extracted_rows
         result.published += valid.num_rows
         result.quarantined += int(judged.rejected.size)
-        result.excluded += int(excluded.sum())
         for flag, rows in records_per(judged.issues, "flag").items():
             result.flags[flag] = result.flags.get(flag, 0) + rows
     catalog.save(Entry("record_hashes", name, batch_name(0)),
@@ -311,6 +313,17 @@ def process_extension(config: DatasetConfig, name: str, catalog: RunCatalog,
                     valid = valid.append_column(term, pa.nulls(valid.num_rows, pa.string()))
             result.parts.append(deflate_rows(valid, result.columns, catalog.path(entry.of("archive_parts"))))
     return result
+
+
+def excluded_rows(extracted: pa.Table, core: CoreIds, rows: np.ndarray) -> pa.Table:
+    """The extension rows `rows` of a batch (`extracted`: its source rows) whose core record the rules excluded
+    (`core`, :func:`resolve_core_ids`), as the excluded file lists them: ``rule``, ``coreid`` (the excluded core
+    record's id) and the row's ``source.<column>`` as text."""
+    taken = pa.array(rows, pa.int64())
+    columns = {"rule": core.rules.take(taken), COREID: core.ids.take(taken)}
+    for name in extracted.column_names:
+        columns[f"source.{name}"] = as_text(extracted[name].combine_chunks().take(taken))
+    return pa.table(columns)
 
 
 def _judge_occurrences(config: DatasetConfig, table: pa.Table, mapping_issues: pa.Table, ids: pa.Array,

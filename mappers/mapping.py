@@ -65,6 +65,9 @@ class MappingPlan:
     # whose core id column the validate stage adds
     id_term: str | None = "occurrenceID"
     key: list[str] = field(default_factory=list)  # source columns read besides the terms' (an extension's core_key)
+    # a core with extensions: its records' key columns (config.core_key), whose values the map step keeps for the
+    # records the rules exclude, so that their extension rows are excluded with them (validators/integrity.py)
+    record_key: tuple[str, ...] = ()
     terms: list[str] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -96,7 +99,8 @@ class MappingPlan:
                    children=child_joins(config),
                    core_key=tuple(config.core_key) if config.children or config.extensions else (),
                    filters=list(config.filters), sensitive=config.sensitive,
-                   id_term=config.core_id, key=key_columns(config.source.key) if config.source.key else [])
+                   id_term=config.core_id, key=key_columns(config.source.key) if config.source.key else [],
+                   record_key=tuple(config.core_key) if config.extensions else ())
 
     @classmethod
     def for_extension(cls, config: DatasetConfig, name: str) -> "MappingPlan":

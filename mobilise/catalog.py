@@ -24,6 +24,8 @@ Run folder ``<work directory>/<run id>/``::
     <table>/core_keys/<batch>.parquet       the core's records: key, core id and whether published, which
                                             extension rows are joined with (validators.integrity; only when the
                                             dataset has extensions)
+    <table>/excluded_keys/<batch>.parquet   the records the rules excluded, as core_keys (key, core id, rule):
+                                            their extension rows are excluded with them (only with extensions)
     <table>/duplicates.parquet              ids used by more than one row of the table (whole-table dataset)
     <table>/duplicate_triplets.parquet      institutionCode + collectionCode + catalogNumber used by more than one
                                             row of the table (whole-table dataset)
@@ -61,7 +63,7 @@ DATASETS = {"extracted": ".parquet", "mapped": ".parquet", "mapping_issues": ".p
             "valid": ".parquet", "quarantine": ".parquet", "warnings": ".parquet", "amendments": ".parquet",
             "archive_parts": ".deflate", "duplicates": ".parquet", "duplicate_triplets": ".parquet",
             "record_hashes": ".parquet", "excluded": ".parquet", "core_keys": ".parquet",
-            "dangling_parents": ".parquet"}
+            "excluded_keys": ".parquet", "dangling_parents": ".parquet"}
 WHOLE_TABLE = frozenset({"duplicates", "duplicate_triplets", "dangling_parents"})
 ALIVE = ".alive"  # the live-run marker in a run folder
 #: a run folder without a marker (one being created, or left by an older Mobilise) is stale after this long

@@ -416,8 +416,9 @@ def _ago(text: str | None) -> str:
 def status(paths: Optional[list[Path]] = typer.Argument(None, help="dataset configs or folders of them "
                                                                      "(default: config/)"),
            as_json: bool = typer.Option(False, "--json", help="print one JSON object")) -> None:
-    """Each dataset's last run (time, state, duration), current version, record counts, rejected share and next
-    scheduled run (from the Prefect API when PREFECT_API_URL is set, else from the publication folders)."""
+    """Each dataset's last run (time, state, duration), current version, record counts, rejected share, records
+    and extension rows excluded by rule, the version's Darwin Core Data Package, and next scheduled run (from the
+    Prefect API when PREFECT_API_URL is set, else from the publication folders)."""
     from mobilise.flows.operations import statuses
 
     datasets, note = statuses(_configs(paths or [Path("config")]))
@@ -428,7 +429,8 @@ def status(paths: Optional[list[Path]] = typer.Argument(None, help="dataset conf
     from rich.table import Table
 
     table = Table(title="mobilise status" + (f" ({note}: last runs from the publication folders)" if note else ""))
-    for column in ("dataset", "version", "records", "rejected", "last run", "state", "duration", "next run"):
+    for column in ("dataset", "version", "records", "rejected", "last run", "state", "duration", "next run",
+                   "DwC-DP"):
         table.add_column(column, justify="right" if column in ("records", "rejected", "duration") else "left",
                          overflow="fold")
     for dataset in datasets:
@@ -442,10 +444,16 @@ def status(paths: Optional[list[Path]] = typer.Argument(None, help="dataset conf
         share = f" ({dataset['rejected_share']:.1%})" if dataset["rejected_share"] is not None else ""
         if dataset.get("excluded"):
             share += f" + {dataset['excluded']:,} excluded"
+        # the extension rows excluded with their core record, per extension (the core's are counted above)
+        rows = [f"{name} {counts['excluded']:,}" for name, counts in list((dataset.get("tables") or {}).items())[1:]
+                if counts.get("excluded")]
+        if rows:
+            share += f" (rows excluded: {', '.join(rows)})"
         duration = f"{run['duration_seconds']:.0f} s" if run.get("duration_seconds") is not None else ""
         table.add_row(dataset["dataset"], dataset["version"] or "", _count(dataset["records"]),
                       _count(dataset["rejected"]) + share, _ago(run.get("time")), state, duration,
-                      _ago(dataset["next_run"]) or dataset["schedule"])
+                      _ago(dataset["next_run"]) or dataset["schedule"],
+                      Path(dataset["dwc_dp"]).name if dataset.get("dwc_dp") else "")
     _console().print(table)
 
 

@@ -17,6 +17,7 @@ Layout of ``OUTPUT/<shortname>/`` (the IPT keeps the same things per resource)::
     amendments-<version>.csv the BDQ amendments applied to that version's records
     excluded-<version>.csv   the records the dataset's rules (filters, sensitive.exclude_when) kept out of that
                              version, with the rule and their source key columns (only when there are any)
+    excluded-<ext>-<version>.csv  the rows of extension <ext> excluded with their core record (only when any)
     report-<version>.json    the run report (publishers.report.RunReport), and .html for people
     .state/record-hashes-<version>.parquet  occurrenceID and hash of each record of that version, compared by
                              the next run (publishers.changes)
@@ -305,6 +306,11 @@ class PublicationDirectory:
     def excluded(self, version: str | None) -> Path:
         return self._versioned("excluded", ".csv", version)
 
+    def extension_excluded(self, version: str | None, extension: str) -> Path:
+        """The rows of extension `extension` excluded with their core record by the dataset's rules, with the rule:
+        ``excluded-<extension>-<version>.csv``."""
+        return self._versioned(f"excluded-{extension}", ".csv", version)
+
     def report(self, version: str | None) -> tuple[Path, Path]:
         """(JSON, HTML) of the run report."""
         return self._versioned("report", ".json", version), self._versioned("report", ".html", version)
@@ -332,7 +338,8 @@ class PublicationDirectory:
         return [self.archive(version), self.eml(version), self.package(version), self.quarantine(version),
                 self.warnings(version), self.amendments(version), self.excluded(version), *self.report(version),
                 self.record_hashes(version), *sorted(self.directory.glob(f"quarantine-*-{version}.csv")),
-                *sorted(self.directory.glob(f"warnings-*-{version}.csv"))]
+                *sorted(self.directory.glob(f"warnings-*-{version}.csv")),
+                *sorted(self.directory.glob(f"excluded-*-{version}.csv"))]
 
     @property
     def current_archive(self) -> Path:

@@ -345,6 +345,12 @@ def publish(config: DatasetConfig, catalog: RunCatalog, batches: Sequence[Valida
             write_warnings((catalog.load(e) for e in catalog.entries("warnings", ext.name)),
                            directory.extension_warnings(version, ext.name),
                            columns=columns_of("warnings", ext.name) or None)
+            if ext.excluded:  # its rows excluded with their core record, with the rule (no file when none)
+                write_quarantine((catalog.load(e) for e in catalog.entries("excluded", ext.name)),
+                                 directory.extension_excluded(version, ext.name),
+                                 columns=columns_of("excluded", ext.name))
+            elif version is None:
+                directory.extension_excluded(None, ext.name).unlink(missing_ok=True)
         write_warnings(batches_of("warnings"), directory.warnings(version), columns=columns_of("warnings"))
         amendments = write_amendments(batches_of("amendments"), directory.amendments(version))
         if quality.excluded:  # the records the rules kept out, with the rule (no file when there are none)
@@ -356,6 +362,8 @@ def publish(config: DatasetConfig, catalog: RunCatalog, batches: Sequence[Valida
         for ext in extensions:
             files[f"quarantine-{ext.name}"] = directory.extension_quarantine(version, ext.name).name
             files[f"warnings-{ext.name}"] = directory.extension_warnings(version, ext.name).name
+            if ext.excluded:
+                files[f"excluded-{ext.name}"] = directory.extension_excluded(version, ext.name).name
         report = RunReport.build(config, version=version, generated=published.isoformat(), gates=gates,
                                  quality=quality, fragment=fragment, files=files, changes=changes,
                                  unchanged=unchanged, tables=tables,

@@ -630,7 +630,9 @@ def _view(report: dict, json_name: str | None = None) -> dict:
         "changes": _changes(report),
         "untranslated": [_dict(row) for row in _list(report.get("untranslated"))],
         "tables": [{"name": _text(name), **{k: _int(_dict(counts).get(k)) for k in
-                                            ("extracted", "published", "quarantined")},
+                                            ("extracted", "published", "quarantined", "excluded")},
+                    "excluded_file": _text(_dict(report.get("files")).get(f"excluded-{name}") if i else
+                                           _dict(report.get("files")).get("excluded")),
                     "file": _text(_dict(report.get("files")).get(f"quarantine-{name}") if i else
                                   _dict(report.get("files")).get("quarantine")),
                     "warnings": _text(_dict(report.get("files")).get(f"warnings-{name}") if i else

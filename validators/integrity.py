@@ -11,6 +11,12 @@ archive's coreid column) or the reason it has none:
 * EXTENSION_ORPHANED: no core record has the key (or the row has no key at all);
 * EXTENSION_CORE_REJECTED: the core records with the key were all quarantined (or some excluded, some quarantined).
 
+A row whose core record the dataset's rules excluded (filters, ``sensitive.exclude_when``: mappers/rules.py) is no
+orphan: the map stage keeps the excluded records' keys (``excluded_keys``, the core_keys schema with the rule that
+excluded each), :func:`resolve_core_ids` says EXCLUDED for it, and the extension step excludes the row with its
+core record (counted as excluded, listed with the rule in ``excluded-<extension>-<version>.csv``), never
+quarantined.
+
 Both are errors by default (an orphan breaks the archive: GBIF drops it, python-dwca-reader cannot attach it), so
 the row goes to the extension's quarantine file with its reasons and source columns: nothing is dropped silently.
 A row whose core records were all excluded by rule (status EXCLUDED) is excluded with them: neither published nor
@@ -44,7 +50,7 @@ from mobilise.validators.validate import REPORT_SCHEMA, _differs, _messages
 
 KEY_SEPARATOR = "\x1f"
 CORE_KEYS_SCHEMA = pa.schema([("key", pa.string()), ("id", pa.string()), ("published", pa.bool_()),
-                              ("excluded", pa.bool_())])
+                              ("rule", pa.string())])
 COREID = "coreid"  # the extension's first column: the core id of the row's core record (meta.xml <coreid>)
 PUBLISHED, ORPHANED, CORE_REJECTED, EXCLUDED = 0, 1, 2, 3  # what resolve_core_ids says of a row
 
@@ -58,38 +64,69 @@ def key_values(table: pa.Table, columns: Sequence[str]) -> pa.Array:
     return texts[0] if len(texts) == 1 else pc.binary_join_element_wise(*texts, KEY_SEPARATOR)
 
 
-def core_keys(keys: pa.Array, ids: pa.Array, published: np.ndarray, excluded: bool = False) -> pa.Table:
-    """The core_keys table of one core batch: key (:func:`key_values`), id (the core id, text), published, and
-    excluded (True for the keys of the records the dataset's rules excluded, which are never published)."""
-    return pa.table([keys.cast(pa.string()), ids.cast(pa.string()), pa.array(published, pa.bool_()),
-                     pa.array(np.full(len(keys), excluded), pa.bool_())], schema=CORE_KEYS_SCHEMA)
+def core_keys(keys: pa.Array, ids: pa.Array, published: np.ndarray, rules: pa.Array | None = None) -> pa.Table:
+    """The core_keys table of one core batch: key (:func:`key_values`), id (the core id, text), published and
+    rule: the label of the rule that excluded the record (``excluded_keys``), null for the records validated."""
+    rules = pa.nulls(len(keys), pa.string()) if rules is None else rules.cast(pa.string())
+    return pa.table([keys.cast(pa.string()), ids.cast(pa.string()), pa.array(published, pa.bool_()), rules],
+                    schema=CORE_KEYS_SCHEMA)
 
 
-def resolve_core_ids(keys: pa.Array, core_key_files: Sequence[str], spill_directory: Path
-                     ) -> tuple[pa.Array, np.ndarray]:
-    """(the core id of each extension row, null when it has none; per row PUBLISHED, ORPHANED, CORE_REJECTED or
-    EXCLUDED), joining `keys` (:func:`key_values` of the extension batch) with the core_keys Parquet files in
-    DuckDB. A key several core records share takes a published one (the smallest id); a key whose records were
-    all excluded by rule is EXCLUDED."""
+@dataclass
+class CoreIds:
+    """What :func:`resolve_core_ids` says of each row of an extension batch: ``ids`` (the core id: of the published
+    core record, or of the excluded one; null otherwise), ``status`` (PUBLISHED, ORPHANED, CORE_REJECTED or
+    EXCLUDED) and ``rules`` (the label of the rule that excluded the core record; null unless EXCLUDED)."""
+
+    ids: pa.Array
+    status: np.ndarray
+    rules: pa.Array
+
+
+def resolve_core_ids(keys: pa.Array, core_key_files: Sequence[str], spill_directory: Path) -> CoreIds:
+    """Each extension row's core record, joining `keys` (:func:`key_values` of the extension batch) with the
+    core_keys (and excluded_keys) Parquet files in DuckDB. A key several core records share takes a published one
+    (the smallest id); else, when one of them was quarantined, CORE_REJECTED; else, when the rules excluded one,
+    EXCLUDED; a key no core record has is ORPHANED."""
     rows = pa.table({"pos": pa.array(np.arange(len(keys)), pa.int64()), "key": keys.cast(pa.string())})
     if not core_key_files:
-        return pa.nulls(len(keys), pa.string()), np.full(len(keys), ORPHANED)
+        return CoreIds(pa.nulls(len(keys), pa.string()), np.full(len(keys), ORPHANED),
+                       pa.nulls(len(keys), pa.string()))
     with duckdb.connect(config={"memory_limit": MEMORY_LIMIT, "temp_directory": str(spill_directory),
                                 "threads": 1}) as connection:
         connection.register("ext", rows)
         found = connection.sql(
-            "WITH core AS (SELECT key, bool_or(published) AS published, bool_and(excluded) AS excluded, "
-            "min(id) FILTER (WHERE published) AS id FROM read_parquet($files) WHERE key IS NOT NULL GROUP BY key) "
-            "SELECT core.id, core.published, core.excluded FROM ext LEFT JOIN core ON core.key = ext.key "
-            "ORDER BY ext.pos",
+            "WITH core AS (SELECT key, bool_or(published) AS published, "
+            "bool_or(NOT published AND rule IS NULL) AS rejected, min(id) FILTER (WHERE published) AS id, "
+            "min(id) FILTER (WHERE rule IS NOT NULL) AS excluded_id, min(rule) AS rule "
+            "FROM read_parquet($files, union_by_name = true) WHERE key IS NOT NULL GROUP BY key) "
+            "SELECT core.id, core.published, core.rejected, core.excluded_id, core.rule "
+            "FROM ext LEFT JOIN core ON core.key = ext.key ORDER BY ext.pos",
             params={"files": list(core_key_files)}).to_arrow_table()
-    ids = found.column(0).combine_chunks().cast(pa.string())
-    published = found.column(1).combine_chunks()
-    excluded = pc.fill_null(found.column(2).combine_chunks(), False).to_numpy(zero_copy_only=False)
-    status = np.where(pc.is_null(published).to_numpy(zero_copy_only=False), ORPHANED,
-                      np.where(pc.fill_null(published, False).to_numpy(zero_copy_only=False), PUBLISHED,
-                               np.where(excluded, EXCLUDED, CORE_REJECTED)))
-    return ids, status
+
+    def flag(column: int) -> np.ndarray:
+        return pc.fill_null(found.column(column).combine_chunks(), False).to_numpy(zero_copy_only=False)
+
+    missing = pc.is_null(found.column(1).combine_chunks()).to_numpy(zero_copy_only=False)
+    status = np.select([missing, flag(1), flag(2)], [ORPHANED, PUBLISHED, CORE_REJECTED], EXCLUDED)
+    excluded = pa.array(status == EXCLUDED)
+    ids = pc.if_else(excluded, found.column(3).combine_chunks().cast(pa.string()),
+                     found.column(0).combine_chunks().cast(pa.string()))
+    rules = pc.if_else(excluded, found.column(4).combine_chunks().cast(pa.string()), pa.scalar(None, pa.string()))
+    return CoreIds(ids, status, rules)
+
+
+def without_rows(rows: np.ndarray, table: pa.Table, issues: pa.Table) -> tuple[pa.Table, pa.Table]:
+    """`table` less the row numbers `rows`, and its `issues` (a ``row`` column) less theirs, renumbered to the
+    rows kept."""
+    keep = np.ones(table.num_rows, dtype=bool)
+    keep[rows] = False
+    position = np.cumsum(keep) - 1  # a kept row's number among the kept ones
+    numbers = issues["row"].to_numpy().astype(np.int64)
+    kept_issues = issues.filter(pa.array(keep[numbers], pa.bool_()))
+    renumbered = pa.array(position[numbers[keep[numbers]]], pa.int64()).cast(issues.schema.field("row").type)
+    kept_issues = kept_issues.set_column(kept_issues.schema.get_field_index("row"), "row", renumbered)
+    return table.filter(pa.array(keep)), kept_issues
 
 
 def integrity_issues(keys: pa.Array, status: np.ndarray) -> pa.Table:
@@ -162,15 +199,3 @@ def judge_extension(name: str, mapped: pa.Table, mapping_issues: pa.Table, core_
                               checked.cast(ISSUE_SCHEMA)])
     table = mapped.add_column(0, COREID, core_ids)
     return judge(table, found, severity)
-
-
-def without_rows(drop: np.ndarray, table: pa.Table, issues: pa.Table) -> tuple[pa.Table, pa.Table]:
-    """`table` without the rows marked in `drop` (a bool per row), and `issues` (with a ``row`` column) without
-    theirs, the others' row numbers renumbered to the rows kept."""
-    kept = ~drop
-    renumber = np.cumsum(kept) - 1
-    rows = issues["row"].to_numpy()
-    issues = issues.filter(pa.array(kept[rows], pa.bool_()))
-    issues = issues.set_column(issues.schema.get_field_index("row"), "row",
-                               pa.array(renumber[issues["row"].to_numpy()], pa.int64()))
-    return table.filter(pa.array(kept, pa.bool_())), issues
