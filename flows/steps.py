@@ -284,11 +284,12 @@ def process_extension(config: DatasetConfig, name: str, catalog: RunCatalog,
         valid = judged.table.filter(pa.array(judged.publishable))
         catalog.save(entry.of("valid"), valid)
         catalog.save(entry.of("issues"), judged.issues)
-        source_rows = source if judged.rejected.size else source.schema.empty_table()
-        catalog.save(entry.of("quarantine"), quarantine_rows(judged.table, judged.issues, judged.rejected,
-                                                             source_rows))
+        source_rows = catalog.load(entry.of("extracted"))  # without the excluded rows: row numbers match
+        catalog.save(entry.of("quarantine"), quarantine_rows(
+            judged.table, judged.issues, judged.rejected,
+            source_rows if judged.rejected.size else source_rows.schema.empty_table()))
         # the published rows with a warning or info flag, with their source columns to find them by
-        catalog.save(entry.of("warnings"), warnings_table(judged, source, COREID))
+        catalog.save(entry.of("warnings"), warnings_table(judged, source_rows, COREID))
         result.parts.append(deflate_rows(valid, columns, catalog.path(entry.of("archive_parts"))))
         row_hashes.append(catalog.save(Entry("record_hashes", f"{name}.rows", entry.batch),
                                        extension_row_hashes(valid, name)))

@@ -405,13 +405,16 @@ def test_rows_of_excluded_records_are_excluded_not_orphaned(tmp_path):
                                                integrity_issues, resolve_core_ids)
 
     kept = core_keys(pa.array(["1", "2", "4"]), pa.array(["s1", "s2", "s4"]), np.array([True, False, False]))
-    excluded = core_keys(pa.array(["3", "4"]), pa.array(["s3", "s4"]), np.zeros(2, dtype=bool), excluded=True)
+    excluded = core_keys(pa.array(["3", "4"]), pa.array(["s3", "s4"]), np.zeros(2, dtype=bool),
+                         rules=pa.array(["restricted", "restricted"]))
     pq.write_table(kept, tmp_path / "a.parquet")
     pq.write_table(excluded, tmp_path / "b.parquet")
     keys = pa.array(["1", "2", "3", "4", "5"])
-    ids, status = resolve_core_ids(keys, [str(tmp_path / "a.parquet"), str(tmp_path / "b.parquet")], tmp_path)
+    core = resolve_core_ids(keys, [str(tmp_path / "a.parquet"), str(tmp_path / "b.parquet")], tmp_path)
+    status = core.status
     assert status.tolist() == [PUBLISHED, CORE_REJECTED, EXCLUDED, CORE_REJECTED, ORPHANED]
-    assert ids.to_pylist() == ["s1", None, None, None, None]
+    assert core.ids.to_pylist() == ["s1", None, "s3", None, None]  # an excluded row keeps its record's id
+    assert core.rules.to_pylist() == [None, None, "restricted", None, None]
     issues = integrity_issues(keys, status)
     assert list(zip(issues["row"].to_pylist(), issues["flag"].to_pylist())) == [
         (1, "EXTENSION_CORE_REJECTED"), (3, "EXTENSION_CORE_REJECTED"), (4, "EXTENSION_ORPHANED")]
