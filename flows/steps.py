@@ -34,8 +34,9 @@ from mobilise.settings import DatasetConfig
 from mobilise.terms import term_iri
 from mobilise.validators.dataset import MEMORY_LIMIT, duplicate_ids, duplicate_triplets, triplet_keys
 from mobilise.validators.events import dangling_parents, event_issues
-from mobilise.validators.integrity import (COREID, JudgedRows, core_keys, integrity_issues, judge, judge_extension,
-                                           key_values, resolve_core_ids)
+from mobilise.validators.integrity import (COREID, EXCLUDED, JudgedRows, core_keys, excluded_core_keys,
+                                           integrity_issues, judge, judge_extension, key_values, renumbered,
+                                           resolve_core_ids)
 from mobilise.validators.quality import (QualitySummary, quarantine_rows, quarantine_table, records_per,
                                          warnings_table)
 from mobilise.validators.quality import validate as validate_stage
@@ -163,13 +164,24 @@ def validate_batches(config: DatasetConfig, plan: MappingPlan, catalog: RunCatal
         if config.extensions:  # every core record's key, id and fate: what extension rows are joined with
             published = np.ones(checked.table.num_rows, dtype=bool)
             published[checked.rejected] = False
-            catalog.save(entry.of("core_keys"), core_keys(
+            catalog.save(entry.of("core_keys"), _with_excluded(config, catalog, entry, core_keys(
                 key_values(catalog.load(extracted, columns=config.core_key), config.core_key),
-                checked.table[config.core_id].combine_chunks(), published))
+                checked.table[config.core_id].combine_chunks(), published)))
         results.append(ValidatedBatch(
             valid=valid, quality=checked.quality, coverage=batch_coverage(checked.valid), part=part,
             fragment=batch_fragment(checked.valid, checked.issues, checked.table["occurrenceID"].combine_chunks())))
     return results
+
+
+def _with_excluded(config: DatasetConfig, catalog: RunCatalog, entry: Entry, keys: pa.Table) -> pa.Table:
+    """A core batch's core_keys with those of the records the rules excluded from it (validators.integrity
+    ``excluded_core_keys``), so that their extension rows are excluded with them, not orphaned."""
+    if not catalog.exists(entry.of("excluded")):
+        return keys
+    excluded = catalog.load(entry.of("excluded"))
+    if not excluded.num_rows:
+        return keys
+    return pa.concat_tables([keys, excluded_core_keys(excluded, config.core_key)])
 
 
 def validate_events(config: DatasetConfig, plan: MappingPlan, catalog: RunCatalog, mapped: list[Entry],
@@ -202,9 +214,9 @@ def validate_events(config: DatasetConfig, plan: MappingPlan, catalog: RunCatalo
         hashed = valid_rows.rename_columns([as_id.get(c, c) for c in valid_rows.column_names])
         catalog.save(entry.of("record_hashes"), record_hashes(hashed, [as_id.get(t, t) for t in terms]))
         if config.extensions:
-            catalog.save(entry.of("core_keys"), core_keys(
+            catalog.save(entry.of("core_keys"), _with_excluded(config, catalog, entry, core_keys(
                 key_values(catalog.load(extracted, columns=config.core_key), config.core_key),
-                judged.table["eventID"].combine_chunks(), judged.publishable))
+                judged.table["eventID"].combine_chunks(), judged.publishable)))
         flags = judged.issues["flag"].to_pylist()
         quality = QualitySummary(records=table.num_rows, published=valid_rows.num_rows,
                                  rejected=int(judged.rejected.size), flags=records_per(judged.issues, "flag"),
@@ -247,6 +259,16 @@ def process_extension(config: DatasetConfig, name: str, catalog: RunCatalog,
         table = catalog.load(entry)
         keys = key_values(catalog.load(entry.of("extracted"), columns=plan.key), plan.key)
         ids, status = resolve_core_ids(keys, core_key_files, catalog.scratch("duckdb"))
+        result.extracted += table.num_rows
+        excluded = status == EXCLUDED
+        if excluded.any():  # rows of records the rules excluded: out with them, counted, never quarantined
+            kept = pa.array(np.flatnonzero(~excluded), pa.int64())
+            result.excluded += int(excluded.sum())
+            table, keys, ids, status = table.take(kept), keys.take(kept), ids.take(kept), status[~excluded]
+            catalog.save(entry, table)
+            catalog.save(entry.of("mapping_issues"),
+                         renumbered(catalog.load(entry.of("mapping_issues")), excluded))
+            catalog.save(entry.of("extracted"), catalog.load(entry.of("extracted")).take(kept))
         if name == "occurrence":
             judged = _judge_occurrences(config, table, catalog.load(entry.of("mapping_issues")), ids, keys, status,
                                         replace(context, duplicate_ids=duplicate_values), severity)
@@ -265,7 +287,6 @@ def process_extension(config: DatasetConfig, name: str, catalog: RunCatalog,
         result.parts.append(deflate_rows(valid, columns, catalog.path(entry.of("archive_parts"))))
         row_hashes.append(catalog.save(Entry("record_hashes", f"{name}.rows", entry.batch),
                                        extension_row_hashes(valid, name)))
-        result.extracted += table.num_rows
         result.published += valid.num_rows
         result.quarantined += int(judged.rejected.size)
         for flag, rows in records_per(judged.issues, "flag").items():

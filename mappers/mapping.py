@@ -93,7 +93,7 @@ class MappingPlan:
                 chosen[term] = partial(interpret_date, invalid_flag="DATE_INVALID", order=config.source.date_order)
         verbatim = {t: v for t, v in VERBATIM_TERM.items() if t in chosen and v not in config.mapping}
         return cls(dict(config.mapping), chosen, verbatim, dataset_namespace(config), coordinates=config.coordinates,
-                   children=child_joins(config), core_key=tuple(config.core_key) if config.children else (),
+                   children=child_joins(config), core_key=tuple(config.core_key) if config.children or config.extensions else (),
                    filters=list(config.filters), sensitive=config.sensitive,
                    id_term=config.core_id, key=key_columns(config.source.key) if config.source.key else [])
 
@@ -706,9 +706,11 @@ def map_records(batch: pa.RecordBatch | pa.Table, plan: MappingPlan) -> RuleOutc
     """A source batch mapped (:func:`map_batch`) and the dataset's record rules applied (mappers/rules.py
     ``apply_rules``): the kept records' Darwin Core table and issues, their row numbers in `batch` (``kept``) and
     the records excluded by rule (``excluded``: rule, occurrenceID, ``source.<column>`` of the occurrenceID's
-    columns and those the rules test). What the map step runs."""
+    columns, the core key's (``source.key``, what extension rows refer to) and those the rules test). What the
+    map step runs."""
     table, issues = map_batch(batch, plan)
     keys = list(plan.sources["occurrenceID"].columns) if "occurrenceID" in plan.sources else []
+    keys += [column for column in plan.core_key if column not in keys]
     return apply_rules(batch, table, issues, plan.filters, plan.sensitive, keys)
 
 

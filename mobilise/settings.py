@@ -1444,15 +1444,18 @@ def _load_tables(config: DatasetConfig, tree: Any, path: Path) -> None:
                 rule.taxa = sorted(read_table(file, rule.taxa_column, rule.taxa_column))
             except TableError as exc:
                 fail(("sensitive", "rules", index, "taxa"), exc)
-    for term, source in config.mapping.items():
-        if source.lookup is not None:
-            lookup = source.lookup
-            if not lookup.table.is_absolute():
-                lookup.table = (base / lookup.table).resolve()
-            try:
-                read_table(lookup.table, lookup.key, lookup.value)
-            except TableError as exc:
-                fail(("mapping", term, "lookup", "table"), exc)
+    mappings = [(("mapping",), config.mapping)] + [(("extensions", name, "mapping"), ext.mapping)
+                                                    for name, ext in config.extensions.items()]
+    for where, mapping in mappings:  # the core's and each extension's lookup tables
+        for term, source in mapping.items():
+            if source.lookup is not None:
+                lookup = source.lookup
+                if not lookup.table.is_absolute():
+                    lookup.table = (base / lookup.table).resolve()
+                try:
+                    read_table(lookup.table, lookup.key, lookup.value)
+                except TableError as exc:
+                    fail((*where, term, "lookup", "table"), exc)
 
 
 def _problems_as_error(problems: list[tuple[tuple, str]]) -> ValidationError:

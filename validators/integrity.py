@@ -10,6 +10,10 @@ core id (the archive's coreid column) or the reason it has none:
 * EXTENSION_ORPHANED: no core record has the key (or the row has no key at all);
 * EXTENSION_CORE_REJECTED: the core records with the key were all quarantined.
 
+A row whose core record the dataset's rules excluded (filters, sensitive.exclude_when; the core_keys of the
+excluded records, :func:`excluded_core_keys`) is EXCLUDED with it: neither published nor quarantined, counted as
+excluded in the extension's table (published + quarantined + excluded == extracted).
+
 Both are errors by default (an orphan breaks the archive: GBIF drops it, python-dwca-reader cannot attach it), so
 the row goes to the extension's quarantine file with its reasons and source columns: nothing is dropped silently.
 
@@ -40,9 +44,10 @@ from mobilise.validators.registry import CheckContext
 from mobilise.validators.validate import REPORT_SCHEMA, _differs, _messages
 
 KEY_SEPARATOR = "\x1f"
-CORE_KEYS_SCHEMA = pa.schema([("key", pa.string()), ("id", pa.string()), ("published", pa.bool_())])
+CORE_KEYS_SCHEMA = pa.schema([("key", pa.string()), ("id", pa.string()), ("published", pa.bool_()),
+                              ("excluded", pa.bool_())])
 COREID = "coreid"  # the extension's first column: the core id of the row's core record (meta.xml <coreid>)
-PUBLISHED, ORPHANED, CORE_REJECTED = 0, 1, 2  # what resolve_core_ids says of a row
+PUBLISHED, ORPHANED, CORE_REJECTED, EXCLUDED = 0, 1, 2, 3  # what resolve_core_ids says of a row
 
 
 def key_values(table: pa.Table, columns: Sequence[str]) -> pa.Array:
@@ -55,16 +60,28 @@ def key_values(table: pa.Table, columns: Sequence[str]) -> pa.Array:
 
 
 def core_keys(keys: pa.Array, ids: pa.Array, published: np.ndarray) -> pa.Table:
-    """The core_keys table of one core batch: key (:func:`key_values`), id (the core id, text) and published."""
-    return pa.table([keys.cast(pa.string()), ids.cast(pa.string()), pa.array(published, pa.bool_())],
-                    schema=CORE_KEYS_SCHEMA)
+    """The core_keys table of one core batch: key (:func:`key_values`), id (the core id, text), published, and
+    excluded (false: these records were kept by the rules)."""
+    return pa.table([keys.cast(pa.string()), ids.cast(pa.string()), pa.array(published, pa.bool_()),
+                     pa.array(np.zeros(len(keys), dtype=bool), pa.bool_())], schema=CORE_KEYS_SCHEMA)
+
+
+def excluded_core_keys(excluded: pa.Table, key: Sequence[str]) -> pa.Table:
+    """The core_keys rows (no id, excluded true) of the records the rules excluded from one batch: `excluded` is
+    the map step's excluded table (mappers/rules.py ``excluded_table``, with ``source.<column>`` of the core key's
+    columns)."""
+    keys = key_values(excluded.rename_columns([c.removeprefix("source.") for c in excluded.column_names]), key)
+    rows = len(keys)
+    return pa.table([keys.cast(pa.string()), pa.nulls(rows, pa.string()), pa.array(np.zeros(rows, dtype=bool)),
+                     pa.array(np.ones(rows, dtype=bool))], schema=CORE_KEYS_SCHEMA)
 
 
 def resolve_core_ids(keys: pa.Array, core_key_files: Sequence[str], spill_directory: Path
                      ) -> tuple[pa.Array, np.ndarray]:
-    """(the core id of each extension row, null when it has none; per row PUBLISHED, ORPHANED or CORE_REJECTED),
-    joining `keys` (:func:`key_values` of the extension batch) with the core_keys Parquet files in DuckDB. A key
-    several core records share takes a published one (the smallest id)."""
+    """(the core id of each extension row, null when it has none; per row PUBLISHED, ORPHANED, CORE_REJECTED or
+    EXCLUDED), joining `keys` (:func:`key_values` of the extension batch) with the core_keys Parquet files in
+    DuckDB. A key several core records share takes a published one (the smallest id); a key only excluded records
+    have is EXCLUDED."""
     rows = pa.table({"pos": pa.array(np.arange(len(keys)), pa.int64()), "key": keys.cast(pa.string())})
     if not core_key_files:
         return pa.nulls(len(keys), pa.string()), np.full(len(keys), ORPHANED)
@@ -72,22 +89,24 @@ def resolve_core_ids(keys: pa.Array, core_key_files: Sequence[str], spill_direct
                                 "threads": 1}) as connection:
         connection.register("ext", rows)
         found = connection.sql(
-            "WITH core AS (SELECT key, bool_or(published) AS published, min(id) FILTER (WHERE published) AS id "
-            "FROM read_parquet($files) WHERE key IS NOT NULL GROUP BY key) "
-            "SELECT core.id, core.published FROM ext LEFT JOIN core ON core.key = ext.key ORDER BY ext.pos",
-            params={"files": list(core_key_files)}).to_arrow_table()
+            "WITH core AS (SELECT key, bool_or(published) AS published, min(id) FILTER (WHERE published) AS id, "
+            "bool_and(excluded) AS excluded "
+            "FROM read_parquet($files, union_by_name = true) WHERE key IS NOT NULL GROUP BY key) "
+            "SELECT core.id, core.published, core.excluded FROM ext LEFT JOIN core ON core.key = ext.key "
+            "ORDER BY ext.pos", params={"files": list(core_key_files)}).to_arrow_table()
     ids = found.column(0).combine_chunks().cast(pa.string())
     published = found.column(1).combine_chunks()
+    excluded = pc.fill_null(found.column(2).combine_chunks(), False).to_numpy(zero_copy_only=False)
     status = np.where(pc.is_null(published).to_numpy(zero_copy_only=False), ORPHANED,
                       np.where(pc.fill_null(published, False).to_numpy(zero_copy_only=False), PUBLISHED,
-                               CORE_REJECTED))
+                               np.where(excluded, EXCLUDED, CORE_REJECTED)))
     return ids, status
 
 
 def integrity_issues(keys: pa.Array, status: np.ndarray) -> pa.Table:
-    """Issue rows (ISSUE_SCHEMA) of the rows with no published core record, on the ``coreid`` term with the key
+    """Issue rows (ISSUE_SCHEMA) of the rows with no published (or excluded) core record, on the ``coreid`` term with the key
     as value (several columns shown joined with ' | ')."""
-    rows = np.flatnonzero(status != PUBLISHED)
+    rows = np.flatnonzero((status != PUBLISHED) & (status != EXCLUDED))
     shown = pc.replace_substring(keys.cast(pa.string()), KEY_SEPARATOR, " | ").take(pa.array(rows, pa.int64()))
     flags = ["EXTENSION_ORPHANED" if status[row] == ORPHANED else "EXTENSION_CORE_REJECTED" for row in rows]
     return pa.table({"row": pa.array(rows, pa.int64()), "term": pa.array([COREID] * rows.size, pa.string()),
@@ -106,6 +125,19 @@ class JudgedRows:
     @property
     def rejected(self) -> np.ndarray:
         return np.flatnonzero(~self.publishable)
+
+
+def renumbered(issues: pa.Table, dropped: np.ndarray) -> pa.Table:
+    """`issues` (a table with a ``row`` column: ISSUE_SCHEMA, REPORT_SCHEMA) of a batch from which the rows of mask
+    `dropped` are taken out (rows excluded with their core record): their issues left out, the others' row
+    numbers those of the rows kept."""
+    if not dropped.any():
+        return issues
+    renumber = np.cumsum(~dropped) - 1
+    rows = issues["row"].to_numpy()
+    issues = issues.filter(pa.array(~dropped[rows]))
+    return issues.set_column(issues.schema.get_field_index("row"), "row",
+                             pa.array(renumber[issues["row"].to_numpy()], pa.int64()))
 
 
 def judge(table: pa.Table, found: pa.Table, severity: dict[str, str]) -> JudgedRows:
