@@ -149,3 +149,25 @@ def test_the_same_config_on_mariadb_publishes_the_same_archive(demo, published, 
         for name in ("occurrence.txt", "identification.txt", "multimedia.txt", "meta.xml"):
             assert mariadb.read(name) == sqlite.read(name), name
     assert_valid_package(result, tmp_path)
+
+
+def test_lambert_72_is_converted_and_partial_dates_stay_partial(demo, published):
+    result, rows, _ = published
+    sources = _source(demo, "SELECT co.GUID, l.Datum, e.StartDate, e.StartDatePrecision FROM collectionobject co "
+                            "JOIN collectingevent e ON e.CollectingEventID = co.CollectingEventID "
+                            "JOIN locality l ON l.LocalityID = e.LocalityID")
+    lambert, partial = 0, 0
+    for guid, datum, start, precision in sources:
+        row = rows.get(f"urn:uuid:{guid}")
+        if row is None:  # a living collection accession, excluded
+            continue
+        if datum == "EPSG:31370":  # Belgian Lambert 72 metres: a point in Belgium, its system kept
+            lambert += 1
+            assert 49.5 < float(row["decimalLatitude"]) < 51.5 and 2.5 < float(row["decimalLongitude"]) < 6.4
+            assert row["geodeticDatum"] == "EPSG:4326" and row["countryCode"] == "BE"
+            assert row["verbatimSRS"] == "EPSG:31370" or row["dataGeneralizations"]
+        if start is not None:
+            assert row["eventDate"] == {1: start[:10], 2: start[:7], 3: start[:4]}[precision]
+            partial += precision != 1
+    assert lambert > 5 and partial > 20
+    assert "COUNTRY_COORDINATE_MISMATCH" not in result.issues
