@@ -70,3 +70,20 @@ def test_an_extension_lookup_table_is_read_beside_the_config(tmp_path):
         load_config(tmp_path / "beetles.yaml")
     number = (tmp_path / "beetles.yaml").read_text(encoding="utf-8").splitlines().index(line.rstrip("\n")) + 1
     assert f"beetles.yaml:{number}:" in str(error.value) and "types.csv" in str(error.value)
+
+
+def test_rows_of_an_excluded_event_are_excluded_with_it(tmp_path):
+    from tests.test_event_core import CONFIG as SURVEY
+    from tests.test_event_core import _config as survey_config
+
+    text = SURVEY + "filters:\n  - {{column: event_id, not_equals: S1-V1, reason: a trial visit}}\n"
+    result = run_stages(load_config(survey_config(tmp_path, text)))
+    # visit S1-V1 has occurrences O1 and O2 and one measurement: excluded with it, not orphaned
+    assert result.tables == {
+        "event": {"extracted": 7, "published": 3, "quarantined": 3, "excluded": 1},
+        "occurrence": {"extracted": 6, "published": 1, "quarantined": 3, "excluded": 2},
+        "measurement_or_fact": {"extracted": 2, "published": 0, "quarantined": 1, "excluded": 1},
+    }
+    with DwCAReader(result.archive) as archive:
+        assert sorted(row.id for row in archive) == ["S1", "S1-V2", "S1-V3"]
+        assert all(not rows for rows in archive.orphaned_extension_rows().values())
