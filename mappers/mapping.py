@@ -93,7 +93,8 @@ class MappingPlan:
                 chosen[term] = partial(interpret_date, invalid_flag="DATE_INVALID", order=config.source.date_order)
         verbatim = {t: v for t, v in VERBATIM_TERM.items() if t in chosen and v not in config.mapping}
         return cls(dict(config.mapping), chosen, verbatim, dataset_namespace(config), coordinates=config.coordinates,
-                   children=child_joins(config), core_key=tuple(config.core_key) if config.children or config.extensions else (),
+                   children=child_joins(config),
+                   core_key=tuple(config.core_key) if config.children or config.extensions else (),
                    filters=list(config.filters), sensitive=config.sensitive,
                    id_term=config.core_id, key=key_columns(config.source.key) if config.source.key else [])
 

@@ -5,9 +5,9 @@ spreadsheet's habits.
 Sheet ``Specimens``: a title merged across the first row, the header on row 2 (``Nummer``, ``Soort`` the name with
 its authorship, ``Datum``, ``Land``, ``Vindplaats``, ``Coördinaten``, ``Verzamelaar``, ``Opmerking``), then one
 row per specimen with blank rows between batches of entry, each followed by a row that only labels the batch's box
-(``doos 2`` in ``Opmerking``, no ``Nummer``); a specimen not to be published yet says ``niet publiceren`` there. ``Datum`` is a real Excel date for most rows and free
-text for the others: ``12 juni 1998`` (Dutch month names), ``1998-06``, ``1998``, and ``ca. 1950`` (an
-approximate date: the mapping must flag it, never guess it). ``Land`` is the country in Dutch (``België``,
+(``doos 2`` in ``Opmerking``, no ``Nummer``); a specimen not to be published yet says ``niet publiceren`` there.
+``Datum`` is a real Excel date for most rows and free text for the others: ``12 juni 1998`` (Dutch month names),
+``1998-06``, ``1998``, and ``ca. 1950`` (an approximate date: the mapping must flag it, never guess it). ``Land`` is the country in Dutch (``België``,
 ``Nederland``, ``Frankrijk``, ``Duitsland``). ``Coördinaten`` is degrees and minutes, ``50°51'N 4°21'E``.
 
 Sheet ``Measurements``: ``Nummer``, ``Kenmerk`` (``lengte``, ``gewicht``), ``Waarde``, ``Eenheid`` (``mm``,

@@ -4,8 +4,8 @@ CamelCase columns), the demo source of config/meise-specify.yaml (docs/demo-inst
 ``SPECIFY``: the tables (SQLAlchemy Core, one definition for MariaDB and SQLite):
 
 - ``collection`` (CollectionID, CollectionName, Code: ``BR`` the herbarium, ``LIV`` the living collection, whose
-  accessions, every 25th collection object, are not for publication); ``agent`` (AgentID, AgentType 1 a person, FirstName,
-  LastName); ``preptype`` (PrepTypeID, Name);
+  accessions, every 25th collection object, are not for publication); ``agent`` (AgentID, AgentType 1 a person,
+  FirstName, LastName); ``preptype`` (PrepTypeID, Name);
 - ``taxon`` (TaxonID, Name the epithet, FullName, Author, RankID: 10 kingdom, 30 division, 60 class, 100 order,
   140 family, 180 genus, 220 species, 230 subspecies; ParentID the parent tree);
 - ``geography`` (GeographyID, Name, GeographyCode ISO 3166-1 alpha-2, RankID 200 country);
@@ -226,7 +226,8 @@ def generate_specify(specimens: int = 2000, seed: int = 42) -> Iterator[tuple[st
                                               "Ordinal")}
     namespace = uuid.UUID(int=seed)
     for oid in range(1, specimens + 1):
-        for key, value in (("CollectionObjectID", oid), ("CollectionID", 5 if oid % 25 == 0 else 4), ("CatalogNumber", f"{oid:09d}"),
+        for key, value in (("CollectionObjectID", oid), ("CollectionID", 5 if oid % 25 == 0 else 4),
+                           ("CatalogNumber", f"{oid:09d}"),
                            ("GUID", str(uuid.uuid5(namespace, f"specify:{oid}"))),
                            ("CollectingEventID", rng.randint(1, events)), ("CountAmt", 1),
                            ("Remarks", rng.choice([None] * 8 + ["Duplicate sent to K", "Ex herb. Crépin"])),

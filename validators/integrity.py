@@ -104,8 +104,8 @@ def resolve_core_ids(keys: pa.Array, core_key_files: Sequence[str], spill_direct
 
 
 def integrity_issues(keys: pa.Array, status: np.ndarray) -> pa.Table:
-    """Issue rows (ISSUE_SCHEMA) of the rows with no published (or excluded) core record, on the ``coreid`` term with the key
-    as value (several columns shown joined with ' | ')."""
+    """Issue rows (ISSUE_SCHEMA) of the rows with no published (or excluded) core record, on the ``coreid`` term
+    with the key as value (several columns shown joined with ' | ')."""
     rows = np.flatnonzero((status != PUBLISHED) & (status != EXCLUDED))
     shown = pc.replace_substring(keys.cast(pa.string()), KEY_SEPARATOR, " | ").take(pa.array(rows, pa.int64()))
     flags = ["EXTENSION_ORPHANED" if status[row] == ORPHANED else "EXTENSION_CORE_REJECTED" for row in rows]
