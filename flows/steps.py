@@ -222,6 +222,8 @@ def validate_events(config: DatasetConfig, plan: MappingPlan, catalog: RunCatalo
                                  rejected=int(judged.rejected.size), flags=records_per(judged.issues, "flag"),
                                  flagged=records_per(judged.issues, "severity"),
                                  severity_of=dict(zip(flags, judged.issues["severity"].to_pylist())))
+        if catalog.exists(entry.of("excluded")):  # the events the rules kept out of this batch, counted
+            quality.count_excluded(catalog.load(entry.of("excluded"), columns=["rule"]))
         results.append(ValidatedBatch(
             valid=valid, quality=quality, coverage=batch_coverage(valid_rows), part=part,
             fragment=batch_fragment(valid_rows, judged.issues, judged.table["eventID"].combine_chunks())))

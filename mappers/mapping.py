@@ -711,7 +711,8 @@ def map_records(batch: pa.RecordBatch | pa.Table, plan: MappingPlan) -> RuleOutc
     """A source batch mapped (:func:`map_batch`) and the dataset's record rules applied (mappers/rules.py
     ``apply_rules``): the kept records' Darwin Core table and issues, their row numbers in `batch` (``kept``) and
     the records excluded by rule (``excluded``: rule, occurrenceID, ``source.<column>`` of the occurrenceID's
-    columns and those the rules test). What the map step runs."""
+    columns, the core key's (``source.key``, what extension rows refer to) and those the rules test). What the
+    map step runs."""
     table, issues = map_batch(batch, plan)
     keys = list(plan.sources["occurrenceID"].columns) if "occurrenceID" in plan.sources else []
     keys += [name for name in plan.core_key if name not in keys]  # what the extensions' rows are joined on

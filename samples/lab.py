@@ -4,9 +4,10 @@ spreadsheet's habits.
 
 Sheet ``Specimens``: a title merged across the first row, the header on row 2 (``Nummer``, ``Soort`` the name with
 its authorship, ``Datum``, ``Land``, ``Vindplaats``, ``Coördinaten``, ``Verzamelaar``, ``Opmerking``), then one
-row per specimen with blank rows between batches of entry. ``Datum`` is a real Excel date for most rows and free
-text for the others: ``12 juni 1998`` (Dutch month names), ``1998-06``, ``1998``, and ``ca. 1950`` (an
-approximate date: the mapping must flag it, never guess it). ``Land`` is the country in Dutch (``België``,
+row per specimen with blank rows between batches of entry, each followed by a row that only labels the batch's box
+(``doos 2`` in ``Opmerking``, no ``Nummer``); a specimen not to be published yet says ``niet publiceren`` there.
+``Datum`` is a real Excel date for most rows and free text for the others: ``12 juni 1998`` (Dutch month names),
+``1998-06``, ``1998``, and ``ca. 1950`` (an approximate date: the mapping must flag it, never guess it). ``Land`` is the country in Dutch (``België``,
 ``Nederland``, ``Frankrijk``, ``Duitsland``). ``Coördinaten`` is degrees and minutes, ``50°51'N 4°21'E``.
 
 Sheet ``Measurements``: ``Nummer``, ``Kenmerk`` (``lengte``, ``gewicht``), ``Waarde``, ``Eenheid`` (``mm``,
@@ -62,7 +63,9 @@ def _date(rng: random.Random):
 
 
 def lab_rows(specimens: int = 300, seed: int = 42) -> tuple[list[tuple | None], list[tuple]]:
-    """The specimen rows (None where the sheet has a blank row) and the measurement rows."""
+    """The specimen rows (None where the sheet has a blank row; after it, a row with only a note in Opmerking, the
+    box label ``doos 2``, and no Nummer) and the measurement rows. Every 50th specimen from the 25th is marked
+    ``niet publiceren`` (not for publication) in Opmerking."""
     rng = random.Random(seed)
     taxa = [t for t in TAXA if t["collection"] == "ENT"]
     places = {c.code: c.places for c in COUNTRIES}
@@ -72,6 +75,8 @@ def lab_rows(specimens: int = 300, seed: int = 42) -> tuple[list[tuple | None], 
     for number in range(1, specimens + 1):
         if number > 1 and number % 40 == 1:
             rows.append(None)  # a blank row between two sessions of entry
+            # then the label of the session's box: a row with a note and no specimen number
+            rows.append((None, None, None, None, None, None, None, f"doos {number // 40 + 1}"))
         taxon = rng.choice(taxa)
         name = " ".join(filter(None, (taxon["genus"], taxon["specificEpithet"], taxon["infraspecificEpithet"],
                                       taxon["scientificNameAuthorship"])))
@@ -79,8 +84,11 @@ def lab_rows(specimens: int = 300, seed: int = 42) -> tuple[list[tuple | None], 
         lat, lon = point_in_country(rng, code, _BOXES[code])
         coordinates = f"{_dms(lat, 'N', 'S')} {_dms(lon, 'E', 'W')}" if rng.random() < 0.85 else None
         key = f"LAB-{number:04d}"
+        remark = rng.choice([None, None, None, "in alcohol", "genitaalpreparaat"])
+        if number % 50 == 25:  # a specimen its collector has not released yet
+            remark = "niet publiceren"
         rows.append((key, name, _date(rng), COUNTRY_NAMES[code], rng.choice(places[code]), coordinates,
-                     rng.choice(people), rng.choice([None, None, None, "in alcohol", "genitaalpreparaat"])))
+                     rng.choice(people), remark))
         for feature, unit, low, high in (("lengte", "mm", 4.0, 40.0), ("gewicht", "g", 0.01, 2.0)):
             if rng.random() < 0.7:
                 measurements.append((key, feature, round(rng.uniform(low, high), 2), unit))

@@ -3,8 +3,9 @@ CamelCase columns), the demo source of config/meise-specify.yaml (docs/demo-inst
 
 ``SPECIFY``: the tables (SQLAlchemy Core, one definition for MariaDB and SQLite):
 
-- ``collection`` (CollectionID, CollectionName, Code); ``agent`` (AgentID, AgentType 1 a person, FirstName,
-  LastName); ``preptype`` (PrepTypeID, Name);
+- ``collection`` (CollectionID, CollectionName, Code: ``BR`` the herbarium, ``LIV`` the living collection, whose
+  accessions, every 25th collection object, are not for publication); ``agent`` (AgentID, AgentType 1 a person,
+  FirstName, LastName); ``preptype`` (PrepTypeID, Name);
 - ``taxon`` (TaxonID, Name the epithet, FullName, Author, RankID: 10 kingdom, 30 division, 60 class, 100 order,
   140 family, 180 genus, 220 species, 230 subspecies; ParentID the parent tree);
 - ``geography`` (GeographyID, Name, GeographyCode ISO 3166-1 alpha-2, RankID 200 country);
@@ -18,7 +19,8 @@ CamelCase columns), the demo source of config/meise-specify.yaml (docs/demo-inst
   CollectingEventID, CountAmt, Remarks, TimestampModified);
 - ``determination`` (DeterminationID, CollectionObjectID, TaxonID, IsCurrent, DeterminedDate +
   DeterminedDatePrecision, DeterminerID, TypeStatusName, Qualifier): the history, one current;
-- ``preparation`` (PreparationID, CollectionObjectID, PrepTypeID, CountAmt);
+- ``preparation`` (PreparationID, CollectionObjectID, PrepTypeID, CountAmt): one per object, and a seed packet
+  besides for every 10th;
 - ``attachment`` (AttachmentID, AttachmentLocation, OrigFilename, MimeType, Title, License, CopyrightHolder) and
   ``collectionobjectattachment`` (CollectionObjectAttachmentID, CollectionObjectID, AttachmentID, Ordinal).
 
@@ -155,7 +157,9 @@ def _taxa() -> tuple[dict[str, list], list[int]]:
 def generate_specify(specimens: int = 2000, seed: int = 42) -> Iterator[tuple[str, dict[str, list]]]:
     """The rows of a Specify-like herbarium with ``specimens`` collection objects, table by table."""
     rng = random.Random(seed)
-    yield "collection", {"CollectionID": [4], "CollectionName": ["Herbarium"], "Code": ["BR"]}
+    # the herbarium (BR) is published; the living collection's accessions (LIV, every 25th object) are not
+    yield "collection", {"CollectionID": [4, 5], "CollectionName": ["Herbarium", "Living collection"],
+                         "Code": ["BR", "LIV"]}
     agents = 150
     yield "agent", {"AgentID": list(range(1, agents + 1)), "AgentType": [1] * agents,
                     "FirstName": [rng.choice(GIVEN_NAMES) for _ in range(agents)],
@@ -222,7 +226,8 @@ def generate_specify(specimens: int = 2000, seed: int = 42) -> Iterator[tuple[st
                                               "Ordinal")}
     namespace = uuid.UUID(int=seed)
     for oid in range(1, specimens + 1):
-        for key, value in (("CollectionObjectID", oid), ("CollectionID", 4), ("CatalogNumber", f"{oid:09d}"),
+        for key, value in (("CollectionObjectID", oid), ("CollectionID", 5 if oid % 25 == 0 else 4),
+                           ("CatalogNumber", f"{oid:09d}"),
                            ("GUID", str(uuid.uuid5(namespace, f"specify:{oid}"))),
                            ("CollectingEventID", rng.randint(1, events)), ("CountAmt", 1),
                            ("Remarks", rng.choice([None] * 8 + ["Duplicate sent to K", "Ex herb. Crépin"])),
@@ -241,6 +246,10 @@ def generate_specify(specimens: int = 2000, seed: int = 42) -> Iterator[tuple[st
         for key, value in (("PreparationID", oid), ("CollectionObjectID", oid),
                            ("PrepTypeID", rng.choices([1, 2, 3, 4, 5], [80, 8, 5, 2, 5])[0]), ("CountAmt", 1)):
             preps[key].append(value)
+        if oid % 10 == 0:  # a seed packet beside the sheet: two preparations
+            for key, value in (("PreparationID", specimens + oid), ("CollectionObjectID", oid), ("PrepTypeID", 5),
+                               ("CountAmt", 1)):
+                preps[key].append(value)
         if rng.random() < 0.6:  # most sheets are imaged
             aid = len(attachments["AttachmentID"]) + 1
             for key, value in (("AttachmentID", aid), ("AttachmentLocation", f"{uuid.uuid5(namespace, str(aid))}.jpg"),

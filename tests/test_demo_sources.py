@@ -1,7 +1,7 @@
 """The three demo institutions of issue 10 (item 8): their generated sources (samples/darwin.py, specify.py,
-lab.py) and their configs (meise-specify.yaml, lab-spreadsheet.yaml) published end to end and read back with
-python-dwca-reader; Specify on the real MariaDB as on SQLite. The DaRWIN config, on SQLite and PostgreSQL:
-tests/test_demo_darwin.py."""
+lab.py) and the command that writes them. The demos published end to end: tests/test_demo_darwin.py (DaRWIN on
+SQLite and the real PostgreSQL), tests/test_demo_specify.py (Specify on SQLite and the real MariaDB) and
+tests/test_demo_lab.py (the lab workbook)."""
 from __future__ import annotations
 
 import csv
@@ -14,11 +14,10 @@ import pytest
 from dwca.read import DwCAReader
 
 from mobilise.samples.darwin import generate_darwin, write_darwin
-from mobilise.samples.lab import DUTCH_MONTHS, lab_rows, write_lab
+from mobilise.samples.lab import lab_rows, write_lab
 from mobilise.samples.specify import generate_specify, write_specify
 from mobilise.settings import load_config
 from tests.pipeline_helpers import run_stages
-from tests.services import mariadb_db, postgres_db  # noqa: F401  (fixtures)
 
 REPO = Path(__file__).resolve().parents[1]
 CONFIGS = ("rbins-darwin.yaml", "meise-specify.yaml", "lab-spreadsheet.yaml")
@@ -81,8 +80,11 @@ def test_generators_are_deterministic_per_seed_and_fast(generate):
 def test_lab_rows_are_deterministic_and_keep_the_spreadsheet_habits():
     rows, measurements = lab_rows(300, 42)
     assert (rows, measurements) == lab_rows(300, 42) and rows != lab_rows(300, 43)[0]
-    specimens = [row for row in rows if row]
+    specimens = [row for row in rows if row and row[0]]
     assert len(specimens) == 300 and None in rows  # blank rows between sessions of entry
+    # after each, a row labelling the session's box, with no specimen number
+    assert [row[7] for row in rows if row and not row[0]] == [f"doos {n}" for n in range(2, rows.count(None) + 2)]
+    assert sum(row[7] == "niet publiceren" for row in specimens) == 6  # specimens 25, 75, ... 275
     dates = [row[2] for row in specimens if isinstance(row[2], str)]
     assert any(d.startswith("ca. ") for d in dates) and any(" juni " in d or len(d.split()) == 3 for d in dates)
     assert {row[3] for row in specimens} <= {"België", "Nederland", "Frankrijk", "Duitsland"}
@@ -150,64 +152,7 @@ def test_what_is_no_date_with_a_month_word_is_refused(text):
 
 # --- the three demo configs, end to end ------------------------------------------------------------------------------
 
-def test_specify_demo_converts_lambert_72_and_keeps_partial_dates(demo, tmp_path, monkeypatch):
-    result, rows = _publish(demo, "meise-specify.yaml", tmp_path / "out", monkeypatch)
-    assert result.extracted == SPECIMENS and result.records == SPECIMENS
-    with sqlite3.connect(demo / "data" / "demo" / "specify.sqlite") as db:
-        sources = db.execute(
-            "SELECT co.GUID, l.Datum, l.Longitude1, l.Latitude1, e.StartDate, e.StartDatePrecision "
-            "FROM collectionobject co JOIN collectingevent e ON e.CollectingEventID = co.CollectingEventID "
-            "JOIN locality l ON l.LocalityID = e.LocalityID").fetchall()
-    lambert = 0
-    for guid, datum, x, y, start, precision in sources:
-        row = rows[f"urn:uuid:{guid}"]
-        if datum == "EPSG:31370":  # Belgian Lambert 72 metres: a point in Belgium, its system kept
-            lambert += 1
-            assert 49.5 < float(row["decimalLatitude"]) < 51.5 and 2.5 < float(row["decimalLongitude"]) < 6.4
-            assert row["verbatimSRS"] == "EPSG:31370" and row["geodeticDatum"] == "EPSG:4326"
-            assert row["countryCode"] == "BE"
-        if start is not None:
-            assert row["eventDate"] == {1: start[:10], 2: start[:7], 3: start[:4]}[precision]
-    assert lambert > 5
-    assert "COUNTRY_COORDINATE_MISMATCH" not in result.issues
-
-
-def test_lab_workbook_reads_free_text_dates_dms_and_dutch_countries(demo, tmp_path, monkeypatch):
-    result, rows = _publish(demo, "lab-spreadsheet.yaml", tmp_path / "out", monkeypatch)
-    assert result.extracted == 300  # the blank rows and the merged title are no records
-    flags = _flags(result)
-    source, _ = lab_rows(300, 42)
-    checked = set()
-    for key, _, date, land, _, coordinates, _, _ in filter(None, source):
-        occurrence_id = f"https://data.example.org/lab-spreadsheet-demo/specimen/{key}"
-        row = rows[occurrence_id]
-        assert row["countryCode"] == {"België": "BE", "Nederland": "NL", "Frankrijk": "FR", "Duitsland": "DE"}[land]
-        if isinstance(date, str) and date.startswith("ca. "):  # flagged, kept verbatim, never guessed
-            assert row["eventDate"] == "" and row["verbatimEventDate"] == date
-            assert "RECORDED_DATE_INVALID" in flags[occurrence_id]
-            checked.add("circa")
-        elif isinstance(date, str) and len(date.split()) == 3:  # 12 juni 1998
-            day, month, year = date.split()
-            assert row["eventDate"] == f"{year}-{DUTCH_MONTHS.index(month) + 1:02d}-{int(day):02d}"
-            checked.add("dutch")
-        elif date is not None and not isinstance(date, str):
-            assert row["eventDate"] == date.date().isoformat()
-        if coordinates:  # 50°51'N 4°21'E
-            latitude, longitude = coordinates.split()
-            degrees, minutes = latitude.rstrip("N'").split("°")
-            assert abs(float(row["decimalLatitude"]) - (int(degrees) + int(minutes) / 60)) < 1e-6
-            checked.add("dms")
-    assert checked == {"circa", "dutch", "dms"}
-    assert "COUNTRY_COORDINATE_MISMATCH" not in result.issues
 
 
 # --- the same configs on the real servers ----------------------------------------------------------------------------
 
-def test_specify_on_mariadb_publishes_what_sqlite_publishes(demo, mariadb_db, tmp_path, monkeypatch):  # noqa: F811
-    write_specify(mariadb_db, SPECIMENS, 42)
-    _, on_sqlite = _publish(demo, "meise-specify.yaml", tmp_path / "sqlite", monkeypatch)
-    result, on_mariadb = _publish(demo, "meise-specify.yaml", tmp_path / "mariadb", monkeypatch, mariadb_db)
-    assert result.extracted == SPECIMENS
-    lambert = [row for row in on_mariadb.values() if row["verbatimSRS"] == "EPSG:31370"]
-    assert lambert and all(row["countryCode"] == "BE" for row in lambert)
-    assert on_mariadb == on_sqlite
