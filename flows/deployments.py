@@ -205,8 +205,8 @@ def __getattr__(name: str):
 
         with get_client(sync_client=True) as client:
             config_path = client.read_flow_run(flow_run_id).parameters["config_path"]
-        execution = load_config(config_path).execution
+        config = load_config(config_path)
     except Exception as exc:  # the flow run will say what is wrong with its config
         log.warning("publish_dataset: running with Prefect's default task runner: %s", exc)
         return publish_dataset
-    return publish_dataset.with_options(task_runner=task_runner(execution))
+    return publish_dataset.with_options(task_runner=task_runner(config.execution, source=config.source))

@@ -20,7 +20,7 @@ from prefect import flow, get_run_logger, task
 from prefect.futures import as_completed
 from prefect.task_runners import ThreadPoolTaskRunner
 
-from mobilise import processes, progress
+from mobilise import processes, progress, runners
 from mobilise.catalog import Entry, RunCatalog
 from mobilise.extractors.base import Window, windowed
 from mobilise.extractors.partitions import Partition
@@ -29,7 +29,7 @@ from mobilise.flows import incremental, steps
 from mobilise.mappers.mapping import MappingPlan
 from mobilise.publishers.publication import PublicationDirectory
 from mobilise.publishers.publish import ExtensionTable, PublicationGateError, ValidatedBatch
-from mobilise.settings import DatasetConfig, ExecutionConfig, load_config
+from mobilise.settings import DatasetConfig, ExecutionConfig, SourceConfig, load_config
 
 log = logging.getLogger("mobilise")
 
@@ -106,15 +106,16 @@ def publish_task(config_path: str, plan: MappingPlan, catalog: RunCatalog, batch
     return result.as_dict()
 
 
-def task_runner(execution: ExecutionConfig, dask_address: str | None = None):
-    """The task runner for the per-batch tasks: a Dask cluster (given, or local) or threads."""
+def task_runner(execution: ExecutionConfig, dask_address: str | None = None, source: SourceConfig | None = None):
+    """The task runner for the per-batch tasks: a Dask cluster (given, or local) or threads; ``runner: auto``
+    chooses by the size of `source` (mobilise/runners.py; no source: Dask)."""
     address = dask_address or execution.dask_address
     workers = execution.workers or os.cpu_count() or 1
     if address:
         from prefect_dask import DaskTaskRunner
 
         return DaskTaskRunner(address=address)
-    if execution.runner == "dask":
+    if runners.chosen(execution, source) == "dask":
         from prefect_dask import DaskTaskRunner
 
         return DaskTaskRunner(cluster_class=_local_cluster,
@@ -278,7 +279,8 @@ def run_publication(config_path: str, dry_run: bool = False, dask_address: str |
     if runner:
         execution = execution.model_copy(update={"runner": runner})
     name = f"{config.shortname}-{uuid.uuid4().hex[:8]}"  # to find the flow run if the run is stopped
-    configured = publish_dataset.with_options(task_runner=task_runner(execution, dask_address), flow_run_name=name)
+    configured = publish_dataset.with_options(task_runner=task_runner(execution, dask_address, config.source),
+                                               flow_run_name=name)
     with processes.clean_up_on_failure(), shared_prefect_api():
         try:
             return configured(config_path, dry_run=dry_run, accept_id_changes=accept_id_changes, force=force,
