@@ -54,3 +54,55 @@ def test_a_source_of_unknown_size_is_none_never_an_error(url):
     assert runners.estimate_records(SourceConfig(url=url, table="specimen")) is None
     assert runners.choose_runner(ExecutionConfig(), runners.estimate_records(SourceConfig(url=url, table="t"))) \
         == "dask"
+
+
+# --- the caches that grow with the data (issue 15 item 4) --------------------------------------------------------
+
+def test_every_data_cache_is_bounded_and_reported():
+    """Every registered cache of the modules a run imports has a finite bound, and cache_stats names it."""
+    import mobilise.mappers.coordinates  # noqa: F401  (the modules a run imports)
+    import mobilise.mappers.countries  # noqa: F401
+    import mobilise.mappers.dates  # noqa: F401
+    import mobilise.validators.gbif.geography  # noqa: F401
+    from mobilise import caches
+
+    stats = caches.cache_stats()
+    assert {"dates.interpret_event_date", "coordinates.interpret_coordinate",
+            "countries.interpret_country_code"} <= set(stats)
+    for name, figures in stats.items():
+        assert figures["maxsize"] is not None and figures["maxsize"] > 0, name
+        assert figures["size"] <= figures["maxsize"], name
+
+
+def test_a_cache_keeps_its_bound_when_the_data_has_more_distinct_values_and_reports_its_hits():
+    from mobilise import caches
+    from mobilise.mappers.countries import interpret_country_code
+
+    interpret_country_code.cache_clear()
+    bound = interpret_country_code.cache_info().maxsize
+    for n in range(bound + 500):  # more distinct values than the bound
+        interpret_country_code(f"not a country {n}")
+    for _ in range(3):
+        assert interpret_country_code("Belgium") == ("BE", ())
+    figures = caches.cache_stats()["countries.interpret_country_code"]
+    assert figures["size"] == bound
+    assert figures["hits"] == 2 and figures["misses"] == bound + 501
+    assert figures["hit_rate"] == round(2 / (bound + 503), 3)
+
+
+def test_the_country_index_counts_its_answers_and_clears_at_its_bound(monkeypatch):
+    from mobilise.reference import geography
+
+    index = geography.country_index()
+    if index is None:
+        pytest.skip("the Natural Earth geodata package is not installed")
+    monkeypatch.setattr(geography, "CACHE_SIZE", 5)
+    index._cache.clear()
+    index.hits = index.misses = 0
+    lats, lons = [50.85, 50.85, 48.85, 52.37], [4.35, 4.35, 2.35, 4.9]  # Brussels twice, Paris, Amsterdam
+    assert index.consistent_many(["BE", "BE", "FR", "NL"], lats, lons, 0) == [True, True, True, True]
+    assert (index.hits, index.misses) == (0, 4)
+    assert index.consistent_many(["BE"], [50.85], [4.35], 0) == [True]
+    assert (index.hits, index.misses) == (1, 4)
+    index.consistent_many(["FR", "FR"], [45.0, 46.0], [1.0, 2.0], 0)  # 3 answers cached + 2 >= 5: cleared first
+    assert len(index._cache) <= 5
