@@ -149,6 +149,9 @@ def _run(config: Path, dry_run: bool, dask_address: str | None, runner: str | No
         failed(str(exc), 2)
     if runner not in (None, "auto", "dask", "threads"):
         failed(f"--runner must be 'auto', 'dask' or 'threads', not {runner!r}", 2)
+    from mobilise import prefect_api
+
+    prefect_api.launch_early()  # the temporary Prefect API boots while the pipeline is imported
     from mobilise import runlog
     from mobilise.flows.publish import run_publication
     from mobilise.publishers.publication import DatasetLockedError, PublicationDirectory, PublicationLog
@@ -347,6 +350,9 @@ def run_all(config_dir: Path = typer.Argument(..., help="a folder of dataset con
     configs = _configs([config_dir])
     if runner not in (None, "auto", "dask", "threads"):
         _fail(f"--runner must be 'auto', 'dask' or 'threads', not {runner!r}")
+    from mobilise import prefect_api
+
+    prefect_api.launch_early()  # the temporary Prefect API boots while the pipeline is imported
     from mobilise import runlog
     from mobilise.flows.operations import run_all as run_datasets
 
