@@ -143,15 +143,17 @@ def _run(config: Path, dry_run: bool, dask_address: str | None, runner: str | No
                                    "exit_status": code}, ensure_ascii=False, sort_keys=True))
         _fail(message, code=code)
 
-    try:
-        loaded = load_config(config)  # config errors stop here, before Prefect starts
-    except ConfigError as exc:
-        failed(str(exc), 2)
-    if runner not in (None, "auto", "dask", "threads"):
-        failed(f"--runner must be 'auto', 'dask' or 'threads', not {runner!r}", 2)
     from mobilise import prefect_api
 
-    prefect_api.launch_early()  # the temporary Prefect API boots while the pipeline is imported
+    prefect_api.launch_early()  # the temporary Prefect API boots while the config is read and the pipeline imported
+    try:
+        loaded = load_config(config)  # config errors stop here, before any flow runs
+    except ConfigError as exc:
+        prefect_api.discard_early()
+        failed(str(exc), 2)
+    if runner not in (None, "auto", "dask", "threads"):
+        prefect_api.discard_early()
+        failed(f"--runner must be 'auto', 'dask' or 'threads', not {runner!r}", 2)
     from mobilise import runlog
     from mobilise.flows.publish import run_publication
     from mobilise.publishers.publication import DatasetLockedError, PublicationDirectory, PublicationLog
