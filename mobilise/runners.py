@@ -7,10 +7,11 @@ importing the pipeline and loading its reference data) and gains at most the CPU
 ~18 s on Dask and ~12 s on threads (bench/results.md, "Start-up"). Below ``execution.auto_dask_records``
 (200,000 by default) the cluster does not pay for its start.
 
-The estimate is cheap, never a count: with ``source.partition`` the key span read by the bounds query (the same
-query the partition plan runs; an upper bound of the records when keys are dense); for a file source or a SQLite
-database, the file's size over :data:`BYTES_PER_RECORD`; otherwise (a server database without partition) unknown,
-and an unknown size picks Dask, the runner that scales.
+The estimate is cheap, never a count: with ``source.partition.bounds_query`` the key span it reads (the query the
+partition plan runs anyway; an upper bound of the records when keys are dense; without a bounds query the bounds
+cost a pass over the source, so they are not read here); else for a file source or a SQLite database, the file's
+size over :data:`BYTES_PER_RECORD`; otherwise (a server database) unknown, and an unknown size picks Dask, the
+runner that scales.
 """
 from __future__ import annotations
 
@@ -45,7 +46,7 @@ def estimate_records(source: SourceConfig) -> int | None:
 
     Never raises: a source that cannot be reached here fails later, in the run, with its own message."""
     try:
-        if source.partition is not None:
+        if source.partition is not None and source.partition.bounds_query:
             from mobilise.extractors.partitions import key_bounds
 
             low, high = key_bounds(source)

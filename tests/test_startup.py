@@ -106,3 +106,10 @@ def test_the_country_index_counts_its_answers_and_clears_at_its_bound(monkeypatc
     assert (index.hits, index.misses) == (1, 4)
     index.consistent_many(["FR", "FR"], [45.0, 46.0], [1.0, 2.0], 0)  # 3 answers cached + 2 >= 5: cleared first
     assert len(index._cache) <= 5
+
+
+def test_partition_bounds_are_read_only_from_a_bounds_query(sqlite_config, sample_db):
+    """MIN/MAX over the whole query would cost a pass over the source: without a bounds query, the file's size."""
+    partition = sqlite_config.source.partition.model_copy(update={"bounds_query": None})
+    source = sqlite_config.source.model_copy(update={"partition": partition})
+    assert runners.estimate_records(source) == sample_db.stat().st_size // runners.BYTES_PER_RECORD
