@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 SAMPLE_DB := data/sample.sqlite
 SAMPLE_SPECIMENS ?= 10000
 
-.PHONY: install run validate test test-services bench clean demo-data demo-data-servers run-all
+.PHONY: install run validate test test-services bench bench-startup clean demo-data demo-data-servers run-all
 
 install: $(VENV)/.installed
 
@@ -64,6 +64,10 @@ BENCH_SIZES ?= 1000000 5000000
 BENCH_REPEATS ?= 3 2
 # the lean flat export of issue 15 (bench/lean.py: 28 columns, ~25 terms, SELECT * FROM flat; BDQ on and off, with its floor)
 LEAN_SIZE ?= 1000000
+## bench-startup: the fixed cost of small runs (issue 15 item 3), a few minutes; prints a section for bench/results.md
+bench-startup: install
+	$(BIN)/python bench/startup.py
+
 bench: install
 	@command -v sqlite3 >/dev/null && command -v zip >/dev/null || \
 		{ echo "make bench needs the sqlite3 and zip commands: apt-get install -y sqlite3 zip"; exit 1; }

@@ -217,4 +217,4 @@ def __getattr__(name: str):
         log.warning("publish_dataset: running with Prefect's default task runner: %s", exc)
         return publish_dataset
     runlog.protect(config.source)  # the source's password never in the run's log, console or Prefect API
-    return publish_dataset.with_options(task_runner=task_runner(config.execution))
+    return publish_dataset.with_options(task_runner=task_runner(config.execution, source=config.source))

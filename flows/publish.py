@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import os
-import subprocess
 import uuid
 from contextlib import contextmanager
 from datetime import datetime
@@ -20,7 +19,7 @@ from prefect import flow, get_run_logger, task
 from prefect.futures import as_completed
 from prefect.task_runners import ThreadPoolTaskRunner
 
-from mobilise import processes, progress
+from mobilise import prefect_api, processes, progress, runners
 from mobilise.catalog import Entry, RunCatalog
 from mobilise.extractors.base import Window, windowed
 from mobilise.extractors.partitions import Partition
@@ -29,7 +28,7 @@ from mobilise.flows import incremental, steps
 from mobilise.mappers.mapping import MappingPlan
 from mobilise.publishers.publication import PublicationDirectory
 from mobilise.publishers.publish import ExtensionTable, PublicationGateError, ValidatedBatch
-from mobilise.settings import DatasetConfig, ExecutionConfig, load_config
+from mobilise.settings import DatasetConfig, ExecutionConfig, SourceConfig, load_config
 
 log = logging.getLogger("mobilise")
 
@@ -106,15 +105,16 @@ def publish_task(config_path: str, plan: MappingPlan, catalog: RunCatalog, batch
     return result.as_dict()
 
 
-def task_runner(execution: ExecutionConfig, dask_address: str | None = None):
-    """The task runner for the per-batch tasks: a Dask cluster (given, or local) or threads."""
+def task_runner(execution: ExecutionConfig, dask_address: str | None = None, source: SourceConfig | None = None):
+    """The task runner for the per-batch tasks: a Dask cluster (given, or local) or threads; ``runner: auto``
+    chooses by the size of `source` (mobilise/runners.py; no source: Dask)."""
     address = dask_address or execution.dask_address
     workers = execution.workers or os.cpu_count() or 1
     if address:
         from prefect_dask import DaskTaskRunner
 
         return DaskTaskRunner(address=address)
-    if execution.runner == "dask":
+    if runners.chosen(execution, source) == "dask":
         from prefect_dask import DaskTaskRunner
 
         return DaskTaskRunner(cluster_class=_local_cluster,
@@ -164,8 +164,8 @@ def shared_prefect_api():
 
     With no Prefect server configured, every process that runs a task would otherwise start a temporary API
     server of its own (10-20 s each, and the flow's API would never see the workers' task runs). One temporary
-    server is started here when none is configured, and its address is handed to the workers through the
-    environment they inherit.
+    server is started here when none is configured (:mod:`mobilise.prefect_api`), and its address is handed to
+    the workers through the environment they inherit.
     """
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
@@ -174,9 +174,11 @@ def shared_prefect_api():
     url = PREFECT_API_URL.value()
     try:
         if not url:
-            server = _temporary_api()
+            server = prefect_api.temporary_api()  # launched early by the command line, or not yet
             server.start()
             url = server.api_url
+        else:
+            prefect_api.discard_early()
         os.environ["PREFECT_API_URL"] = url
         with temporary_settings(updates={PREFECT_API_URL: url}):
             yield url
@@ -189,35 +191,6 @@ def shared_prefect_api():
             if server.running:
                 _drain_prefect_queues(timeout=2 if processes.stop_signal() else 10)
             server.stop()
-
-
-def _temporary_api():
-    """Prefect's temporary API server (``SubprocessASGIServer``), started so that it dies with this process.
-
-    Prefect's own survives a kill -9 of the process that started it, and a SIGTERM or Ctrl-C to the process
-    group stops it before the run can record that it was cancelled. This one runs in a session of its own (the
-    group's signals do not reach it; the run stops it, last) and gets SIGTERM from Linux when this process ends,
-    however it ends (mobilise.processes.child_command).
-    """
-    from prefect.server.api.server import SubprocessASGIServer
-
-    class TemporaryAPI(SubprocessASGIServer):
-        _instances: dict = {}  # Prefect keeps one server per port; ours are not Prefect's
-
-        def _run_uvicorn_command(self) -> subprocess.Popen:  # Prefect's command, as a child that dies with us
-            import prefect
-            from prefect.settings import get_current_settings
-
-            command = processes.child_command(
-                "uvicorn", "--app-dir", str(prefect.__module_path__.parent), "--factory",
-                "prefect.server.api.server:create_app", "--host", "127.0.0.1", "--port", str(self.port),
-                "--log-level", "error", "--lifespan", "on")
-            environment = {**os.environ, "PREFECT_UI_ENABLED": "0", "PREFECT__SERVER_EPHEMERAL": "1",
-                           "PREFECT__SERVER_FINAL": "1",
-                           **get_current_settings().to_environment_variables(exclude_unset=True)}
-            return subprocess.Popen(command, env=environment, stdout=subprocess.DEVNULL, start_new_session=True)
-
-    return TemporaryAPI()
 
 
 def _drain_prefect_queues(timeout: float) -> None:
@@ -278,7 +251,8 @@ def run_publication(config_path: str, dry_run: bool = False, dask_address: str |
     if runner:
         execution = execution.model_copy(update={"runner": runner})
     name = f"{config.shortname}-{uuid.uuid4().hex[:8]}"  # to find the flow run if the run is stopped
-    configured = publish_dataset.with_options(task_runner=task_runner(execution, dask_address), flow_run_name=name)
+    configured = publish_dataset.with_options(task_runner=task_runner(execution, dask_address, config.source),
+                                               flow_run_name=name)
     with processes.clean_up_on_failure(), shared_prefect_api():
         try:
             return configured(config_path, dry_run=dry_run, accept_id_changes=accept_id_changes, force=force,

@@ -15,6 +15,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from mobilise.caches import log_cache_stats
 from mobilise.catalog import CORE, Entry, RunCatalog, batch_name
 from mobilise.extensions import extension
 from mobilise.extractors.base import Window, windowed
@@ -181,6 +182,7 @@ def validate_batches(config: DatasetConfig, plan: MappingPlan, catalog: RunCatal
         results.append(ValidatedBatch(
             valid=valid, quality=checked.quality, coverage=batch_coverage(checked.valid), part=part,
             fragment=batch_fragment(checked.valid, checked.issues, checked.table["occurrenceID"].combine_chunks())))
+    log_cache_stats()  # this process's value caches so far: bounded, and how well they serve (mobilise/caches.py)
     return results
 
 

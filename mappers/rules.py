@@ -25,7 +25,6 @@ from functools import lru_cache
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-from pyproj import Geod, Transformer
 
 from mobilise.mappers.columns import as_text, per_distinct_predicate
 from mobilise.settings import GeneraliseConfig, RecordCondition, SensitiveConfig, SensitiveRule
@@ -35,7 +34,16 @@ VERBATIM_LOCATION_TERMS = ("verbatimCoordinates", "verbatimLatitude", "verbatimL
                            "coordinatePrecision")
 #: the value an issue shows for a withheld or generalised term of a sensitive record
 WITHHELD_VALUE = "(withheld: sensitive record)"
-GEOD = Geod(ellps="WGS84")
+
+
+@lru_cache(maxsize=1)
+def _geod():
+    """The WGS84 ellipsoid (pyproj, imported when a rule first measures a distance: most runs have no rule)."""
+    from pyproj import Geod
+
+    return Geod(ellps="WGS84")
+
+
 EDGE_SAMPLES = 32  # points per side of a cell where the distance to the published point is measured
 
 
@@ -159,7 +167,7 @@ def _farthest(latitude: float, longitude: float, boundary: list[tuple[float, flo
     """The largest geodesic distance (metres) from the point to the (longitude, latitude) boundary points."""
     lons = [p[0] for p in boundary]
     lats = [p[1] for p in boundary]
-    _, _, distances = GEOD.inv([longitude] * len(lons), [latitude] * len(lats), lons, lats)
+    _, _, distances = _geod().inv([longitude] * len(lons), [latitude] * len(lats), lons, lats)
     return float(max(distances))
 
 
@@ -181,8 +189,11 @@ def _zone(latitude: float, longitude: float) -> tuple[int, str]:
     return (32600 if latitude >= 0 else 32700) + zone, f"UTM zone {zone}{'N' if latitude >= 0 else 'S'}"
 
 
-@lru_cache(maxsize=None)
-def _projection(epsg: int) -> tuple[Transformer, Transformer]:
+@lru_cache(maxsize=64)  # keyed by the rules' EPSG codes (config, not data); bounded all the same
+def _projection(epsg: int):
+    """(WGS84 -> EPSG:`epsg`, EPSG:`epsg` -> WGS84) pyproj transformers, x/y in longitude/latitude order."""
+    from pyproj import Transformer
+
     return (Transformer.from_crs("EPSG:4326", f"EPSG:{epsg}", always_xy=True),
             Transformer.from_crs(f"EPSG:{epsg}", "EPSG:4326", always_xy=True))
 

@@ -81,7 +81,8 @@ def _print_result(result: dict, as_json: bool) -> None:
 
 
 DASK_ADDRESS = typer.Option(None, "--dask-address", help="run map/validate on this Dask scheduler (tcp://host:8786)")
-RUNNER = typer.Option(None, "--runner", help="dask (local cluster, the default) or threads; overrides the config")
+RUNNER = typer.Option(None, "--runner", help="auto (the default: threads for small sources, Dask for big ones), "
+                      "dask (local cluster) or threads; overrides the config")
 PROGRESS = typer.Option(None, "--progress/--no-progress", help=(
     "progress bars on standard error (records read, mapped, validated, written); default: when it is a terminal"))
 VERBOSE = typer.Option(False, "--verbose", help=(
@@ -142,12 +143,17 @@ def _run(config: Path, dry_run: bool, dask_address: str | None, runner: str | No
                                    "exit_status": code}, ensure_ascii=False, sort_keys=True))
         _fail(message, code=code)
 
+    from mobilise import prefect_api
+
+    prefect_api.launch_early()  # the temporary Prefect API boots while the config is read and the pipeline imported
     try:
-        loaded = load_config(config)  # config errors stop here, before Prefect starts
+        loaded = load_config(config)  # config errors stop here, before any flow runs
     except ConfigError as exc:
+        prefect_api.discard_early()
         failed(str(exc), 2)
-    if runner not in (None, "dask", "threads"):
-        failed(f"--runner must be 'dask' or 'threads', not {runner!r}", 2)
+    if runner not in (None, "auto", "dask", "threads"):
+        prefect_api.discard_early()
+        failed(f"--runner must be 'auto', 'dask' or 'threads', not {runner!r}", 2)
     from mobilise import runlog
     from mobilise.flows.publish import run_publication
     from mobilise.publishers.publication import DatasetLockedError, PublicationDirectory, PublicationLog
@@ -344,8 +350,11 @@ def run_all(config_dir: Path = typer.Argument(..., help="a folder of dataset con
     """Publish every dataset config in a folder, one after the other (one failure does not stop the others),
     and print a summary; exit status 0 only when every dataset was published or unchanged."""
     configs = _configs([config_dir])
-    if runner not in (None, "dask", "threads"):
-        _fail(f"--runner must be 'dask' or 'threads', not {runner!r}")
+    if runner not in (None, "auto", "dask", "threads"):
+        _fail(f"--runner must be 'auto', 'dask' or 'threads', not {runner!r}")
+    from mobilise import prefect_api
+
+    prefect_api.launch_early()  # the temporary Prefect API boots while the pipeline is imported
     from mobilise import runlog
     from mobilise.flows.operations import run_all as run_datasets
 

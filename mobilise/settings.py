@@ -690,12 +690,17 @@ class OutputConfig(Strict):
 class ExecutionConfig(Strict):
     """Where the per-batch map and validate tasks run.
 
-    ``dask`` (the default) starts a local Dask cluster with one worker process per core, or joins the cluster at
-    ``dask_address`` (then the output and work folders must be on a filesystem the workers share); ``threads``
-    runs them in threads of the flow's own process, which is quicker to start for small datasets.
+    ``auto`` (the default) picks ``threads`` for a source estimated below ``auto_dask_records`` records and
+    ``dask`` otherwise (mobilise/runners.py: the estimate and why); ``dask`` starts a local Dask cluster with one
+    worker process per core, or joins the cluster at ``dask_address`` (then the output and work folders must be
+    on a filesystem the workers share); ``threads`` runs them in threads of the flow's own process, which is
+    quicker to start for small datasets.
     """
 
-    runner: Literal["dask", "threads"] = "dask"
+    runner: Literal["auto", "dask", "threads"] = "auto"
+    auto_dask_records: int = Field(200_000, gt=0, description=(
+        "runner: auto uses Dask from this many (estimated) records on; below, threads (a local cluster's 4-6 s "
+        "start is not paid back)"))
     dask_address: str | None = Field(None, description="scheduler address, e.g. tcp://10.0.0.5:8786")
     workers: int | None = Field(None, gt=0, description="local workers (default: one per core)")
     lock_wait_seconds: float = Field(0, ge=0, description="how long a run waits for another run of the same dataset "

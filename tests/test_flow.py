@@ -45,7 +45,8 @@ def _mobilise(*args: str, env: dict) -> subprocess.CompletedProcess:
 
 def test_cli_run_json_prints_one_object(sample_db, tmp_path):
     env = {"MOBILISE_SAMPLE_URL": f"sqlite:///{sample_db}", "MOBILISE_OUTPUT": str(tmp_path)}
-    completed = _mobilise("run", str(SAMPLE_CONFIG), "--json", env=env)
+    # Dask, not the threads that runner: auto picks for this small sample: the workers must share one API
+    completed = _mobilise("run", str(SAMPLE_CONFIG), "--json", "--runner", "dask", env=env)
     assert completed.returncode == 0, completed.stderr
     result = json.loads(completed.stdout)  # stdout holds exactly one JSON object; logs go to stderr
     # the flow and the local Dask workers share one temporary Prefect API (each used to start its own)

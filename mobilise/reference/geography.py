@@ -91,14 +91,18 @@ class CountryIndex:
             by_code.setdefault(code, []).append(idx)
         self._by_code = {code: np.array(found, np.int64) for code, found in by_code.items()}
         self._code_array = np.array(self.codes, dtype=object)
-        self._cache: dict[tuple, object] = {}
+        self._cache: dict[tuple, object] = {}  # at most CACHE_SIZE answers: cleared when full
+        self.hits = self.misses = 0  # answers found in / added to the cache (mobilise/caches.py reports them)
 
     def _cached(self, key: tuple, compute):
         found = self._cache.get(key, _MISSING)
         if found is _MISSING:
+            self.misses += 1
             if len(self._cache) >= CACHE_SIZE:
                 self._cache.clear()
             found = self._cache[key] = compute()
+        else:
+            self.hits += 1
         return found
 
     @staticmethod
@@ -332,6 +336,7 @@ class CountryIndex:
         keys = [("consistent", c, lat, lon, buffer_m) for c, lat, lon in zip(codes, lats.tolist(), lons.tolist())]
         known = [self._cache.get(key, _MISSING) for key in keys]
         missing = [i for i, answer in enumerate(known) if answer is _MISSING]
+        self.hits += len(keys) - len(missing)
         if len(missing) < len(keys):  # answer only the questions not asked before
             if missing:
                 asked = self.consistent_many([codes[i] for i in missing], lats[missing], lons[missing], buffer_m)
@@ -339,6 +344,7 @@ class CountryIndex:
                     known[i] = answer
             return [bool(answer) for answer in known]
         count = len(codes)
+        self.misses += count
         answers = np.zeros(count, bool)
         settled = np.zeros(count, bool)
         if not count:
