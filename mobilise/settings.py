@@ -899,27 +899,42 @@ def _extension_name(name: str) -> str:
 ExtensionName = Annotated[str, AfterValidator(_extension_name)]
 
 
-class ExtensionConfig(Strict):
+class RelatedTable(Strict):
+    """Rows related to the core records, read from a ``query`` or ``table`` of the dataset's database or from a
+    ``source`` of their own (a CSV file, another database): exactly one of the three. The base of an extension
+    (:class:`ExtensionConfig`) and a child table (:class:`ChildConfig`)."""
+
+    query: str | None = Field(None, description="SQL on the dataset's database returning the rows")
+    table: str | None = Field(None, description="a table or view of the dataset's database")
+    source: SourceConfig | None = Field(None, description="a source of its own (a CSV file, another database)")
+
+    @model_validator(mode="after")
+    def _one_source(self) -> "RelatedTable":
+        given = [k for k in ("query", "table", "source") if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise ValueError("give exactly one of 'query', 'table' (in the core source's database) or 'source'"
+                             + (f" (got {', '.join(given)})" if given else ""))
+        return self
+
+    def source_of(self, dataset: SourceConfig) -> SourceConfig:
+        """The SourceConfig the rows are read from: ``source``, or the dataset's database with ``query``/``table``
+        (its connection settings, read whole: without partitions, window column or key)."""
+        if self.source is not None:
+            return self.source
+        return dataset.model_copy(update={"query": self.query, "table": self.table, "partition": None,
+                                          "modified_column": None, "key": None})
+
+
+class ExtensionConfig(RelatedTable):
     """One extension of the archive (``extensions.<name>``, a name of mobilise.extensions.EXTENSIONS): its rows come
     from a query or table of the dataset's database, or from a source of their own (a file, another database);
     ``core_key`` names the column(s) holding the key of the core record each row belongs to (matched with
     ``source.key``); ``mapping`` maps the extension's terms (names as in its GBIF definition, e.g. ``identifier``,
     ``dcterms:format``) to columns, as the core mapping does."""
 
-    query: str | None = Field(None, description="SQL on the dataset's database returning one row per extension row")
-    table: str | None = Field(None, description="a table or view of the dataset's database")
-    source: SourceConfig | None = Field(None, description="a source of its own (a CSV file, another database)")
     core_key: str | list[str] = Field(description=(
         "the column(s) holding the core record's key (the values of source.key, in the same order)"))
     mapping: dict[str, TermSource] = Field(description="extension term -> column or TermSource")
-
-    @model_validator(mode="after")
-    def _one_source(self) -> "ExtensionConfig":
-        given = [k for k in ("query", "table", "source") if getattr(self, k) is not None]
-        if len(given) != 1:
-            raise ValueError("give exactly one of 'query' or 'table' (on the dataset's database) or 'source'"
-                             + (f" (got {', '.join(given)})" if given else ""))
-        return self
 
     @field_validator("core_key")
     @classmethod
@@ -932,14 +947,6 @@ class ExtensionConfig(Strict):
         if isinstance(value, dict):
             return {k: ({"column": v} if isinstance(v, (str, list)) else v) for k, v in value.items()}
         return value
-
-    def source_of(self, dataset: SourceConfig) -> SourceConfig:
-        """The SourceConfig the rows are read from: ``source``, or the dataset's database with ``query``/``table``
-        (its connection settings, without partitions, window column or key)."""
-        if self.source is not None:
-            return self.source
-        return dataset.model_copy(update={"query": self.query, "table": self.table, "partition": None,
-                                          "modified_column": None, "key": None})
 
 
 def _occurrence_term(name: str) -> str:
@@ -965,29 +972,18 @@ def _column_list(value: str | list[str] | None, example: str) -> str | list[str]
     return value
 
 
-class ChildConfig(Strict):
+class ChildConfig(RelatedTable):
     """A child table: many rows per core record (collectors, identifications, media), read once per run and joined
     to each core batch by mappers/children.py, so that a core term can be its values joined with a separator
     (``recordedBy: {child: collectors, column: agent_name}``) without dialect-specific SQL (group_concat,
     string_agg). ``query`` or ``table`` are read from the core source's database; ``source`` is any other source
     (a CSV file, another database)."""
 
-    query: str | None = Field(None, description="SQL on the core source's database returning the child rows")
-    table: str | None = Field(None, description="a table or view of the core source's database")
-    source: SourceConfig | None = Field(None, description="another source of the child rows (a CSV file, ...)")
     key: str | list[str] = Field(description=(
         "the child's column(s) holding the core record's key (source.key), in the same order"))
     order_by: str | list[str] | None = Field(None, description=(
         "the column(s) giving the values' order (e.g. a collector's position): numbers in numeric order, other "
         "text in text order; without it (and between equal positions) the child's source order"))
-
-    @model_validator(mode="after")
-    def _one_source(self) -> "ChildConfig":
-        given = [k for k in ("query", "table", "source") if getattr(self, k) is not None]
-        if len(given) != 1:
-            raise ValueError("give exactly one of 'query', 'table' (in the core source's database) or 'source'"
-                             + (f" (got {', '.join(given)})" if given else ""))
-        return self
 
     @field_validator("key", "order_by")
     @classmethod
@@ -1001,14 +997,6 @@ class ChildConfig(Strict):
     @property
     def order_columns(self) -> list[str]:
         return key_columns(self.order_by)
-
-    def source_of(self, core: SourceConfig) -> SourceConfig:
-        """The SourceConfig to extract: ``source``, or the core source's database with this query or table
-        (read whole: no partition, no backfill window, the core's connection settings)."""
-        if self.source is not None:
-            return self.source
-        return core.model_copy(update={"query": self.query, "table": self.table, "partition": None,
-                                       "modified_column": None, "key": None})
 
 
 # --- record rules: filters and sensitive data (mappers/rules.py applies them) ---------------------------------------

@@ -39,6 +39,7 @@ import sqlalchemy as sa
 
 from mobilise.samples.generation import point_in_country
 from mobilise.samples.reference import COLLECTIONS, COUNTRIES, FAMILY_NAMES, GIVEN_NAMES, TAXA
+from mobilise.samples.schema import _REAL
 from mobilise.samples.writing import write_database
 
 __all__ = ["DARWIN", "generate_darwin", "write_darwin", "UNKNOWN_FROM", "UNKNOWN_TO"]
@@ -46,7 +47,6 @@ __all__ = ["DARWIN", "generate_darwin", "write_darwin", "UNKNOWN_FROM", "UNKNOWN
 DARWIN = sa.MetaData()
 UNKNOWN_FROM = datetime(1, 1, 1)
 UNKNOWN_TO = datetime(2038, 12, 31)
-_REAL = sa.Double().with_variant(sa.REAL(), "sqlite")
 
 
 def _id() -> sa.Column:

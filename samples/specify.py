@@ -40,21 +40,12 @@ from pyproj import Transformer
 
 from mobilise.samples.generation import point_in_country
 from mobilise.samples.reference import COUNTRIES, FAMILY_NAMES, GIVEN_NAMES, TAXA
+from mobilise.samples.schema import _MARIADB, _REAL, _fk, _pk
 from mobilise.samples.writing import write_database
 
 __all__ = ["SPECIFY", "generate_specify", "write_specify"]
 
 SPECIFY = sa.MetaData()
-_REAL = sa.Double().with_variant(sa.REAL(), "sqlite")
-_MARIADB = {"mysql_charset": "utf8mb4", "mysql_collate": "utf8mb4_unicode_ci"}
-
-
-def _pk(name: str) -> sa.Column:
-    return sa.Column(name, sa.Integer, primary_key=True, autoincrement=False)
-
-
-def _fk(name: str, target: str, nullable: bool = False) -> sa.Column:
-    return sa.Column(name, sa.Integer, sa.ForeignKey(target), nullable=nullable, index=True)
 
 
 sa.Table("collection", SPECIFY, _pk("CollectionID"), sa.Column("CollectionName", sa.String(64)),

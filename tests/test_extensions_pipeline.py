@@ -267,7 +267,7 @@ def test_a_changed_extension_row_changes_its_record(tmp_path):
     ("  multimedium:\n    table: ext_media\n    core_key: specimen_id\n    mapping: {identifier: url}\n",
      1, "extensions.multimedium", "unknown extension 'multimedium' (did you mean 'multimedia'?)"),
     ("  multimedia:\n    core_key: specimen_id\n    mapping: {identifier: url}\n",
-     1, "extensions.multimedia", "give exactly one of 'query' or 'table'"),
+     1, "extensions.multimedia", "give exactly one of 'query', 'table'"),
     ("  occurrence:\n    table: ext_media\n    core_key: specimen_id\n    mapping: {occurrenceID: url}\n",
      1, "extensions.occurrence", "the occurrence extension belongs to an event core"),
     ("  multimedia:\n    source: {url: 'sqlite:///m.sqlite', table: media, partition: {column: id}}\n"
