@@ -298,7 +298,7 @@ def publish(config: DatasetConfig, catalog: RunCatalog, batches: Sequence[Valida
     directory = PublicationDirectory(config.publication_directory)
     previous = directory.log.latest()
     gates = evaluate_gates(config.gates, quality.extracted, quality.rejected, quality.published,
-                           previous.records if previous else None)
+                           previous.records if previous else None, quality.excluded_by)
     # the core's record hashes, and per extension one per core record with rows in it: an extension row added,
     # removed or changed shows as a changed record
     hash_files = catalog.files(catalog.entries("record_hashes", table)) + [

@@ -471,3 +471,22 @@ def test_a_dry_run_lists_the_excluded_in_validation_and_leaves_no_stale_list(sam
     config.filters = []
     again = run_stages(config, dry_run=True)
     assert again.excluded == 0 and again.excluded_file is None and not Path(dry.excluded_file).exists()
+
+
+def test_a_filter_that_excludes_every_record_publishes_nothing_and_says_so(sample_db, tmp_path, monkeypatch):
+    """A new dataset whose filter keeps nothing: no empty version 1.0 in the feeds, a gate that names the rule."""
+    from mobilise.publishers.publication import PublicationDirectory
+    from mobilise.publishers.publish import PublicationGateError
+    from mobilise.settings import RecordCondition
+
+    monkeypatch.setenv("MOBILISE_SAMPLE_URL", f"sqlite:///{sample_db}")
+    monkeypatch.setenv("MOBILISE_OUTPUT", str(tmp_path / "output"))
+    config = load_config(_sample_with_rules(tmp_path, ""))
+    config.validation.bdq.enabled = False
+    config.filters = [RecordCondition(column="is_public", equals="nope", reason="not public")]
+    with pytest.raises(PublicationGateError) as failure:
+        run_stages(config)
+    assert "records_published: none of the" in str(failure.value)
+    assert "by rule 'not public'" in str(failure.value)
+    directory = PublicationDirectory(config.publication_directory)
+    assert directory.log.latest() is None and not list(directory.directory.glob("dwca*.zip"))

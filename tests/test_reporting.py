@@ -49,6 +49,17 @@ def test_gates_pass_and_fail_with_reasons():
         ["records_extracted"]
 
 
+def test_a_run_with_nothing_to_publish_never_passes_and_says_why():
+    """Every record rejected or excluded by rule: no empty version, whatever the configured gates (all off here)."""
+    gates = GatesConfig(max_rejected_share=None, max_drop_share=None)
+    (failed,) = [g for g in evaluate_gates(gates, 21, 1, 0, previous=None, excluded_by={"not public": 20})
+                 if not g.passed]
+    assert failed.name == "records_published"
+    assert "none of the 21 records extracted can be published: 1 rejected" in failed.detail
+    assert "excluded 20 by rule 'not public'" in failed.detail
+    assert all(g.passed for g in evaluate_gates(gates, 21, 1, 1, previous=None, excluded_by={"not public": 19}))
+
+
 # --- the amendments section of the run report, from the BDQ summaries of several batches ----------------------------
 
 def test_amendments_section_adds_up_across_batches():
