@@ -65,6 +65,8 @@ class MappingPlan:
     # whose core id column the validate stage adds
     id_term: str | None = "occurrenceID"
     key: list[str] = field(default_factory=list)  # source columns read besides the terms' (an extension's core_key)
+    # where the config holds this mapping, for messages: "" for the core, "extensions.<name>." for an extension
+    config_path: str = ""
     # a core with extensions: its records' key columns (config.core_key), whose values the map step keeps for the
     # records the rules exclude, so that their extension rows are excluded with them (validators/integrity.py)
     record_key: tuple[str, ...] = ()
@@ -130,7 +132,8 @@ class MappingPlan:
         verbatim = {t: v for t, v in VERBATIM_TERM.items()
                     if name == "occurrence" and t in chosen and v not in sources}
         return cls(sources, chosen, verbatim, dataset_namespace(config),
-                   id_term="occurrenceID" if name == "occurrence" else None, key=key_columns(ext.core_key))
+                   id_term="occurrenceID" if name == "occurrence" else None, key=key_columns(ext.core_key),
+                   config_path=f"extensions.{name}.")
 
     @property
     def source_columns(self) -> set[str]:
@@ -157,12 +160,12 @@ class MappingPlan:
     def check_columns(self, columns: list[str]) -> None:
         missing = sorted(self.source_columns - set(columns))
         if missing:
-            where = [f"mapping.{t}" for t, s in self.sources.items()
+            where = [f"{self.config_path}mapping.{t}" for t, s in self.sources.items()
                      if s.child is None and set(s.columns) & set(missing)]
             if set(self.core_key) & set(missing):
                 where.append("source.key")
             elif set(self.key) & set(missing):
-                where.append("core_key" if self.id_term is None else "source.key")
+                where.append(f"{self.config_path}core_key" if self.config_path else "source.key")
             if self.coordinates is not None and set(self.coordinates.columns) & set(missing):
                 where.append("coordinates")
             if set(rule_columns(self.filters, self.sensitive)) & set(missing):

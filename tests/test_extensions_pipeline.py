@@ -368,6 +368,20 @@ def test_a_source_key_the_source_lacks_stops_the_run_naming_it(tmp_path):
         run_stages(load_config(path))
 
 
+def test_an_extension_column_the_source_lacks_stops_the_run_naming_the_extension(tmp_path):
+    """A typo in an extension's mapping or core_key names the extension's key in the config, not the core's."""
+    text = CONFIG.format(url=_sqlite(tmp_path), out=tmp_path / "out", dissco="warn").replace(
+        "      identifier: url\n", "      identifier: ulr\n", 1)
+    path = tmp_path / "beetles.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(Exception, match=r"extensions\.multimedia\.mapping\.identifier: column\(s\) ulr not in"):
+        run_stages(load_config(path))
+    path.write_text(text.replace("ulr", "url").replace("    core_key: specimen_id\n", "    core_key: specimen\n", 1),
+                    encoding="utf-8")
+    with pytest.raises(Exception, match=r"extensions\.multimedia\.core_key: column\(s\) specimen not in"):
+        run_stages(load_config(path))
+
+
 def test_an_empty_extension_gives_its_header_and_zero_counts(tmp_path):
     text = CONFIG.format(url=_sqlite(tmp_path), out=tmp_path / "out", dissco="warn").replace(
         "ORDER BY id", "WHERE 1 = 0")
