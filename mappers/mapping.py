@@ -30,7 +30,8 @@ from mobilise.mappers.dates import (DEFAULT_DATE_ORDER, SPECIFY_PRECISIONS, Asse
                                     assemble_parts, interpret_date, interpret_event_date)
 from mobilise.mappers.interpreters import VERBATIM_TERM, Interpreter, interpreters
 from mobilise.mappers.names import split_authorship
-from mobilise.mappers.rules import RuleOutcome, apply_rules, hidden_terms, rule_columns, rule_terms
+from mobilise.mappers.rules import (RuleOutcome, apply_rules, hidden_terms, point_dependants, rule_columns,
+                                    rule_terms)
 from mobilise.mappers.vocabularies import Translator, read_table, read_vocabulary_file
 from mobilise.settings import (COORDINATE_TERMS, JOIN_SEPARATOR, CoordinatesConfig, DatasetConfig, DateSource,
                                RecordCondition, SensitiveConfig, TemplatePart, TermSource, key_columns,
@@ -146,11 +147,21 @@ class MappingPlan:
         return columns | set(self.core_key) | set(self.key)
 
     @property
+    def point_dependants(self) -> list[str]:
+        """The terms, other than the point's own and the id, read from a source column the point is read from
+        (decimalLatitude, decimalLongitude, the verbatim location terms, the coordinates section's x and y): what a
+        sensitive record whose point is generalised does not publish (mappers/rules.py point_dependants)."""
+        if self.sensitive is None or not self.sensitive.rules:
+            return []
+        xy = {self.coordinates.x, self.coordinates.y} if self.coordinates is not None else set()
+        return point_dependants(self.sources, xy, keep=(self.id_term,) if self.id_term else ())
+
+    @property
     def sensitive_columns(self) -> list[str]:
-        """The source columns that feed a term a sensitive record must not show (mappers/rules.py hidden_terms;
-        the coordinates section's x and y with the point), less the occurrenceID's: emptied in a sensitive
-        record's source row once mapped, so that no run file shows them."""
-        hidden = hidden_terms(self.sensitive)
+        """The source columns that feed a term a sensitive record must not show (mappers/rules.py hidden_terms,
+        the point's dependants; the coordinates section's x and y with the point), less the occurrenceID's:
+        emptied in a sensitive record's source row once mapped, so that no run file shows them."""
+        hidden = hidden_terms(self.sensitive) | set(self.point_dependants)
         columns = {column for term, source in self.sources.items() if term in hidden for column in source.columns}
         if hidden and self.coordinates is not None:
             columns |= set(self.coordinates.columns)
@@ -719,7 +730,7 @@ def map_records(batch: pa.RecordBatch | pa.Table, plan: MappingPlan) -> RuleOutc
     table, issues = map_batch(batch, plan)
     keys = list(plan.sources["occurrenceID"].columns) if "occurrenceID" in plan.sources else []
     keys += [name for name in plan.core_key if name not in keys]  # what the extensions' rows are joined on
-    return apply_rules(batch, table, issues, plan.filters, plan.sensitive, keys)
+    return apply_rules(batch, table, issues, plan.filters, plan.sensitive, keys, plan.point_dependants)
 
 
 def map_batch(batch: pa.RecordBatch | pa.Table, plan: MappingPlan) -> tuple[pa.Table, pa.Table]:

@@ -9,7 +9,9 @@ loaded). :func:`apply_rules` is what the mapping step calls (mappers/mapping.py 
   occurrenceID and its source key columns. Published + quarantined + excluded == extracted.
 - **Sensitive records** (the first of ``sensitive.rules`` a record matches applies): the point is generalised
   (:func:`grid_cell`, :func:`decimals_cell`; WGS84 degrees in, WGS84 degrees out), coordinateUncertaintyInMeters
-  widened to cover the cell (never narrowed), the verbatim coordinates and the terms the rule names withheld
+  widened to cover the cell (never narrowed), the verbatim coordinates, every other term read from the point's
+  source columns (:func:`point_dependants`: a georeferenceRemarks template of the coordinates) and the terms the
+  rule names, with their verbatim counterparts (:func:`with_verbatim`: locality and verbatimLocality), withheld
   (left empty), dataGeneralizations and informationWithheld filled with plain text, and the record flagged
   COORDINATES_GENERALISED / INFORMATION_WITHHELD (info: it is published). The values the mapping's issues carry
   for those terms are withheld too, so the warnings file and the report never show the precise point.
@@ -27,6 +29,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from mobilise.mappers.columns import as_text, per_distinct_predicate
+from mobilise.mappers.interpreters import DWC_VERBATIM_TERM
 from mobilise.settings import GeneraliseConfig, RecordCondition, SensitiveConfig, SensitiveRule
 
 #: terms a generalised record never publishes: they would give the precise point back
@@ -105,15 +108,34 @@ def exclusions(batch: pa.Table | pa.RecordBatch, filters: list[RecordCondition],
 
 # --- sensitive records: which --------------------------------------------------------------------------------
 
+#: identification qualifiers and open-nomenclature marks (lower case, without their dot) left out of a name before
+#: it is matched: "Lynx cf. lynx", "Lynx aff. lynx", "Lynx lynx?", "Lynx sp.", "Lynx sp. nov.", "Lynx lynx s.l."
+QUALIFIERS = frozenset({"cf", "cfr", "conf", "aff", "nr", "near", "prox", "sp", "spp", "ssp", "subsp", "var",
+                        "nov", "indet", "inc", "sed", "s.l", "s.lat", "s.str", "s.s", "sensu", "lato", "stricto",
+                        "agg", "gr", "group", "complex"})
+_QUALIFIED = re.compile(r"^(cf|cfr|aff|nr)\.(?=\w)")  # "cf.lynx": the qualifier glued to the epithet
+_SUBGENUS = re.compile(r"^(\S+) \([A-Z][a-z]+\)(?= |$)")  # "Carabus (Procerus) gigas": the subgenus
+
+
 def _normalised(name: str | None) -> str | None:
-    return " ".join(name.split()).casefold() if name else None
+    """A name as it is matched: spacing and case aside, without a subgenus in parentheses, a '?' or the
+    identification qualifiers of :data:`QUALIFIERS` (open nomenclature: "Lynx cf. lynx" is matched as "lynx
+    lynx", "Lynx sp." as "lynx"). Names are matched as written, without synonymy."""
+    if not name:
+        return None
+    name = _SUBGENUS.sub(r"\1", " ".join(name.replace("?", " ").split()))
+    words = [_QUALIFIED.sub("", word) for word in name.casefold().split(" ")]
+    kept = [word for word in words if word and word.rstrip(".") not in QUALIFIERS]
+    return " ".join(kept) or None
 
 
 def taxon_matches(scientific_names: pa.Array, genera: pa.Array | None, taxa: list[str]) -> np.ndarray:
-    """Per row: the record's taxon is one of `taxa` (case and spacing aside): its scientificName, the name's first
-    two words (the species of a name with authorship or an infraspecific name), its first word (the genus), or
-    the genus term."""
-    wanted = {_normalised(name) for name in taxa if name and name.strip()}
+    """Per row: the record's taxon is one of `taxa` (both normalised by :func:`_normalised`: case, spacing,
+    subgenus, '?' and identification qualifiers aside, so that a rule errs on the side of protecting): its
+    scientificName, the name's first two words (the species of a name with authorship or an infraspecific name),
+    its first word (the genus), or the genus term. A genus in `taxa` protects "Lynx sp." and every species of it;
+    a species protects "Lynx cf. lynx" but not "Lynx sp.". Synonyms are not resolved: list them in the taxa."""
+    wanted = {_normalised(name) for name in taxa if name and name.strip()} - {None}
 
     def named(value: str | None) -> bool:
         name = _normalised(value)
@@ -297,13 +319,43 @@ class RuleOutcome:
     sensitive: np.ndarray
 
 
+def with_verbatim(terms) -> list[str]:
+    """`terms`, each followed by its Darwin Core verbatim counterpart (mappers/interpreters.py
+    ``DWC_VERBATIM_TERM``: locality -> verbatimLocality, eventDate -> verbatimEventDate, ...), each once: withholding
+    a term withholds the original it was interpreted from too."""
+    out: list[str] = []
+    for term in terms:
+        out += [t for t in (term, DWC_VERBATIM_TERM.get(term)) if t is not None and t not in out]
+    return out
+
+
+#: the terms a generalised point sets itself (never withheld for being read from the point's columns)
+GENERALISED_TERMS = ("decimalLatitude", "decimalLongitude", "coordinateUncertaintyInMeters", "dataGeneralizations",
+                     "informationWithheld")
+
+
+def point_dependants(sources: dict, point_columns: set[str] | frozenset[str] = frozenset(),
+                     keep: tuple[str, ...] = ()) -> list[str]:
+    """The terms, besides the point's own, whose source columns include one the point is read from: a generalised
+    record must not publish them (a template "{latitude}, {longitude}" in georeferenceRemarks gives the point
+    back). `sources` maps a term to what has ``.columns`` (settings.TermSource); the point's columns are those of
+    decimalLatitude, decimalLongitude and the verbatim location terms, plus `point_columns` (the coordinates
+    section's x and y); `keep` names terms never withheld (the record's id: withholding it breaks the archive)."""
+    point_terms = {"decimalLatitude", "decimalLongitude", *VERBATIM_LOCATION_TERMS}
+    columns = set(point_columns) | {c for term, source in sources.items() if term in point_terms
+                                    for c in source.columns}
+    return [term for term, source in sources.items()
+            if term not in point_terms and term not in GENERALISED_TERMS and term not in keep
+            and columns & set(source.columns)]
+
+
 def hidden_terms(sensitive: SensitiveConfig | None) -> set[str]:
     """The terms whose source values a sensitive record must not show anywhere (the point, the verbatim
-    location terms and every term a rule withholds)."""
+    location terms and every term a rule withholds, with its verbatim counterpart: :func:`with_verbatim`)."""
     if sensitive is None or not sensitive.rules:
         return set()
-    return set(VERBATIM_LOCATION_TERMS) | {"decimalLatitude", "decimalLongitude"} | {
-        term for rule in sensitive.rules for term in rule.withhold}
+    return set(VERBATIM_LOCATION_TERMS) | {"decimalLatitude", "decimalLongitude"} | set(
+        with_verbatim(term for rule in sensitive.rules for term in rule.withhold))
 
 
 def withhold_source(source: pa.Table, rows: np.ndarray, columns: list[str]) -> pa.Table:
@@ -340,10 +392,13 @@ def _joined(first: pa.Array, second: list[str | None]) -> pa.Array:
     return pa.array(out, pa.string())
 
 
-def apply_sensitive(batch: pa.Table | pa.RecordBatch, table: pa.Table, sensitive: SensitiveConfig
+def apply_sensitive(batch: pa.Table | pa.RecordBatch, table: pa.Table, sensitive: SensitiveConfig,
+                    dependants: tuple[str, ...] | list[str] = ()
                     ) -> tuple[pa.Table, list[tuple[int, str, str, str]], np.ndarray]:
     """`table` with the sensitive rules applied (see the module docstring), the flags raised (row, term, flag,
-    value) and which rows are sensitive (their issues' values are withheld by :func:`apply_rules`)."""
+    value) and which rows are sensitive (their issues' values are withheld by :func:`apply_rules`).
+    `dependants` (:func:`point_dependants`): the terms read from the point's source columns, withheld from a
+    record whose rule generalises its point."""
     rows = table.num_rows
     chosen: list[SensitiveRule | None] = [None] * rows
     for rule in sensitive.rules:
@@ -364,6 +419,8 @@ def apply_sensitive(batch: pa.Table | pa.RecordBatch, table: pa.Table, sensitive
         rule = chosen[row]
         label = f" ({rule.name})" if rule.name else ""
         withheld = [term for term in rule.withhold if term in columns]
+        withheld += [term for term in with_verbatim(rule.withhold) if term in columns and term not in withheld
+                     and columns[term][row].is_valid]  # the verbatim counterparts that hold a value
         if rule.generalise is not None:
             point = generalise(values["decimalLatitude"][row], values["decimalLongitude"][row],
                                values["coordinateUncertaintyInMeters"][row], rule.generalise)
@@ -375,7 +432,7 @@ def apply_sensitive(batch: pa.Table | pa.RecordBatch, table: pa.Table, sensitive
             else:  # a point that cannot be generalised (out of range: swapped?) is not published at all
                 withheld += [term for term in ("decimalLatitude", "decimalLongitude")
                              if term in columns and values[term][row] is not None and term not in withheld]
-            withheld += [term for term in VERBATIM_LOCATION_TERMS if term in columns
+            withheld += [term for term in (*VERBATIM_LOCATION_TERMS, *dependants) if term in columns
                          and columns[term][row].is_valid and term not in withheld]
         if withheld:
             for term in withheld:
@@ -394,10 +451,11 @@ def apply_sensitive(batch: pa.Table | pa.RecordBatch, table: pa.Table, sensitive
 
 def apply_rules(batch: pa.Table | pa.RecordBatch, table: pa.Table, issues: pa.Table,
                 filters: list[RecordCondition], sensitive: SensitiveConfig | None,
-                key_columns: list[str]) -> RuleOutcome:
+                key_columns: list[str], dependants: tuple[str, ...] | list[str] = ()) -> RuleOutcome:
     """The record rules over one mapped batch: `batch` the source rows, `table` and `issues` what
     mappers.mapping.map_batch made of them (ISSUE_SCHEMA), `key_columns` the source columns that identify a
-    record (the occurrenceID's), written to the excluded table with the columns the rules test."""
+    record (the occurrenceID's), written to the excluded table with the columns the rules test; `dependants` the
+    terms read from the point's source columns (:func:`point_dependants`, :func:`apply_sensitive`)."""
     exclude_when = list(sensitive.exclude_when) if sensitive is not None else []
     labels = exclusions(batch, filters, exclude_when) if (filters or exclude_when) else [None] * table.num_rows
     excluded = excluded_table(labels, table, batch,
@@ -405,9 +463,9 @@ def apply_rules(batch: pa.Table | pa.RecordBatch, table: pa.Table, issues: pa.Ta
     found: list[tuple[int, str, str, str]] = []
     sensitive_rows = np.zeros(table.num_rows, dtype=bool)
     if sensitive is not None and sensitive.rules:
-        table, found, sensitive_rows = apply_sensitive(batch, table, sensitive)
+        table, found, sensitive_rows = apply_sensitive(batch, table, sensitive, dependants)
         if sensitive_rows.any() and issues.num_rows:
-            hidden = hidden_terms(sensitive)
+            hidden = hidden_terms(sensitive) | set(dependants)
             on_sensitive = pa.array(sensitive_rows[issues["row"].to_numpy()], pa.bool_())
             hide = pc.and_(on_sensitive, pc.is_in(issues["term"], pa.array(sorted(hidden), pa.string())))
             issues = issues.set_column(issues.schema.get_field_index("value"), "value",

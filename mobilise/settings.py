@@ -1083,10 +1083,12 @@ class GeneraliseConfig(Strict):
 
 class SensitiveRule(Strict):
     """Which records are sensitive and what is done to them: ``taxa`` (names, or a CSV file beside the config
-    with a ``taxa_column`` of names) matched, case and spacing aside, on scientificName, its genus and species
-    (first one and two words) and the genus term; and/or ``flag_column`` holding one of ``values``. A record
-    matching either is generalised (``generalise``) and/or has ``withhold`` terms blanked; dataGeneralizations
-    and informationWithheld say so in words."""
+    with a ``taxa_column`` of names) matched, case, spacing, subgenus, '?' and identification qualifiers (cf., aff.,
+    sp., ...) aside, on scientificName, its genus and species (first one and two words) and the genus term, as
+    written, without synonymy (mappers/rules.py taxon_matches); and/or ``flag_column`` holding one of ``values``.
+    A record matching either is generalised (``generalise``: with every term read from the point's columns
+    withheld) and/or has ``withhold`` terms blanked, with their verbatim counterparts (verbatimLocality for
+    locality); dataGeneralizations and informationWithheld say so in words."""
 
     name: str | None = Field(None, description="label in the texts and the report, e.g. 'CITES Appendix I'")
     taxa: list[str] | Path | None = Field(None, description=(

@@ -7,6 +7,8 @@ import csv
 import json
 import math
 import sqlite3
+import textwrap
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -17,10 +19,10 @@ from pydantic import ValidationError
 from pyproj import Geod, Transformer
 
 from mobilise.mappers.rules import (WITHHELD_VALUE, apply_rules, condition_holds, decimals_cell, exclusions,
-                                    generalise, grid_cell, taxon_matches)
+                                    generalise, grid_cell, point_dependants, taxon_matches, with_verbatim)
 from mobilise.mappers.mapping import ISSUE_SCHEMA
 from mobilise.settings import (ConfigError, GeneraliseConfig, RecordCondition, SensitiveConfig, SensitiveRule,
-                               load_config)
+                               TermSource, load_config)
 from tests.conftest import SAMPLE_CONFIG
 from tests.pipeline_helpers import run_stages
 
@@ -203,6 +205,158 @@ def test_sensitive_rule_generalises_withholds_and_fills_the_texts():
             (1, "INFORMATION_WITHHELD")} <= flags and not any(row == 2 and "WITHHELD" in f for row, f in flags)
     values = {(i["row"], i["flag"]): i["value"] for i in outcome.issues.to_pylist()}
     assert values[(1, "COORDINATE_ROUNDED")] == WITHHELD_VALUE and values[(2, "COORDINATE_ROUNDED")] == "50.1"
+
+
+QUALIFIED = ["Lynx cf. lynx", "Lynx aff. lynx", "Lynx lynx?", "Lynx ?lynx", "cf. Lynx lynx", "Lynx cf.lynx",
+             "Lynx sp.", "Lynx sp. nov.", "Lynx pardinus", "Felis cf. catus", "Lynx (Lynx) lynx Linnaeus, 1758"]
+
+
+def test_identification_qualifiers_are_left_out_before_matching():
+    """A species rule protects "Lynx cf. lynx" (and aff., '?'); a genus rule also protects "Lynx sp." and the
+    genus's other species; "Lynx sp." is no Lynx lynx for a species rule."""
+    names = pa.array(QUALIFIED)
+    assert taxon_matches(names, None, ["Lynx lynx"]).tolist() == [True] * 6 + [False, False, False, False, True]
+    assert taxon_matches(names, None, ["Lynx"]).tolist() == [True] * 9 + [False, True]
+    assert taxon_matches(names, None, ["Felis catus"]).tolist() == [False] * 9 + [True, False]
+    # the taxa list is read the same way: a qualified name there names the taxon
+    assert taxon_matches(pa.array(["Lynx lynx"]), None, ["Lynx cf. lynx"]).tolist() == [True]
+    assert taxon_matches(pa.array(["?", "sp.", None]), pa.array(["Lynx", None, None]), ["Lynx"]).tolist() == [
+        True, False, False]
+
+
+def test_withholding_a_term_withholds_its_verbatim_counterpart():
+    assert with_verbatim(["locality", "habitat", "eventDate"]) == [
+        "locality", "verbatimLocality", "habitat", "eventDate", "verbatimEventDate"]
+    assert with_verbatim(["minimumElevationInMeters", "maximumElevationInMeters"]) == [
+        "minimumElevationInMeters", "verbatimElevation", "maximumElevationInMeters"]
+
+
+def test_terms_read_from_the_points_columns_are_its_dependants():
+    sources = {"occurrenceID": TermSource(template="urn:x:{lat}:{guid}"),
+               "decimalLatitude": TermSource(column=["lat", "lat_text"]), "decimalLongitude": TermSource(column="lon"),
+               "verbatimCoordinates": TermSource(column="label_coordinates"),
+               "georeferenceRemarks": TermSource(template="read off the label as {lat_text}, {lon}"),
+               "locationRemarks": TermSource(column="label_coordinates"), "locality": TermSource(column="place"),
+               "coordinateUncertaintyInMeters": TermSource(column="lat"), "eventRemarks": TermSource(column="easting")}
+    assert point_dependants(sources, keep=("occurrenceID",)) == ["georeferenceRemarks", "locationRemarks"]
+    assert point_dependants(sources, {"easting"}, keep=("occurrenceID",)) == [
+        "georeferenceRemarks", "locationRemarks", "eventRemarks"]
+
+
+def test_a_generalised_record_withholds_verbatim_counterparts_and_the_points_dependants():
+    batch = pa.table({"guid": ["a", "b", "c"], "cites": [None, "I", None]})
+    table = pa.table({
+        "occurrenceID": ["o1", "o2", "o3"], "scientificName": ["Lynx cf. lynx", "Felis catus", "Felis catus"],
+        "decimalLatitude": ["50.8503", "50.8503", "50.8503"], "decimalLongitude": ["4.3517", "4.3517", "4.3517"],
+        "locality": ["Meadow", "Meadow", "Meadow"], "verbatimLocality": ["meadow by the mill", None, "the mill"],
+        "georeferenceRemarks": ["label: 50.8503, 4.3517"] * 3,
+        "eventDate": ["2001-05-06"] * 3, "verbatimEventDate": ["6 v 2001", "6 v 2001", None],
+        "dataGeneralizations": [None] * 3, "informationWithheld": [None] * 3})
+    issues = pa.table({"row": [0, 2], "term": ["verbatimLocality", "verbatimLocality"],
+                       "flag": ["CONTROL_CHARACTERS_REMOVED"] * 2, "value": ["meadow by the mill", "the mill"]},
+                      schema=ISSUE_SCHEMA)
+    sensitive = SensitiveConfig(rules=[
+        SensitiveRule(name="lynx", taxa=["Lynx lynx"], generalise={"grid_km": 10}, withhold=["locality"]),
+        SensitiveRule(name="CITES", flag_column="cites", values=["I"], withhold=["eventDate"])])
+    outcome = apply_rules(batch, table, issues, [], sensitive, ["guid"], ["georeferenceRemarks"])
+    lynx, cites, other = outcome.table.to_pylist()
+    assert lynx["locality"] is lynx["verbatimLocality"] is lynx["georeferenceRemarks"] is None
+    assert lynx["informationWithheld"] == (
+        "locality, verbatimLocality, georeferenceRemarks withheld: sensitive record (lynx)")
+    assert lynx["verbatimEventDate"] == "6 v 2001"  # not withheld by this rule
+    # withheld without generalising: the point is published as it is, so are the terms read from it
+    assert cites["eventDate"] is cites["verbatimEventDate"] is None
+    assert cites["georeferenceRemarks"] == "label: 50.8503, 4.3517" and cites["decimalLatitude"] == "50.8503"
+    assert cites["informationWithheld"] == "eventDate, verbatimEventDate withheld: sensitive record (CITES)"
+    assert other == table.to_pylist()[2]
+    values = {(i["row"], i["flag"]): i["value"] for i in outcome.issues.to_pylist()}
+    assert values[(0, "CONTROL_CHARACTERS_REMOVED")] == WITHHELD_VALUE
+    assert values[(2, "CONTROL_CHARACTERS_REMOVED")] == "the mill"
+
+
+# --- end to end on a small SQLite source: verbatimLocality, a template of the point, cf. names ---------------------
+
+LYNX_ROWS = [  # id, name, locality, verbatim_locality, lat, lon
+    (1, "Lynx lynx", "Bialowieza forest", "Bialowieza, by the old oak", 52.70123, 23.86456),
+    (2, "Lynx cf. lynx", "Bieszczady", "Bieszczady, Wetlina pass", 49.15987, 22.53321),
+    (3, "Lynx lynx?", "Tatra", "Tatra, Koscieliska valley", 49.25777, 19.86643),
+    (4, "Felis silvestris", "Eifel", "Eifel, Daun quarry", 50.19712, 6.83219),
+]
+
+
+def _lynx_config(tmp_path: Path) -> Path:
+    database = tmp_path / "lynx.sqlite"
+    with sqlite3.connect(database) as connection:
+        connection.execute("CREATE TABLE specimen (id INTEGER PRIMARY KEY, name TEXT, locality TEXT, "
+                           "verbatim_locality TEXT, lat REAL, lon REAL)")
+        connection.executemany("INSERT INTO specimen VALUES (?, ?, ?, ?, ?, ?)", LYNX_ROWS)
+    path = tmp_path / "lynx.yaml"
+    path.write_text(textwrap.dedent(f"""\
+        source:
+          url: "sqlite:///{database}"
+          table: specimen
+        metadata:
+          title: Lynx records
+          shortname: lynx
+          abstract: [Sensitive records of lynx.]
+          licence: CC0-1.0
+          creators: [{{organisation: Test, email: test@example.org}}]
+          contacts: [{{organisation: Test, email: test@example.org}}]
+        mapping:
+          occurrenceID: {{template: "urn:test:{{id}}"}}
+          basisOfRecord: {{constant: PreservedSpecimen}}
+          eventDate: {{constant: "2001-05-06"}}
+          scientificName: name
+          locality: locality
+          verbatimLocality: verbatim_locality
+          decimalLatitude: lat
+          decimalLongitude: lon
+          geodeticDatum: {{constant: EPSG:4326}}
+          georeferenceRemarks: {{template: "read off the label as {{lat}} N {{lon}} E"}}
+        sensitive:
+          rules:
+            - name: lynx
+              taxa: [Lynx lynx]
+              generalise: {{grid_km: 10}}
+              withhold: [locality]
+        validation:
+          bdq: {{enabled: false}}
+          dissco: ignore
+        gates: {{max_rejected_share: null, max_drop_share: null}}
+        output:
+          directory: {tmp_path / "output"}
+          dwc_dp: true
+        """), encoding="utf-8")
+    return path
+
+
+def test_a_generalised_lynx_keeps_no_locality_nor_point_in_either_package(tmp_path, monkeypatch):
+    monkeypatch.setenv("MOBILISE_OUTPUT", str(tmp_path / "output"))
+    config = load_config(_lynx_config(tmp_path))
+    from mobilise.mappers.mapping import MappingPlan
+
+    assert MappingPlan.from_config(config).point_dependants == ["georeferenceRemarks"]
+    result = run_stages(config)
+    assert result.records == len(LYNX_ROWS) and result.dwc_dp
+    by_id = {record["occurrenceID"]: record for record in _core(result.archive)}
+    for number, name, locality, verbatim, lat, lon in LYNX_ROWS:
+        record = by_id[f"urn:test:{number}"]
+        if name.startswith("Lynx"):  # Lynx lynx, cf. and '?': all protected
+            assert record["locality"] == record["verbatimLocality"] == record["georeferenceRemarks"] == ""
+            assert record["informationWithheld"] == (
+                "locality, verbatimLocality, georeferenceRemarks withheld: sensitive record (lynx)")
+            assert "10 km grid square" in record["dataGeneralizations"]
+            assert record["decimalLatitude"] != str(lat)
+        else:
+            assert (record["locality"], record["verbatimLocality"]) == (locality, verbatim)
+            assert record["georeferenceRemarks"] == f"read off the label as {lat} N {lon} E"
+            assert record["informationWithheld"] == record["dataGeneralizations"] == ""
+    for package in (result.archive, result.dwc_dp):
+        with zipfile.ZipFile(package) as archive:
+            text = "".join(archive.read(name).decode("utf-8") for name in archive.namelist())
+        assert "Eifel, Daun quarry" in text and "50.19712" in text  # the unprotected record is there
+        for _, name, locality, verbatim, lat, lon in LYNX_ROWS[:3]:
+            assert not [secret for secret in (locality, verbatim, str(lat), str(lon)) if secret in text], package
 
 
 # --- config ----------------------------------------------------------------------------------------------------
