@@ -8,6 +8,9 @@ A run is one of:
   ``source.modified_column`` is at or after the staged watermark are read (a bound parameter), mapped and
   validated by the normal steps, then merged into the staged records by key (:func:`merge_batches`) and the
   merged records published: the archive's core file and meta.xml are those a full run on the same source writes.
+  A record read now that the dataset's rules exclude (``filters``, ``sensitive.exclude_when``; mappers/rules.py)
+  leaves the merged records, as a full run would keep it out: its key is in the catalog's ``excluded`` table
+  (``source.<key>``), it counts as excluded by this run and, in the change summary, as removed (``now_excluded``).
 - **backfill** (``since``/``until``, not a dry run): the same merge, of the records modified in the window.
 - **reconcile deletions** (``reconcile_deletions``): an incremental run that also scans the source's key column
   (:func:`mobilise.extractors.keys.source_keys`) and drops the staged records whose key is gone; the change
@@ -21,7 +24,8 @@ staged record read again or deleted (the duplicate checks need the whole table; 
 
 What an incremental version's report and CSV files say: counts, quarantine and gates are those of the whole
 merged dataset (published + quarantined == the records the dataset has), and so is the warnings file; flag
-counts, examples and the amendments file are those of the records this run read.
+counts, examples, the excluded count and the amendments and excluded files are those of the records this run
+read.
 """
 from __future__ import annotations
 
@@ -168,6 +172,21 @@ def _rows_of_batch(catalog: RunCatalog, valid: Entry, key: str) -> tuple[dict[st
              staging.WARNINGS: staging.with_key(warnings, published.take(position))}, read)
 
 
+def _excluded_keys(catalog: RunCatalog, valid: Entry, key: str, like: pa.DataType) -> pa.Array | None:
+    """The keys (in the key's type `like`) of the records of a validated batch that the dataset's rules excluded
+    (the catalog's ``excluded`` table, ``source.<key>``; mappers/rules.py): read in the window, they replace their
+    staged records with nothing, as a full run would leave them out. None when the excluded rows lack the key
+    column."""
+    entry = valid.of("excluded")
+    excluded = catalog.load(entry) if catalog.exists(entry) else None
+    if excluded is None or not excluded.num_rows:
+        return pa.array([], like)
+    column = f"source.{key}"
+    if column not in excluded.column_names:
+        return None
+    return staging.cast_keys(excluded[column].combine_chunks(), like)
+
+
 def _collisions(fresh_mapped: list[str], staged_files: list[str], read_keys: list[str], deleted_keys: list[str],
                 spill: Path) -> str | None:
     """Why the duplicate checks (occurrenceID, the catalogue-number triplet; over the whole table, ignoring
@@ -224,10 +243,11 @@ def merge_batches(config: DatasetConfig, plan: MappingPlan, catalog: RunCatalog,
                   run: Plan) -> Merged:
     """The run's validated batches (of the records read) merged into the staged records of ``run.manifest``,
     saved as the catalog's :data:`MERGED` table (valid, archive_parts, record_hashes, quarantine, and this run's
-    warnings and amendments) in key order; returns the merged batches for the publish step.
+    warnings, amendments and excluded records) in key order; returns the merged batches for the publish step.
+    The staged records of the keys read again are dropped, among them those the rules now exclude.
 
     Raises :class:`NeedsFullRun` when a record read now shares an occurrenceID or catalogue-number triplet with
-    a staged record (the duplicate checks need the whole table), and
+    a staged record (the duplicate checks need the whole table) or the excluded records lack the key, and
     :class:`~mobilise.extractors.base.SourceError` when the key scan fails."""
     from mobilise.extractors.keys import source_keys
 
@@ -240,8 +260,14 @@ def merge_batches(config: DatasetConfig, plan: MappingPlan, catalog: RunCatalog,
     read_keys, mapped_ids = [], []
     for batch in sorted(batches, key=lambda b: b.valid):
         rows, read = _rows_of_batch(catalog, batch.valid, key)
+        excluded = _excluded_keys(catalog, batch.valid, key, read.type)
+        if excluded is None:
+            raise NeedsFullRun(f"a full run instead of the {run.kind} run: the records the rules excluded in batch "
+                               f"{batch.valid.batch} do not carry the record key {key}")
         name = f"{batch.valid.batch}.parquet"
-        for kind, table in [*rows.items(), ("read_keys", pa.table({staging.KEY: read}))]:
+        # the records the rules now exclude were read too: their staged records leave the dataset
+        read_now = pa.table({staging.KEY: pa.concat_arrays([read, excluded])})
+        for kind, table in [*rows.items(), ("read_keys", read_now)]:
             (work / kind).mkdir(parents=True, exist_ok=True)
             pq.write_table(table, work / kind / name)
             (fresh[kind] if kind in fresh else read_keys).append(str(work / kind / name))
@@ -276,8 +302,9 @@ def _as_batches(config: DatasetConfig, plan: MappingPlan, catalog: RunCatalog, r
     for kind in (staging.QUARANTINE, staging.WARNINGS):
         for number, rows in enumerate(staging.read_parts(folder / f"{kind}.parquet", config.source.batch_size), 1):
             catalog.save(Entry(kind, MERGED, batch_name(number)), staging.split(rows)[0])
-    for entry in catalog.entries("amendments", CORE):  # this run's records' (the amendments are not staged)
-        catalog.save(Entry("amendments", MERGED, entry.batch), catalog.load(entry))
+    for kind in ("amendments", "excluded"):  # this run's records' (neither is staged)
+        for entry in catalog.entries(kind, CORE):
+            catalog.save(Entry(kind, MERGED, entry.batch), catalog.load(entry))
     summary = QualitySummary.combine(b.quality for b in sorted(read, key=lambda b: b.valid))
     merged: list[ValidatedBatch] = []
     for number, rows in enumerate(staging.read_parts(folder / "published.parquet", config.source.batch_size), 1):

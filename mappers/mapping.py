@@ -71,6 +71,9 @@ class MappingPlan:
     # a core with extensions: its records' key columns (config.core_key), whose values the map step keeps for the
     # records the rules exclude, so that their extension rows are excluded with them (validators/integrity.py)
     record_key: tuple[str, ...] = ()
+    # the key an incremental run replaces records by (source.record_key: source.key, else partition.column), kept
+    # in the excluded records' rows so that a staged record the rules now exclude is dropped (flows/incremental.py)
+    merge_key: tuple[str, ...] = ()
     terms: list[str] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -103,7 +106,8 @@ class MappingPlan:
                    core_key=tuple(config.core_key) if config.children or config.extensions else (),
                    filters=list(config.filters), sensitive=config.sensitive,
                    id_term=config.core_id, key=key_columns(config.source.key) if config.source.key else [],
-                   record_key=tuple(config.core_key) if config.extensions else ())
+                   record_key=tuple(config.core_key) if config.extensions else (),
+                   merge_key=tuple(config.source.record_key))
 
     @classmethod
     def for_extension(cls, config: DatasetConfig, name: str) -> "MappingPlan":
@@ -725,11 +729,14 @@ def map_records(batch: pa.RecordBatch | pa.Table, plan: MappingPlan) -> RuleOutc
     """A source batch mapped (:func:`map_batch`) and the dataset's record rules applied (mappers/rules.py
     ``apply_rules``): the kept records' Darwin Core table and issues, their row numbers in `batch` (``kept``) and
     the records excluded by rule (``excluded``: rule, occurrenceID, ``source.<column>`` of the occurrenceID's
-    columns, the core key's (``source.key``, what extension rows refer to) and those the rules test). What the
-    map step runs."""
+    columns, the core key's (``source.key``, what extension rows refer to), the record key's (``source.record_key``,
+    what an incremental run merges by, when the batch has its column) and those the rules test). What the map
+    step runs."""
     table, issues = map_batch(batch, plan)
     keys = list(plan.sources["occurrenceID"].columns) if "occurrenceID" in plan.sources else []
     keys += [name for name in plan.core_key if name not in keys]  # what the extensions' rows are joined on
+    keys += [name for name in plan.merge_key  # what an incremental run merges by
+             if name not in keys and name in batch.schema.names]
     return apply_rules(batch, table, issues, plan.filters, plan.sensitive, keys, plan.point_dependants)
 
 

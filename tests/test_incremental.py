@@ -3,11 +3,13 @@ updates and deletes in the source, an incremental run (merged into the staged re
 the archive a fresh full run gives, on the real PostgreSQL and on SQLite."""
 from __future__ import annotations
 
+import csv
 import json
 import uuid
 import zipfile
 from pathlib import Path
 
+import pyarrow.parquet as pq
 import pytest
 import sqlalchemy as sa
 
@@ -289,3 +291,118 @@ def test_command_line_incremental_run_and_backfill_through_prefect(tmp_path, pre
     assert forced["mode"] == "full" and forced["unchanged"] is True
     assert archive_content(Path(tmp_path / "output" / "incr-cli" / "dwca.zip")) == archive_content(
         second["archive"])
+
+
+# --- records the dataset's rules now exclude ----------------------------------------------------------------------
+
+NOT_PUBLIC = "sensitive:\n  exclude_when:\n    - {column: is_public, equals: 0, reason: not for publication}\n"
+PUBLIC_ONLY = "filters:\n  - {column: is_public, not_equals: 0, reason: public records only}\n"
+
+
+def rules_dataset(tmp_path: Path, url: str, name: str, rules: str) -> DatasetConfig:
+    """The sample config reading every specimen (``is_public`` a column, not a WHERE clause) with `rules`."""
+    path = write_config(tmp_path / f"{name}.yaml", name, url, tmp_path / "output")
+    text = path.read_text(encoding="utf-8")
+    for old, new in (("SELECT o.object_id, o.guid,", "SELECT o.object_id, o.guid, o.is_public,"),
+                     ("    WHERE o.is_public = 1\n", "")):
+        assert old in text
+        text = text.replace(old, new, 1)
+    path.write_text(text + rules, encoding="utf-8")
+    config = load_config(path)
+    config.validation.bdq.enabled = False
+    return config
+
+
+def published_keys(config: DatasetConfig) -> list[int]:
+    """The source keys of the current version's published records (its staged records)."""
+    directory = PublicationDirectory(config.publication_directory)
+    manifest, why = staging.current_staging(directory)
+    assert manifest is not None, why
+    files = staging.staged_files(directory, manifest.version, "occurrence", staging.PUBLISHED)
+    return sorted(key for path in files for key in pq.read_table(path, columns=[staging.KEY])[staging.KEY].to_pylist())
+
+
+def withdraw_and_change(url: str, withdrawn: int, changed: int, at: str | None) -> str:
+    """Make record `withdrawn` not public and change the remarks of record `changed` in the source (their
+    modified_at set to `at`, or left as it is); returns the withdrawn record's guid."""
+    engine = sa.create_engine(url, poolclass=sa.NullPool)
+    try:
+        with engine.begin() as connection:
+            touch = ", modified_at = :at" if at else ""
+            connection.execute(sa.text(f"UPDATE collection_object SET is_public = 0{touch} WHERE object_id = :id"),
+                               {"id": withdrawn, "at": at})
+            connection.execute(sa.text(f"UPDATE collection_object SET remarks = 'checked again'{touch} "
+                                       "WHERE object_id = :id"), {"id": changed, "at": at})
+            return connection.execute(sa.text("SELECT guid FROM collection_object WHERE object_id = :id"),
+                                      {"id": withdrawn}).scalar()
+    finally:
+        engine.dispose()
+
+
+def check_withdrawn_by_rule(config: DatasetConfig, tmp_path: Path, first: dict, result: dict, guid: str,
+                            kind: str) -> None:
+    """`result` (an incremental run or a backfill after withdrawing one published record by rule and changing
+    another) merged, dropped the withdrawn record, counted it as excluded and removed, and equals a full run."""
+    assert result["mode"] == kind and result["full_because"] is None, result["full_because"]
+    changes = result["changes"]
+    assert (changes["removed"], changes["now_excluded"], changes["changed"], changes["added"]) == (1, 1, 1, 0)
+    assert guid in " ".join(changes["removed_ids"])
+    assert result["records"] == first["records"] - 1 and result["rejected"] == first["rejected"]
+    assert result["records"] + result["rejected"] + result["excluded"] == result["extracted"]
+    with open(result["excluded_file"], encoding="utf-8", newline="") as handle:
+        excluded = list(csv.DictReader(handle))
+    assert len(excluded) == result["excluded"] >= 1
+    withdrawn = [row for row in excluded if row["source.guid"] == guid]
+    assert len(withdrawn) == 1 and withdrawn[0]["source.object_id"]  # the record key: what the merge drops by
+    full = fresh_full_run(config, tmp_path)
+    assert archive_content(result["archive"]) == full
+    assert guid not in full["occurrence.txt"]
+
+
+def check_incremental_drops_a_record_withdrawn_by_rule(config: DatasetConfig, url: str, tmp_path: Path) -> None:
+    first = run(config)
+    assert first["mode"] == "full" and first["excluded"] > 0  # the sample has records that are not public
+    keys = published_keys(config)
+    guid = withdraw_and_change(url, keys[5], keys[8], LATER)
+    result = run(config, mode="incremental")
+    check_withdrawn_by_rule(config, tmp_path, first, result, guid, "incremental")
+    assert result["merge"]["replaced"] >= 2
+    # the next incremental run reads the withdrawn record again and keeps it out: nothing changes
+    assert run(config, mode="incremental")["unchanged"] is True
+
+
+def test_incremental_run_drops_a_record_the_rules_now_exclude_on_sqlite(tmp_path):
+    """A published record made not public (sensitive.exclude_when) and modified after the watermark leaves the
+    dataset at the next incremental run, as a full run would leave it out."""
+    db = build_sample_database(tmp_path / "incr_rules.sqlite", specimens=300, seed=11)
+    url = f"sqlite:///{db}"
+    check_incremental_drops_a_record_withdrawn_by_rule(rules_dataset(tmp_path, url, "incr-rules", NOT_PUBLIC),
+                                                       url, tmp_path)
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+def test_incremental_run_drops_a_record_the_rules_now_exclude_on_postgresql(postgres_db, tmp_path):  # noqa: F811
+    db = build_sample_database(tmp_path / "incr_rules.sqlite", specimens=300, seed=12)
+    copy_database(db, postgres_db)
+    check_incremental_drops_a_record_withdrawn_by_rule(
+        rules_dataset(tmp_path, postgres_db, "incr-rules-pg", PUBLIC_ONLY), postgres_db, tmp_path)
+
+
+def test_backfill_drops_a_record_a_filter_now_excludes(tmp_path):
+    """A record made not public (failing a filter) with a modified_at inside an old window leaves the dataset at a
+    backfill of that window."""
+    db = build_sample_database(tmp_path / "incr_rules_backfill.sqlite", specimens=300, seed=13)
+    url = f"sqlite:///{db}"
+    config = rules_dataset(tmp_path, url, "incr-rules-backfill", PUBLIC_ONLY)
+    first = run(config)
+    engine = sa.create_engine(url, poolclass=sa.NullPool)
+    with engine.connect() as connection:
+        in_window = [row[0] for row in connection.execute(sa.text(
+            "SELECT object_id FROM collection_object WHERE modified_at >= '2021-01-01' "
+            "AND modified_at < '2022-01-01' ORDER BY object_id"))]
+    engine.dispose()
+    keys = sorted(set(in_window) & set(published_keys(config)))
+    assert len(keys) >= 2
+    guid = withdraw_and_change(url, keys[0], keys[1], None)
+    result = run(config, since="2021-01-01", until="2022-01-01")
+    check_withdrawn_by_rule(config, tmp_path, first, result, guid, "backfill")

@@ -456,7 +456,9 @@ def test_excluded_file_lists_each_record_with_its_rule(rules_run, sample_db):
         rows = list(csv.DictReader(handle))
     assert Path(rules_run.excluded_file).name.startswith("excluded-")
     assert len(rows) == rules_run.excluded
-    assert set(rows[0]) == {"rule", "occurrenceID", "source.guid", "source.collection_code", "source.is_public"}
+    # the occurrenceID's column, the record key (partition.column: what an incremental run merges by), the rules'
+    assert set(rows[0]) == {"rule", "occurrenceID", "source.guid", "source.object_id", "source.collection_code",
+                            "source.is_public"}
     for row in rows:
         specimen = source[row["source.guid"]]
         expected = "not for publication" if specimen["public"] == 0 else "no fossils in this dataset"
