@@ -178,7 +178,7 @@ def _run(config: Path, dry_run: bool, dask_address: str | None, runner: str | No
         after = log.latest()
         published = after.version if after is not None and after != before else None
         if stopped is not None:
-            _interrupted(stopped, published, log.path)
+            _interrupted(stopped, published, log.path, loaded.shortname if as_json else None)
         if not isinstance(exc, Exception):
             raise
         # the flow already logged the traceback; say what failed in one line (a run refused by the dataset lock
@@ -194,9 +194,10 @@ def _run(config: Path, dry_run: bool, dask_address: str | None, runner: str | No
     return result
 
 
-def _interrupted(stopped: signal.Signals, published: str | None, log: Path) -> None:
+def _interrupted(stopped: signal.Signals, published: str | None, log: Path, json_dataset: str | None = None) -> None:
     """Say in one line that a signal stopped the run (and whether it had published version `published` first),
-    and exit with the shell's status for the signal: 130 (SIGINT), 143 (SIGTERM).
+    and exit with the shell's status for the signal: 130 (SIGINT), 143 (SIGTERM). With `json_dataset` (a --json
+    run of that dataset) standard output also gets the one JSON object a --json run always prints.
 
     The process exits at once (os._exit): a worker thread still inside a database query would otherwise hold it
     until the query ends; the run has already cleaned up (flows/publish.py run_publication).
@@ -204,6 +205,10 @@ def _interrupted(stopped: signal.Signals, published: str | None, log: Path) -> N
     for signum in processes.STOP_SIGNALS:  # a second signal now would cut the line short
         signal.signal(signum, signal.SIG_IGN)
     outcome = f"version {published} had been published ({log})" if published else "nothing was published"
+    if json_dataset is not None:
+        typer.echo(json.dumps({"dataset": json_dataset, "version": published, "archive": None, "dwc_dp": None,
+                               "records": None, "rejected": None, "error": f"interrupted ({stopped.name}); {outcome}",
+                               "exit_status": 128 + stopped}, ensure_ascii=False, sort_keys=True))
     typer.echo(f"mobilise: interrupted ({stopped.name}); {outcome}", err=True)
     sys.stdout.flush()
     sys.stderr.flush()

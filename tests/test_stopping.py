@@ -7,6 +7,8 @@ parent is by then.
 """
 from __future__ import annotations
 
+import json
+
 import os
 import re
 import signal
@@ -174,13 +176,17 @@ def test_sigint_to_the_main_process_marks_the_flow_run_cancelled(prefect_api, tm
     from prefect.client.schemas.objects import StateType
     from prefect.settings import PREFECT_API_URL
 
-    run = Run(_config(tmp_path), "--runner", "threads", api_url=PREFECT_API_URL.value())
+    run = Run(_config(tmp_path), "--runner", "threads", "--json", api_url=PREFECT_API_URL.value())
     try:
         run.wait_for_extraction()
         seconds = _stop(run, signal.SIGINT, group=False)
         assert seconds < 10, run.stderr[-3000:]
         assert run.process.returncode == 128 + signal.SIGINT
         assert run.stderr.rstrip().endswith("mobilise: interrupted (SIGINT); nothing was published")
+        # a --json run prints its one JSON object even when a signal stops it
+        printed = json.loads(run.process.stdout.read())
+        assert printed["error"] == "interrupted (SIGINT); nothing was published"
+        assert printed["exit_status"] == 130 and printed["version"] is None and printed["dataset"] == "slow"
         assert not any(run.work.glob("*/*"))
         assert not (tmp_path / "out" / "slow" / "dwca.zip").exists()
         run.wait_for_no_survivors(timeout=3)
