@@ -96,7 +96,7 @@ def publish_task(config_path: str, plan: MappingPlan, catalog: RunCatalog, batch
     try:
         result = steps.publish(config, plan, catalog, batches, dry_run=dry_run,
                                accept_id_changes=accept_id_changes, force=force, table=table, deleted=deleted,
-                               extensions=extensions)
+                               extensions=extensions, window=window)
     except PublicationGateError as failure:
         if failure.report is not None:
             failure.report.post_artifacts(failure.html)

@@ -351,10 +351,10 @@ def _judge_occurrences(config: DatasetConfig, table: pa.Table, mapping_issues: p
 
 def publish(config: DatasetConfig, plan: MappingPlan, catalog: RunCatalog, batches: list[ValidatedBatch],
             dry_run: bool = False, accept_id_changes: bool = False, force: bool = False, table: str | None = None,
-            deleted: int = 0, extensions: list[ExtensionTable] | None = None) -> RunResult:
+            deleted: int = 0, extensions: list[ExtensionTable] | None = None, window: bool = False) -> RunResult:
     """valid, archive_parts, quarantine, amendments and record_hashes of every batch (of `table`: the core,
     config.core, or an incremental run's merged records) and of every extension -> the publication directory (in
     batch order, whatever order the validate tasks finished in)."""
     return publish_stage(config, catalog, sorted(batches, key=lambda b: b.valid), plan.terms, dry_run=dry_run,
                          table=table or config.core, accept_id_changes=accept_id_changes, force=force,
-                         deleted=deleted, extensions=extensions or [])
+                         deleted=deleted, extensions=extensions or [], window=window)

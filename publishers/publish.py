@@ -267,7 +267,8 @@ def _discard(directory: PublicationDirectory, version: str) -> None:
 
 def publish(config: DatasetConfig, catalog: RunCatalog, batches: Sequence[ValidatedBatch], mapped_terms: list[str],
             dry_run: bool = False, table: str = CORE, accept_id_changes: bool = False,
-            force: bool = False, deleted: int = 0, extensions: Sequence[ExtensionTable] = ()) -> RunResult:
+            force: bool = False, deleted: int = 0, extensions: Sequence[ExtensionTable] = (),
+            window: bool = False) -> RunResult:
     """Write the archive as the next version and make it current, unless a gate fails or it is a dry run.
 
     Records are compared with the last version's (publishers.changes): when none was added, removed or changed and
@@ -276,7 +277,9 @@ def publish(config: DatasetConfig, catalog: RunCatalog, batches: Sequence[Valida
     (``gates.max_removed_ids_share``) fails when too many of the last version's occurrenceIDs are gone, unless
     `accept_id_changes`.
 
-    `deleted`: records an incremental run's deletion scan dropped (the change summary's ``deleted``).
+    `deleted`: records an incremental run's deletion scan dropped (the change summary's ``deleted``). `window`: the
+    records of a backfill window only (a dry run): the change summary compares them alone, so nothing counts as
+    removed (the records outside the window were not read).
     `batches` in batch order; `mapped_terms` the mapping's terms (MappingPlan.terms), the archive's first columns;
     `table` the core's table in the run catalog (``occurrence``, or ``event`` for an Event core, whose archive has
     ``event.txt``; an incremental run's merged records, ``occurrence.merged``). `extensions` (flows/steps.py
@@ -306,6 +309,11 @@ def publish(config: DatasetConfig, catalog: RunCatalog, batches: Sequence[Valida
     changes = _changes(catalog, directory, table, quality.extracted, hash_files)
     if changes is not None:
         changes.deleted = deleted
+        if window:  # the records outside the window were not read: not removed
+            changes = changes.model_copy(update={
+                "removed": 0, "removed_ids": [], "removed_share": 0.0, "renamed": 0, "renamed_examples": [],
+                "now_rejected": 0, "now_excluded": 0,
+                "causes": ["a backfill window: only its records are compared, those outside it were not read"]})
     core_file = EVENT_CORE if config.core == "event" else OCCURRENCE_CORE
     tables = {config.core: {"extracted": quality.extracted, "published": quality.published,
                             "quarantined": quality.rejected, "excluded": quality.excluded}} | {

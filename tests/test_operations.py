@@ -304,4 +304,8 @@ def test_backfill_dry_run_validates_the_window_alone(ran_all, fleet, prefect_api
     report = json.loads((Path(config.publication_directory) / "validation" / "report.json").read_text())
     assert report["totals"]["extracted"] == len(expected) and report["version"] is None
     assert [g["name"] for g in report["gates"]] == ["max_rejected_share"]  # the whole-version gates do not apply
+    # the records outside the window were not read: none counts as removed, in --json and in the report
+    assert out["changes"]["removed"] == 0 and out["changes"]["removed_ids"] == []
+    assert report["changes"]["removed"] == 0 and "backfill window" in report["changes"]["causes"][0]
+    assert out["changes"]["changed"] + out["changes"]["unchanged"] + out["changes"]["added"] == out["records"]
     assert log.read_text() == before  # nothing published
