@@ -154,6 +154,24 @@ def _tables(report_path: Path) -> dict[str, dict[str, int]]:
 
 
 def folder_status(config: DatasetConfig) -> dict:
+    """_folder_status with the last failed run (``.state/last-failure.json``) when it is newer: a run that
+    failed before it published anything (a source down, a crash) leaves no version and no report."""
+    from mobilise.publishers.publication import PublicationDirectory
+
+    status = _folder_status(config)
+    failure = PublicationDirectory(config.publication_directory).last_failure()
+    if failure is not None:
+        failed_at = _parse_time(failure.get("time"))
+        shown = status["last_run"]
+        shown_at = _parse_time(shown["time"]) if shown is not None else None
+        if failed_at is not None and (shown_at is None or failed_at > shown_at):
+            status["last_run"] = {"time": failure["time"], "state": "failed: nothing published", "failed": True,
+                                  "failure": failure.get("error"), "duration_seconds": failure.get("duration_seconds"),
+                                  "from": str(PublicationDirectory(config.publication_directory).last_failure_file)}
+    return status
+
+
+def _folder_status(config: DatasetConfig) -> dict:
     """What the publication folder says of a dataset: ``version``, ``published``, ``records``, ``rejected``,
     ``excluded`` (kept out by rule, when the version's report counts them), ``tables`` (the version's counts per
     table, with the extension rows excluded with their core record; {} without extensions), ``dwc_dp`` (the

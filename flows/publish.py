@@ -11,7 +11,7 @@ import logging
 import os
 import uuid
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterator
 
@@ -253,6 +253,7 @@ def run_publication(config_path: str, dry_run: bool = False, dask_address: str |
     name = f"{config.shortname}-{uuid.uuid4().hex[:8]}"  # to find the flow run if the run is stopped
     configured = publish_dataset.with_options(task_runner=task_runner(execution, dask_address, config.source),
                                                flow_run_name=name)
+    started = datetime.now(timezone.utc)
     with processes.clean_up_on_failure(), shared_prefect_api():
         try:
             return configured(config_path, dry_run=dry_run, accept_id_changes=accept_id_changes, force=force,
@@ -261,6 +262,7 @@ def run_publication(config_path: str, dry_run: bool = False, dask_address: str |
         except BaseException as error:
             stopped = processes.stop_signal()
             if stopped is None:
+                _record_failure(config, started, error)
                 raise
             message = f"interrupted ({stopped.name}): the run was cancelled"
             try:
@@ -270,6 +272,24 @@ def run_publication(config_path: str, dry_run: bool = False, dask_address: str |
             if isinstance(error, processes.Interrupted):
                 raise
             raise processes.Interrupted(stopped) from error
+
+
+def _record_failure(config: DatasetConfig, started: datetime, error: BaseException) -> None:
+    """Keep the failed run in the publication directory (PublicationDirectory.record_failure), its error in one
+    line with the source's secrets masked, for `mobilise status`; a gate that stopped the run is in the validation
+    report already, and a run refused by the dataset lock is another run's business."""
+    from mobilise.extractors.base import mask_secrets
+    from mobilise.publishers.publication import DatasetLockedError
+    from mobilise.publishers.publish import PublicationGateError
+
+    if isinstance(error, (PublicationGateError, DatasetLockedError)) or not isinstance(error, Exception):
+        return
+    first = (str(error).strip().splitlines() or [""])[0]
+    try:
+        PublicationDirectory(config.publication_directory).record_failure(
+            started, mask_secrets(f"{type(error).__name__}: {first}".rstrip(": "), config.source))
+    except OSError as failure:
+        log.warning("could not record the failed run in %s: %s", config.publication_directory, failure)
 
 
 @contextmanager

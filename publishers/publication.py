@@ -23,6 +23,8 @@ Layout of ``OUTPUT/<shortname>/`` (the IPT keeps the same things per resource)::
                              the next run (publishers.changes)
     .state/staged-<version>/ the records of that version with their source keys and a manifest (watermark,
                              config hash): what an incremental run merges into (publishers.staging)
+    .state/last-failure.json the last run that failed before publishing (time, duration, the error in one line,
+                             secrets masked): what `mobilise status` shows without a Prefect API
     validation/              the same quarantine.csv, warnings.csv, amendments.csv, excluded.csv, report.json/.html of a
                              dry run or of a run stopped by a gate (replaced each time)
     publications.json        the version log: when, how many records, checksum; the COMMIT POINT
@@ -325,6 +327,30 @@ class PublicationDirectory:
         records with their source keys, and the manifest with the watermark), which an incremental run or a
         backfill merges its records into; in ``.state/``."""
         return self.directory / STATE / f"staged-{version}"
+
+    @property
+    def last_failure_file(self) -> Path:
+        """``.state/last-failure.json``: the last run that failed (:meth:`record_failure`)."""
+        return self.directory / STATE / "last-failure.json"
+
+    def record_failure(self, started: datetime, error: str) -> None:
+        """Keep the last failed run (when it started and ended, its duration in seconds, `error` in one line, whose
+        secrets the caller has masked), so that `mobilise status` shows a failure whether or not a Prefect API
+        kept the flow run. Written atomically; a failure to write it is the caller's to log."""
+        ended = datetime.now(timezone.utc)
+        record = {"started": started.isoformat(timespec="seconds"), "time": ended.isoformat(timespec="seconds"),
+                  "duration_seconds": round((ended - started).total_seconds(), 1), "error": error}
+        self.last_failure_file.parent.mkdir(parents=True, exist_ok=True)
+        partial = self.last_failure_file.with_suffix(".partial")
+        partial.write_text(json.dumps(record, ensure_ascii=False), encoding="utf-8")
+        os.replace(partial, self.last_failure_file)
+
+    def last_failure(self) -> dict | None:
+        """The record of :meth:`record_failure`, or None (never failed, or unreadable)."""
+        try:
+            return json.loads(self.last_failure_file.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
 
     def staged_versions(self) -> list[str]:
         """The versions with a staged-records folder, oldest first."""

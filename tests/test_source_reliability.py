@@ -430,3 +430,42 @@ def test_a_killed_run_does_not_leave_its_query_running_on_postgresql(specimens):
     finally:
         reader.kill()
         admin.dispose()
+
+
+def test_a_failed_run_shows_in_status_without_a_prefect_api_with_its_password_masked(tmp_path, monkeypatch):
+    """`mobilise run` of a source that stays down publishes nothing and leaves no report; `mobilise status` still
+    shows the failure (time, error in one line, duration), read from the publication directory, password masked."""
+    import json
+    import os
+    import shutil
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from mobilise.flows.operations import folder_status
+    from mobilise.settings import load_config
+
+    repo = Path(__file__).resolve().parents[1]
+    config = tmp_path / "config" / "sample.yaml"
+    config.parent.mkdir()
+    shutil.copy(repo / "config" / "sample.yaml", config)
+    url = f"postgresql+psycopg://reader:s3cr3t@127.0.0.1:{_refused_port()}/collection"
+    env = {**os.environ, "MOBILISE_SAMPLE_URL": url, "MOBILISE_OUTPUT": str(tmp_path / "out")}
+    env.pop("PREFECT_API_URL", None)
+    completed = subprocess.run([sys.executable, "-m", "mobilise.cli", "run", str(config), "--runner", "threads"],
+                               capture_output=True, text=True, timeout=600, env=env)
+    assert completed.returncode == 1 and "nothing was published" in completed.stderr
+
+    monkeypatch.setenv("MOBILISE_SAMPLE_URL", url)
+    monkeypatch.setenv("MOBILISE_OUTPUT", str(tmp_path / "out"))
+    status = folder_status(load_config(config))
+    assert status["version"] is None
+    last = status["last_run"]
+    assert last["failed"] is True and last["state"] == "failed: nothing published"
+    assert last["failure"].startswith("SourceError: source postgresql+psycopg://reader:***@127.0.0.1:")
+    assert last["duration_seconds"] >= 0
+    assert "s3cr3t" not in json.dumps(status)
+    shown = subprocess.run([sys.executable, "-m", "mobilise.cli", "status", str(config), "--json"],
+                           capture_output=True, text=True, timeout=120, env=env)
+    assert shown.returncode == 0, shown.stderr[-2000:]
+    assert "failed: nothing published" in shown.stdout and "s3cr3t" not in shown.stdout
