@@ -134,7 +134,10 @@ def test_status_from_the_publication_folders(ran_all, fleet):
     assert alpha["last_run"]["state"] in ("published 1.0", "unchanged since 1.0")
     assert alpha["last_run"]["failed"] is False
     assert by_name["broken"]["error"].startswith(f"{fleet / 'broken.yaml'}:4")
-    assert by_name["down"]["version"] is None and by_name["down"]["last_run"] is None
+    # a run that failed before publishing anything is still shown, from the publication directory
+    assert by_name["down"]["version"] is None and by_name["down"]["last_run"]["failed"] is True
+    assert by_name["down"]["last_run"]["state"] == "failed: nothing published"
+    assert by_name["down"]["last_run"]["failure"].startswith("SourceError: ")
     assert result.exit_code == 0 and "alpha" in result.stdout and "config error" in result.stdout
 
 
