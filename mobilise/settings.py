@@ -899,6 +899,14 @@ def _extension_name(name: str) -> str:
 ExtensionName = Annotated[str, AfterValidator(_extension_name)]
 
 
+def column_shorthand(mapping: Any) -> Any:
+    """A mapping with its shorthands written out: `catalogNumber: catalog_number` is short for
+    `catalogNumber: {column: catalog_number}` (and a list for `{column: [a, b]}`, the first non-empty)."""
+    if isinstance(mapping, dict):
+        return {k: ({"column": v} if isinstance(v, (str, list)) else v) for k, v in mapping.items()}
+    return mapping
+
+
 class RelatedTable(Strict):
     """Rows related to the core records, read from a ``query`` or ``table`` of the dataset's database or from a
     ``source`` of their own (a CSV file, another database): exactly one of the three. The base of an extension
@@ -944,9 +952,7 @@ class ExtensionConfig(RelatedTable):
     @field_validator("mapping", mode="before")
     @classmethod
     def _shorthand_columns(cls, value: Any) -> Any:
-        if isinstance(value, dict):
-            return {k: ({"column": v} if isinstance(v, (str, list)) else v) for k, v in value.items()}
-        return value
+        return column_shorthand(value)
 
 
 def _occurrence_term(name: str) -> str:
@@ -1195,10 +1201,7 @@ class DatasetConfig(Strict):
     @field_validator("mapping", mode="before")
     @classmethod
     def _shorthand_columns(cls, value: Any) -> Any:
-        # `catalogNumber: catalog_number` is short for `catalogNumber: {column: catalog_number}`.
-        if isinstance(value, dict):
-            return {k: ({"column": v} if isinstance(v, (str, list)) else v) for k, v in value.items()}
-        return value
+        return column_shorthand(value)
 
     @field_validator("mapping")
     @classmethod
