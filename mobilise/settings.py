@@ -880,6 +880,9 @@ class GatesConfig(Strict):
         "pauses ingestion when more than half of a dataset's occurrenceIDs differ from the version it has, "
         "https://data-blog.gbif.org/post/improve-identifier-stability/); `mobilise run --accept-id-changes` "
         "accepts it for one run"))
+    allow_empty: bool = Field(False, description=(
+        "publish a version with no record when every record is rejected or excluded by rule (off: such a run "
+        "publishes nothing and names the rules and the quarantine)"))
 
 
 def key_columns(value: str | list[str] | None) -> list[str]:

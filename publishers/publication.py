@@ -565,7 +565,7 @@ def evaluate_gates(gates: GatesConfig, extracted: int, rejected: int, published:
     """Each configured gate (``gates`` of the dataset config) with whether it passed and why; `previous` is the
     record count of the last published version (None: none yet), `excluded_by` the records the dataset's rules
     kept out, per rule. A source that returned no records never passes, nor does a run with nothing to publish
-    (every record rejected or excluded by rule): an empty archive is never published as a version."""
+    (every record rejected or excluded by rule) unless ``gates.allow_empty``."""
     results = []
 
     def gate(name: str, passed: bool, detail: str, remedy: str) -> None:
@@ -586,7 +586,7 @@ def evaluate_gates(gates: GatesConfig, extracted: int, rejected: int, published:
              "raise gates.max_drop_share in the config (null turns the gate off)")
     if extracted == 0:
         results.append(Gate(name="records_extracted", passed=False, detail="the source returned no records"))
-    elif published == 0:
+    elif published == 0 and not gates.allow_empty:
         excluded = ", ".join(f"{count} by rule '{rule}'" for rule, count in sorted((excluded_by or {}).items()))
         results.append(Gate(name="records_published", passed=False, detail=(
             f"none of the {extracted} records extracted can be published: {rejected} rejected (reasons in the "

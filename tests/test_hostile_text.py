@@ -73,7 +73,7 @@ def write_config(tmp_path: Path, url: str, table: str = "specimen", encoding: st
         validation:
           bdq: {{enabled: false}}
           dissco: ignore
-        gates: {{max_rejected_share: null, max_drop_share: null}}
+        gates: {{max_rejected_share: null, max_drop_share: null, allow_empty: true}}
         output:
           directory: {tmp_path / "output"}
         """), encoding="utf-8")

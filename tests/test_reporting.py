@@ -58,6 +58,8 @@ def test_a_run_with_nothing_to_publish_never_passes_and_says_why():
     assert "none of the 21 records extracted can be published: 1 rejected" in failed.detail
     assert "excluded 20 by rule 'not public'" in failed.detail
     assert all(g.passed for g in evaluate_gates(gates, 21, 1, 1, previous=None, excluded_by={"not public": 19}))
+    allowed = GatesConfig(max_rejected_share=None, max_drop_share=None, allow_empty=True)
+    assert all(g.passed for g in evaluate_gates(allowed, 21, 1, 0, previous=None, excluded_by={"not public": 20}))
 
 
 # --- the amendments section of the run report, from the BDQ summaries of several batches ----------------------------
