@@ -82,6 +82,8 @@ class PSSSampler:
         self.samples = 0
         self.latest: dict[str, float] = {}
         self.timeline: list[tuple[float, float]] = []  # (seconds since start, summed PSS MB)
+        self.cpu: dict[int, float] = {}  # CPU seconds (user + system) last seen per process
+        self.loads: list[float] = []  # 1-minute load average at each sample (the machine is shared)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
@@ -104,11 +106,14 @@ class PSSSampler:
                 try:
                     role = roles.get(process.pid) or roles.setdefault(process.pid, role_of(process))
                     shares[role] += process.memory_full_info().pss / 2**20
+                    times = process.cpu_times()
+                    self.cpu[process.pid] = times.user + times.system
                 except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
                     continue
             self.samples += 1
             total = sum(shares.values())
             self.latest = dict(shares)
+            self.loads.append(os.getloadavg()[0])
             self.timeline.append((round(self.samples * self.interval, 1), round(total)))
             for role, value in shares.items():
                 self.role_peaks[role] = max(self.role_peaks[role], value)
@@ -211,7 +216,10 @@ def run_on_cluster(config: Path, output: Path, workers: int, logs: Path) -> dict
 
 
 def memory(sampler: PSSSampler) -> dict:
-    return {"peak_pss_mb": sampler.peak, "timeline": sampler.timeline, "pss_at_peak_mb": sampler.at_peak, "role_peak_pss_mb": dict(sampler.role_peaks),
+    loads = sampler.loads or [0.0]
+    return {"peak_pss_mb": sampler.peak, "timeline": sampler.timeline,
+            "load_during": [round(sum(loads) / len(loads), 2), round(max(loads), 2)],
+            "cpu_s": round(sum(sampler.cpu.values()), 1), "pss_at_peak_mb": sampler.at_peak, "role_peak_pss_mb": dict(sampler.role_peaks),
             "pss_samples": sampler.samples}
 
 
@@ -240,6 +248,7 @@ def main() -> None:
     parser.add_argument("--size", type=int, default=1_000_000)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--no-local", action="store_true", help="leave out the local run (and the comparison)")
+    parser.add_argument("--local-first", action="store_true", help="run the local cluster first")
     args = parser.parse_args()
     WORK.mkdir(parents=True, exist_ok=True)
     size = args.size
@@ -249,12 +258,21 @@ def main() -> None:
     logs = WORK / f"cluster-{size}"
     logs.mkdir(exist_ok=True)
     print(f"{rows:,} rows in {db.name}; cluster of {args.workers} workers ...", flush=True)
-    entries = []
-    cluster = run_on_cluster(config, WORK / f"cluster-out-{size}", args.workers, logs)
-    entries.append({"kind": f"cluster: dask scheduler + {args.workers} dask worker", **cluster})
-    if not args.no_local:
+    def cluster() -> dict:
+        return {"kind": f"cluster: dask scheduler + {args.workers} dask worker",
+                **run_on_cluster(config, WORK / f"cluster-out-{size}", args.workers, logs)}
+
+    def local() -> dict:
         print("local cluster ...", flush=True)
-        entries.append({"kind": "local: --runner dask", **run_local(config, WORK / f"local-out-{size}", logs)})
+        return {"kind": "local: --runner dask", **run_local(config, WORK / f"local-out-{size}", logs)}
+
+    if args.no_local:
+        entries = [cluster()]
+    elif args.local_first:
+        second = local()
+        entries = [cluster(), second]
+    else:
+        entries = [cluster(), local()]
     now = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
     compared = None
     if not args.no_local:
@@ -274,14 +292,15 @@ def main() -> None:
 
 
 def report(entries: list[dict]) -> str:
-    lines = ["| run | wall s | records published | records/s | peak PSS, all processes MB | at the peak: "
-             + ", ".join(ROLES) + " MB | load (1 min) before/after |",
-             "| --- | ---: | ---: | ---: | ---: | --- | --- |"]
+    lines = ["| run | wall s | CPU s, all processes | records published | records/s | peak PSS, all processes MB | at the peak: "
+             + ", ".join(ROLES) + " MB | load (1 min) before/after; mean/max during |",
+             "| --- | ---: | ---: | ---: | ---: | ---: | --- | --- |"]
     for e in entries:
         published = e["result"]["records"]
         shares = " / ".join(f"{e['pss_at_peak_mb'].get(role, 0):.0f}" for role in ROLES)
-        lines.append(f"| {e['kind']} | {e['wall']:.1f} | {published:,} | {e['rows'] / e['wall']:,.0f} | "
-                     f"{e['peak_pss_mb']:,.0f} | {shares} | {e['load'][0]:.1f} / {e['load'][1]:.1f} |")
+        lines.append(f"| {e['kind']} | {e['wall']:.1f} | {e.get('cpu_s', float('nan')):.0f} | {published:,} | {e['rows'] / e['wall']:,.0f} | "
+                     f"{e['peak_pss_mb']:,.0f} | {shares} | {e['load'][0]:.1f} / {e['load'][1]:.1f}; "
+                     f"{'{:.1f} / {:.1f}'.format(*e['load_during']) if 'load_during' in e else '-'} |")
     cluster = entries[0]
     lines += ["", f"Per worker (cluster started in {cluster['cluster_up']:.1f} s; the scheduler's task stream):", "",
               "| worker | tasks | compute s | records (its share of compute s × records) | records/s of wall | "
