@@ -122,9 +122,9 @@ class PSSSampler:
 
 
 def start(command: list[str], log: Path, env: dict | None = None) -> subprocess.Popen:
-    handle = log.open("w")
-    return subprocess.Popen(command, stdout=handle, stderr=subprocess.STDOUT, start_new_session=True, env=env,
-                            cwd=log.parent)
+    with log.open("w") as handle:  # the child keeps its own copy of the descriptor
+        return subprocess.Popen(command, stdout=handle, stderr=subprocess.STDOUT, start_new_session=True, env=env,
+                                cwd=log.parent)
 
 
 def stop(process: subprocess.Popen, timeout: float = 20) -> None:

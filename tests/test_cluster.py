@@ -34,8 +34,9 @@ def _environment(**extra: str) -> dict:
 
 
 def _start(args: list[str], log: Path, cwd: Path, **env: str) -> subprocess.Popen:
-    return subprocess.Popen([DASK, *args], stdout=log.open("w"), stderr=subprocess.STDOUT, cwd=cwd,
-                            env=_environment(**env), start_new_session=True)
+    with log.open("w") as handle:  # the child keeps its own copy of the descriptor
+        return subprocess.Popen([DASK, *args], stdout=handle, stderr=subprocess.STDOUT, cwd=cwd,
+                                env=_environment(**env), start_new_session=True)
 
 
 def _stop(process: subprocess.Popen) -> None:
