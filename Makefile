@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 SAMPLE_DB := data/sample.sqlite
 SAMPLE_SPECIMENS ?= 10000
 
-.PHONY: install run validate test test-services bench bench-startup clean demo-data demo-data-servers run-all
+.PHONY: install run validate test test-services bench bench-startup bench-cluster clean demo-data demo-data-servers run-all
 
 install: $(VENV)/.installed
 
@@ -67,6 +67,12 @@ LEAN_SIZE ?= 1000000
 ## bench-startup: the fixed cost of small runs (issue 15 item 3), a few minutes; prints a section for bench/results.md
 bench-startup: install
 	$(BIN)/python bench/startup.py
+
+## bench-cluster: issue 15 items 4-5: the lean export on `dask scheduler` + 2 `dask worker` vs a local cluster, records
+## compared, throughput per worker, peak PSS summed over all processes (CLUSTER_SIZE=5000000 for the 5M run)
+CLUSTER_SIZE ?= 1000000
+bench-cluster: install
+	$(BIN)/python bench/cluster.py --size $(CLUSTER_SIZE)
 
 bench: install
 	@command -v sqlite3 >/dev/null && command -v zip >/dev/null || \
