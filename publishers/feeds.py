@@ -426,34 +426,25 @@ def dcat_feed(datasets: list[SiteDataset], base_url: str | None) -> bytes:
         graph.add((catalog, DCTERMS.issued, when(min(d.first_published for d in datasets))))
         graph.add((catalog, DCTERMS.modified, when(max(d.latest.published for d in datasets))))
 
-    def distribution(node: URIRef, title: str, version: SiteVersion, archive: str, meta: DatasetMetadata,
-                     landing: URIRef) -> None:
+    def distribution(node: URIRef, title: str, version: SiteVersion, meta: DatasetMetadata, landing: URIRef,
+                     package: bool = False) -> None:
+        """The DCAT distribution `node` (its download URL) of a version's archive, or with `package` of its Darwin
+        Core Data Package (conforming to its profile)."""
+        kind = "Darwin Core Data Package" if package else "Darwin Core Archive"
         graph.add((node, RDF.type, DCAT_NS.Distribution))
-        graph.add((node, DCTERMS.title, Literal(f"Darwin Core Archive of {title}")))
-        graph.add((node, DCTERMS.description, Literal("Darwin Core Archive")))
+        graph.add((node, DCTERMS.title, Literal(f"{kind} of {title}")))
+        graph.add((node, DCTERMS.description, Literal(kind)))
         if meta.licence_url:
             graph.add((node, DCTERMS.license, URIRef(meta.licence_url)))
-        graph.add((node, DCTERMS.format, Literal("dwc-a")))
-        graph.add((node, DCAT_NS.mediaType, URIRef(ZIP_MEDIA_TYPE)))
-        graph.add((node, DCAT_NS.downloadURL, url(archive)))
-        graph.add((node, DCAT_NS.accessURL, landing))
-        graph.add((node, DCAT_NS.byteSize, Literal(version.bytes, datatype=XSD.nonNegativeInteger)))
-        graph.add((node, DCTERMS.modified, when(version.published)))
-
-    def package_distribution(node: URIRef, title: str, version: SiteVersion, meta: DatasetMetadata,
-                             landing: URIRef) -> None:
-        graph.add((node, RDF.type, DCAT_NS.Distribution))
-        graph.add((node, DCTERMS.title, Literal(f"Darwin Core Data Package of {title}")))
-        graph.add((node, DCTERMS.description, Literal("Darwin Core Data Package")))
-        if meta.licence_url:
-            graph.add((node, DCTERMS.license, URIRef(meta.licence_url)))
-        graph.add((node, DCTERMS.format, Literal("dwc-dp")))
-        graph.add((node, DCTERMS.conformsTo, URIRef(version.package_profile or DWC_DP_PROFILE)))
+        graph.add((node, DCTERMS.format, Literal("dwc-dp" if package else "dwc-a")))
+        if package:
+            graph.add((node, DCTERMS.conformsTo, URIRef(version.package_profile or DWC_DP_PROFILE)))
         graph.add((node, DCAT_NS.mediaType, URIRef(ZIP_MEDIA_TYPE)))
         graph.add((node, DCAT_NS.downloadURL, node))
         graph.add((node, DCAT_NS.accessURL, landing))
-        if version.package_bytes:
-            graph.add((node, DCAT_NS.byteSize, Literal(version.package_bytes, datatype=XSD.nonNegativeInteger)))
+        size = version.package_bytes if package else version.bytes
+        if size:
+            graph.add((node, DCAT_NS.byteSize, Literal(size, datatype=XSD.nonNegativeInteger)))
         graph.add((node, DCTERMS.modified, when(version.published)))
 
     for dataset in datasets:
@@ -488,10 +479,10 @@ def dcat_feed(datasets: list[SiteDataset], base_url: str | None) -> bytes:
             graph.add((node, DCTERMS.language, URIRef(ISO639_1 + meta.language.lower()[:2])))
         current = url(dataset.current_archive)
         graph.add((node, DCAT_NS.distribution, current))
-        distribution(current, meta.title, latest, dataset.current_archive, meta, landing)
+        distribution(current, meta.title, latest, meta, landing)
         if dataset.current_package:
             graph.add((node, DCAT_NS.distribution, url(dataset.current_package)))
-            package_distribution(url(dataset.current_package), meta.title, latest, meta, landing)
+            distribution(url(dataset.current_package), meta.title, latest, meta, landing, package=True)
         for version in dataset.versions:
             versioned = URIRef(f"{landing}-v{version.version}")
             graph.add((node, DCAT_NS.hasVersion, versioned))
@@ -501,12 +492,11 @@ def dcat_feed(datasets: list[SiteDataset], base_url: str | None) -> bytes:
             graph.add((versioned, DCTERMS.issued, when(version.published)))
             archive = url(version.archive)
             graph.add((versioned, DCAT_NS.distribution, archive))
-            distribution(archive, f"{meta.title} (version {version.version})", version, version.archive, meta,
-                         landing)
+            distribution(archive, f"{meta.title} (version {version.version})", version, meta, landing)
             if version.package:
                 graph.add((versioned, DCAT_NS.distribution, url(version.package)))
-                package_distribution(url(version.package), f"{meta.title} (version {version.version})", version,
-                                     meta, landing)
+                distribution(url(version.package), f"{meta.title} (version {version.version})", version, meta,
+                             landing, package=True)
     return graph.serialize(format="turtle", encoding="utf-8")
 
 
