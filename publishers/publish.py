@@ -173,13 +173,21 @@ def write_warnings(tables: Iterable[pa.Table], target: Path, columns: Sequence[s
     return write_quarantine(tables, target, empty="occurrenceID,severity,flags,messages", columns=columns)
 
 
-def write_amendments(tables: Iterable[pa.Table], target: Path) -> str | None:
-    """The applied amendments of all batches as one CSV; None (and no file) when no batch had any."""
-    tables = list(tables)
-    if not tables:
+def write_amendments(tables: Iterable[pa.Table], target: Path, schema: pa.Schema | None) -> str | None:
+    """The applied amendments of all batches as one CSV, streamed a batch at a time (memory bounded by a batch);
+    None (and no file) when no batch had any. `schema`: the batches' schemas unified (batches may lack a column or
+    hold it as nulls only: ``pa.unify_schemas(..., promote_options="permissive")``), None when there are none."""
+    if schema is None:
         return None
     with atomic_path(target) as temporary:
-        pacsv.write_csv(pa.concat_tables(tables, promote_options="permissive"), str(temporary))
+        writer = None
+        for table in tables:
+            table = pa.table({field.name: table[field.name].cast(field.type) if field.name in table.column_names
+                              else pa.nulls(table.num_rows, field.type) for field in schema}, schema=schema)
+            if writer is None:
+                writer = pacsv.CSVWriter(str(temporary), schema)
+            writer.write_table(table)
+        writer.close()
     return str(target)
 
 
@@ -360,7 +368,9 @@ def publish(config: DatasetConfig, catalog: RunCatalog, batches: Sequence[Valida
             elif version is None:
                 directory.extension_excluded(None, ext.name).unlink(missing_ok=True)
         write_warnings(batches_of("warnings"), directory.warnings(version), columns=columns_of("warnings"))
-        amendments = write_amendments(batches_of("amendments"), directory.amendments(version))
+        amended = catalog.entries("amendments", table)
+        amendments = write_amendments(batches_of("amendments"), directory.amendments(version), pa.unify_schemas(
+            [catalog.schema(e) for e in amended], promote_options="permissive") if amended else None)
         if quality.excluded:  # the records the rules kept out, with the rule (no file when there are none)
             write_quarantine(batches_of("excluded"), directory.excluded(version), columns=columns_of("excluded"))
             excluded_file["path"] = str(directory.excluded(version))

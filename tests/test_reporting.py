@@ -96,3 +96,24 @@ def test_conflicting_amendments_are_counted_and_left_out_of_the_applied():
     assert sorted((c["label"], c["records"], c["conflicts"]) for c in counted) == [
         ("AMENDMENT_COUNTRYCODE_FROM_COORDINATES", 0, 1), ("AMENDMENT_COUNTRYCODE_STANDARDIZED", 0, 1)]
     assert amendments_section([], counted).applied == []
+
+
+def test_amendments_are_written_a_batch_at_a_time_as_one_csv(tmp_path):
+    """Batches whose amendments differ in columns (one lacks `note`, one holds it as nulls only) stream into one
+    CSV, the same bytes as the batches joined in memory would give."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    from mobilise.publishers.publish import write_amendments
+
+    batches = [pa.table({"occurrenceID": ["a"], "term": ["country"], "note": pa.nulls(1)}),
+               pa.table({"occurrenceID": ["b", "c"], "term": ["month", "day"]}),
+               pa.table({"occurrenceID": ["d"], "term": ["year"], "note": ["swapped"]})]
+    schema = pa.unify_schemas([b.schema for b in batches], promote_options="permissive")
+    target = tmp_path / "amendments.csv"
+    assert write_amendments(iter(batches), target, schema) == str(target)
+    joined = tmp_path / "joined.csv"
+    pacsv.write_csv(pa.concat_tables(batches, promote_options="permissive"), str(joined))
+    assert target.read_bytes() == joined.read_bytes()
+    assert target.read_text().splitlines()[-1] == '"d","year","swapped"'
+    assert write_amendments(iter([]), tmp_path / "none.csv", None) is None and not (tmp_path / "none.csv").exists()
