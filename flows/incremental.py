@@ -330,9 +330,11 @@ def stage_run(config: DatasetConfig, catalog: RunCatalog, version: str, run: Pla
     """Keep `version`'s records as the staged records (after its commit): from the run catalog's core table
     (a full run) or from the merge (`merged`). None when the config names no record key. The watermark is the
     largest modified value read (a full or incremental run), or the staged one (a backfill, which may read
-    records older than it)."""
+    records older than it). None, and nothing kept, for a dataset no incremental run could merge into
+    (:func:`usable_staging`: no watermark column, an Event core, extensions or child tables)."""
     keys = config.source.record_key
-    if len(keys) != 1:
+    if len(keys) != 1 or not config.source.modified_column or config.core != "occurrence" or config.extensions \
+            or config.children:
         return None
     key = keys[0]
     directory = PublicationDirectory(config.publication_directory)
