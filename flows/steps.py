@@ -273,7 +273,7 @@ def process_extension(config: DatasetConfig, name: str, catalog: RunCatalog,
         if (status == EXCLUDED).any():  # rows of core records the rules excluded: excluded with them
             rows = np.flatnonzero(status == EXCLUDED)
             extracted = catalog.load(entry.of("extracted"))
-            catalog.save(entry.of("excluded"), excluded_rows(extracted, core, rows))
+            catalog.save(entry.of("excluded"), excluded_rows(extracted, core, rows, plan))
             kept = pa.array(np.flatnonzero(status != EXCLUDED), pa.int64())
             catalog.save(entry.of("extracted"), extracted.take(kept))  # row numbers stay those of the table
             table, mapping_issues = without_rows(rows, table, mapping_issues)
@@ -320,14 +320,20 @@ def process_extension(config: DatasetConfig, name: str, catalog: RunCatalog,
     return result
 
 
-def excluded_rows(extracted: pa.Table, core: CoreIds, rows: np.ndarray) -> pa.Table:
+def excluded_rows(extracted: pa.Table, core: CoreIds, rows: np.ndarray, plan: MappingPlan) -> pa.Table:
     """The extension rows `rows` of a batch (`extracted`: its source rows) whose core record the rules excluded
     (`core`, :func:`resolve_core_ids`), as the excluded file lists them: ``rule``, ``coreid`` (the excluded core
-    record's id) and the row's ``source.<column>`` as text."""
+    record's id) and, as ``source.<column>`` text, the columns that identify the row (its core key, the columns
+    of its ``...ID`` terms, those no term reads), never the values it would have published: a record not for
+    publication does not leave through its images' links or its measurements (the file is served with the
+    archive)."""
+    published = {column for term, source in plan.sources.items() if not term.endswith("ID")
+                 for column in source.columns} - set(plan.key)
     taken = pa.array(rows, pa.int64())
     columns = {"rule": core.rules.take(taken), COREID: core.ids.take(taken)}
     for name in extracted.column_names:
-        columns[f"source.{name}"] = as_text(extracted[name].combine_chunks().take(taken))
+        if name not in published:
+            columns[f"source.{name}"] = as_text(extracted[name].combine_chunks().take(taken))
     return pa.table(columns)
 
 

@@ -48,6 +48,8 @@ def test_rows_of_a_core_record_excluded_by_a_filter_are_excluded_with_it(tmp_pat
     assert sorted(quarantined["source.media_id"]) == ["13", "14"]
     directory = PublicationDirectory(config.publication_directory)
     excluded = read_quarantine(directory.extension_excluded("1.0", "multimedia"))
+    # the file is served with the archive: it identifies the rows, it does not publish them (no image link)
+    assert "source.url" not in excluded and "source.licence" not in excluded and "source.specimen_id" in excluded
     assert list(zip(excluded["source.media_id"], excluded["coreid"], excluded["rule"])) == [
         ("11", "urn:example:specimen:2", "no Carabus nemoralis here"),
         ("12", "urn:example:specimen:2", "no Carabus nemoralis here")]

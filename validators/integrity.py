@@ -14,13 +14,11 @@ archive's coreid column) or the reason it has none:
 A row whose core record the dataset's rules excluded (filters, ``sensitive.exclude_when``: mappers/rules.py) is no
 orphan: the map stage keeps the excluded records' keys (``excluded_keys``, the core_keys schema with the rule that
 excluded each), :func:`resolve_core_ids` says EXCLUDED for it, and the extension step excludes the row with its
-core record (counted as excluded, listed with the rule in ``excluded-<extension>-<version>.csv``), never
-quarantined.
+core record (counted as excluded, listed with the rule and its identifying columns, not its values, in
+``excluded-<extension>-<version>.csv``), never quarantined.
 
 Both are errors by default (an orphan breaks the archive: GBIF drops it, python-dwca-reader cannot attach it), so
 the row goes to the extension's quarantine file with its reasons and source columns: nothing is dropped silently.
-A row whose core records were all excluded by rule (status EXCLUDED) is excluded with them: neither published nor
-quarantined (a record not for publication must not reach a file through its images), and counted as excluded.
 
 :func:`judge_extension` is the validate stage of one batch of an extension other than ``occurrence`` (pure): the
 mapping issues, the integrity issues and :func:`mobilise.validators.extensions.check_extension_rows`, with the
