@@ -19,7 +19,7 @@ from prefect import flow, get_run_logger, task
 from prefect.futures import as_completed
 from prefect.task_runners import ThreadPoolTaskRunner
 
-from mobilise import prefect_api, processes, progress, runners
+from mobilise import prefect_api, processes, progress, runners, timings
 from mobilise.catalog import Entry, RunCatalog
 from mobilise.extractors.base import Window, windowed
 from mobilise.extractors.partitions import Partition
@@ -437,7 +437,8 @@ def _publish(config_path: str, config: DatasetConfig, catalog: RunCatalog, dry_r
     watched.finish("written", "" if wrote else "unchanged: nothing new written" if result.get("unchanged")
                    else "dry run: nothing written")
     result.update(mode=run.kind, full_because=run.why or None,
-                  merge=merged.counts if merged else None)
+                  merge=merged.counts if merged else None, stages=timings.run_stages(catalog))
+    logger.info("stages, wall/CPU seconds summed over batches and processes: %s", timings.describe(result["stages"]))
     if result["version"] is not None and not dry_run and run.kind != "window":
         # an unchanged run's records are the current version's: staged again with the new watermark
         try:

@@ -15,6 +15,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from mobilise import timings
 from mobilise.caches import log_cache_stats
 from mobilise.catalog import CORE, Entry, RunCatalog, batch_name
 from mobilise.extensions import extension
@@ -61,10 +62,11 @@ def extract(config: DatasetConfig, plan: MappingPlan, catalog: RunCatalog,
     modified in `window`, a backfill's, when given)."""
     number = partition.number if partition is not None else None
     # a retried partition is read again from its first batch, whose entries replace the failed attempt's
-    return extract_partition(windowed(config.source, window), partition,
-                             lambda n, table: catalog.save(Entry("extracted", config.core, batch_name(n, number)),
-                                                           table),
-                             plan.check_columns)
+    with timings.step(catalog, f"extract-{batch_name(0, number)}", "extract", config.core):
+        return extract_partition(windowed(config.source, window), partition,
+                                 lambda n, table: catalog.save(Entry("extracted", config.core,
+                                                                     batch_name(n, number)), table),
+                                 plan.check_columns)
 
 
 def extract_children(config: DatasetConfig, plan: MappingPlan, catalog: RunCatalog) -> list[Entry]:
@@ -72,12 +74,13 @@ def extract_children(config: DatasetConfig, plan: MappingPlan, catalog: RunCatal
     read whole from its own source or the core's database); the first batch of each is checked for the columns
     its joins read (mappers/children.py ChildJoinError otherwise). Must run before map_batches."""
     entries: list[Entry] = []
-    for name in dict.fromkeys(join.child for join in plan.children):
-        source = config.children[name].source_of(config.source)
-        entries += extract_partition(
-            source, None, lambda n, table, name=name: catalog.save(Entry("extracted", child_table(name),
-                                                                         batch_name(n)), table),
-            lambda columns, name=name: check_child_columns(name, plan.children, columns))
+    with timings.step(catalog, "extract-children", "extract", config.core):
+        for name in dict.fromkeys(join.child for join in plan.children):
+            source = config.children[name].source_of(config.source)
+            entries += extract_partition(
+                source, None, lambda n, table, name=name: catalog.save(Entry("extracted", child_table(name),
+                                                                             batch_name(n)), table),
+                lambda columns, name=name: check_child_columns(name, plan.children, columns))
     return entries
 
 
@@ -87,33 +90,35 @@ def map_batches(plan: MappingPlan, catalog: RunCatalog, extracted: list[Entry]) 
     rules exclude; extracted/<batch> is then saved again with the kept records only, so that row numbers stay those
     of mapped/<batch>, and without the source values of sensitive records that feed hidden terms, so that the
     quarantine never shows them); returns the mapped entries."""
-    files = {join.child: catalog.files(catalog.entries("extracted", child_table(join.child)))
-             for join in plan.children}
-    connection = duckdb.connect(config={"memory_limit": MEMORY_LIMIT,
-                                        "temp_directory": str(catalog.scratch("duckdb"))}) if files else None
-    mapped = []
-    try:
-        for entry in extracted:
-            source = catalog.load(entry)
-            joined = source
+    with timings.step(catalog, f"map-{extracted[0].batch if extracted else ''}", "map",
+                      extracted[0].table if extracted else CORE):
+        files = {join.child: catalog.files(catalog.entries("extracted", child_table(join.child)))
+                 for join in plan.children}
+        connection = duckdb.connect(config={"memory_limit": MEMORY_LIMIT,
+                                            "temp_directory": str(catalog.scratch("duckdb"))}) if files else None
+        mapped = []
+        try:
+            for entry in extracted:
+                source = catalog.load(entry)
+                joined = source
+                if connection is not None:
+                    joined = join_children(source, plan.core_key, plan.children, files, connection)
+                outcome = map_records(joined, plan)
+                # a map run again over a batch it filtered finds nothing to exclude: it keeps the first run's exclusions
+                if outcome.excluded.num_rows or not catalog.exists(entry.of("excluded")):
+                    catalog.save(entry.of("excluded"), outcome.excluded)
+                if outcome.excluded.num_rows and plan.record_key:  # their extension rows are excluded with them
+                    catalog.save(entry.of("excluded_keys"), excluded_keys(source, outcome, list(plan.record_key)))
+                if outcome.excluded.num_rows or outcome.sensitive.any():
+                    # the un-joined source, so that extracted/<batch> keeps the source's columns
+                    catalog.save(entry, withhold_source(source.take(outcome.kept), outcome.sensitive,
+                                                        plan.sensitive_columns))
+                catalog.save(entry.of("mapping_issues"), outcome.issues)
+                mapped.append(catalog.save(entry.of("mapped"), outcome.table))
+        finally:
             if connection is not None:
-                joined = join_children(source, plan.core_key, plan.children, files, connection)
-            outcome = map_records(joined, plan)
-            # a map run again over a batch it filtered finds nothing to exclude: it keeps the first run's exclusions
-            if outcome.excluded.num_rows or not catalog.exists(entry.of("excluded")):
-                catalog.save(entry.of("excluded"), outcome.excluded)
-            if outcome.excluded.num_rows and plan.record_key:  # their extension rows are excluded with them
-                catalog.save(entry.of("excluded_keys"), excluded_keys(source, outcome, list(plan.record_key)))
-            if outcome.excluded.num_rows or outcome.sensitive.any():
-                # the un-joined source, so that extracted/<batch> keeps the source's columns
-                catalog.save(entry, withhold_source(source.take(outcome.kept), outcome.sensitive,
-                                                    plan.sensitive_columns))
-            catalog.save(entry.of("mapping_issues"), outcome.issues)
-            mapped.append(catalog.save(entry.of("mapped"), outcome.table))
-    finally:
-        if connection is not None:
-            connection.close()
-    return mapped
+                connection.close()
+        return mapped
 
 
 def excluded_keys(source: pa.Table, outcome: RuleOutcome, key: list[str]) -> pa.Table:
@@ -130,12 +135,13 @@ def find_duplicates(catalog: RunCatalog, table: str = CORE) -> Entry:
     the eventIDs) and duplicate_triplets (the institutionCode + collectionCode + catalogNumber more than one record
     uses), over the whole table; of an Event core also dangling_parents (validators.events); returns the
     duplicates entry (its ``.of("duplicate_triplets")`` is the other)."""
-    files = catalog.files(catalog.entries("mapped", table))
-    if table == "event":
-        catalog.save(Entry("dangling_parents", table), dangling_parents(files, catalog.scratch("duckdb")))
-    catalog.save(Entry("duplicate_triplets", table), duplicate_triplets(files, catalog.scratch("duckdb")))
-    return catalog.save(Entry("duplicates", table), duplicate_ids(files, catalog.scratch("duckdb"),
-                                                                  "eventID" if table == "event" else "occurrenceID"))
+    with timings.step(catalog, "duplicates", "duplicates", table):
+        files = catalog.files(catalog.entries("mapped", table))
+        if table == "event":
+            catalog.save(Entry("dangling_parents", table), dangling_parents(files, catalog.scratch("duckdb")))
+        catalog.save(Entry("duplicate_triplets", table), duplicate_triplets(files, catalog.scratch("duckdb")))
+        return catalog.save(Entry("duplicates", table), duplicate_ids(
+            files, catalog.scratch("duckdb"), "eventID" if table == "event" else "occurrenceID"))
 
 
 def validate_batches(config: DatasetConfig, plan: MappingPlan, catalog: RunCatalog, mapped: list[Entry],
@@ -143,47 +149,49 @@ def validate_batches(config: DatasetConfig, plan: MappingPlan, catalog: RunCatal
     """mapped/<batch>, mapping_issues/<batch> (and extracted/<batch>: its key columns, and all of it when records
     are rejected) -> valid, issues, quarantine, warnings, amendments (when any) and archive_parts of each batch;
     returns what the publish step needs. An Event core's batches: :func:`validate_events`."""
-    if config.core == "event":
-        return validate_events(config, plan, catalog, mapped, duplicates)
-    duplicate_values = catalog.load(duplicates)["occurrenceID"].combine_chunks()
-    duplicated_triplets = triplet_keys(catalog.load(duplicates.of("duplicate_triplets")))
-    severity = severities(config.validation.severity)
-    results = []
-    for entry in mapped:
-        context = CheckContext(duplicate_ids=duplicate_values, duplicate_triplets=duplicated_triplets,
-                               today=today or date.today(),
-                               earliest_year=config.validation.earliest_year)
-        checked = validate_stage(catalog.load(entry), catalog.load(entry.of("mapping_issues")), context,
-                                 config.validation, severity, dataset_license=config.metadata.licence.info.url)
-        if catalog.exists(entry.of("excluded")):  # the records the rules kept out of this batch, counted
-            checked.quality.count_excluded(catalog.load(entry.of("excluded"), columns=["rule"]))
-        valid = catalog.save(entry.of("valid"), checked.valid)
-        catalog.save(entry.of("issues"), checked.issues)
-        extracted = entry.of("extracted")
-        # the source columns are only needed for rejected records; an empty table keeps the quarantine's columns
-        source = catalog.load(extracted) if checked.rejected.size else catalog.schema(extracted).empty_table()
-        catalog.save(entry.of("quarantine"), quarantine_table(checked, source))
-        # the source columns the occurrenceID is made from, so a data manager finds a warned record in the source
-        keys = list(plan.sources["occurrenceID"].columns) if "occurrenceID" in plan.sources else []
-        catalog.save(entry.of("warnings"), warnings_table(checked, catalog.load(extracted, columns=keys)))
-        if checked.amendments is not None:
-            catalog.save(entry.of("amendments"), checked.amendments)
-        # the archive's part for this batch, deflated here so that workers share the compression
-        terms = core_terms(plan.terms, checked.table.column_names)
-        part = deflate_rows(checked.valid, terms, catalog.path(entry.of("archive_parts")))
-        # a stable hash per published record: what the next version's change summary compares
-        catalog.save(entry.of("record_hashes"), record_hashes(checked.valid, terms))
-        if config.extensions:  # every core record's key, id and fate: what extension rows are joined with
-            published = np.ones(checked.table.num_rows, dtype=bool)
-            published[checked.rejected] = False
-            catalog.save(entry.of("core_keys"), core_keys(
-                key_values(catalog.load(extracted, columns=config.core_key), config.core_key),
-                checked.table[config.core_id].combine_chunks(), published))
-        results.append(ValidatedBatch(
-            valid=valid, quality=checked.quality, coverage=batch_coverage(checked.valid), part=part,
-            fragment=batch_fragment(checked.valid, checked.issues, checked.table["occurrenceID"].combine_chunks())))
-    log_cache_stats()  # this process's value caches so far: bounded, and how well they serve (mobilise/caches.py)
-    return results
+    with timings.step(catalog, f"validate-{mapped[0].batch if mapped else ''}", "validate", config.core):
+        if config.core == "event":
+            return validate_events(config, plan, catalog, mapped, duplicates)
+        duplicate_values = catalog.load(duplicates)["occurrenceID"].combine_chunks()
+        duplicated_triplets = triplet_keys(catalog.load(duplicates.of("duplicate_triplets")))
+        severity = severities(config.validation.severity)
+        results = []
+        for entry in mapped:
+            context = CheckContext(duplicate_ids=duplicate_values, duplicate_triplets=duplicated_triplets,
+                                   today=today or date.today(),
+                                   earliest_year=config.validation.earliest_year)
+            checked = validate_stage(catalog.load(entry), catalog.load(entry.of("mapping_issues")), context,
+                                     config.validation, severity, dataset_license=config.metadata.licence.info.url)
+            if catalog.exists(entry.of("excluded")):  # the records the rules kept out of this batch, counted
+                checked.quality.count_excluded(catalog.load(entry.of("excluded"), columns=["rule"]))
+            valid = catalog.save(entry.of("valid"), checked.valid)
+            catalog.save(entry.of("issues"), checked.issues)
+            extracted = entry.of("extracted")
+            # the source columns are only needed for rejected records; an empty table keeps the quarantine's columns
+            source = catalog.load(extracted) if checked.rejected.size else catalog.schema(extracted).empty_table()
+            catalog.save(entry.of("quarantine"), quarantine_table(checked, source))
+            # the source columns the occurrenceID is made from, so a data manager finds a warned record in the source
+            keys = list(plan.sources["occurrenceID"].columns) if "occurrenceID" in plan.sources else []
+            catalog.save(entry.of("warnings"), warnings_table(checked, catalog.load(extracted, columns=keys)))
+            if checked.amendments is not None:
+                catalog.save(entry.of("amendments"), checked.amendments)
+            # the archive's part for this batch, deflated here so that workers share the compression
+            terms = core_terms(plan.terms, checked.table.column_names)
+            with timings.stage("write"):
+                part = deflate_rows(checked.valid, terms, catalog.path(entry.of("archive_parts")))
+            # a stable hash per published record: what the next version's change summary compares
+            catalog.save(entry.of("record_hashes"), record_hashes(checked.valid, terms))
+            if config.extensions:  # every core record's key, id and fate: what extension rows are joined with
+                published = np.ones(checked.table.num_rows, dtype=bool)
+                published[checked.rejected] = False
+                catalog.save(entry.of("core_keys"), core_keys(
+                    key_values(catalog.load(extracted, columns=config.core_key), config.core_key),
+                    checked.table[config.core_id].combine_chunks(), published))
+            results.append(ValidatedBatch(
+                valid=valid, quality=checked.quality, coverage=batch_coverage(checked.valid), part=part,
+                fragment=batch_fragment(checked.valid, checked.issues, checked.table["occurrenceID"].combine_chunks())))
+        log_cache_stats()  # this process's value caches so far: bounded, and how well they serve (mobilise/caches.py)
+        return results
 
 
 def validate_events(config: DatasetConfig, plan: MappingPlan, catalog: RunCatalog, mapped: list[Entry],
@@ -244,80 +252,81 @@ def process_extension(config: DatasetConfig, name: str, catalog: RunCatalog,
     and archive parts. The occurrence extension of an Event core
     gets the occurrence record checks (validators.quality.validate, with its occurrenceIDs' duplicates over the
     whole extension) instead of check_extension_rows."""
-    plan = MappingPlan.for_extension(config, name)
-    definition = extension(name)
-    source = config.extensions[name].source_of(config.source)
-    extracted = extract_partition(source, None, lambda n, table: catalog.save(Entry("extracted", name,
-                                                                                     batch_name(n)), table),
-                                  plan.check_columns)
-    mapped = map_batches(plan, catalog, extracted)
-    # the core's records, and those the rules excluded (their rows are excluded with them, not orphaned)
-    core_key_files = catalog.files(catalog.entries("core_keys", config.core)
-                                   + catalog.entries("excluded_keys", config.core))
-    if name == "occurrence":
-        duplicate_values = catalog.load(find_duplicates(catalog, name))["occurrenceID"].combine_chunks()
-    severity = severities(config.validation.severity)
-    context = CheckContext(today=today or date.today(), earliest_year=config.validation.earliest_year,
-                           dataset_license=config.metadata.licence.info.url)
-    columns = [COREID] + plan.terms
-    result = ExtensionTable(name=name, location=f"{name}.txt", row_type=definition.row_type, columns=columns,
-                            iris=[None] + [definition.terms[term] for term in plan.terms])
-    row_hashes = []
-    for entry in mapped:
-        table = catalog.load(entry)
-        result.extracted += table.num_rows
-        mapping_issues = catalog.load(entry.of("mapping_issues"))
-        keys = key_values(catalog.load(entry.of("extracted"), columns=plan.key), plan.key)
-        core = resolve_core_ids(keys, core_key_files, catalog.scratch("duckdb"))
-        ids, status = core.ids, core.status
-        if (status == EXCLUDED).any():  # rows of core records the rules excluded: excluded with them
-            rows = np.flatnonzero(status == EXCLUDED)
-            extracted = catalog.load(entry.of("extracted"))
-            catalog.save(entry.of("excluded"), excluded_rows(extracted, core, rows, plan))
-            kept = pa.array(np.flatnonzero(status != EXCLUDED), pa.int64())
-            catalog.save(entry.of("extracted"), extracted.take(kept))  # row numbers stay those of the table
-            table, mapping_issues = without_rows(rows, table, mapping_issues)
-            keys, ids, status = keys.take(kept), ids.take(kept), status[kept.to_numpy()]
-            result.excluded += int(rows.size)
+    with timings.step(catalog, f"extension-{name}", "extensions", name):
+        plan = MappingPlan.for_extension(config, name)
+        definition = extension(name)
+        source = config.extensions[name].source_of(config.source)
+        extracted = extract_partition(source, None, lambda n, table: catalog.save(Entry("extracted", name,
+                                                                                         batch_name(n)), table),
+                                      plan.check_columns)
+        mapped = map_batches(plan, catalog, extracted)
+        # the core's records, and those the rules excluded (their rows are excluded with them, not orphaned)
+        core_key_files = catalog.files(catalog.entries("core_keys", config.core)
+                                       + catalog.entries("excluded_keys", config.core))
         if name == "occurrence":
-            judged = _judge_occurrences(config, table, mapping_issues, ids, keys, status,
-                                        replace(context, duplicate_ids=duplicate_values), severity)
-        else:
-            judged = judge_extension(name, table, mapping_issues, ids, keys, status,
-                                     context, severity, config.validation.dissco)
-        valid = judged.table.filter(pa.array(judged.publishable))
-        catalog.save(entry.of("valid"), valid)
-        catalog.save(entry.of("issues"), judged.issues)
-        source_rows = catalog.load(entry.of("extracted"))  # without the excluded rows: row numbers match
-        catalog.save(entry.of("quarantine"), quarantine_rows(
-            judged.table, judged.issues, judged.rejected,
-            source_rows if judged.rejected.size else source_rows.schema.empty_table()))
-        # the published rows with a warning or info flag, with their source columns to find them by
-        catalog.save(entry.of("warnings"), warnings_table(judged, source_rows, COREID))
-        result.parts.append(deflate_rows(valid, columns, catalog.path(entry.of("archive_parts"))))
-        row_hashes.append(catalog.save(Entry("record_hashes", f"{name}.rows", entry.batch),
-                                       extension_row_hashes(valid, name)))
-        result.published += valid.num_rows
-        result.quarantined += int(judged.rejected.size)
-        for flag, rows in records_per(judged.issues, "flag").items():
-            result.flags[flag] = result.flags.get(flag, 0) + rows
-    catalog.save(Entry("record_hashes", name, batch_name(0)),
-                 extension_hashes(catalog.files(row_hashes), catalog.scratch("duckdb")))
-    # terms the validation added to some batch (the occurrence checks' dynamicProperties note of removed values,
-    # accepted amendments): a column of the data file, empty in the batches without it, so nothing is lost
-    added = sorted({column for entry in mapped for column in catalog.schema(entry.of("valid")).names}
-                   - set(columns))
-    if added:
-        result.columns = columns + added
-        result.iris += [definition.terms[term] if term in definition.terms else term_iri(term) for term in added]
-        result.parts = []
+            duplicate_values = catalog.load(find_duplicates(catalog, name))["occurrenceID"].combine_chunks()
+        severity = severities(config.validation.severity)
+        context = CheckContext(today=today or date.today(), earliest_year=config.validation.earliest_year,
+                               dataset_license=config.metadata.licence.info.url)
+        columns = [COREID] + plan.terms
+        result = ExtensionTable(name=name, location=f"{name}.txt", row_type=definition.row_type, columns=columns,
+                                iris=[None] + [definition.terms[term] for term in plan.terms])
+        row_hashes = []
         for entry in mapped:
-            valid = catalog.load(entry.of("valid"))
-            for term in result.columns:
-                if term not in valid.column_names:
-                    valid = valid.append_column(term, pa.nulls(valid.num_rows, pa.string()))
-            result.parts.append(deflate_rows(valid, result.columns, catalog.path(entry.of("archive_parts"))))
-    return result
+            table = catalog.load(entry)
+            result.extracted += table.num_rows
+            mapping_issues = catalog.load(entry.of("mapping_issues"))
+            keys = key_values(catalog.load(entry.of("extracted"), columns=plan.key), plan.key)
+            core = resolve_core_ids(keys, core_key_files, catalog.scratch("duckdb"))
+            ids, status = core.ids, core.status
+            if (status == EXCLUDED).any():  # rows of core records the rules excluded: excluded with them
+                rows = np.flatnonzero(status == EXCLUDED)
+                extracted = catalog.load(entry.of("extracted"))
+                catalog.save(entry.of("excluded"), excluded_rows(extracted, core, rows, plan))
+                kept = pa.array(np.flatnonzero(status != EXCLUDED), pa.int64())
+                catalog.save(entry.of("extracted"), extracted.take(kept))  # row numbers stay those of the table
+                table, mapping_issues = without_rows(rows, table, mapping_issues)
+                keys, ids, status = keys.take(kept), ids.take(kept), status[kept.to_numpy()]
+                result.excluded += int(rows.size)
+            if name == "occurrence":
+                judged = _judge_occurrences(config, table, mapping_issues, ids, keys, status,
+                                            replace(context, duplicate_ids=duplicate_values), severity)
+            else:
+                judged = judge_extension(name, table, mapping_issues, ids, keys, status,
+                                         context, severity, config.validation.dissco)
+            valid = judged.table.filter(pa.array(judged.publishable))
+            catalog.save(entry.of("valid"), valid)
+            catalog.save(entry.of("issues"), judged.issues)
+            source_rows = catalog.load(entry.of("extracted"))  # without the excluded rows: row numbers match
+            catalog.save(entry.of("quarantine"), quarantine_rows(
+                judged.table, judged.issues, judged.rejected,
+                source_rows if judged.rejected.size else source_rows.schema.empty_table()))
+            # the published rows with a warning or info flag, with their source columns to find them by
+            catalog.save(entry.of("warnings"), warnings_table(judged, source_rows, COREID))
+            result.parts.append(deflate_rows(valid, columns, catalog.path(entry.of("archive_parts"))))
+            row_hashes.append(catalog.save(Entry("record_hashes", f"{name}.rows", entry.batch),
+                                           extension_row_hashes(valid, name)))
+            result.published += valid.num_rows
+            result.quarantined += int(judged.rejected.size)
+            for flag, rows in records_per(judged.issues, "flag").items():
+                result.flags[flag] = result.flags.get(flag, 0) + rows
+        catalog.save(Entry("record_hashes", name, batch_name(0)),
+                     extension_hashes(catalog.files(row_hashes), catalog.scratch("duckdb")))
+        # terms the validation added to some batch (the occurrence checks' dynamicProperties note of removed values,
+        # accepted amendments): a column of the data file, empty in the batches without it, so nothing is lost
+        added = sorted({column for entry in mapped for column in catalog.schema(entry.of("valid")).names}
+                       - set(columns))
+        if added:
+            result.columns = columns + added
+            result.iris += [definition.terms[term] if term in definition.terms else term_iri(term) for term in added]
+            result.parts = []
+            for entry in mapped:
+                valid = catalog.load(entry.of("valid"))
+                for term in result.columns:
+                    if term not in valid.column_names:
+                        valid = valid.append_column(term, pa.nulls(valid.num_rows, pa.string()))
+                result.parts.append(deflate_rows(valid, result.columns, catalog.path(entry.of("archive_parts"))))
+        return result
 
 
 def excluded_rows(extracted: pa.Table, core: CoreIds, rows: np.ndarray, plan: MappingPlan) -> pa.Table:
@@ -361,6 +370,7 @@ def publish(config: DatasetConfig, plan: MappingPlan, catalog: RunCatalog, batch
     """valid, archive_parts, quarantine, amendments and record_hashes of every batch (of `table`: the core,
     config.core, or an incremental run's merged records) and of every extension -> the publication directory (in
     batch order, whatever order the validate tasks finished in)."""
-    return publish_stage(config, catalog, sorted(batches, key=lambda b: b.valid), plan.terms, dry_run=dry_run,
-                         table=table or config.core, accept_id_changes=accept_id_changes, force=force,
-                         deleted=deleted, extensions=extensions or [], window=window)
+    with timings.step(catalog, "publish", "write", table or config.core):
+        return publish_stage(config, catalog, sorted(batches, key=lambda b: b.valid), plan.terms,
+                             dry_run=dry_run, table=table or config.core, accept_id_changes=accept_id_changes,
+                             force=force, deleted=deleted, extensions=extensions or [], window=window)

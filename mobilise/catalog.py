@@ -30,6 +30,7 @@ Run folder ``<work directory>/<run id>/``::
     <table>/duplicate_triplets.parquet      institutionCode + collectionCode + catalogNumber used by more than one
                                             row of the table (whole-table dataset)
     child:<name>/extracted/<batch>.parquet  a child table's rows as read (config children:, mappers/children.py)
+    <table>/stage_times/<step>.parquet      wall and CPU seconds per stage of one step (mobilise.timings)
     event/dangling_parents.parquet          an Event core's parentEventIDs that name no event (whole-table dataset)
     scratch/<name>/                         working space of a query that spills to disk (DuckDB)
     .alive                                  the live-run marker: flock'd by the process that created the run
@@ -63,7 +64,7 @@ DATASETS = {"extracted": ".parquet", "mapped": ".parquet", "mapping_issues": ".p
             "valid": ".parquet", "quarantine": ".parquet", "warnings": ".parquet", "amendments": ".parquet",
             "archive_parts": ".deflate", "duplicates": ".parquet", "duplicate_triplets": ".parquet",
             "record_hashes": ".parquet", "excluded": ".parquet", "core_keys": ".parquet",
-            "excluded_keys": ".parquet", "dangling_parents": ".parquet"}
+            "excluded_keys": ".parquet", "dangling_parents": ".parquet", "stage_times": ".parquet"}
 WHOLE_TABLE = frozenset({"duplicates", "duplicate_triplets", "dangling_parents"})
 ALIVE = ".alive"  # the live-run marker in a run folder
 #: a run folder without a marker (one being created, or left by an older Mobilise) is stale after this long

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import subprocess
 import sys
 import zipfile
@@ -20,10 +21,18 @@ def test_publish_dataset_flow(prefect_api, sample_db, tmp_path, monkeypatch):
 
     monkeypatch.setenv("MOBILISE_SAMPLE_URL", f"sqlite:///{sample_db}")
     monkeypatch.setenv("MOBILISE_OUTPUT", str(tmp_path))
+    before = resource.getrusage(resource.RUSAGE_SELF)
     result = publish_dataset(str(SAMPLE_CONFIG))
+    after = resource.getrusage(resource.RUSAGE_SELF)
     assert result["version"] == "1.0"
     assert result["records"] == len(read_core_with_pandas(result["archive"]))
     assert result["records"] + result["rejected"] == result["extracted"]
+    # wall and CPU seconds per stage, summed over the task threads, BDQ on as shipped (mobilise/timings.py)
+    stages = result["stages"]
+    assert list(stages) == ["extract", "map", "duplicates", "gbif_checks", "bdq", "mids_dissco", "validate", "write"]
+    assert all(times["wall_s"] > 0 and times["cpu_s"] > 0 for times in stages.values())
+    run_cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+    assert sum(times["cpu_s"] for times in stages.values()) <= run_cpu
     # the run folder (batches on disk) is removed after a successful run
     assert not any((tmp_path / ".work" / "mobilise-sample").iterdir())
 
@@ -54,6 +63,7 @@ def test_cli_run_json_prints_one_object(sample_db, tmp_path):
     assert "Error logging to API" not in completed.stderr  # queued logs were sent before the API stopped
     assert {"archive", "records", "rejected", "version"} <= set(result)
     assert result["version"] == "1.0" and result["records"] > 0
+    assert result["stages"]["bdq"]["cpu_s"] > 0 and result["stages"]["write"]["wall_s"] > 0  # from the workers too
     with zipfile.ZipFile(result["archive"]) as archive:
         assert archive.read("occurrence.txt").count(b"\n") == result["records"] + 1
 

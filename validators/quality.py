@@ -21,6 +21,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from mobilise import timings
 from mobilise.flags import FLAGS
 from mobilise.mappers.columns import as_text
 from mobilise.mappers.interpreters import DWC_VERBATIM_TERM
@@ -63,21 +64,26 @@ def assess(table: pa.Table, mapping_issues: pa.Table, context: CheckContext, val
     if validation.bdq.enabled:
         from mobilise.validators.bdq.batch import apply_amendments, run_bdq, summarise
 
-        results = run_bdq(table, validation.bdq.tests, validation.bdq.parameters, offline=validation.bdq.offline)
-        bdq = summarise(results)
-        if validation.bdq.amendments:
-            table, applied = apply_amendments(table, results, validation.bdq.amendments, validation.bdq.parameters)
+        with timings.stage("bdq"):
+            results = run_bdq(table, validation.bdq.tests, validation.bdq.parameters, offline=validation.bdq.offline)
+            bdq = summarise(results)
+            if validation.bdq.amendments:
+                table, applied = apply_amendments(table, results, validation.bdq.amendments,
+                                                  validation.bdq.parameters)
     prior = _drop_amended(mapping_issues, applied)
     severity = dict(severity)
     if validation.dissco != "ignore":
-        prior = pa.concat_tables([prior, dissco_issues(table, dataset_license).cast(ISSUE_SCHEMA)])
+        with timings.stage("mids_dissco"):
+            prior = pa.concat_tables([prior, dissco_issues(table, dataset_license).cast(ISSUE_SCHEMA)])
         for flag in DISSCO_FLAGS:
             severity[flag] = "error" if validation.dissco == "fail" else "warning"
-    publishable, issues = validate_batch(table, prior, context, severity)
-    table = remove_flagged_values(table, issues, publishable)
-    published = table.filter(pa.array(publishable))
-    mids = {variant: mids_distribution(mids_levels(published, validation.discipline, variant, dataset_license))
-            for variant in ("tdwg", "dissco")}
+    with timings.stage("gbif_checks"):
+        publishable, issues = validate_batch(table, prior, context, severity)
+        table = remove_flagged_values(table, issues, publishable)
+    with timings.stage("mids_dissco"):
+        published = table.filter(pa.array(publishable))
+        mids = {variant: mids_distribution(mids_levels(published, validation.discipline, variant, dataset_license))
+                for variant in ("tdwg", "dissco")}
     return Assessment(table, publishable, issues, bdq, applied, mids)
 
 
