@@ -59,11 +59,11 @@ clean:
 
 ## Benchmark at 1M and 5M specimens against the sqlite3+zip floor, dwcahandler and python-dwca-reader; writes
 ## bench/results.md (takes about two hours; needs `apt-get install -y sqlite3 zip`, and PostgreSQL/MariaDB as in
-## the README for the extraction engines; databases in bench/work/).
+## the README for the extraction engines; databases in bench/work/). Then issue 15's table (bench/table.py): the
+## sample's heavy query and the lean flat export (bench/lean.py), each with its floor, `mobilise run` BDQ on and off,
+## per stage.
 BENCH_SIZES ?= 1000000 5000000
 BENCH_REPEATS ?= 3 2
-# the lean flat export of issue 15 (bench/lean.py: 28 columns, ~25 terms, SELECT * FROM flat; BDQ on and off, with its floor)
-LEAN_SIZE ?= 1000000
 ## bench-startup: the fixed cost of small runs (issue 15 item 3), a few minutes; prints a section for bench/results.md
 bench-startup: install
 	$(BIN)/python bench/startup.py
@@ -79,4 +79,4 @@ bench: install
 		{ echo "make bench needs the sqlite3 and zip commands: apt-get install -y sqlite3 zip"; exit 1; }
 	$(BIN)/pip install --quiet -e '.[bench]'
 	$(BIN)/python bench/run.py --sizes $(BENCH_SIZES) --repeats $(BENCH_REPEATS) --engines adbc --servers
-	$(BIN)/python bench/lean.py --size $(LEAN_SIZE)
+	$(BIN)/python bench/table.py --sizes $(BENCH_SIZES)

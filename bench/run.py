@@ -159,17 +159,20 @@ def pipeline_run(size: int, db: Path, output: Path, engine: str) -> bool:
         return False
 
 
-def prefect_config(size: int, engine: str) -> Path:
-    """The shipped sample config pointed at the bench database, with the benchmark's settings."""
+def prefect_config(size: int, engine: str | None, bdq: bool = False) -> Path:
+    """The shipped sample config pointed at the bench database, with the benchmark's settings: `engine` (None:
+    the shipped one), the BDQ tests on or off (off by default, as in bench/pipeline.py), written below
+    ${MOBILISE_OUTPUT} when set."""
     from ruamel.yaml import YAML
 
     yaml = YAML()
     config = yaml.load((ROOT / "config" / "sample.yaml").read_text())
     config["source"]["url"] = f"sqlite:///{database(size)}"
-    config["source"]["engine"] = engine
-    config["output"]["directory"] = str(WORK / f"prefect-{size}")
-    config.setdefault("validation", {}).setdefault("bdq", {})["enabled"] = False  # as in bench/pipeline.py
-    path = WORK / f"prefect-{size}-{engine}.yaml"
+    if engine:
+        config["source"]["engine"] = engine
+    config["output"]["directory"] = "${MOBILISE_OUTPUT:-" + str(WORK / f"prefect-{size}") + "}"
+    config.setdefault("validation", {}).setdefault("bdq", {})["enabled"] = bdq
+    path = WORK / f"prefect-{size}-{engine or 'shipped'}{'-bdq' if bdq else ''}.yaml"
     with path.open("w") as handle:
         yaml.dump(config, handle)
     return path
