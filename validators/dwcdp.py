@@ -1,8 +1,12 @@
 """Validation of a Darwin Core Data Package in layers, as GBIF's package validator (gbif/dwc-dp-analyser) does.
 
-1. ``structure``: the Frictionless Data Package v1 structure and the data against each resource's declared schema,
-   with the frictionless library (descriptor, paths, encoding, header = declared fields in order, cell types,
-   ``required`` and range constraints). Keys are left to layer 4 (frictionless holds them in memory).
+1. ``structure``: the Frictionless Data Package v1 structure and the data against each resource's declared schema
+   (descriptor, paths, encoding, header = declared fields in order, cell types and constraints), as the
+   frictionless library checks them: the descriptor with frictionless; the data column-wise, DuckDB reading the
+   CSVs strictly as text (memory bounded) and frictionless reading again only the distinct values a vectorised
+   test cannot clear; frictionless row by row where DuckDB cannot read a table as frictionless would (a header
+   other than the declared fields, a row of another width, bad UTF-8, a blank line, a dialect). Keys are left to
+   layer 4 (frictionless holds them in memory).
 2. ``profile``: ``datapackage.json`` against the DwC-DP profile's JSON Schema (jsonschema, draft 4), the profile and
    the Frictionless schemas it refers to resolved from the shipped copies (:mod:`mobilise.dwcdp`), never the
    network; the ``profile`` URL must name a DwC-DP profile on rs.tdwg.org with its version.
@@ -181,8 +185,8 @@ def _structure(directory: Path, descriptor: dict, con, frictionless_data: bool =
         try:
             package.to_descriptor(validate=True)
         except FrictionlessException as invalid:  # as Package.validate reports it: no data checked
-            return LayerResult(name="structure", problems=[Problem(layer="structure", message=f"{e.type}: {e.message}")
-                                                           for e in invalid.to_errors()])
+            return LayerResult(name="structure", problems=[
+                Problem(layer="structure", message=f"{e.type}: {e.message}") for e in invalid.to_errors()])
         problems: list[Problem] = []
         for resource, described in zip(package.resources, copy["resources"]):
             readable = _columnwise_readable(directory, described)
