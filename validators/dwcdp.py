@@ -364,7 +364,7 @@ def _table_problems(con, table: str, readable: tuple[Path, list[str]], schema) -
                 for kind, _ in notes[value]:
                     counts[kind] = counts.get(kind, 0) + n
             for kind, error in (("type-error", errors.TypeError), ("constraint-error", errors.ConstraintError)):
-                values = [v for v, found in notes.items() if any(k == kind for k, _ in found)]
+                values = [v for v, read in notes.items() if any(k == kind for k, _ in read)]
                 if not values:
                     continue
                 for row, value in con.execute(
