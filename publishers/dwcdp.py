@@ -80,6 +80,7 @@ from pydantic import BaseModel
 
 from mobilise.dwcdp import SchemaSet, schema_set
 from mobilise.identifiers import normalise_orcid
+from mobilise.validators.dataset import MEMORY_LIMIT
 from mobilise.validators.dwcdp import PackageValidation, validate_package
 from mobilise.publishers.dwca import fold_structural
 
@@ -233,7 +234,7 @@ class _Deriver:
         self._typed_fields: dict[str, dict[str, dict]] = {}
         self.counters: Counter = Counter()
         self._plans: dict[tuple[str, str, tuple[str, ...]], list[tuple[dict, str]]] = {}
-        self.index = duckdb.connect(str(stage_dir / "core.duckdb"))
+        self.index = duckdb.connect(str(stage_dir / "core.duckdb"), config={"memory_limit": MEMORY_LIMIT})
         self.index.execute("CREATE TABLE core (id VARCHAR, material BOOLEAN)")
 
     # --- rows -------------------------------------------------------------------------------------------------
