@@ -351,16 +351,35 @@ class _Deriver:
         return None
 
     def _typed_column(self, table: str, f: dict, values: pa.Array) -> pa.Array:
-        """`values` with each value that does not fit field `f` (:meth:`_fits`, checked once per distinct value)
-        nulled and counted."""
+        """`values` with each value that does not fit field `f` (:meth:`_fits`) nulled and counted."""
         if f.get("type", "string") == "string" or values.null_count == len(values):
             return values
-        unfit = [v for v in pc.unique(values).to_pylist() if v is not None and not self._fits(f, v)]
-        if not unfit:
+        drop = self._unfit(f, values)
+        dropped = pc.sum(drop).as_py()
+        if not dropped:
             return values
-        drop = pc.is_in(values, pa.array(unfit, pa.string()))
-        self.left_out[f"{table}.{f['name']}"] += pc.sum(drop).as_py()
+        self.left_out[f"{table}.{f['name']}"] += dropped
         return pc.if_else(drop, pa.scalar(None, pa.string()), values)
+
+    def _unfit(self, f: dict, values: pa.Array) -> pa.Array:
+        """Whether each value does not fit field `f` (false for a null), as :meth:`_fits` says: numbers checked
+        with Arrow when all are ASCII (Python's ``\\d`` is then ``[0-9]``), else Python once per distinct value."""
+        kind, constraints = f.get("type", "string"), f.get("constraints") or {}
+        if kind in ("integer", "number") and pc.all(pc.string_is_ascii(values)).as_py() is not False:
+            pattern = (_INTEGER if kind == "integer" else _NUMBER).pattern.replace(r"\d", "[0-9]")
+            fits = pc.match_substring_regex(values, pattern)
+            try:
+                numbers = pc.cast(pc.if_else(fits, values, pa.scalar(None, pa.string())), pa.float64())
+            except pa.ArrowInvalid:  # beyond a double (Python's float gives inf): Python decides
+                pass
+            else:
+                if "minimum" in constraints:
+                    fits = pc.and_kleene(fits, pc.greater_equal(numbers, constraints["minimum"]))
+                if "maximum" in constraints:
+                    fits = pc.and_kleene(fits, pc.less_equal(numbers, constraints["maximum"]))
+                return pc.fill_null(pc.invert(fits), False)
+        unfit = [v for v in pc.unique(values).to_pylist() if v is not None and not self._fits(f, v)]
+        return pc.is_in(values, pa.array(unfit, pa.string()))
 
     def emit(self, table: str, size: int, row: Mapping[str, pa.Array | str | None], record: Mapping | None = None,
              variant: str = "", columns: tuple[str, ...] = ()) -> None:
@@ -402,12 +421,18 @@ class _Deriver:
         name them (record by record; within a record, `groups` in the order given)."""
         rows = np.concatenate([g.rows * len(groups) + i for i, g in enumerate(groups)])
         order = np.argsort(rows, kind="stable")
-        names = pa.concat_arrays([g.names for g in groups]).take(order).to_pylist()
-        ids = pa.concat_arrays([g.ids for g in groups]).take(order).to_pylist()
-        keys = np.empty(len(order), dtype=object)
-        keys[order] = [self.agent(n, i) for n, i in zip(names, ids)]
+        names = pa.concat_arrays([g.names for g in groups]).take(order)
+        ids = pa.concat_arrays([g.ids for g in groups]).take(order)
+        # one text per agent (an id, else a name), so Python sees each distinct person once, in order
+        person = pc.if_else(pc.is_valid(ids), pc.binary_join_element_wise("id:", ids, ""),
+                            pc.binary_join_element_wise("name:", names, ""))
+        distinct = pc.unique(person)
+        first = pc.index_in(distinct, person)
+        keys = pa.array([self.agent(n, i) for n, i in zip(names.take(first).to_pylist(), ids.take(first).to_pylist())],
+                        pa.string()).take(pc.index_in(person, distinct))
+        placed = keys.take(np.argsort(order, kind="stable"))  # back to the groups' own order
         bounds = np.cumsum([0] + [len(g.rows) for g in groups])
-        return [pa.array(keys[bounds[i]:bounds[i + 1]], pa.string()) for i in range(len(groups))]
+        return [placed.slice(bounds[i], bounds[i + 1] - bounds[i]) for i in range(len(groups))]
 
     def policy(self, record: Mapping[str, pa.Array], size: int, columns: tuple[str, ...],
                variant: str = "") -> pa.Array:
@@ -475,7 +500,8 @@ class _Deriver:
             chosen = among[rows]
             rows, order, keys = rows[chosen], order[chosen], keys.filter(pa.array(chosen))
         self.emit(table, len(rows), {fk_field: fks.take(pa.array(rows, pa.int64())), "agent_fk": keys,
-                                     "agentRole": role, "agentRoleOrder": pa.array(order, pa.int64()).cast(pa.string())})
+                                     "agentRole": role,
+                                     "agentRoleOrder": pa.array(order, pa.int64()).cast(pa.string())})
 
     # --- records ----------------------------------------------------------------------------------------------
 
@@ -554,7 +580,9 @@ class _Deriver:
     def extension_batch(self, name: str, table: pa.Table) -> None:
         columns = tuple(c for c in table.column_names if c != CORE_ID_COLUMN)
         record = _columns(table)
-        found, kinds = self._core_kinds(record[CORE_ID_COLUMN])
+        # the core records named by the ids as given (unfolded), then matched by the folded id, as the row by row
+        # derivation did: an id with a tab or line break matches only when the same id is also given folded
+        found, kinds = self._core_kinds(table[CORE_ID_COLUMN].combine_chunks().cast(pa.string()))
         position = pc.index_in(record[CORE_ID_COLUMN], found)
         size = len(position) - position.null_count
         if size < len(position):
