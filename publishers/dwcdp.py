@@ -169,12 +169,11 @@ def _fields_of(schemas: SchemaSet, table: str) -> list[dict]:
     return schemas.table_schema(table)["fields"]
 
 
-def _constant(value: str | None, size: int) -> pa.Array:
-    return pa.nulls(size, pa.string()) if value is None else pa.repeat(pa.scalar(value, pa.string()), size)
-
-
 def _column(value: pa.Array | str | None, size: int) -> pa.Array:
-    return value if isinstance(value, pa.Array) else _constant(value, size)
+    """`value` as a string array of `size`: an array as it is, one text repeated, or nulls for None."""
+    if isinstance(value, pa.Array):
+        return value
+    return pa.nulls(size, pa.string()) if value is None else pa.repeat(pa.scalar(value, pa.string()), size)
 
 
 def _suffixed(values: pa.Array, suffix: str | pa.Array) -> pa.Array:
