@@ -72,6 +72,7 @@ from pathlib import Path
 from typing import Iterable, Mapping
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
@@ -169,6 +170,32 @@ def _fields_of(schemas: SchemaSet, table: str) -> list[dict]:
     return schemas.table_schema(table)["fields"]
 
 
+def _column(value: pa.Array | str | None, size: int) -> pa.Array:
+    """`value` as a string array of `size`: an array as it is, one text repeated, or nulls for None."""
+    if isinstance(value, pa.Array):
+        return value
+    return pa.nulls(size, pa.string()) if value is None else pa.repeat(pa.scalar(value, pa.string()), size)
+
+
+def _suffixed(values: pa.Array, suffix: str | pa.Array) -> pa.Array:
+    """``f"{value}{suffix}"`` of each value, as Python formats it (a null value reads ``None``)."""
+    return pc.binary_join_element_wise(pc.fill_null(values, "None"), suffix, "")
+
+
+def _specimens(record: Mapping[str, pa.Array], size: int) -> np.ndarray:
+    """Whether each record's basisOfRecord is one of MATERIAL_BASES (a specimen)."""
+    if "basisOfRecord" not in record:
+        return np.zeros(size, dtype=bool)
+    return pc.is_in(record["basisOfRecord"], pa.array(sorted(MATERIAL_BASES))).to_numpy(zero_copy_only=False)
+
+
+def _stripped(values: pa.Array) -> pa.Array:
+    """Each value ``str.strip()``-ed, an empty result as null: Python on the distinct values, mapped back."""
+    distinct = pc.unique(values)
+    stripped = pa.array([(v.strip() or None) if v is not None else None for v in distinct.to_pylist()], pa.string())
+    return stripped.take(pc.index_in(values, distinct))
+
+
 class _Staged:
     """One output table staged as Arrow IPC on disk (all canonical fields, as text) with per-field value counts."""
 
@@ -185,28 +212,39 @@ class _Staged:
         self.filled: Counter = Counter()
 
     def add(self, row: dict) -> None:
+        """One row (field -> text or None), buffered: for the tables of distinct values (agents, policies)."""
         self.buffer.append(row)
         if len(self.buffer) >= _FLUSH_ROWS:
             self.flush()
 
+    def add_columns(self, columns: Mapping[str, pa.Array], size: int) -> None:
+        """`size` rows given field by field (string arrays of length `size`; a field not given is null), after
+        the buffered rows."""
+        self.flush()
+        self._write([columns.get(n) for n in self.names], size)
+
     def flush(self) -> None:
         if not self.buffer:
             return
+        present = set().union(*(r.keys() for r in self.buffer))
+        arrays = [pa.array([r.get(n) for r in self.buffer], pa.string()) if n in present else None
+                  for n in self.names]
+        size, self.buffer = len(self.buffer), []
+        self._write(arrays, size)
+
+    def _write(self, arrays: list[pa.Array | None], size: int) -> None:
+        if not size:
+            return
         if self.writer is None:
             self.writer = ipc.new_file(str(self.path), self.schema)
-        present = set().union(*(r.keys() for r in self.buffer))
-        size = len(self.buffer)
-        arrays = []
-        for n in self.names:
-            if n in present:
-                values = pa.array([r.get(n) for r in self.buffer], pa.string())
-                self.filled[n] += size - values.null_count
-            else:
+        columns = []
+        for name, values in zip(self.names, arrays):
+            if values is None:
                 values = pa.nulls(size, pa.string())
-            arrays.append(values)
-        self.writer.write_batch(pa.record_batch(arrays, schema=self.schema))
-        self.rows += len(self.buffer)
-        self.buffer = []
+            self.filled[name] += size - values.null_count
+            columns.append(values)
+        self.writer.write_batch(pa.record_batch(columns, schema=self.schema))
+        self.rows += size
 
     def close(self) -> None:
         self.flush()
@@ -219,7 +257,22 @@ class _Staged:
                 if self.filled[f["name"]] or (f.get("constraints") or {}).get("required")]
 
 
+@dataclass
+class _People:
+    """The people of a batch's records, in record order then name order: `rows` the record (batch row) of each,
+    `names` / `ids` its name and id (stripped; null when empty), `order` its 1-based position in its record."""
+
+    rows: np.ndarray
+    names: pa.Array
+    ids: pa.Array
+    order: np.ndarray
+
+
 class _Deriver:
+    """Derives the package's tables from the run's batches, column by column: each input batch becomes one batch
+    of each table it feeds. Python runs only per distinct value (typing checks, name stripping, usage policies)
+    and per person named (the agent keys, one dict entry per distinct agent)."""
+
     def __init__(self, schemas: SchemaSet, core_name: str, stage_dir: Path, has_identifications: bool):
         self.schemas = schemas
         self.core_name = core_name
@@ -264,9 +317,16 @@ class _Deriver:
             self._plans[key] = plan
         return self._plans[key]
 
-    def _typed(self, table: str, f: dict, value: str | None) -> str | None:
-        if value is None:
-            return None
+    def _typed_of(self, table: str) -> dict[str, dict]:
+        """The fields of `table` that are not strings, by name."""
+        if table not in self._typed_fields:
+            self._typed_fields[table] = {f["name"]: f for f in _fields_of(self.schemas, table)
+                                         if f.get("type", "string") != "string"}
+        return self._typed_fields[table]
+
+    @staticmethod
+    def _fits(f: dict, value: str) -> bool:
+        """Whether text `value` is of field `f`'s type and within its minimum / maximum."""
         kind = f.get("type", "string")
         ok = True
         if kind == "integer":
@@ -282,170 +342,301 @@ class _Deriver:
                 ok = False
             if "maximum" in constraints and number > constraints["maximum"]:
                 ok = False
-        if not ok:
-            self.left_out[f"{table}.{f['name']}"] += 1
-            return None
-        return value
+        return ok
 
-    def emit(self, table: str, row: dict, record: dict | None = None, variant: str = "",
-             columns: tuple[str, ...] = ()) -> None:
-        """Add a row to `table`: `row`'s key and fixed values, plus the values of `record` for every field that is a
+    def _typed(self, table: str, f: dict, value: str | None) -> str | None:
+        if value is None or self._fits(f, value):
+            return value
+        self.left_out[f"{table}.{f['name']}"] += 1
+        return None
+
+    def _typed_column(self, table: str, f: dict, values: pa.Array) -> pa.Array:
+        """`values` with each value that does not fit field `f` (:meth:`_fits`) nulled and counted."""
+        if f.get("type", "string") == "string" or values.null_count == len(values):
+            return values
+        drop = self._unfit(f, values)
+        dropped = pc.sum(drop).as_py()
+        if not dropped:
+            return values
+        self.left_out[f"{table}.{f['name']}"] += dropped
+        return pc.if_else(drop, pa.scalar(None, pa.string()), values)
+
+    def _unfit(self, f: dict, values: pa.Array) -> pa.Array:
+        """Whether each value does not fit field `f` (false for a null), as :meth:`_fits` says: numbers checked
+        with Arrow when all are ASCII (Python's ``\\d`` is then ``[0-9]``), else Python once per distinct value."""
+        kind, constraints = f.get("type", "string"), f.get("constraints") or {}
+        if kind in ("integer", "number") and pc.all(pc.string_is_ascii(values)).as_py() is not False:
+            pattern = (_INTEGER if kind == "integer" else _NUMBER).pattern.replace(r"\d", "[0-9]")
+            fits = pc.match_substring_regex(values, pattern)
+            try:
+                numbers = pc.cast(pc.if_else(fits, values, pa.scalar(None, pa.string())), pa.float64())
+            except pa.ArrowInvalid:  # beyond a double (Python's float gives inf): Python decides
+                pass
+            else:
+                if "minimum" in constraints:
+                    fits = pc.and_kleene(fits, pc.greater_equal(numbers, constraints["minimum"]))
+                if "maximum" in constraints:
+                    fits = pc.and_kleene(fits, pc.less_equal(numbers, constraints["maximum"]))
+                return pc.fill_null(pc.invert(fits), False)
+        unfit = [v for v in pc.unique(values).to_pylist() if v is not None and not self._fits(f, v)]
+        return pc.is_in(values, pa.array(unfit, pa.string()))
+
+    def emit(self, table: str, size: int, row: Mapping[str, pa.Array | str | None], record: Mapping | None = None,
+             variant: str = "", columns: tuple[str, ...] = ()) -> None:
+        """Add `size` rows to `table`: `row`'s keys and fixed values (arrays of `size`, or one text for all),
+        plus the values of `record` (the batch's columns, cut to the same rows) for every field that is a
         version of one of its `columns`."""
-        out = dict(row)
+        if not size:
+            return
+        out = {name: _column(value, size) for name, value in row.items()}
         if record is not None:
             for f, source in self._plan(table, variant, columns):
                 if f["name"] not in out:
-                    out[f["name"]] = self._typed(table, f, record.get(source))
-        typed = self._typed_fields.get(table)
-        if typed is None:
-            typed = self._typed_fields[table] = {f["name"]: f for f in _fields_of(self.schemas, table)
-                                                 if f.get("type", "string") != "string"}
+                    out[f["name"]] = self._typed_column(table, f, record[source])
+        typed = self._typed_of(table)
         for name in typed.keys() & row.keys():  # fixed values are typed too (agentRoleOrder)
             if row[name] is not None:
-                out[name] = self._typed(table, typed[name], str(row[name]))
-        self.table(table).add(out)
+                out[name] = self._typed_column(table, typed[name], out[name])
+        self.table(table).add_columns(out, size)
+
+    def emit_row(self, table: str, row: dict) -> None:
+        """Add one row of fixed values (text or None) to `table` (typed as :meth:`emit` does)."""
+        typed = self._typed_of(table)
+        self.table(table).add({name: self._typed(table, typed[name], str(value))
+                               if name in typed and value is not None else value for name, value in row.items()})
 
     def agent(self, name: str | None, agent_id: str | None) -> str:
         key = ("id", agent_id) if agent_id else ("name", name or "")
         if key not in self.agents:
             pk = agent_id if agent_id else f"urn:uuid:{uuid.uuid5(AGENT_NAMESPACE, name or '')}"
             self.agents[key] = pk
-            self.emit("agent", {"agent_pk": pk, "agentID": agent_id, "preferredAgentName": name})
+            self.emit_row("agent", {"agent_pk": pk, "agentID": agent_id, "preferredAgentName": name})
             if agent_id:
                 kind = "ORCID" if _is_orcid(agent_id) else None
-                self.emit("agent-identifier", {"agent_fk": pk, "identifier": agent_id, "identifierType": kind})
+                self.emit_row("agent-identifier", {"agent_fk": pk, "identifier": agent_id, "identifierType": kind})
         return self.agents[key]
 
-    def policy(self, r: dict, columns: tuple[str, ...], variant: str = "") -> str | None:
-        """The key of the usage-policy row of `r`'s licence, rights holder and rights terms (one row per distinct
-        policy, keyed by a UUID5 of its values); None when `r` has none."""
-        values = {f["name"]: self._typed("usage-policy", f, r.get(source))
-                  for f, source in self._plan("usage-policy", variant, columns)}
-        values = {k: v for k, v in values.items() if v is not None}
-        if not values:
-            return None
-        key = json.dumps(sorted(values.items()))
-        if key not in self.policies:
-            self.policies[key] = f"urn:uuid:{uuid.uuid5(AGENT_NAMESPACE, 'usage-policy:' + key)}"
-            self.emit("usage-policy", {"usagePolicy_pk": self.policies[key], **values})
-        return self.policies[key]
+    def agent_keys(self, *groups: _People) -> list[pa.Array]:
+        """The agent key of each person of each group, adding the agents not seen before in the order the records
+        name them (record by record; within a record, `groups` in the order given)."""
+        rows = np.concatenate([g.rows * len(groups) + i for i, g in enumerate(groups)])
+        order = np.argsort(rows, kind="stable")
+        names = pa.concat_arrays([g.names for g in groups]).take(order)
+        ids = pa.concat_arrays([g.ids for g in groups]).take(order)
+        # one text per agent (an id, else a name), so Python sees each distinct person once, in order
+        person = pc.if_else(pc.is_valid(ids), pc.binary_join_element_wise("id:", ids, ""),
+                            pc.binary_join_element_wise("name:", names, ""))
+        distinct = pc.unique(person)
+        first = pc.index_in(distinct, person)
+        keys = pa.array([self.agent(n, i) for n, i in zip(names.take(first).to_pylist(), ids.take(first).to_pylist())],
+                        pa.string()).take(pc.index_in(person, distinct))
+        placed = keys.take(np.argsort(order, kind="stable"))  # back to the groups' own order
+        bounds = np.cumsum([0] + [len(g.rows) for g in groups])
+        return [placed.slice(bounds[i], bounds[i + 1] - bounds[i]) for i in range(len(groups))]
 
-    def people(self, names: str | None, ids: str | None) -> list[str]:
-        """Agent keys of `names` (split on "|") paired by position with `ids`, in order."""
-        name_list = [n.strip() for n in names.split("|")] if names else []
-        id_list = [i.strip() for i in ids.split("|")] if ids else []
-        if id_list and len(id_list) != len(name_list):
-            if name_list:
-                self.unpaired += 1
-                id_list = []
-            # ids with no names at all: each id is its own agent
-        pairs = list(zip(name_list, id_list)) if id_list and name_list else \
-            [(n, None) for n in name_list] if name_list else [(None, i) for i in id_list]
-        return [self.agent(n or None, i or None) for n, i in pairs if n or i]
+    def policy(self, record: Mapping[str, pa.Array], size: int, columns: tuple[str, ...],
+               variant: str = "") -> pa.Array:
+        """The key of the usage-policy row of each record's licence, rights holder and rights terms (one row per
+        distinct policy, keyed by a UUID5 of its values); null where a record has none."""
+        values = [(f["name"], self._typed_column("usage-policy", f, record[source]))
+                  for f, source in self._plan("usage-policy", variant, columns)]
+        if not values or not size:
+            return pa.nulls(size, pa.string())
+        encoded = [pc.dictionary_encode(v) for _, v in values]
+        codes = np.stack([pc.fill_null(e.indices, -1).to_numpy() for e in encoded], axis=1)
+        distinct, first, inverse = np.unique(codes, axis=0, return_index=True, return_inverse=True)
+        dictionaries = [e.dictionary.to_pylist() for e in encoded]
+        keys: list[str | None] = [None] * len(distinct)
+        for d in np.argsort(first, kind="stable"):  # the distinct policies in the order the records name them
+            combination = {name: dictionaries[i][code] for i, ((name, _), code) in enumerate(zip(values, distinct[d]))
+                           if code >= 0}
+            if not combination:
+                continue
+            key = json.dumps(sorted(combination.items()))
+            if key not in self.policies:
+                self.policies[key] = f"urn:uuid:{uuid.uuid5(AGENT_NAMESPACE, 'usage-policy:' + key)}"
+                self.emit_row("usage-policy", {"usagePolicy_pk": self.policies[key], **combination})
+            keys[d] = self.policies[key]
+        return pa.array(keys, pa.string()).take(pa.array(inverse.reshape(-1)))
 
-    def roles(self, table: str, fk_field: str, fk: str, keys: list[str], role: str) -> None:
-        for order, agent_pk in enumerate(keys, start=1):
-            self.emit(table, {fk_field: fk, "agent_fk": agent_pk, "agentRole": role, "agentRoleOrder": order})
+    def people(self, names: pa.Array | None, ids: pa.Array | None, size: int) -> _People:
+        """The people of each record: `names` split on "|" paired by position with `ids` (a record whose names
+        and ids differ in count keeps its names without ids, counted; ids with no names at all are each their own
+        agent); a person with neither a name nor an id is dropped."""
+        names = _column(names, size)
+        ids = _column(ids, size)
+        name_lists, id_lists = pc.split_pattern(names, "|"), pc.split_pattern(ids, "|")
+        name_counts = pc.fill_null(pc.list_value_length(name_lists), 0).to_numpy()
+        id_counts = pc.fill_null(pc.list_value_length(id_lists), 0).to_numpy()
+        self.unpaired += int(((id_counts > 0) & (name_counts > 0) & (id_counts != name_counts)).sum())
+        paired = (id_counts > 0) & (id_counts == name_counts)
+        records = np.arange(size)
+        name_rows, id_rows = np.repeat(records, name_counts), np.repeat(records, id_counts)
+        flat_names, flat_ids = pc.list_flatten(name_lists), pc.list_flatten(id_lists)
+        id_of_name = np.full(len(name_rows), -1)
+        id_of_name[paired[name_rows]] = np.flatnonzero(paired[id_rows])
+        named_ids = flat_ids.take(pa.array(id_of_name, mask=id_of_name < 0))
+        alone = (name_counts == 0)[id_rows]  # ids of records with no names
+        rows = np.concatenate([name_rows, id_rows[alone]])
+        order = np.argsort(rows, kind="stable")
+        rows = rows[order]
+        all_names = pa.concat_arrays([flat_names, pa.nulls(int(alone.sum()), pa.string())]).take(order)
+        all_ids = pa.concat_arrays([named_ids, flat_ids.filter(pa.array(alone))]).take(order)
+        all_names, all_ids = _stripped(all_names), _stripped(all_ids)
+        kept = pc.or_(pc.is_valid(all_names), pc.is_valid(all_ids)).to_numpy(zero_copy_only=False)
+        rows = rows[kept]
+        positions = np.arange(len(rows))
+        starts = np.maximum.accumulate(np.where(np.r_[True, rows[1:] != rows[:-1]], positions, 0)) \
+            if len(rows) else positions
+        return _People(rows, all_names.filter(pa.array(kept)), all_ids.filter(pa.array(kept)),
+                       positions - starts + 1)
+
+    def roles(self, table: str, fk_field: str, fks: pa.Array, people: _People, keys: pa.Array, role: str,
+              among: np.ndarray | None = None) -> None:
+        """The `role` rows of `people` (`fks` the key of each batch row; `among`: only the people of these
+        rows)."""
+        rows, order = people.rows, people.order
+        if among is not None:
+            chosen = among[rows]
+            rows, order, keys = rows[chosen], order[chosen], keys.filter(pa.array(chosen))
+        self.emit(table, len(rows), {fk_field: fks.take(pa.array(rows, pa.int64())), "agent_fk": keys,
+                                     "agentRole": role,
+                                     "agentRoleOrder": pa.array(order, pa.int64()).cast(pa.string())})
 
     # --- records ----------------------------------------------------------------------------------------------
 
-    def occurrence(self, r: dict, columns: tuple[str, ...], event_pk: str) -> bool:
-        """The occurrence (and material, agents, roles, current identification) of record `r`; True for a
-        specimen."""
-        occurrence_id = r.get("occurrenceID")
-        material = r.get("basisOfRecord") in MATERIAL_BASES
-        status = r.get("occurrenceStatus")
-        if status is None:
-            status = "absent" if (r.get("individualCount") or "").strip() == "0" else "present"
-            self.status_inferred += 1
-        self.emit("occurrence", {"occurrence_pk": occurrence_id, "event_fk": event_pk, "occurrenceStatus": status},
-                  r, columns=columns)
-        collectors = self.people(r.get("recordedBy"), r.get("recordedByID"))
-        if material:
-            self.emit("material", {"materialEntity_pk": occurrence_id, "collectionEvent_fk": event_pk,
-                                   "usagePolicy_fk": self.policy(r, columns)}, r, columns=columns)
-            self.roles("material-agent-role", "materialEntity_fk", occurrence_id, collectors, "collector")
-        else:
-            self.roles("occurrence-agent-role", "occurrence_fk", occurrence_id, collectors, "recorder")
-        if not self.has_identifications and (r.get("scientificName") or r.get("identifiedBy")
-                                             or r.get("verbatimIdentification")):
-            pk = f"{occurrence_id}#identification"
-            self.emit("identification", {"identification_pk": pk, "occurrence_fk": occurrence_id,
-                                         "materialEntity_fk": occurrence_id if material else None,
-                                         "isAcceptedIdentification": "true"}, r, columns=columns)
-            self.roles("identification-agent-role", "identification_fk", pk,
-                       self.people(r.get("identifiedBy"), r.get("identifiedByID")), "determiner")
-        return material
+    def occurrence(self, record: dict[str, pa.Array], size: int, columns: tuple[str, ...], event_pk: pa.Array,
+                   material: np.ndarray) -> None:
+        """The occurrences (and materials, agents, roles, current identifications) of a batch's records;
+        `material`: which are specimens (:func:`_specimens`)."""
+        occurrence_id = _column(record.get("occurrenceID"), size)
+        status = _column(record.get("occurrenceStatus"), size)
+        if status.null_count:
+            self.status_inferred += status.null_count
+            count = _stripped(_column(record.get("individualCount"), size))
+            absent = pc.fill_null(pc.equal(count, "0"), False)
+            status = pc.coalesce(status, pc.if_else(absent, "absent", "present"))
+        self.emit("occurrence", size, {"occurrence_pk": occurrence_id, "event_fk": event_pk,
+                                       "occurrenceStatus": status}, record, columns=columns)
+        collectors = self.people(record.get("recordedBy"), record.get("recordedByID"), size)
+        identified = np.zeros(size, dtype=bool)
+        if not self.has_identifications:
+            for term in ("scientificName", "identifiedBy", "verbatimIdentification"):
+                if term in record:
+                    identified |= pc.is_valid(record[term]).to_numpy(zero_copy_only=False)
+        mask = pa.array(identified)
+        determiners = self.people(*(pc.if_else(mask, record[t], pa.scalar(None, pa.string())) if t in record
+                                    else None for t in ("identifiedBy", "identifiedByID")), size)
+        collector_keys, determiner_keys = self.agent_keys(collectors, determiners)
+        specimens = pa.array(material)
+        if material.any():
+            chosen = {name: values.filter(specimens) for name, values in record.items()}
+            self.emit("material", int(material.sum()), {
+                "materialEntity_pk": occurrence_id.filter(specimens), "collectionEvent_fk": event_pk.filter(specimens),
+                "usagePolicy_fk": self.policy(chosen, int(material.sum()), columns)}, chosen, columns=columns)
+        self.roles("material-agent-role", "materialEntity_fk", occurrence_id, collectors, collector_keys,
+                   "collector", among=material)
+        self.roles("occurrence-agent-role", "occurrence_fk", occurrence_id, collectors, collector_keys, "recorder",
+                   among=~material)
+        if identified.any():
+            pks = _suffixed(occurrence_id, "#identification")
+            n = int(identified.sum())
+            self.emit("identification", n, {
+                "identification_pk": pks.filter(mask), "occurrence_fk": occurrence_id.filter(mask),
+                "materialEntity_fk": pc.if_else(specimens, occurrence_id,
+                                                pa.scalar(None, pa.string())).filter(mask),
+                "isAcceptedIdentification": "true"}, {name: values.filter(mask) for name, values in record.items()},
+                columns=columns)
+            self.roles("identification-agent-role", "identification_fk", pks, determiners, determiner_keys,
+                       "determiner")
 
     def core_batch(self, table: pa.Table) -> None:
         columns = tuple(table.column_names)
-        ids, materials = [], []
-        for r in _rows(table):
-            if self.core_name == "event":
-                event_pk = r.get("eventID")
-                self.emit("event", {"event_pk": event_pk, "parentEvent_fk": r.get("parentEventID"),
-                                    "eventCategory": "survey"}, r, columns=columns)
-                ids.append(event_pk)
-                materials.append(False)
-            else:
-                event_pk = f"{r.get('occurrenceID')}#event"
-                material = r.get("basisOfRecord") in MATERIAL_BASES
-                self.emit("event", {"event_pk": event_pk,
-                                    "eventCategory": "material collection" if material else "occurrence"},
-                          r, columns=columns)
-                self.occurrence(r, columns, event_pk)
-                ids.append(r.get("occurrenceID"))
-                materials.append(material)
-        batch = pa.table({"id": pa.array(ids, pa.string()), "material": pa.array(materials, pa.bool_())})
+        record, size = _columns(table), table.num_rows
+        if self.core_name == "event":
+            ids = _column(record.get("eventID"), size)
+            self.emit("event", size, {"event_pk": ids, "parentEvent_fk": record.get("parentEventID"),
+                                      "eventCategory": "survey"}, record, columns=columns)
+            material = np.zeros(size, dtype=bool)
+        else:
+            ids = _column(record.get("occurrenceID"), size)
+            material = _specimens(record, size)
+            event_pk = _suffixed(ids, "#event")
+            self.emit("event", size, {"event_pk": event_pk, "eventCategory": pc.if_else(
+                pa.array(material), "material collection", "occurrence")}, record, columns=columns)
+            self.occurrence(record, size, columns, event_pk, material)
+        batch = pa.table({"id": ids, "material": pa.array(material, pa.bool_())})
         self.index.register("batch", batch)
         self.index.execute("INSERT INTO core SELECT * FROM batch")
         self.index.unregister("batch")
 
-    def _core_kinds(self, table: pa.Table) -> dict[str, bool]:
-        ids = pa.table({"id": table[CORE_ID_COLUMN]})
-        self.index.register("wanted", ids)
-        found = dict(self.index.execute(
-            "SELECT id, material FROM core WHERE id IN (SELECT id FROM wanted)").fetchall())
+    def _core_kinds(self, ids: pa.Array) -> tuple[pa.Array, pa.Array]:
+        """The core records of the dataset among `ids`: (their ids, whether each is a specimen)."""
+        self.index.register("wanted", pa.table({"id": ids}))
+        found = self.index.sql("SELECT id, material FROM core WHERE id IN (SELECT id FROM wanted)").to_arrow_table()
         self.index.unregister("wanted")
-        return found
+        return (found["id"].combine_chunks().cast(pa.string()), found["material"].combine_chunks())
 
     def extension_batch(self, name: str, table: pa.Table) -> None:
         columns = tuple(c for c in table.column_names if c != CORE_ID_COLUMN)
-        kinds = self._core_kinds(table)
-        for r in _rows(table):
-            core_id = r.get(CORE_ID_COLUMN)
-            if core_id not in kinds:
-                self.counters[f"{name}: rows with no core record (left out)"] += 1
-                continue
-            material = kinds[core_id]
-            if name == "occurrence" and self.core_name == "event":
-                self.occurrence(r, columns, core_id)
-            elif name == "identification" and self.core_name == "occurrence":
-                self.counters["identification"] += 1
-                pk = f"{core_id}#identification-{self.counters['identification']}"
-                self.emit("identification", {"identification_pk": pk, "occurrence_fk": core_id,
-                                             "materialEntity_fk": core_id if material else None}, r,
-                          columns=columns)
-                self.roles("identification-agent-role", "identification_fk", pk,
-                           self.people(r.get("identifiedBy"), r.get("identifiedByID")), "determiner")
-            elif name in MOF_EXTENSIONS:
-                table = ("event-assertion" if self.core_name == "event"
-                         else "material-assertion" if material else "occurrence-assertion")
-                self.emit(table, {_ASSERTION_KEYS[table]: core_id}, r, variant="mof", columns=columns)
-            elif name == "resource_relationship":
-                self.emit("resource-relationship", {"subjectResourceID": r.get("resourceID") or core_id}, r,
-                          columns=columns)
-            elif name in MEDIA_EXTENSIONS:
-                self.counters["media"] += 1
-                pk = f"{core_id}#media-{self.counters['media']}"
-                self.emit("media", {"media_pk": pk, "usagePolicy_fk": self.policy(r, columns, name)}, r,
-                          variant=name, columns=columns)
-                if self.core_name == "event":
-                    self.emit("event-media", {"media_fk": pk, "event_fk": core_id})
-                elif material:
-                    self.emit("material-media", {"media_fk": pk, "materialEntity_fk": core_id})
-                else:
-                    self.emit("occurrence-media", {"media_fk": pk, "occurrence_fk": core_id})
+        record = _columns(table)
+        # the core records named by the ids as given (unfolded), then matched by the folded id, as the row by row
+        # derivation did: an id with a tab or line break matches only when the same id is also given folded
+        found, kinds = self._core_kinds(table[CORE_ID_COLUMN].combine_chunks().cast(pa.string()))
+        position = pc.index_in(record[CORE_ID_COLUMN], found)
+        size = len(position) - position.null_count
+        if size < len(position):
+            self.counters[f"{name}: rows with no core record (left out)"] += len(position) - size
+            kept = pc.is_valid(position)
+            record, position = {n: v.filter(kept) for n, v in record.items()}, position.filter(kept)
+        if not size:
+            return
+        core_id = record[CORE_ID_COLUMN]
+        material = kinds.take(position).to_numpy(zero_copy_only=False)
+        specimens = pa.array(material)
+        if name == "occurrence" and self.core_name == "event":
+            self.occurrence(record, size, columns, core_id, _specimens(record, size))
+        elif name == "identification" and self.core_name == "occurrence":
+            pks = self._numbered(core_id, "identification")
+            self.emit("identification", size, {"identification_pk": pks, "occurrence_fk": core_id,
+                                               "materialEntity_fk": pc.if_else(specimens, core_id,
+                                                                               pa.scalar(None, pa.string()))},
+                      record, columns=columns)
+            determiners = self.people(record.get("identifiedBy"), record.get("identifiedByID"), size)
+            self.roles("identification-agent-role", "identification_fk", pks, determiners,
+                       self.agent_keys(determiners)[0], "determiner")
+        elif name in MOF_EXTENSIONS:
+            if self.core_name == "event":
+                parts = [("event-assertion", None)]
+            else:
+                parts = [("material-assertion", specimens), ("occurrence-assertion", pc.invert(specimens))]
+            for target, rows in parts:
+                chosen = record if rows is None else {n: v.filter(rows) for n, v in record.items()}
+                self.emit(target, len(chosen[CORE_ID_COLUMN]), {_ASSERTION_KEYS[target]: chosen[CORE_ID_COLUMN]},
+                          chosen, variant="mof", columns=columns)
+        elif name == "resource_relationship":
+            self.emit("resource-relationship", size,
+                      {"subjectResourceID": pc.coalesce(record["resourceID"], core_id) if "resourceID" in record
+                       else core_id}, record, columns=columns)
+        elif name in MEDIA_EXTENSIONS:
+            pks = self._numbered(core_id, "media")
+            self.emit("media", size, {"media_pk": pks, "usagePolicy_fk": self.policy(record, size, columns, name)},
+                      record, variant=name, columns=columns)
+            if self.core_name == "event":
+                self.emit("event-media", size, {"media_fk": pks, "event_fk": core_id})
+            else:
+                self.emit("material-media", int(material.sum()), {"media_fk": pks.filter(specimens),
+                                                                  "materialEntity_fk": core_id.filter(specimens)})
+                others = pc.invert(specimens)
+                self.emit("occurrence-media", size - int(material.sum()), {"media_fk": pks.filter(others),
+                                                                           "occurrence_fk": core_id.filter(others)})
+
+    def _numbered(self, core_ids: pa.Array, kind: str) -> pa.Array:
+        """``<coreid>#<kind>-<n>`` for each row, `n` counting the rows of `kind` across the run from 1."""
+        start = self.counters[kind]
+        self.counters[kind] += len(core_ids)
+        numbers = pa.array(np.arange(start + 1, start + len(core_ids) + 1)).cast(pa.string())
+        return _suffixed(core_ids, pc.binary_join_element_wise(f"#{kind}-", numbers, ""))
 
     def fix_batch(self, name: str, batch: pa.RecordBatch) -> pa.RecordBatch:
         """An Event core's parentEvent_fk naming no event of the dataset (the archive publishes it, flagged
@@ -478,17 +669,16 @@ def _is_orcid(value: str) -> bool:
     return True
 
 
-def _rows(table: pa.Table) -> Iterable[dict]:
-    """The rows of `table` as dicts of text, tabs and line breaks folded as in the archive, empty -> None."""
+def _columns(table: pa.Table) -> dict[str, pa.Array]:
+    """The columns of `table` as text, tabs and line breaks folded as in the archive, empty -> null."""
     columns = {}
     for name in table.column_names:
         values = table[name].combine_chunks()
-        if not pa.types.is_string(values.type) and not pa.types.is_large_string(values.type):
+        if not pa.types.is_string(values.type):
             values = values.cast(pa.string())
-        columns[name] = fold_structural(values).to_pylist()
-    names = list(columns)
-    for values in zip(*(columns[n] for n in names)):
-        yield {n: (v if v not in ("", None) else None) for n, v in zip(names, values)}
+        values = fold_structural(values)
+        columns[name] = pc.if_else(pc.equal(values, ""), pa.scalar(None, pa.string()), values)
+    return columns
 
 
 def _iterate(tables: Iterable[pa.Table] | pa.Table) -> Iterable[pa.Table]:
