@@ -316,21 +316,32 @@ def warnings_table(batch: ValidatedBatch | JudgedRows, keys: pa.Table, id_column
     published[batch.rejected] = False
     wanted = pc.fill_null(pc.is_in(issues["severity"], pa.array(WARNING_SEVERITIES, pa.string())), False)
     chosen = issues.filter(pc.and_(wanted, pa.array(published[issues["row"].to_numpy()], pa.bool_())))
-    grouped: dict[int, tuple[list[str], set[str], list[str]]] = {}
-    for row, flag, severity, message in zip(chosen["row"].to_pylist(), chosen["flag"].to_pylist(),
-                                            chosen["severity"].to_pylist(), chosen["message"].to_pylist()):
-        flags, severities, messages = grouped.setdefault(row, ([], set(), []))
-        if flag not in flags:
-            flags.append(flag)
-        severities.add(severity)
-        messages.append(message)
-    rows = sorted(grouped)
-    indices = pa.array(rows, pa.int64())
+    order = np.argsort(chosen["row"].to_numpy(), kind="stable")  # by row; each row's issues in issue order
+    chosen = chosen.take(pa.array(order, pa.int64())).combine_chunks()
+    row = chosen["row"].to_numpy().astype(np.int64)
+    starts = np.flatnonzero(np.r_[True, row[1:] != row[:-1]]) if row.size else np.zeros(0, np.int64)
+    flag = chosen["flag"].dictionary_encode().combine_chunks()
+    # a flag's first issue in its row (row and flag code as one number)
+    first = np.zeros(row.size, dtype=bool)
+    first[np.unique(row * len(flag.dictionary) + flag.indices.to_numpy(), return_index=True)[1]] = True
+    warning = pc.equal(chosen["severity"], "warning").to_numpy(zero_copy_only=False)
+    indices = pa.array(row[starts], pa.int64())
     columns = {
         id_column: batch.table[id_column].combine_chunks().take(indices).cast(pa.string()),
-        "severity": pa.array(["warning" if "warning" in grouped[r][1] else "info" for r in rows], pa.string()),
-        "flags": pa.array(["; ".join(grouped[r][0]) for r in rows], pa.string()),
-        "messages": pa.array(["; ".join(grouped[r][2]) for r in rows], pa.string())}
+        "severity": pa.array(np.where(_per_row(np.logical_or, warning, starts), "warning", "info"), pa.string()),
+        "flags": _joined(chosen["flag"].filter(pa.array(first)), _per_row(np.add, first.astype(np.int64), starts)),
+        "messages": _joined(chosen["message"], np.diff(np.append(starts, row.size)))}
     for name in keys.column_names:
         columns[f"source.{name}"] = as_text(keys[name].take(indices))
     return pa.table(columns)
+
+
+def _per_row(ufunc: np.ufunc, values: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """`ufunc` reduced over each run of `values` that begins at one of `starts` (ascending; none: empty)."""
+    return ufunc.reduceat(values, starts) if starts.size else np.zeros(0, values.dtype)
+
+
+def _joined(texts: pa.ChunkedArray, counts: np.ndarray) -> pa.Array:
+    """`texts` cut into consecutive runs of `counts` values, each run ``; ``-joined into one string."""
+    offsets = pa.array(np.r_[0, np.cumsum(counts)], pa.int32())
+    return pc.binary_join(pa.ListArray.from_arrays(offsets, texts.combine_chunks()), "; ")
