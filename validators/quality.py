@@ -118,10 +118,14 @@ def remove_flagged_values(table: pa.Table, issues: pa.Table, publishable: np.nda
             originals.setdefault((row, _COORDINATE_PAIR[term]), None)
     if not originals:
         return table
-    columns = {name: table[name].to_pylist() for name in
-               {term for _, term in originals} | {DWC_VERBATIM_TERM[t] for _, t in originals if t in DWC_VERBATIM_TERM}
-               | {_SAME_VALUE_IN[t] for _, t in originals if t in _SAME_VALUE_IN} | {"dynamicProperties"}
-               if name in table.column_names}
+    # Python sees only the rows that lose a value (row -> value per column), the rest stays in Arrow
+    touched = sorted({row for row, _ in originals})
+    at = pa.array(touched, pa.int64())
+    columns: dict[str, dict[int, str | None]] = {
+        name: dict(zip(touched, table[name].take(at).to_pylist())) for name in
+        {term for _, term in originals} | {DWC_VERBATIM_TERM[t] for _, t in originals if t in DWC_VERBATIM_TERM}
+        | {_SAME_VALUE_IN[t] for _, t in originals if t in _SAME_VALUE_IN} | {"dynamicProperties"}
+        if name in table.column_names}
     notes: dict[int, dict[str, str]] = {}
     for (row, term), flagged in sorted(originals.items()):
         value = columns[term][row]
@@ -129,23 +133,28 @@ def remove_flagged_values(table: pa.Table, issues: pa.Table, publishable: np.nda
         columns[term][row] = None
         if original is None or original == "":
             continue
-        if term in _SAME_VALUE_IN and columns.get(_SAME_VALUE_IN[term], [None] * table.num_rows)[row] == original:
+        if term in _SAME_VALUE_IN and columns.get(_SAME_VALUE_IN[term], {}).get(row) == original:
             continue
         verbatim = DWC_VERBATIM_TERM.get(term)
-        kept = columns.get(verbatim, [None] * table.num_rows)[row] if verbatim else None
+        kept = columns.get(verbatim, {}).get(row) if verbatim else None
         if verbatim and kept in (None, ""):
-            columns.setdefault(verbatim, [None] * table.num_rows)[row] = original
+            columns.setdefault(verbatim, {})[row] = original
         elif kept is None or kept.replace(" ", "") != original.replace(" ", ""):
             notes.setdefault(row, {})[term] = original
     if notes:
-        properties = columns.setdefault("dynamicProperties", [None] * table.num_rows)
+        properties = columns.setdefault("dynamicProperties", {})
         for row, removed in notes.items():
-            properties[row] = _with_note(properties[row], removed)
+            properties[row] = _with_note(properties.get(row), removed)
+    mask = np.zeros(table.num_rows, dtype=bool)
+    mask[touched] = True
     for name, values in columns.items():
+        replacement = pa.array([values.get(row) for row in touched], pa.string())
         if name in table.column_names:
-            table = table.set_column(table.column_names.index(name), name, pa.array(values, pa.string()))
-        elif any(value is not None for value in values):
-            table = table.append_column(name, pa.array(values, pa.string()))
+            table = table.set_column(table.column_names.index(name), name, pc.replace_with_mask(
+                table[name].combine_chunks().cast(pa.string()), pa.array(mask), replacement))
+        elif any(value is not None for value in values.values()):
+            table = table.append_column(name, pc.replace_with_mask(pa.nulls(table.num_rows, pa.string()),
+                                                                   pa.array(mask), replacement))
     return table
 
 
