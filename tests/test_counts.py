@@ -5,7 +5,9 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
+from types import SimpleNamespace
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 
@@ -70,6 +72,21 @@ def test_warnings_table_lists_each_published_record_once_with_every_message():
     # no warnings at all: no rows, the same columns
     empty = warnings_table(replace(batch, issues=batch.issues.slice(0, 0)), keys)
     assert empty.num_rows == 0 and empty.column_names == list(table.columns)
+
+
+
+def test_warnings_table_groups_issues_by_record_in_issue_order():
+    # issues of three records, interleaved; record 1 is rejected, record 3's only issue is an error
+    issues = pa.table({"row": [2, 0, 2, 0, 2, 1, 3, 0],
+                       "flag": ["B", "A", "A", "B", "B", "A", "E", "E"],
+                       "severity": ["info", "info", "info", "warning", "info", "warning", "error", "error"],
+                       "message": ["b1", "a1", "a2", "b2", "b3", "r", "e", "e0"]})
+    batch = SimpleNamespace(issues=issues, rejected=np.array([1]),
+                            table=pa.table({"occurrenceID": ["o0", "o1", "o2", "o3"]}))
+    table = warnings_table(batch, pa.table({"guid": pa.array([10, 11, 12, 13], pa.int64())}))
+    assert table.to_pydict() == {"occurrenceID": ["o0", "o2"], "severity": ["warning", "info"],
+                                 "flags": ["A; B", "B; A"], "messages": ["a1; b2", "b1; a2; b3"],
+                                 "source.guid": ["10", "12"]}
 
 
 def _issues_of_run(catalog: RunCatalog) -> tuple[pd.DataFrame, set[str]]:

@@ -124,10 +124,14 @@ def remove_flagged_values(table: pa.Table, issues: pa.Table, publishable: np.nda
             originals.setdefault((row, _COORDINATE_PAIR[term]), None)
     if not originals:
         return table
-    columns = {name: table[name].to_pylist() for name in
-               {term for _, term in originals} | {DWC_VERBATIM_TERM[t] for _, t in originals if t in DWC_VERBATIM_TERM}
-               | {_SAME_VALUE_IN[t] for _, t in originals if t in _SAME_VALUE_IN} | {"dynamicProperties"}
-               if name in table.column_names}
+    # Python sees only the rows that lose a value (row -> value per column), the rest stays in Arrow
+    touched = sorted({row for row, _ in originals})
+    at = pa.array(touched, pa.int64())
+    columns: dict[str, dict[int, str | None]] = {
+        name: dict(zip(touched, table[name].take(at).to_pylist())) for name in
+        {term for _, term in originals} | {DWC_VERBATIM_TERM[t] for _, t in originals if t in DWC_VERBATIM_TERM}
+        | {_SAME_VALUE_IN[t] for _, t in originals if t in _SAME_VALUE_IN} | {"dynamicProperties"}
+        if name in table.column_names}
     notes: dict[int, dict[str, str]] = {}
     for (row, term), flagged in sorted(originals.items()):
         value = columns[term][row]
@@ -135,23 +139,28 @@ def remove_flagged_values(table: pa.Table, issues: pa.Table, publishable: np.nda
         columns[term][row] = None
         if original is None or original == "":
             continue
-        if term in _SAME_VALUE_IN and columns.get(_SAME_VALUE_IN[term], [None] * table.num_rows)[row] == original:
+        if term in _SAME_VALUE_IN and columns.get(_SAME_VALUE_IN[term], {}).get(row) == original:
             continue
         verbatim = DWC_VERBATIM_TERM.get(term)
-        kept = columns.get(verbatim, [None] * table.num_rows)[row] if verbatim else None
+        kept = columns.get(verbatim, {}).get(row) if verbatim else None
         if verbatim and kept in (None, ""):
-            columns.setdefault(verbatim, [None] * table.num_rows)[row] = original
+            columns.setdefault(verbatim, {})[row] = original
         elif kept is None or kept.replace(" ", "") != original.replace(" ", ""):
             notes.setdefault(row, {})[term] = original
     if notes:
-        properties = columns.setdefault("dynamicProperties", [None] * table.num_rows)
+        properties = columns.setdefault("dynamicProperties", {})
         for row, removed in notes.items():
-            properties[row] = _with_note(properties[row], removed)
+            properties[row] = _with_note(properties.get(row), removed)
+    mask = np.zeros(table.num_rows, dtype=bool)
+    mask[touched] = True
     for name, values in columns.items():
+        replacement = pa.array([values.get(row) for row in touched], pa.string())
         if name in table.column_names:
-            table = table.set_column(table.column_names.index(name), name, pa.array(values, pa.string()))
-        elif any(value is not None for value in values):
-            table = table.append_column(name, pa.array(values, pa.string()))
+            table = table.set_column(table.column_names.index(name), name, pc.replace_with_mask(
+                table[name].combine_chunks().cast(pa.string()), pa.array(mask), replacement))
+        elif any(value is not None for value in values.values()):
+            table = table.append_column(name, pc.replace_with_mask(pa.nulls(table.num_rows, pa.string()),
+                                                                   pa.array(mask), replacement))
     return table
 
 
@@ -322,21 +331,32 @@ def warnings_table(batch: ValidatedBatch | JudgedRows, keys: pa.Table, id_column
     published[batch.rejected] = False
     wanted = pc.fill_null(pc.is_in(issues["severity"], pa.array(WARNING_SEVERITIES, pa.string())), False)
     chosen = issues.filter(pc.and_(wanted, pa.array(published[issues["row"].to_numpy()], pa.bool_())))
-    grouped: dict[int, tuple[list[str], set[str], list[str]]] = {}
-    for row, flag, severity, message in zip(chosen["row"].to_pylist(), chosen["flag"].to_pylist(),
-                                            chosen["severity"].to_pylist(), chosen["message"].to_pylist()):
-        flags, severities, messages = grouped.setdefault(row, ([], set(), []))
-        if flag not in flags:
-            flags.append(flag)
-        severities.add(severity)
-        messages.append(message)
-    rows = sorted(grouped)
-    indices = pa.array(rows, pa.int64())
+    order = np.argsort(chosen["row"].to_numpy(), kind="stable")  # by row; each row's issues in issue order
+    chosen = chosen.take(pa.array(order, pa.int64())).combine_chunks()
+    row = chosen["row"].to_numpy().astype(np.int64)
+    starts = np.flatnonzero(np.r_[True, row[1:] != row[:-1]]) if row.size else np.zeros(0, np.int64)
+    flag = chosen["flag"].dictionary_encode().combine_chunks()
+    # a flag's first issue in its row (row and flag code as one number)
+    first = np.zeros(row.size, dtype=bool)
+    first[np.unique(row * len(flag.dictionary) + flag.indices.to_numpy(), return_index=True)[1]] = True
+    warning = pc.equal(chosen["severity"], "warning").to_numpy(zero_copy_only=False)
+    indices = pa.array(row[starts], pa.int64())
     columns = {
         id_column: batch.table[id_column].combine_chunks().take(indices).cast(pa.string()),
-        "severity": pa.array(["warning" if "warning" in grouped[r][1] else "info" for r in rows], pa.string()),
-        "flags": pa.array(["; ".join(grouped[r][0]) for r in rows], pa.string()),
-        "messages": pa.array(["; ".join(grouped[r][2]) for r in rows], pa.string())}
+        "severity": pa.array(np.where(_per_row(np.logical_or, warning, starts), "warning", "info"), pa.string()),
+        "flags": _joined(chosen["flag"].filter(pa.array(first)), _per_row(np.add, first.astype(np.int64), starts)),
+        "messages": _joined(chosen["message"], np.diff(np.append(starts, row.size)))}
     for name in keys.column_names:
         columns[f"source.{name}"] = as_text(keys[name].take(indices))
     return pa.table(columns)
+
+
+def _per_row(ufunc: np.ufunc, values: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """`ufunc` reduced over each run of `values` that begins at one of `starts` (ascending; none: empty)."""
+    return ufunc.reduceat(values, starts) if starts.size else np.zeros(0, values.dtype)
+
+
+def _joined(texts: pa.ChunkedArray, counts: np.ndarray) -> pa.Array:
+    """`texts` cut into consecutive runs of `counts` values, each run ``; ``-joined into one string."""
+    offsets = pa.array(np.r_[0, np.cumsum(counts)], pa.int32())
+    return pc.binary_join(pa.ListArray.from_arrays(offsets, texts.combine_chunks()), "; ")
