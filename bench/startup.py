@@ -3,12 +3,13 @@
     .venv/bin/python bench/startup.py [--specimens 10000 3] [--repeats 5]      # make bench-startup
 
 Builds the sample collection databases in bench/work/startup/, then times, each `--repeats` times (wall, and CPU:
-user + sys of the process tree, from the parent; best and median, since the machine is shared): `mobilise run config/sample.yaml --json` as shipped
-(``runner: auto`` and a temporary Prefect API), with ``--runner dask``, and against a Prefect API that is already
-running (``PREFECT_API_URL``, as for scheduled runs; started here once, not timed). The parts of the fixed cost
-are timed on their own: the import of the command line and the flow module (``python -c``), and the boot of the
-temporary Prefect API (mobilise/prefect_api.py: launch to ``/health``). The value caches' line of the last run's
-log (mobilise/caches.py) is printed too. Prints a Markdown section for bench/results.md.
+user + sys of the process tree, from the parent; best and median, since the machine is shared): `mobilise run
+config/sample.yaml --json` as shipped (``runner: auto`` and a temporary Prefect API), with ``--runner dask``, and
+against a Prefect API that is already running (``PREFECT_API_URL``, as for scheduled runs; started here once, not
+timed). The parts of the fixed cost are timed on their own: the import of the command line and the flow module
+(``python -c``), and the boot of the temporary Prefect API (mobilise/prefect_api.py: launch to ``/health``). The
+value caches' line of the last run's log (mobilise/caches.py) is printed too. Prints a Markdown section for
+bench/results.md.
 """
 from __future__ import annotations
 
@@ -88,7 +89,8 @@ def main() -> None:
     imports = [timed([sys.executable, "-c", "import mobilise.cli, mobilise.flows.publish"], env)[0]
                for _ in range(args.repeats)]
     lines.append(row("import of the command line and the flow module (python -c)", imports))
-    lines.append(row("temporary Prefect API: launch to /health (CPU: the server, launch to stop)", api_boot(args.repeats)))
+    lines.append(row("temporary Prefect API: launch to /health (CPU: the server, launch to stop)",
+                     api_boot(args.repeats)))
     caches = ""
     for specimens in args.specimens:
         database = WORK / f"sample-{specimens}.sqlite"

