@@ -1,7 +1,7 @@
 """The table of issue 15: `mobilise run` on the heavy and the lean export, BDQ on (as shipped) and off, per stage,
 against the floor of the same query, all in one go.
 
-    .venv/bin/python bench/table.py [--sizes 1000000 5000000]
+    .venv/bin/python bench/table.py [--sizes 1000000 5000000] [--exports heavy lean] [--bdq on off]
 
 For each SIZE, on two exports of the same specimens:
 
@@ -65,9 +65,10 @@ def floor(size: int, export: str, db: Path, query: Path) -> dict:
 
 
 def runs(size: int, export: str, configs: dict[bool, Path]) -> list[dict]:
-    """`mobilise run CONFIG --json` with BDQ on, then off, each into an empty output directory."""
+    """`mobilise run CONFIG --json` with BDQ on, then off (those `configs` holds), each into an empty output
+    directory."""
     entries = []
-    for bdq in (True, False):
+    for bdq in [b for b in (True, False) if b in configs]:
         output = WORK / f"table-out-{export}-{size}"
         shutil.rmtree(output, ignore_errors=True)
         entry = measure(size, export, "BDQ on" if bdq else "BDQ off", [MOBILISE, "run", str(configs[bdq]), "--json"],
@@ -99,17 +100,20 @@ def table(rows: dict[str, list[dict]]) -> str:
     return "\n".join(lines)
 
 
-def bench(size: int) -> str:
-    """Both exports at `size`: floor, BDQ on, BDQ off; returns the markdown section."""
+def bench(size: int, exports: list[str] = ("heavy", "lean"), bdq_settings: tuple[bool, ...] = (True, False)) -> str:
+    """`exports` at `size`: floor, BDQ on, BDQ off (those in `bdq_settings`); returns the markdown section."""
     WORK.mkdir(parents=True, exist_ok=True)
     started = dt.datetime.now(dt.timezone.utc)
-    lean = lean_database(size)
-    lean_query = WORK / "lean-query.sql"
-    lean_query.write_text("SELECT * FROM flat ORDER BY object_id;\n")
-    rows = {"heavy": [floor(size, "heavy", database(size), query_file())],
-            "lean": [floor(size, "lean", lean, lean_query)]}
-    rows["heavy"] += runs(size, "heavy", {bdq: prefect_config(size, None, bdq) for bdq in (True, False)})
-    rows["lean"] += runs(size, "lean", {bdq: lean_config(size, lean, bdq) for bdq in (True, False)})
+    rows = {}
+    if "heavy" in exports:
+        rows["heavy"] = [floor(size, "heavy", database(size), query_file())]
+        rows["heavy"] += runs(size, "heavy", {bdq: prefect_config(size, None, bdq) for bdq in bdq_settings})
+    if "lean" in exports:
+        lean = lean_database(size)
+        lean_query = WORK / "lean-query.sql"
+        lean_query.write_text("SELECT * FROM flat ORDER BY object_id;\n")
+        rows["lean"] = [floor(size, "lean", lean, lean_query)]
+        rows["lean"] += runs(size, "lean", {bdq: lean_config(size, lean, bdq) for bdq in bdq_settings})
     commands = [" ".join(c) if isinstance(c, list) else c for entries in rows.values() for e in entries
                 for c in e["commands"]]
     return (f"#### {size:,} specimens, {started:%Y-%m-%d %H:%M} UTC (`bench/table.py --sizes {size}`)\n\n"
@@ -122,9 +126,12 @@ def bench(size: int) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[1_000_000, 5_000_000])
+    parser.add_argument("--exports", nargs="+", choices=["heavy", "lean"], default=["heavy", "lean"])
+    parser.add_argument("--bdq", nargs="+", choices=["on", "off"], default=["on", "off"],
+                        help="the runs to measure besides the floor (default both)")
     args = parser.parse_args()
     for size in args.sizes:
-        print("\n" + bench(size), flush=True)
+        print("\n" + bench(size, args.exports, tuple(b == "on" for b in args.bdq)), flush=True)
 
 
 if __name__ == "__main__":
