@@ -368,15 +368,8 @@ def summarise(results: pa.Table) -> list[dict]:
                 radix = int(combined.max()) + 1
             combined = combined * (len(values) + 1) + codes + 1
             radix *= len(values) + 1
-        if radix > 4 * chunk.num_rows:  # sparse codes: renumber them (in order) so that the counts below stay small
-            combined = np.unique(combined, return_inverse=True)[1].reshape(-1)
-            radix = int(combined.max()) + 1
-        # per code in ascending order: how many rows, and the first row (the values to read)
-        counts = np.bincount(combined, minlength=radix)
-        first = np.full(radix, chunk.num_rows, np.int64)
-        np.minimum.at(first, combined, np.arange(chunk.num_rows, dtype=np.int64))
-        used = np.flatnonzero(counts)
-        for row, count in zip(first[used].tolist(), counts[used].tolist()):
+        _, first, counts = np.unique(combined, return_index=True, return_counts=True)
+        for row, count in zip(first.tolist(), counts.tolist()):
             guid, label, kind, status, result = (values[codes[row]] if codes[row] >= 0 else None
                                                  for codes, values in encoded)
             summary = summaries.setdefault(guid, {"guid": guid, "label": label, "kind": kind, "rows": 0,
