@@ -170,6 +170,29 @@ class CountryIndex:
                              if shapely.covers(self.geometries[i], point))
         return self._cached(("land", lat, lon), compute)
 
+    def land_many(self, lats, lons) -> None:
+        """Cache the land answer of :meth:`land_codes` (no buffer) for many points at once: one STRtree query and one
+        prepared ``covers`` over all points not asked before, instead of one of each per point (``jurisdiction``
+        then starts from the cached answer)."""
+        shapely = self._shapely
+        lats = np.asarray(lats, dtype=float).reshape(-1)
+        lons = np.asarray(lons, dtype=float).reshape(-1)
+        keys = [("land", lat, lon) for lat, lon in zip(lats.tolist(), lons.tolist())]
+        missing = [i for i, key in enumerate(keys) if key not in self._cache]
+        if not missing:
+            return
+        points = shapely.points(lons[missing], lats[missing])
+        point_of, geometry_of = self.tree.query(points)
+        covered = shapely.covers(self._array[geometry_of], points[point_of])
+        found: list[set[str]] = [set() for _ in missing]
+        for position, idx in zip(point_of[covered].tolist(), geometry_of[covered].tolist()):
+            found[position].add(self.codes[idx])
+        if len(self._cache) + len(missing) >= CACHE_SIZE:
+            self._cache.clear()
+        self.misses += len(missing)
+        for position, codes in zip(missing, found):
+            self._cache[keys[position]] = frozenset(codes)
+
     def land_codes(self, lat: float, lon: float, buffer_m: float = 0.0) -> set[str]:
         """Countries whose land contains the point or lies within ``buffer_m`` of it."""
         if buffer_m <= 0:
@@ -400,13 +423,12 @@ class CountryIndex:
         result = []
         if len(self._cache) + count >= CACHE_SIZE:
             self._cache.clear()
-        for code, lat, lon, done, answer in zip(codes, lats.tolist(), lons.tolist(), settled.tolist(),
-                                                 answers.tolist()):
+        for key, done, answer in zip(keys, settled.tolist(), answers.tolist()):
             if done:
-                self._cache[("consistent", code, lat, lon, buffer_m)] = answer
+                self._cache[key] = answer
                 result.append(answer)
             else:
-                result.append(self.consistent(code, lat, lon, buffer_m))
+                result.append(self.consistent(*key[1:]))  # (code, lat, lon, buffer_m)
         return result
 
 

@@ -140,6 +140,18 @@ def test_distances_jurisdiction_and_land_match_reference(cases):
             assert INDEX.distances(lat, lon, radius) == reference.distances(lat, lon, radius)
 
 
+def test_land_many_matches_reference(cases):
+    """The land answers cached for many points at once are the reference's, on land, at sea and on borders."""
+    reference, found = cases
+    points = _points(80, seed=11) + [(lat, lon) for _, lat, lon, _, _ in found]
+    INDEX._cache.clear()
+    INDEX.land_many([lat for lat, _ in points], [lon for _, lon in points])
+    assert len(INDEX._cache) == len(set(points))  # every point answered in the vectorised pass
+    answers = [INDEX.land_codes(lat, lon) for lat, lon in points]
+    assert answers == [reference.land_codes(lat, lon) for lat, lon in points]
+    assert any(answers) and not all(answers)
+
+
 def test_batch_geo_tests_match_single_records():
     """run_bdq (which prepares the country answers for the whole batch) gives each row what run_test gives."""
     rng = random.Random(3)

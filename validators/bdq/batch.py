@@ -452,8 +452,8 @@ def apply_amendments(table: pa.Table, results: pa.Table, accepted: Collection[st
     if not guids or not results.num_rows:
         return table, empty
     # filter on the (dictionary-encoded) columns first: only the few proposals are ever decoded
-    mask = pc.and_(pc.is_in(results["guid"], value_set=pa.array(sorted(guids), pa.string())),
-                   pc.is_in(results["status"], value_set=pa.array(AMENDMENT_STATUSES, pa.string())))
+    mask = pc.and_(_is_in(results["guid"], pa.array(sorted(guids), pa.string())),
+                   _is_in(results["status"], pa.array(AMENDMENT_STATUSES, pa.string())))
     proposals = results.select(["row", "guid", "label", "result"]).filter(mask)
     proposals = proposals.cast(pa.schema([("row", pa.int64()), ("guid", pa.string()), ("label", pa.string()),
                                           ("result", pa.string())]))
@@ -551,6 +551,14 @@ def apply_amendments(table: pa.Table, results: pa.Table, accepted: Collection[st
         table = _set_column(table, verbatim, updated)
     applied = pa.concat_tables(parts) if parts else empty
     return table, applied.sort_by([("row", "ascending"), ("term", "ascending")])
+
+
+def _is_in(column: pa.ChunkedArray, values: pa.Array) -> pa.ChunkedArray:
+    """``pc.is_in(column, value_set=values)``, asked of each dictionary chunk's few distinct values instead of its
+    rows (``pc.is_in`` over a dictionary column decodes it: ~5x the time)."""
+    return pa.chunked_array([pc.fill_null(pc.take(pc.is_in(chunk.dictionary, value_set=values), chunk.indices), False)
+                             if pa.types.is_dictionary(chunk.type) else pc.is_in(chunk, value_set=values)
+                             for chunk in column.chunks], pa.bool_())
 
 
 def _set_column(table: pa.Table, column: str, values: np.ndarray) -> pa.Table:

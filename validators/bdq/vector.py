@@ -534,6 +534,11 @@ def countrycode_from_coordinates(combos: Combos, sourceAuthority=space.NE_ADMIN1
     answers.put(combos[LAT].empty() | combos[LON].empty(), PREREQ, None,
                 "dwc:decimalLatitude or dwc:decimalLongitude is bdqval:Empty")
     answers.put(~combos[space.CC].empty(), PREREQ, None, "dwc:countryCode is bdqval:NotEmpty")
+    index = space._geodata()
+    lat, lon, usable = _point(combos)
+    ask = (answers.codes < 0) & usable
+    if index is not None and ask.any():  # the land under every point asked at once (cached for the reference)
+        index.land_many(lat[ask], lon[ask])
     return answers  # the point's jurisdiction: the reference
 
 
