@@ -53,7 +53,8 @@ _MEMOS: list[BatchMemo] = []
 
 
 def forget_batches() -> None:
-    """Drop the last batch (its table and the values computed from it) from every :class:`BatchMemo`."""
+    """Drop the last batch (its table and the values computed from it) from every :class:`BatchMemo`. Safe while
+    another thread validates: its checks compute that batch's values again, as when two batches alternate."""
     for memo in _MEMOS:
         memo._last = (None, {})
 
