@@ -43,3 +43,20 @@ def test_forget_batches_lets_the_last_batch_go():
     assert last() is None
     table = pa.table({"a": [1]})
     assert memo.get(table, "rows", lambda: table.num_rows) == 1  # and works again with the next batch
+
+
+def test_a_local_clusters_workers_take_arrow_buffers_from_malloc_unless_the_environment_says_otherwise(monkeypatch):
+    from distributed import Client
+
+    from mobilise.flows.publish import _local_cluster
+
+    def pools(cluster) -> set[str]:
+        with Client(cluster) as client:
+            return set(client.run(lambda: pa.default_memory_pool().backend_name).values())
+
+    monkeypatch.delenv("ARROW_DEFAULT_MEMORY_POOL", raising=False)  # the nanny sets it in this process too
+    with _local_cluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        assert pools(cluster) == {"system"}
+    monkeypatch.setenv("ARROW_DEFAULT_MEMORY_POOL", "mimalloc")
+    with _local_cluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        assert pools(cluster) == {"mimalloc"}
