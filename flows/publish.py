@@ -129,7 +129,11 @@ def _local_cluster(**kwargs):
     Its own close asks each worker to finish its task and kills it 4 s later; a task inside a slow query never
     finishes. The workers run in sessions of their own (``preload``: mobilise.processes.dask_setup), so a
     Ctrl-C or SIGTERM to the process group does not kill them under their nanny, which would start new ones.
+    Their Arrow buffers come from malloc (``ARROW_DEFAULT_MEMORY_POOL=system``, unless the environment says
+    otherwise), which gives freed memory back; mimalloc, Arrow's default, kept ~150 MB per worker after its
+    tasks, for the same CPU (bench/results.md, issue 15 item 4).
     """
+    import dask
     from distributed import LocalCluster
 
     class Cluster(LocalCluster):
@@ -141,7 +145,8 @@ def _local_cluster(**kwargs):
                         processes.kill(nanny.pid)
             await super()._close()
 
-    return Cluster(**kwargs)
+    with dask.config.set({"distributed.nanny.pre-spawn-environ.ARROW_DEFAULT_MEMORY_POOL": "system"}):
+        return Cluster(**kwargs)
 
 
 class ThreadsTaskRunner(ThreadPoolTaskRunner):

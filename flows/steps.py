@@ -27,6 +27,7 @@ from mobilise.mappers.children import check_child_columns, child_table, join_chi
 from mobilise.mappers.mapping import ISSUE_SCHEMA, MappingPlan, map_records
 from mobilise.mappers.columns import as_text
 from mobilise.mappers.rules import RuleOutcome, withhold_source
+from mobilise.processes import release_memory
 from mobilise.publishers.changes import extension_hashes, extension_row_hashes, record_hashes
 from mobilise.publishers.dwca import core_terms, deflate_rows
 from mobilise.publishers.eml import batch_coverage
@@ -42,7 +43,7 @@ from mobilise.validators.integrity import (COREID, EXCLUDED, CoreIds, JudgedRows
 from mobilise.validators.quality import (QualitySummary, quarantine_rows, quarantine_table, records_per,
                                          warnings_table)
 from mobilise.validators.quality import validate as validate_stage
-from mobilise.validators.registry import CheckContext
+from mobilise.validators.registry import CheckContext, forget_batches
 
 
 def task_groups(entries: list[Entry], partitions: list[Partition | None]) -> list[list[Entry]]:
@@ -63,10 +64,12 @@ def extract(config: DatasetConfig, plan: MappingPlan, catalog: RunCatalog,
     number = partition.number if partition is not None else None
     # a retried partition is read again from its first batch, whose entries replace the failed attempt's
     with timings.step(catalog, f"extract-{batch_name(0, number)}", "extract", config.core):
-        return extract_partition(windowed(config.source, window), partition,
-                                 lambda n, table: catalog.save(Entry("extracted", config.core,
-                                                                     batch_name(n, number)), table),
-                                 plan.check_columns)
+        entries = extract_partition(windowed(config.source, window), partition,
+                                    lambda n, table: catalog.save(Entry("extracted", config.core,
+                                                                        batch_name(n, number)), table),
+                                    plan.check_columns)
+    release_memory()  # the batches are saved: the worker gives their memory back (mobilise/processes.py)
+    return entries
 
 
 def extract_children(config: DatasetConfig, plan: MappingPlan, catalog: RunCatalog) -> list[Entry]:
@@ -118,7 +121,8 @@ def map_batches(plan: MappingPlan, catalog: RunCatalog, extracted: list[Entry]) 
         finally:
             if connection is not None:
                 connection.close()
-        return mapped
+    release_memory()
+    return mapped
 
 
 def excluded_keys(source: pa.Table, outcome: RuleOutcome, key: list[str]) -> pa.Table:
@@ -191,7 +195,9 @@ def validate_batches(config: DatasetConfig, plan: MappingPlan, catalog: RunCatal
                 valid=valid, quality=checked.quality, coverage=batch_coverage(checked.valid), part=part,
                 fragment=batch_fragment(checked.valid, checked.issues, checked.table["occurrenceID"].combine_chunks())))
         log_cache_stats()  # this process's value caches so far: bounded, and how well they serve (mobilise/caches.py)
-        return results
+    forget_batches()  # the checks' memos of the last batch: an idle worker holds no batch
+    release_memory()
+    return results
 
 
 def validate_events(config: DatasetConfig, plan: MappingPlan, catalog: RunCatalog, mapped: list[Entry],

@@ -32,10 +32,12 @@ from mobilise.mappers.mapping import ISSUE_SCHEMA
 class BatchMemo:
     """Values several checks of one batch ask for, computed once. Only the last batch's (keyed by the table object)
     are kept, replaced as one tuple so that a thread never reads another batch's values; each module keeps its own
-    memo, so that tables seen by different modules do not evict each other."""
+    memo, so that tables seen by different modules do not evict each other. :func:`forget_batches` empties them
+    all when a task is done, so that an idle worker does not hold its last batch."""
 
     def __init__(self) -> None:
         self._last: tuple = (None, {})
+        _MEMOS.append(self)
 
     def get(self, table: pa.Table, key, compute: Callable):
         last = self._last
@@ -45,6 +47,16 @@ class BatchMemo:
         if key not in memo:
             memo[key] = compute()
         return memo[key]
+
+
+_MEMOS: list[BatchMemo] = []
+
+
+def forget_batches() -> None:
+    """Drop the last batch (its table and the values computed from it) from every :class:`BatchMemo`. Safe while
+    another thread validates: its checks compute that batch's values again, as when two batches alternate."""
+    for memo in _MEMOS:
+        memo._last = (None, {})
 
 
 @dataclass
