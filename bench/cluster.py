@@ -6,8 +6,8 @@ Generates the lean flat export of bench/lean.py at SIZE records (``bench/work/le
 ``lean-SIZE-bdq.yaml``: BDQ on, as shipped), then:
 
 1. **cluster**: starts ``dask scheduler`` and WORKERS × ``dask worker tcp://127.0.0.1:PORT --nworkers 1
-   --nthreads 1`` as subprocesses (the commands a user types, no Prefect or mobilise settings in their
-   environment), and runs ``mobilise run CONFIG --json --dask-address tcp://127.0.0.1:PORT`` against them;
+   --nthreads 1`` as subprocesses (the commands a user types, with the environment README's Scale section
+   gives them: the config's ``MOBILISE_OUTPUT`` and ``ARROW_DEFAULT_MEMORY_POOL=system``; no Prefect setting), and runs ``mobilise run CONFIG --json --dask-address tcp://127.0.0.1:PORT`` against them;
 2. **local**: the same config with ``mobilise run CONFIG --json --runner dask`` (its own local cluster of one
    worker process per core).
 
@@ -185,7 +185,8 @@ def run_on_cluster(config: Path, output: Path, workers: int, logs: Path) -> dict
     port = free_port()
     address = f"tcp://127.0.0.1:{port}"
     env = user_environment()
-    worker_env = {**env, "MOBILISE_OUTPUT": str(output)}
+    # as README's Scale section says a user starts them: the config's ${ENV}, and the system allocator for Arrow
+    worker_env = {"ARROW_DEFAULT_MEMORY_POOL": "system", **env, "MOBILISE_OUTPUT": str(output)}
     load_before = os.getloadavg()[0]
     with PSSSampler() as sampler:
         started = time.perf_counter()
