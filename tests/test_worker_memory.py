@@ -64,3 +64,17 @@ def test_a_local_clusters_workers_take_arrow_buffers_from_malloc_unless_the_envi
     monkeypatch.setenv("ARROW_DEFAULT_MEMORY_POOL", "mimalloc")
     with _local_cluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
         assert pools(cluster) == {"mimalloc"}
+
+
+def test_the_command_line_and_the_local_clusters_workers_collect_garbage_less_often():
+    from distributed import Client
+
+    from mobilise.flows.publish import _local_cluster
+    from mobilise.processes import GC_GENERATION_0
+
+    shown = subprocess.run([sys.executable, "-c", "import gc, mobilise.cli; print(gc.get_threshold()[0])"],
+                           capture_output=True, text=True, check=True).stdout
+    assert int(shown) == GC_GENERATION_0 != 700
+    with _local_cluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None,
+                        preload=["mobilise.processes"]) as cluster, Client(cluster) as client:
+        assert set(client.run(lambda: gc.get_threshold()[0]).values()) == {GC_GENERATION_0}
