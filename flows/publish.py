@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 import uuid
 from contextlib import contextmanager
 from datetime import datetime, timezone
@@ -137,6 +138,8 @@ def _local_cluster(**kwargs):
     from distributed import LocalCluster
 
     class Cluster(LocalCluster):
+        mobilise_local = True  # what _close_local_workers may close
+
         async def _close(self):
             if processes.stop_signal() is not None:
                 for nanny in list(self.workers.values()):
@@ -147,6 +150,25 @@ def _local_cluster(**kwargs):
 
     with dask.config.set({"distributed.nanny.pre-spawn-environ.ARROW_DEFAULT_MEMORY_POOL": "system"}):
         return Cluster(**kwargs)
+
+
+def _close_local_workers(timeout: float = 30.0) -> int:
+    """Close the worker processes of the run's local Dask cluster (:func:`_local_cluster`), once every task is
+    done: the write step runs in the flow's process, and idle workers would hold their memory through it (~0.5 GB
+    each at 1M records; bench/results.md, issue 15 item 4). A cluster given by address is the user's and is left
+    as it is; so is a threads runner. Returns the number of workers closed (0 when there was nothing to close)."""
+    from prefect.context import FlowRunContext
+
+    context = FlowRunContext.get()
+    cluster = getattr(getattr(context, "task_runner", None), "_cluster", None)
+    if cluster is None or not getattr(cluster, "mobilise_local", False):
+        return 0
+    workers = len(cluster.workers)
+    cluster.scale(0)
+    deadline = time.monotonic() + timeout
+    while cluster.scheduler_info.get("workers") and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return workers
 
 
 class ThreadsTaskRunner(ThreadPoolTaskRunner):
@@ -426,6 +448,8 @@ def _publish(config_path: str, config: DatasetConfig, catalog: RunCatalog, dry_r
     # each extension once the core is validated (its rows are joined with the core's records), in parallel
     extension_futures = [extension_task.submit(config_path, name, catalog) for name in config.extensions]
     extensions = [future.result() for future in extension_futures]
+    if closed := _close_local_workers():  # every task is done: the rest runs here
+        logger.info("closed the local Dask cluster's %d worker processes before writing", closed)
     merged = None
     if run.merges:
         merged = merge_task(config_path, plan, catalog, batches, run)

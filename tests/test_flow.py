@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import resource
 import subprocess
 import sys
@@ -61,6 +62,8 @@ def test_cli_run_json_prints_one_object(sample_db, tmp_path):
     # the flow and the local Dask workers share one temporary Prefect API (each used to start its own)
     assert completed.stderr.count("Starting temporary server") == 1, completed.stderr[-2000:]
     assert "Error logging to API" not in completed.stderr  # queued logs were sent before the API stopped
+    # the workers, idle once everything is validated, do not hold their memory through the write step
+    assert re.search(r"closed the local Dask cluster's [1-9]\d* worker processes before writing", completed.stderr)
     assert {"archive", "records", "rejected", "version"} <= set(result)
     assert result["version"] == "1.0" and result["records"] > 0
     assert result["stages"]["bdq"]["cpu_s"] > 0 and result["stages"]["write"]["wall_s"] > 0  # from the workers too
