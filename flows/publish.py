@@ -7,6 +7,7 @@ no secret is ever stored as a task parameter in Prefect's database.
 """
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import time
@@ -164,6 +165,12 @@ def _close_local_workers(timeout: float = 30.0) -> int:
     if cluster is None or not getattr(cluster, "mobilise_local", False):
         return 0
     workers = len(cluster.workers)
+    # the tasks' futures went with the flow's lists (some in reference cycles): once the scheduler has forgotten
+    # their results, closing a worker loses nothing it would want to compute again
+    gc.collect()
+    deadline = time.monotonic() + 5.0
+    while getattr(cluster.scheduler, "tasks", None) and time.monotonic() < deadline:
+        time.sleep(0.05)
     cluster.scale(0)
     deadline = time.monotonic() + timeout
     while cluster.scheduler_info.get("workers") and time.monotonic() < deadline:
